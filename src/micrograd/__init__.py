@@ -1,0 +1,11 @@
+"""micrograd-lab: a scalar autograd engine and a small neural-network library on top of it.
+
+Importing the package runs nothing and imports no plotting library; the pieces live in
+`micrograd.engine`, `micrograd.nn`, `micrograd.losses`, `micrograd.optim`, `micrograd.data`,
+`micrograd.train`, and the console script in `micrograd.cli`.
+"""
+
+from micrograd.engine import Value
+
+__all__ = ["Value"]
+__version__ = "0.2.0"

@@ -1,0 +1,211 @@
+"""The autograd engine: a scalar `Value`, the ops that build a graph of them, and `backward()`.
+
+Each op computes its forward value and its local derivatives (d out / d operand) in one place and
+stores them on the node it creates. `backward()` then applies the chain rule with one generic loop:
+there is no per-node closure, so nodes hold no reference cycles and the garbage collector has
+nothing to chase.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+_FAST_NUMBERS = (float, int)
+
+
+def _as_value(other: object) -> Value | None:
+    """Wrap a plain real number as a constant leaf; None for anything that is not a number."""
+    if isinstance(other, Value):
+        return other
+    if isinstance(other, Real) and not isinstance(other, bool):
+        return Value(other)
+    return None
+
+
+class Value:
+    """One scalar in a computation graph: its data, its gradient, and how it was made."""
+
+    __slots__ = ("data", "grad", "_prev", "_local", "_op")
+
+    def __init__(self, data: float, _children: tuple = (), _op: str = "", _local: tuple = ()):
+        if type(data) is not float:
+            if not isinstance(data, Real) or isinstance(data, Value):
+                raise TypeError(
+                    f"Value needs a real number, got {type(data).__name__} {data!r}; "
+                    "pass an int or float (e.g. Value(2.0))"
+                )
+            data = float(data)
+        self.data = data
+        self.grad = 0.0
+        self._prev = tuple(_children)  # parents in operand order: summation order is fixed
+        self._local = _local  # d self / d parent, one per parent
+        self._op = _op  # the op that made this node, for pictures and debugging
+
+    # ---- primitives: forward value and local derivative side by side ----
+
+    def __add__(self, other: Value | float) -> Value:
+        other = _as_value(other)
+        if other is None:
+            return NotImplemented
+        return Value(self.data + other.data, (self, other), "+", (1.0, 1.0))  # d(a+b) = 1, 1
+
+    def __mul__(self, other: Value | float) -> Value:
+        other = _as_value(other)
+        if other is None:
+            return NotImplemented
+        # d(ab)/da = b, d(ab)/db = a
+        return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
+
+    def __pow__(self, other: Value | float) -> Value:
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        if not isinstance(other, Real) or isinstance(other, bool):
+            return NotImplemented
+        x, p = self.data, float(other)
+        out = _checked_pow(x, p)
+        if p == 0.0:
+            local = 0.0  # x**0 is constant (PyTorch's convention at x = 0 too)
+        elif x == 0.0 and p < 1.0:
+            local = math.inf  # d x^p / dx blows up at 0 for 0 < p < 1
+        else:
+            local = p * x ** (p - 1)  # d x^p / dx = p x^(p-1)
+        return Value(out, (self,), f"**{_fmt(other)}", (local,))
+
+    def _pow_value(self, other: Value) -> Value:
+        """a ** b with both in the graph: d/da = b a^(b-1), d/db = a^b ln a."""
+        a, b = self.data, other.data
+        out = _checked_pow(a, b)
+        if a > 0.0:
+            dlog = out * math.log(a)
+        elif a == 0.0 and b >= 0.0:
+            dlog = 0.0  # PyTorch's convention: the limit along a = 0
+        else:
+            dlog = math.nan  # a^b for a < 0 has no real derivative in b (PyTorch gives nan too)
+        da = 0.0 if b == 0.0 else (math.inf if a == 0.0 and b < 1.0 else b * a ** (b - 1))
+        return Value(out, (self, other), "**", (da, dlog))
+
+    def __rpow__(self, other: float) -> Value:  # other ** self
+        base = _as_value(other)
+        return NotImplemented if base is None else base._pow_value(self)
+
+    def exp(self) -> Value:
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp: exp({self.data!r}) overflows a float") from None
+        return Value(out, (self,), "exp", (out,))  # d e^x = e^x
+
+    def log(self) -> Value:
+        x = self.data
+        if x <= 0.0:
+            raise ValueError(f"log: input must be > 0, got {x!r} (log is undefined there)")
+        return Value(math.log(x), (self,), "log", (1 / x,))  # d ln x = 1/x
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        return Value(t, (self,), "tanh", (1 - t**2,))  # d tanh = 1 - tanh²
+
+    def relu(self) -> Value:
+        out = 0.0 if self.data < 0 else self.data
+        return Value(out, (self,), "ReLU", (float(out > 0),))  # d relu = 1 if x > 0 else 0
+
+    def sigmoid(self) -> Value:
+        x = self.data
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:  # same value, but exp(x) cannot overflow for very negative x
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return Value(s, (self,), "sigmoid", (s * (1.0 - s),))  # d σ = σ(1-σ)
+
+    # ---- composites: built from the primitives above ----
+
+    def __neg__(self) -> Value:  # -self
+        return self * -1
+
+    def __radd__(self, other: float) -> Value:  # other + self
+        return self + other
+
+    def __sub__(self, other: Value | float) -> Value:  # self - other
+        if _as_value(other) is None:
+            return NotImplemented
+        return self + (-other)
+
+    def __rsub__(self, other: float) -> Value:  # other - self
+        return other + (-self)
+
+    def __rmul__(self, other: float) -> Value:  # other * self
+        return self * other
+
+    def __truediv__(self, other: Value | float) -> Value:  # self / other
+        if _as_value(other) is None:
+            return NotImplemented
+        return self * other**-1
+
+    def __rtruediv__(self, other: float) -> Value:  # other / self
+        return other * self**-1
+
+    # ---- backpropagation ----
+
+    def backward(self) -> None:
+        """Fill every node's `.grad` with d self / d node.
+
+        Leaves (nodes without parents: parameters, inputs, constants) accumulate with `+=`, as in
+        PyTorch, so call `zero_grad()` between steps. Interior nodes are reset first, so a second
+        `backward()` on the same graph adds the same gradient to the leaves once more and leaves the
+        interior grads equal to those of a single pass (never compounded).
+        """
+        topo = self.topo()
+        for node in topo:
+            if node._prev:
+                node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(topo):
+            # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
+            g = node.grad
+            for parent, local in zip(node._prev, node._local):
+                parent.grad += local * g
+
+    def topo(self) -> list[Value]:
+        """The graph below this node, parents before children (iterative: no recursion limit)."""
+        topo: list[Value] = []
+        visited: set[int] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                topo.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            # push parents reversed so the first operand is visited first, as a recursive DFS would
+            for parent in reversed(node._prev):
+                if id(parent) not in visited:
+                    stack.append((parent, False))
+        return topo
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+
+def _checked_pow(x: float, p: float) -> float:
+    """x ** p as a real float, or an error that names the op instead of a complex result."""
+    try:
+        out = x**p
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"pow: {x!r} ** {p!r} divides by zero") from None
+    except OverflowError:
+        raise OverflowError(f"pow: {x!r} ** {p!r} overflows a float") from None
+    if isinstance(out, complex):
+        raise ValueError(
+            f"pow: {x!r} ** {p!r} is not a real number (negative base, non-integer exponent)"
+        )
+    return out
+
+
+def _fmt(p: float) -> str:
+    """Exponent label for pictures: `**2`, `**-1`, `**0.5`."""
+    return str(int(p)) if float(p).is_integer() else repr(float(p))

@@ -1,0 +1,139 @@
+"""Neural-network building blocks on top of `Value`, named and shaped like PyTorch's.
+
+`Module` gives `parameters()` and `zero_grad()`; `Neuron`, `Layer` and `MLP` are the seed's model.
+Weights are drawn from the `rng` argument (anything with `uniform(a, b)`); without one, the
+`random` module itself is used, so `random.seed(1337)` works as in Karpathy's lecture.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+from micrograd.engine import Value
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+INITS = ("seed", "uniform")
+
+
+class Module:
+    """Base class: anything that owns parameters."""
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+
+class Neuron(Module):
+    """act(w · x + b): one weight per input, bias 0 at start."""
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        *,
+        activation: str = "tanh",
+        rng: Any = None,
+        init: str = "seed",
+    ):
+        _check_count("nin", nin)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS}")
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
+        rng = random if rng is None else rng
+        # "seed": uniform(-1, 1) / sqrt(nin) as in the seed; "uniform": Karpathy's micrograd 0.1.0
+        scale = nin**-0.5 if init == "seed" else 1.0
+        self.w = [Value(rng.uniform(-1, 1) * scale) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.activation = activation if nonlin else "linear"
+
+    def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
+        x = [x] if isinstance(x, (Value, Real)) else list(x)  # one input may come bare
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
+        act = self.b
+        for wi, xi in zip(self.w, x):  # b + w0 x0 + w1 x1 + ..., left to right as in the seed
+            act = act + wi * xi
+        if self.activation == "linear":
+            return act
+        return getattr(act, self.activation)()
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        name = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
+        return f"{name[self.activation]}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same inputs."""
+
+    def __init__(self, nin: int, nout: int, **kwargs: Any):
+        _check_count("nout", nout)
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        """Always a list, so a one-neuron layer can feed the next layer."""
+        return [n(x) for n in self.neurons]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out  # Karpathy's convention: one output, bare Value
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """Multi-layer perceptron: hidden layers use `activation`, the output layer is linear."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        *,
+        activation: str = "tanh",
+        rng: Any = None,
+        init: str = "seed",
+    ):
+        if isinstance(nouts, int) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        rng = random if rng is None else rng
+        self.activation = activation
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1,
+                  activation=activation, rng=rng, init=init)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    @property
+    def sizes(self) -> list[int]:
+        """[nin, hidden..., nout], e.g. [2, 16, 3] for the seed's model."""
+        return [len(self.layers[0].neurons[0].w)] + [len(layer.neurons) for layer in self.layers]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def _check_count(name: str, n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")

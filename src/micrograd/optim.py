@@ -1,0 +1,148 @@
+"""Optimizers that update `Value` parameters in place, computing what `torch.optim` computes.
+
+The arithmetic follows PyTorch's CPU kernels operation by operation (lerp, addcmul, addcdiv), so a
+PyTorch float64 twin of a run agrees to the last few bits, not just approximately.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from micrograd.engine import Value
+
+
+class Optimizer:
+    """Holds the parameter list; subclasses implement `step()`."""
+
+    def __init__(self, params: Iterable[Value], lr: float):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list; pass model.parameters()")
+        if not all(isinstance(p, Value) for p in self.params):
+            raise TypeError("optimizer params must be Values; pass model.parameters()")
+        _check_finite("lr", lr, minimum=0.0)
+        self.lr = float(lr)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = 0.0
+
+    def _check_state(self, state: dict[str, Any], kind: str, keys: tuple[str, ...]) -> None:
+        if state.get("type") != kind:
+            raise ValueError(f"state_dict is for {state.get('type')!r}, not {kind}")
+        for key in keys:
+            if len(state[key]) != len(self.params):
+                raise ValueError(
+                    f"state_dict has {len(state[key])} {key} entries for {len(self.params)} params"
+                )
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and (coupled) weight decay."""
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(params, lr)
+        _check_finite("momentum", momentum, minimum=0.0)
+        _check_finite("weight_decay", weight_decay, minimum=0.0)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+        self.buf: list[float | None] = [None] * len(self.params)
+
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data  # L2 penalty folded into the gradient
+            if self.momentum:
+                b = self.buf[i]
+                b = g if b is None else b * self.momentum + g  # buf = μ·buf + g
+                self.buf[i] = b
+                g = b
+            p.data = p.data + -self.lr * g
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"type": "SGD", "lr": self.lr, "momentum": self.momentum,
+                "weight_decay": self.weight_decay, "momentum_buffer": list(self.buf)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._check_state(state, "SGD", ("momentum_buffer",))
+        self.lr, self.momentum = float(state["lr"]), float(state["momentum"])
+        self.weight_decay = float(state["weight_decay"])
+        self.buf = [None if b is None else float(b) for b in state["momentum_buffer"]]
+
+
+class AdamW(Optimizer):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as `torch.optim.AdamW`."""
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
+        super().__init__(params, lr)
+        beta1, beta2 = betas
+        for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
+            _check_finite(name, beta, minimum=0.0)
+            if beta >= 1.0:
+                raise ValueError(f"AdamW {name} must be in [0, 1), got {beta!r}")
+        _check_finite("eps", eps, minimum=0.0)
+        _check_finite("weight_decay", weight_decay, minimum=0.0)
+        self.betas = (float(beta1), float(beta2))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+        self.t = 0
+        self.exp_avg = [0.0] * len(self.params)
+        self.exp_avg_sq = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        self.t += 1
+        beta1, beta2 = self.betas
+        lr, eps = self.lr, self.eps
+        decay = 1 - lr * self.weight_decay
+        step_size = lr / (1 - beta1**self.t)  # bias correction of the first moment
+        bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
+        m, v = self.exp_avg, self.exp_avg_sq
+        for i, p in enumerate(self.params):
+            g = p.grad
+            p.data *= decay  # decoupled weight decay: p ← p (1 - lr λ)
+            m[i] = _lerp(m[i], g, 1 - beta1)  # m ← β1 m + (1-β1) g
+            v[i] = v[i] * beta2 + (1 - beta2) * g * g  # v ← β2 v + (1-β2) g²
+            denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
+            p.data = p.data + -step_size * m[i] / denom  # p ← p - lr m̂ / (√v̂ + ε)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"type": "AdamW", "lr": self.lr, "betas": list(self.betas), "eps": self.eps,
+                "weight_decay": self.weight_decay, "step": self.t,
+                "exp_avg": list(self.exp_avg), "exp_avg_sq": list(self.exp_avg_sq)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._check_state(state, "AdamW", ("exp_avg", "exp_avg_sq"))
+        self.lr, self.eps = float(state["lr"]), float(state["eps"])
+        self.betas = (float(state["betas"][0]), float(state["betas"][1]))
+        self.weight_decay, self.t = float(state["weight_decay"]), int(state["step"])
+        self.exp_avg = [float(x) for x in state["exp_avg"]]
+        self.exp_avg_sq = [float(x) for x in state["exp_avg_sq"]]
+
+
+def _lerp(start: float, end: float, weight: float) -> float:
+    """start + weight (end - start), evaluated the way PyTorch's lerp kernel does."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
+def _check_finite(name: str, x: object, minimum: float) -> None:
+    is_number = isinstance(x, (int, float)) and not isinstance(x, bool)
+    if not is_number or not math.isfinite(x) or x < minimum:
+        raise ValueError(f"{name} must be a finite number >= {minimum}, got {x!r}")

@@ -1,0 +1,245 @@
+"""The `micrograd` console script: the seed's run end to end, its files, and one-line errors."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from micrograd import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def seed_log_lines():
+    path = Path(os.environ.get("MICROGRAD_SEED_LOG", REPO.parent / "shared/reference/seed_log.txt"))
+    assert path.exists(), f"the seed's reference log is missing at {path}"
+    return path.read_text().splitlines()
+
+
+def run(*args, cwd=None, check=True):
+    """Run `python -m micrograd ...` as a user would, capturing both streams."""
+    proc = subprocess.run([sys.executable, "-m", "micrograd", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def seed_runs(tmp_path_factory, seed_log_lines):
+    """The default run, twice (determinism), through the real console-script entry point."""
+    base = tmp_path_factory.mktemp("runs")
+    script = Path(sys.executable).parent / "micrograd"
+    assert script.exists(), "the console script `micrograd` is not installed"
+    first = subprocess.run([str(script), "train", "--out", str(base / "a")],
+                           capture_output=True, text=True, timeout=300)
+    second = run("train", "--out", str(base / "b"))
+    return base, first, second
+
+
+def test_default_run_prints_the_seed_log(seed_runs, seed_log_lines):
+    _, first, _ = seed_runs
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert len(lines) == len(seed_log_lines) + 1  # the seed's lines, then one summary line
+    for ours, theirs in zip(lines, seed_log_lines):
+        head, _, value = ours.rpartition(" ")
+        ref_head, _, ref_value = theirs.rpartition(" ")
+        assert head == ref_head
+        if "val loss" in ours:
+            assert value == ref_value  # printed with 6 decimals: equal as printed
+        else:  # the seed's own sum order follows memory addresses; we measured 2.3e-14
+            assert abs(float(value) - float(ref_value)) <= 1e-12 * abs(float(ref_value))
+    assert lines[-1].startswith("final: train loss") and "test loss" in lines[-1]
+
+
+def test_two_runs_are_byte_identical(seed_runs):
+    base, first, second = seed_runs
+    assert first.stdout == second.stdout
+    assert (base / "a" / "metrics.csv").read_bytes() == (base / "b" / "metrics.csv").read_bytes()
+
+
+def test_run_folder_holds_metrics_config_and_a_real_plot(seed_runs):
+    base, first, _ = seed_runs
+    out = base / "a"
+    assert f"to {out}" in first.stderr
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert len(rows) == 100 and rows[0]["step"] == "0"
+    printed = [ln for ln in first.stdout.splitlines() if ", train loss" in ln]
+    assert [f"step {r['step']}, train loss {r['train_loss']}" for r in rows] == printed
+    assert sum(1 for r in rows if r["val_loss"]) == 10
+    config = json.loads((out / "config.json").read_text())
+    assert config["sizes"] == [2, 16, 3] and config["lr"] == 0.1 and config["seed"] == 42
+
+    image = pytest.importorskip("matplotlib.image").imread(out / "loss.png")
+    assert image.shape[0] > 300 and image.shape[1] > 500
+    assert image[..., :3].std() > 0.05  # not blank: lines, labels and ticks on white
+
+
+def test_quiet_prints_only_the_loss_lines(tmp_path):
+    proc = run("train", "--quiet", "--no-plot", "--steps", "12", "--out", str(tmp_path / "q"))
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 12 + 2 and all(ln.startswith("step ") for ln in lines)
+    assert proc.stderr == ""
+    assert not (tmp_path / "q" / "loss.png").exists()
+
+
+@pytest.mark.parametrize("name", ["yinyang", "moons", "circles", "spiral", "xor"])
+def test_other_datasets_train(tmp_path, name):
+    code = cli.main(["train", "--dataset", name, "--steps", "3", "--n", "40", "--no-plot",
+                     "--quiet", "--out", str(tmp_path / name)])
+    assert code == 0
+    assert (tmp_path / name / "metrics.csv").exists()
+
+
+def test_csv_dataset_with_three_features(tmp_path, capsys):
+    path = tmp_path / "points.csv"
+    rows = ["a,b,c,label"] + [f"{i % 7},{i % 5 - 2},{i % 3},{i % 4}" for i in range(60)]
+    path.write_text("\n".join(rows) + "\n")
+    code = cli.main(["train", "--dataset", str(path), "--steps", "5", "--hidden", "8,8",
+                     "--no-plot", "--out", str(tmp_path / "run")])
+    assert code == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["sizes"] == [3, 8, 8, 4]
+    assert "final: train loss" in capsys.readouterr().out
+
+
+def test_no_hidden_layer_and_other_flags(tmp_path):
+    code = cli.main(["train", "--hidden", "none", "--activation", "relu", "--lr", "0.05",
+                     "--weight-decay", "0", "--seed", "7", "--eval-every", "2", "--steps", "4",
+                     "--no-plot", "--quiet", "--out", str(tmp_path / "r")])
+    assert code == 0
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["sizes"] == [2, 3]
+    val = [r for r in csv.DictReader((tmp_path / "r" / "metrics.csv").open()) if r["val_loss"]]
+    assert [r["step"] for r in val] == ["0", "2"]
+
+
+BAD_ARGS = [
+    (["train", "--bogus"], "unrecognized arguments"),
+    (["train", "--steps", "-1"], "--steps"),
+    (["train", "--steps", "0"], "--steps"),
+    (["train", "--steps", "ten"], "not an integer"),
+    (["train", "--lr", "nan"], "--lr"),
+    (["train", "--lr", "0"], "--lr"),
+    (["train", "--lr", "inf"], "--lr"),
+    (["train", "--weight-decay", "-1"], "--weight-decay"),
+    (["train", "--hidden", "0"], "layer size 0"),
+    (["train", "--hidden", "16,x"], "sizes like 16"),
+    (["train", "--hidden", "100000"], "out of range"),
+    (["train", "--hidden", "4,4,4,4,4,4,4,4,4"], "at most"),
+    (["train", "--n", "5"], "--n"),
+    (["train", "--n", "99999999"], "--n"),
+    (["train", "--seed", "0"], "--seed"),
+    (["train", "--eval-every", "0"], "--eval-every"),
+    (["train", "--activation", "swish"], "invalid choice"),
+    (["train", "--dataset", "mnist"], "unknown dataset"),
+    (["train", "--dataset", "missing.csv"], "does not exist"),
+    (["train", "--noise", "0.1"], "--noise applies"),
+    (["train", "--noise", "-3", "--dataset", "moons"], "--noise"),
+    (["nonsense"], "invalid choice"),
+    ([], "missing command"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_ARGS)
+def test_bad_arguments_give_one_line_and_exit_2(args, message, tmp_path, capsys):
+    code = cli.main([*args, "--out", str(tmp_path / "r")] if args[:1] == ["train"] else args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("micrograd: error:"), err
+    assert message in err
+    assert not (tmp_path / "r").exists()  # nothing created for a rejected command
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "no data rows"),
+        ("1,2,0\n3,4\n", "line 2: expected 3 columns"),
+        ("1,2,0\n3,x,1\n", "not a number"),
+        ("1,2,0\n3,4,0\n", "at least 2 classes"),
+        ("1,2,0\n3,4,1\n", "need at least 10"),
+    ],
+)
+def test_bad_csv_files_give_one_line(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert cli.main(["train", "--dataset", str(path), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_existing_run_folder_is_never_overwritten_without_force(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    keep = out / "metrics.csv"
+    keep.write_text("my precious results\n")
+    args = ["train", "--steps", "2", "--no-plot", "--quiet", "--out", str(out)]
+    assert cli.main(args) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert keep.read_text() == "my precious results\n"
+    assert cli.main([*args, "--force"]) == 0
+    assert keep.read_text().startswith("step,train_loss,val_loss")
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    assert cli.main(["train", "--out", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err and target.read_text() == "keep me"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
+def test_read_only_parent_is_refused(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert cli.main(["train", "--out", str(ro / "run")]) == 2
+        assert "cannot write" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o700)
+
+
+def test_default_out_folder_is_timestamped_and_never_reused(tmp_path):
+    args = ["train", "--steps", "1", "--no-plot", "--quiet"]
+    assert run(*args, cwd=tmp_path).returncode == 0
+    assert run(*args, cwd=tmp_path).returncode == 0
+    folders = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert len(folders) == 2 and all(f[:8].isdigit() for f in folders)
+
+
+def test_subprocess_errors_have_no_traceback(tmp_path):
+    proc = run("train", "--lr", "-5", check=False, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_help_works():
+    assert "seed's run" in run("train", "--help").stdout
+
+
+def test_readme_and_ci_run_the_same_commands():
+    """The README's two commands are the contract: .ci/run must call the test command as is."""
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    commands = [ln.strip() for ln in readme.split("```", 2)[1].splitlines()[1:] if ln.strip()]
+    assert len(commands) == 2, commands
+    assert "micrograd train" in commands[0]
+    assert commands[1] in ci and "pytest" in commands[1]
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff, "ruff is a test dependency; install the [test] extra"
+    paths = [p for p in ("src", "tests", "benchmarks") if (REPO / p).exists()]
+    proc = subprocess.run([ruff, "check", *paths], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
