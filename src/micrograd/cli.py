@@ -240,7 +240,7 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet:
     try:
         result = train(model, optimizer, train_split, val_split, test_split, steps=cfg.steps,
                        eval_every=cfg.eval_every, log=log,
-                       on_step=None if bar is None else lambda _: bar.update())
+                       on_step=None if bar is None else lambda *_: bar.update())
     finally:
         if bar is not None:
             bar.close()

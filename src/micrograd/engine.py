@@ -111,12 +111,7 @@ class Value:
         return Value(out, (self,), "ReLU", (float(out > 0),))  # d relu = 1 if x > 0 else 0
 
     def sigmoid(self) -> Value:
-        x = self.data
-        if x >= 0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:  # same value, but exp(x) cannot overflow for very negative x
-            e = math.exp(x)
-            s = e / (1.0 + e)
+        s = sigmoid(self.data)
         return Value(s, (self,), "sigmoid", (s * (1.0 - s),))  # d σ = σ(1-σ)
 
     # ---- composites: built from the primitives above ----
@@ -189,6 +184,14 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+def sigmoid(x: float) -> float:
+    """1 / (1 + e^-x) on a float, without overflow for very negative x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 def _checked_pow(x: float, p: float) -> float:

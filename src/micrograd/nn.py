@@ -7,14 +7,21 @@ Weights are drawn from the `rng` argument (anything with `uniform(a, b)`); witho
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
-from micrograd.engine import Value
+from micrograd.engine import Value, sigmoid
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+_FLOAT_ACTIVATIONS = {  # the forward values of the engine's ops, without building nodes
+    "tanh": math.tanh,
+    "relu": lambda a: 0.0 if a < 0 else a,
+    "sigmoid": sigmoid,
+    "linear": lambda a: a,
+}
 INITS = ("seed", "uniform")
 
 
@@ -67,6 +74,13 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
 
+    def predict(self, x: Sequence[float]) -> float:
+        """The same forward pass on plain floats: no graph, for plots and grids."""
+        act = self.b.data
+        for wi, xi in zip(self.w, x):
+            act = act + wi.data * xi
+        return _FLOAT_ACTIVATIONS[self.activation](act)
+
     def __repr__(self) -> str:
         name = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
         return f"{name[self.activation]}Neuron({len(self.w)})"
@@ -78,6 +92,9 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, **kwargs: Any):
         _check_count("nout", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def predict(self, x: Sequence[float]) -> list[float]:
+        return [n.predict(x) for n in self.neurons]
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         """Always a list, so a one-neuron layer can feed the next layer."""
@@ -124,6 +141,12 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def predict(self, x: Sequence[float]) -> list[float]:
+        """Logits for one point as plain floats (equal to the Value forward, bit for bit)."""
+        for layer in self.layers:
+            x = layer.predict(x)
+        return x
 
     @property
     def sizes(self) -> list[int]:

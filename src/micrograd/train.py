@@ -73,11 +73,17 @@ def train(
     steps: int = 100,
     eval_every: int = 10,
     log: Callable[[str], None] = print,
-    on_step: Callable[[int], None] | None = None,
+    on_step: Callable[[int, History], None] | None = None,
+    start_step: int = 0,
+    history: History | None = None,
 ) -> TrainResult:
-    """Train `model` full-batch for `steps` steps; return the history and final split metrics."""
-    history = History()
-    for step in range(steps):
+    """Train `model` full-batch up to step `steps`; return the history and final split metrics.
+
+    `start_step` and `history` continue an earlier run (resume): steps start_step..steps-1 run
+    and append to `history`. `on_step(step, history)` is called after every step's update.
+    """
+    history = History() if history is None else history
+    for step in range(start_step, steps):
         val_loss = None
         if eval_every and step % eval_every == 0:
             val_loss = evaluate(model, val_split).loss
@@ -91,7 +97,7 @@ def train(
         history.train_loss.append(loss.data)
         history.val_loss.append(val_loss)
         if on_step is not None:
-            on_step(step)
+            on_step(step, history)
     final = {"train": evaluate(model, train_split), "val": evaluate(model, val_split)}
     if test_split:
         final["test"] = evaluate(model, test_split)

@@ -1,0 +1,292 @@
+"""micrograd.nn: MLP forward/backward vs a PyTorch float64 twin, initialisation, API, errors."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from micrograd.data import RNG
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Module, Neuron
+
+ARCHS = [
+    (2, [16, 3]),  # the seed's model
+    (2, [8, 8, 2]),
+    (2, [16, 1, 1]),  # a one-neuron hidden layer feeding the next layer
+    (3, [4, 1]),  # one output: a bare Value
+    (2, [5]),  # no hidden layer: a purely linear model
+]
+ACTIVATIONS = ["tanh", "relu", "sigmoid", "linear"]
+
+# Forward values and parameter grads vs torch: rtol 1e-10 / atol 1e-12. The two sides add the
+# terms of w·x + b in different orders (we go b + w0 x0 + w1 x1 ... left to right, torch's matmul
+# does its own order) and use different tanh/sigmoid/exp implementations, so they differ by a few
+# ulps per op and a few ops compound that over 2-3 layers (measured: < 1e-14 relative). Any
+# formula error (a wrong local derivative, a missed accumulation) shows up at 1e-3 or more.
+RTOL, ATOL = 1e-10, 1e-12
+
+
+def _count(sizes: list[int]) -> int:
+    return sum((nin + 1) * nout for nin, nout in itertools.pairwise(sizes))
+
+
+def _as_list(out):
+    return [out] if isinstance(out, Value) else out
+
+
+@pytest.fixture
+def restore_random_state():
+    """Tests that seed the global `random` module must leave it as they found it."""
+    state = random.getstate()
+    yield
+    random.setstate(state)
+
+
+# ---- forward and backward vs PyTorch ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize(("nin", "nouts"), ARCHS, ids=lambda a: str(a))
+def test_mlp_forward_and_grads_match_torch(nin, nouts, activation, torch_mlp):
+    rng = RNG(2024)
+    model = MLP(nin, nouts, activation=activation, rng=rng)
+    # nonzero biases, so a bias that is ignored or misplaced in the forward pass is caught
+    for p in model.parameters():
+        if p.data == 0.0:
+            p.data = rng.uniform(-0.5, 0.5)
+    twin = torch_mlp(model, activation)
+
+    batch = [[rng.uniform(-2, 2) for _ in range(nin)] for _ in range(5)]
+    targets = [[rng.uniform(-1, 1) for _ in range(nouts[-1])] for _ in batch]
+
+    # ours: a scalar loss sum_n sum_k (o_nk - t_nk)^2 over a batch, so grads accumulate across
+    # samples; inputs are Values so their grads can be compared as well
+    xs = [[Value(v) for v in x] for x in batch]
+    outs = [_as_list(model(x)) for x in xs]
+    loss = None
+    for out, tgt in zip(outs, targets):
+        for o, t in zip(out, tgt):
+            term = (o - t) ** 2
+            loss = term if loss is None else loss + term
+    loss.backward()
+
+    x_t = torch.tensor(batch, dtype=torch.float64, requires_grad=True)
+    logits_t = twin(x_t)
+    loss_t = ((logits_t - torch.tensor(targets, dtype=torch.float64)) ** 2).sum()
+    loss_t.backward()
+
+    ours_logits = torch.tensor([[o.data for o in out] for out in outs], dtype=torch.float64)
+    torch.testing.assert_close(ours_logits, logits_t.detach(), rtol=RTOL, atol=ATOL)
+    torch.testing.assert_close(
+        torch.tensor(loss.data, dtype=torch.float64), loss_t.detach(), rtol=RTOL, atol=ATOL
+    )
+    ours_grads = torch.tensor([p.grad for p in model.parameters()], dtype=torch.float64)
+    theirs = torch.tensor(twin.grads_in_our_order(), dtype=torch.float64)
+    assert ours_grads.shape == theirs.shape == (_count([nin, *nouts]),)
+    torch.testing.assert_close(ours_grads, theirs, rtol=RTOL, atol=ATOL)
+    ours_xgrads = torch.tensor([[v.grad for v in x] for x in xs], dtype=torch.float64)
+    torch.testing.assert_close(ours_xgrads, x_t.grad, rtol=RTOL, atol=ATOL)
+
+
+def test_plain_float_inputs_give_the_same_output_as_value_inputs():
+    model = MLP(2, [16, 3], rng=RNG(5))
+    a = [o.data for o in model([0.25, -1.5])]
+    b = [o.data for o in model([Value(0.25), Value(-1.5)])]
+    assert a == b  # same ops on the same numbers: bit-identical
+
+
+def test_numpy_float64_inputs_work():
+    model = MLP(2, [16, 3], rng=RNG(5))
+    ref = [o.data for o in model([0.25, -1.5])]
+    for x in (np.array([0.25, -1.5]), [np.float64(0.25), np.float64(-1.5)]):
+        out = model(x)
+        assert [o.data for o in out] == ref
+        assert all(type(o.data) is float for o in out)  # numpy scalars do not leak into the graph
+        out[0].backward()
+        assert any(p.grad != 0.0 for p in model.parameters())
+        model.zero_grad()
+
+
+# ---- initialisation -----------------------------------------------------------------------------
+
+
+def _weights(model: MLP) -> list[list[list[float]]]:
+    return [[[w.data for w in n.w] for n in layer.neurons] for layer in model.layers]
+
+
+def _replay(draw, sizes: list[int], scaled: bool) -> list[list[list[float]]]:
+    """Weights drawn neuron by neuron, weight by weight, layer by layer; bias draws none."""
+    return [
+        [[draw(-1, 1) * (nin**-0.5 if scaled else 1.0) for _ in range(nin)] for _ in range(nout)]
+        for nin, nout in itertools.pairwise(sizes)
+    ]
+
+
+@pytest.mark.parametrize(("nin", "nouts"), ARCHS, ids=lambda a: str(a))
+def test_seed_init_is_scaled_uniform_drawn_in_order(nin, nouts):
+    rng = RNG(7)
+    model = MLP(nin, nouts, rng=rng)
+    replay = RNG(7)
+    sizes = [nin, *nouts]
+    assert _weights(model) == _replay(replay.uniform, sizes, scaled=True)  # exact: same formula
+    assert all(n.b.data == 0.0 for layer in model.layers for n in layer.neurons)
+    # exactly one draw per weight: both generators are now at the same point of the stream
+    assert rng.random_u32() == replay.random_u32()
+    for layer, fan_in in zip(model.layers, sizes):
+        assert all(abs(w.data) <= fan_in**-0.5 for n in layer.neurons for w in n.w)
+
+
+def test_init_uniform_is_karpathy_micrograd_010(restore_random_state):
+    # micrograd 0.1.0: Neuron.w = [Value(random.uniform(-1, 1)) for _ in range(nin)], b = 0
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1], init="uniform")
+    expected = _replay(random.Random(1337).uniform, [2, 16, 16, 1], scaled=False)
+    assert _weights(model) == expected
+    assert max(abs(w) for layer in expected for n in layer for w in n) > 0.5**0.5  # unscaled
+    assert all(n.b.data == 0.0 for layer in model.layers for n in layer.neurons)
+    with_rng = MLP(2, [16, 16, 1], init="uniform", rng=RNG(3))
+    assert _weights(with_rng) == _replay(RNG(3).uniform, [2, 16, 16, 1], scaled=False)
+
+
+def test_rng_omitted_uses_the_random_module(restore_random_state):
+    random.seed(1337)
+    a = MLP(2, [16, 3])
+    random.seed(1337)
+    b = MLP(2, [16, 3])
+    assert _weights(a) == _weights(b)
+    assert _weights(a) == _replay(random.Random(1337).uniform, [2, 16, 3], scaled=True)
+    random.seed(1338)
+    assert _weights(MLP(2, [16, 3])) != _weights(a)
+
+
+def test_unknown_init_is_rejected():
+    with pytest.raises(ValueError, match="init"):
+        MLP(2, [3], init="kaiming", rng=RNG(1))
+
+
+# ---- structure and API --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nin", "nouts"), [*ARCHS, (1, [1]), (7, [3, 5, 2, 4])], ids=lambda a: str(a)
+)
+def test_parameter_count_and_order(nin, nouts):
+    model = MLP(nin, nouts, rng=RNG(1))
+    params = model.parameters()
+    assert len(params) == _count([nin, *nouts])
+    assert len({id(p) for p in params}) == len(params)  # no parameter listed twice
+    expected = [p for layer in model.layers for n in layer.neurons for p in [*n.w, n.b]]
+    assert all(p is q for p, q in zip(params, expected))
+    assert model.sizes == [nin, *nouts]
+
+
+def test_seed_model_has_99_parameters():
+    assert len(MLP(2, [16, 3], rng=RNG(42)).parameters()) == 3 * 16 + 17 * 3 == 99
+
+
+def test_zero_grad_zeroes_every_parameter():
+    model = MLP(2, [8, 8, 2], rng=RNG(9))
+    out = model([0.5, -0.3])
+    (out[0] * out[1] + out[0]).backward()
+    assert sum(p.grad != 0.0 for p in model.parameters()) > len(model.parameters()) // 2
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    layer = model.layers[0]
+    layer.neurons[0].w[0].grad = 3.0
+    layer.zero_grad()
+    assert layer.neurons[0].w[0].grad == 0.0
+    assert Module().parameters() == []
+
+
+def test_last_layer_with_one_neuron_returns_bare_value():
+    out = MLP(2, [4, 1], rng=RNG(1))([0.1, 0.2])
+    assert isinstance(out, Value)
+    multi = MLP(2, [4, 2], rng=RNG(1))([0.1, 0.2])
+    assert isinstance(multi, list) and len(multi) == 2
+
+
+def test_one_neuron_hidden_layer_forward_and_backward():
+    model = MLP(2, [16, 1, 1], rng=RNG(11))
+    out = model([0.7, -1.1])
+    assert isinstance(out, Value)
+    out.backward()
+    # by hand: the last neuron is linear in the single hidden unit h, so d out / d b_last = 1 and
+    # d out / d w_last = h
+    last = model.layers[-1].neurons[0]
+    hidden = model.layers[1].forward(model.layers[0].forward([0.7, -1.1]))[0].data
+    assert last.b.grad == 1.0
+    assert last.w[0].grad == hidden
+    assert any(p.grad != 0.0 for p in model.layers[0].parameters())
+
+
+def test_layer_returns_bare_value_for_one_neuron_and_forward_always_a_list():
+    layer = Layer(2, 1, rng=RNG(1))
+    assert isinstance(layer([1.0, 2.0]), Value)
+    assert isinstance(layer.forward([1.0, 2.0]), list) and len(layer.forward([1.0, 2.0])) == 1
+    assert len(Layer(2, 3, rng=RNG(1))([1.0, 2.0])) == 3
+
+
+def test_neuron_computes_act_of_w_dot_x_plus_b():
+    n = Neuron(2, rng=RNG(1))
+    n.w[0].data, n.w[1].data, n.b.data = 0.5, -2.0, 0.25
+    assert n([1.0, 0.5]).data == math.tanh(-0.25)  # 0.25 + 0.5 - 1.0 is exact, same libm tanh
+    lin = Neuron(2, nonlin=False, rng=RNG(1))
+    lin.w[0].data, lin.w[1].data = 3.0, 4.0
+    assert lin([1.0, 2.0]).data == 11.0  # exact small integers
+    one = Neuron(1, activation="relu", rng=RNG(1))
+    one.w[0].data = -1.0
+    assert one(2.0).data == 0.0  # a single input may be passed bare
+
+
+def test_repr_strings():
+    model = MLP(2, [16, 3], rng=RNG(1))
+    hidden = "Layer of [" + ", ".join(["TanhNeuron(2)"] * 16) + "]"
+    out = "Layer of [" + ", ".join(["LinearNeuron(16)"] * 3) + "]"
+    assert repr(model) == f"MLP of [{hidden}, {out}]"
+    assert repr(model).startswith("MLP of [Layer of [TanhNeuron(2), TanhNeuron(2), ")
+    assert repr(MLP(3, [2, 1], activation="relu", rng=RNG(1))) == (
+        "MLP of [Layer of [ReLUNeuron(3), ReLUNeuron(3)], Layer of [LinearNeuron(2)]]"
+    )
+    assert repr(Neuron(4, activation="sigmoid", rng=RNG(1))) == "SigmoidNeuron(4)"
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("x", "got"), [([1.0, 2.0, 3.0], 3), ([1.0], 1), ([], 0)])
+def test_wrong_input_length_names_expected_and_got(x, got):
+    model = MLP(2, [16, 3], rng=RNG(1))
+    with pytest.raises(ValueError, match=rf"expects 2 inputs, got {got}\b"):
+        model(x)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLP(2, []),
+        lambda: MLP(2, ()),
+        lambda: MLP(2, 3),
+        lambda: MLP(2, [16, 0]),
+        lambda: MLP(0, [3]),
+        lambda: MLP(2, [3], activation="gelu"),
+        lambda: Neuron(0),
+        lambda: Neuron(-1),
+        lambda: Neuron(2.0),
+        lambda: Neuron(True),
+        lambda: Neuron(2, activation="softmax"),
+        lambda: Layer(2, 0),
+    ],
+    ids=[
+        "mlp-empty-list", "mlp-empty-tuple", "mlp-int-nouts", "mlp-zero-layer", "mlp-nin-0",
+        "mlp-unknown-act", "neuron-0", "neuron-neg", "neuron-float", "neuron-bool",
+        "neuron-unknown-act", "layer-nout-0",
+    ],
+)
+def test_bad_construction_raises_value_error(make):
+    with pytest.raises(ValueError):
+        make()
