@@ -9,9 +9,8 @@ nothing to chase.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
-
-_FAST_NUMBERS = (float, int)
 
 
 def _as_value(other: object) -> Value | None:
@@ -63,44 +62,70 @@ class Value:
         if not isinstance(other, Real) or isinstance(other, bool):
             return NotImplemented
         x, p = self.data, float(other)
-        out = _checked_pow(x, p)
-        if p == 0.0:
-            local = 0.0  # x**0 is constant (PyTorch's convention at x = 0 too)
-        elif x == 0.0 and p < 1.0:
-            local = math.inf  # d x^p / dx blows up at 0 for 0 < p < 1
-        else:
-            local = p * x ** (p - 1)  # d x^p / dx = p x^(p-1)
-        return Value(out, (self,), f"**{_fmt(other)}", (local,))
+        # d x^p / dx = p x^(p-1)
+        return Value(checked_pow(x, p), (self,), f"**{_fmt(other)}", (pow_local(x, p),))
 
     def _pow_value(self, other: Value) -> Value:
         """a ** b with both in the graph: d/da = b a^(b-1), d/db = a^b ln a."""
         a, b = self.data, other.data
-        out = _checked_pow(a, b)
-        if a > 0.0:
-            dlog = out * math.log(a)
-        elif a == 0.0 and b >= 0.0:
-            dlog = 0.0  # PyTorch's convention: the limit along a = 0
-        else:
-            dlog = math.nan  # a^b for a < 0 has no real derivative in b (PyTorch gives nan too)
-        da = 0.0 if b == 0.0 else (math.inf if a == 0.0 and b < 1.0 else b * a ** (b - 1))
-        return Value(out, (self, other), "**", (da, dlog))
+        out = checked_pow(a, b)
+        return Value(out, (self, other), "**", pow_value_locals(a, b, out))
 
     def __rpow__(self, other: float) -> Value:  # other ** self
         base = _as_value(other)
         return NotImplemented if base is None else base._pow_value(self)
 
+    @staticmethod
+    def sum(values: Sequence[Value]) -> Value:
+        """v0 + v1 + ... as one node, added left to right (builtin sum may reorder floats)."""
+        if not values:
+            raise ValueError("sum: needs at least one Value")
+        total = values[0].data
+        for v in values[1:]:
+            total = total + v.data
+        return Value(total, tuple(values), "sum", (1.0,) * len(values))  # d/dv_i = 1
+
+    @staticmethod
+    def linear(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
+        """b + w0 x0 + w1 x1 + ... as one node: a neuron before its activation.
+
+        Parents are (b, w0, w1, ..., x0, x1, ...); d/db = 1, d/dw_i = x_i, d/dx_i = w_i. The sum
+        runs in the order of the unfused chain of `+` and `*`, so the value is the same float.
+        """
+        wd = [wi.data for wi in w]
+        xd = [xi.data for xi in x]
+        act = b.data
+        for wv, xv in zip(wd, xd):
+            act = act + wv * xv
+        return Value(act, (b, *w, *x), "w·x+b", (1.0, *xd, *wd))
+
+    @staticmethod
+    def detached_max(values: Sequence[Value]) -> Value:
+        """max(values) with zero gradient: the shift that makes softmax safe from overflow.
+
+        Softmax is unchanged by a constant shift, so no gradient flows through it (as in PyTorch's
+        log_softmax). Being a node, not a float, lets a recorded tape recompute it on replay.
+        """
+        return Value(max(v.data for v in values), tuple(values), "max", (0.0,) * len(values))
+
+    @staticmethod
+    def pick(values: Sequence[Value], index: Value) -> Value:
+        """values[index] where the index is itself a node (a label), so a tape can replay it.
+
+        d/dv_i = 1 for the picked value, 0 for the rest and for the index.
+        """
+        k = pick_index(index.data, len(values))
+        local = [0.0] * (len(values) + 1)
+        local[k] = 1.0
+        return Value(values[k].data, (*values, index), "pick", tuple(local))
+
     def exp(self) -> Value:
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp: exp({self.data!r}) overflows a float") from None
+        out = checked_exp(self.data)
         return Value(out, (self,), "exp", (out,))  # d e^x = e^x
 
     def log(self) -> Value:
         x = self.data
-        if x <= 0.0:
-            raise ValueError(f"log: input must be > 0, got {x!r} (log is undefined there)")
-        return Value(math.log(x), (self,), "log", (1 / x,))  # d ln x = 1/x
+        return Value(checked_log(x), (self,), "log", (1 / x,))  # d ln x = 1/x
 
     def tanh(self) -> Value:
         t = math.tanh(self.data)
@@ -163,23 +188,23 @@ class Value:
                 parent.grad += local * g
 
     def topo(self) -> list[Value]:
-        """The graph below this node, parents before children (iterative: no recursion limit)."""
+        """The graph below this node, parents before children (iterative: no recursion limit).
+
+        Depth-first from `self`, first operand first, as a recursive DFS would visit it.
+        """
         topo: list[Value] = []
-        visited: set[int] = set()
+        visited: set[Value] = set()  # identity hashing: Value defines no __eq__/__hash__
         stack: list[tuple[Value, bool]] = [(self, False)]
         while stack:
             node, expanded = stack.pop()
             if expanded:
                 topo.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            # push parents reversed so the first operand is visited first, as a recursive DFS would
-            for parent in reversed(node._prev):
-                if id(parent) not in visited:
-                    stack.append((parent, False))
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                for parent in reversed(node._prev):  # pushed reversed: first operand pops first
+                    if parent not in visited:
+                        stack.append((parent, False))
         return topo
 
     def __repr__(self) -> str:
@@ -194,7 +219,49 @@ def sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _checked_pow(x: float, p: float) -> float:
+# ---- the float math of the ops, shared with micrograd.tape so a replay computes the same bits ----
+
+
+def checked_exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({x!r}) overflows a float") from None
+
+
+def checked_log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"log: input must be > 0, got {x!r} (log is undefined there)")
+    return math.log(x)
+
+
+def pow_local(x: float, p: float) -> float:
+    """d x^p / dx, with PyTorch's conventions where the formula breaks down."""
+    if p == 0.0:
+        return 0.0  # x**0 is constant, also at x = 0
+    if x == 0.0 and p < 1.0:
+        return math.inf  # the slope blows up at 0 for p < 1
+    return p * x ** (p - 1)
+
+
+def pow_value_locals(a: float, b: float, out: float) -> tuple[float, float]:
+    """(d a^b / da, d a^b / db) for out = a^b."""
+    if a > 0.0:
+        dlog = out * math.log(a)
+    elif a == 0.0 and b >= 0.0:
+        dlog = 0.0  # PyTorch's convention: the limit along a = 0
+    else:
+        dlog = math.nan  # a^b for a < 0 has no real derivative in b (PyTorch gives nan too)
+    return pow_local(a, b), dlog
+
+
+def pick_index(index: float, n: int) -> int:
+    if not (math.isfinite(index) and index == int(index) and 0 <= index < n):
+        raise ValueError(f"pick: index {index!r} is not an integer in 0..{n - 1}")
+    return int(index)
+
+
+def checked_pow(x: float, p: float) -> float:
     """x ** p as a real float, or an error that names the op instead of a complex result."""
     try:
         out = x**p

@@ -7,25 +7,29 @@ from collections.abc import Sequence
 from micrograd.engine import Value
 
 
-def cross_entropy(logits: Sequence[Value | float], target: int) -> Value:
+def cross_entropy(logits: Sequence[Value | float], target: int | Value) -> Value:
     """-log softmax(logits)[target], as `torch.nn.functional.cross_entropy` for one sample.
 
-    The largest logit is subtracted first (a constant shift: softmax does not change), so exp
-    never overflows. The ops are the seed's, in the seed's order, so its run is reproduced.
+    Computed as log Σ exp(v - max) - (v_target - max), PyTorch's log-softmax: nothing overflows
+    (every exponent is <= 0) and nothing underflows into log(0), even for a target logit 1000
+    below the largest (the seed's -log(e^t / Σ e^v) fails there). The label enters the graph as
+    a leaf (`target` may be a Value holding the class index) chosen by a `pick` node, so the
+    graph's shape does not depend on the label and one recorded tape serves every sample.
     """
     if len(logits) == 0:
         raise ValueError("cross_entropy: logits is empty; pass one logit per class")
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(logits):
+    if not isinstance(target, Value) and (
+        isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(logits)
+    ):
         raise ValueError(
             f"cross_entropy: target {target!r} is not a class index in 0..{len(logits) - 1}"
         )
     logits = [v if isinstance(v, Value) else Value(v) for v in logits]
-    max_val = max(v.data for v in logits)
-    ex = [(v - max_val).exp() for v in logits]
-    denom = ex[0]
-    for e in ex[1:]:
-        denom = denom + e
-    return -(ex[target] / denom).log()
+    neg_max = -Value.detached_max(logits)
+    shifted = [v + neg_max for v in logits]  # v - max <= 0: exp cannot overflow
+    label = target if isinstance(target, Value) else Value(target)
+    # -log softmax[target] = log Σ e^(v - max) - (v_target - max): no exp(target) to underflow
+    return Value.sum([s.exp() for s in shifted]).log() - Value.pick(shifted, label)
 
 
 def mse(pred: Sequence[Value | float] | Value, target: Sequence[float] | float) -> Value:

@@ -47,6 +47,7 @@ class Neuron(Module):
         activation: str = "tanh",
         rng: Any = None,
         init: str = "seed",
+        fused: bool = True,
     ):
         _check_count("nin", nin)
         if activation not in ACTIVATIONS:
@@ -59,14 +60,19 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-1, 1) * scale) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation if nonlin else "linear"
+        self.fused = fused  # one `w·x+b` node (fast); False: the seed's chain of `*` and `+`
 
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
-        x = [x] if isinstance(x, (Value, Real)) else list(x)  # one input may come bare
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        act = self.b
-        for wi, xi in zip(self.w, x):  # b + w0 x0 + w1 x1 + ..., left to right as in the seed
-            act = act + wi * xi
+        return self.forward(_as_inputs(x, len(self.w), "Neuron"))
+
+    def forward(self, x: list[Value]) -> Value:
+        """The neuron on a checked list of Values (what `__call__` and `Layer` use)."""
+        if self.fused:
+            act = Value.linear(self.w, x, self.b)
+        else:
+            act = self.b
+            for wi, xi in zip(self.w, x):  # b + w0 x0 + w1 x1 + ..., left to right as the seed
+                act = act + wi * xi
         if self.activation == "linear":
             return act
         return getattr(act, self.activation)()
@@ -96,12 +102,12 @@ class Layer(Module):
     def predict(self, x: Sequence[float]) -> list[float]:
         return [n.predict(x) for n in self.neurons]
 
-    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+    def forward(self, x: list[Value]) -> list[Value]:
         """Always a list, so a one-neuron layer can feed the next layer."""
-        return [n(x) for n in self.neurons]
+        return [n.forward(x) for n in self.neurons]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        out = self.forward(x)
+        out = self.forward(_as_inputs(x, len(self.neurons[0].w), "Layer"))
         return out[0] if len(out) == 1 else out  # Karpathy's convention: one output, bare Value
 
     def parameters(self) -> list[Value]:
@@ -122,6 +128,7 @@ class MLP(Module):
         activation: str = "tanh",
         rng: Any = None,
         init: str = "seed",
+        fused: bool = True,
     ):
         if isinstance(nouts, int) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -130,11 +137,12 @@ class MLP(Module):
         sizes = [nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1,
-                  activation=activation, rng=rng, init=init)
+                  activation=activation, rng=rng, init=init, fused=fused)
             for i in range(len(nouts))
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        x = _as_inputs(x, len(self.layers[0].neurons[0].w), "MLP")
         for layer in self.layers:
             x = layer.forward(x)
         return x[0] if len(x) == 1 else x
@@ -148,6 +156,19 @@ class MLP(Module):
             x = layer.predict(x)
         return x
 
+    def to_torch(self) -> Any:
+        """An equivalent float64 `torch.nn.Sequential` with these weights (needs torch)."""
+        from micrograd.torch_bridge import mlp_to_torch
+
+        return mlp_to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights of a Sequential of Linear layers and activations."""
+        from micrograd.torch_bridge import mlp_from_torch
+
+        return mlp_from_torch(module)
+
     @property
     def sizes(self) -> list[int]:
         """[nin, hidden..., nout], e.g. [2, 16, 3] for the seed's model."""
@@ -155,6 +176,14 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def _as_inputs(x: Sequence[Value | float] | Value | float, nin: int, who: str) -> list[Value]:
+    """Inputs as a list of Values of the right length; a single input may come bare."""
+    xs = [x] if isinstance(x, (Value, Real)) else list(x)
+    if len(xs) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}")
+    return [v if isinstance(v, Value) else Value(v) for v in xs]
 
 
 def _check_count(name: str, n: object) -> None:

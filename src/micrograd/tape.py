@@ -1,0 +1,311 @@
+"""Record a computation graph once, then replay it: no new nodes, no graph walk per step.
+
+Eager autograd rebuilds the whole graph on every step although its shape never changes. A tape
+walks the recorded graph once and turns it into straight-line Python source, one line per node
+forward and one per edge backward, compiled with `compile()`. Print `tape.source` to see exactly
+what backpropagation computes. Every line does the float operations of the engine's op in the
+engine's order, so a replay gives the same bits as eager autograd.
+
+- `Tape(root)` replays any recorded graph: `forward()` recomputes every node from the leaves'
+  current `.data` (data-dependent nodes such as the max in cross-entropy included), `backward()`
+  adds d root / d leaf into each leaf's `.grad` as `Value.backward()` would.
+- `BatchTape(model, nin)` records the loss of one sample, with the inputs and the label as leaves,
+  and replays it over a batch: the trainer's `tape` engine (any batch size, any number of points,
+  memory independent of both). With `backend="numpy"` every line runs on arrays, one element per
+  sample: the trainer's `numpy` engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd import engine
+from micrograd.engine import Value
+from micrograd.losses import cross_entropy
+
+# float helpers the generated code calls: the engine's own, so both compute the same bits
+_SCALAR_NAMESPACE = {
+    "_exp": engine.checked_exp,
+    "_log": engine.checked_log,
+    "_tanh": math.tanh,
+    "_sigmoid": engine.sigmoid,
+    "_pow": engine.checked_pow,
+    "_pow_local": engine.pow_local,
+    "_pow_value_locals": engine.pow_value_locals,
+    "_pick_index": engine.pick_index,
+}
+
+
+def _forward_expr(op: str, a: list[str]) -> str:
+    """The expression that computes a node from its parents' names `a` (engine order)."""
+    if op == "+":
+        return f"{a[0]} + {a[1]}"
+    if op == "*":
+        return f"{a[0]} * {a[1]}"
+    if op == "**":
+        return f"_pow({a[0]}, {a[1]})"
+    if op.startswith("**"):
+        return f"_pow({a[0]}, {float(op[2:])!r})"
+    if op in ("exp", "log", "tanh", "sigmoid"):
+        return f"_{op}({a[0]})"
+    if op == "ReLU":
+        return f"_relu({a[0]})"
+    if op == "sum":
+        return " + ".join(a)
+    if op == "w·x+b":  # parents (b, w0..w(n-1), x0..x(n-1)); same order as Value.linear
+        n = (len(a) - 1) // 2
+        return " + ".join([a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)])
+    if op == "max":
+        return f"_max({', '.join(a)})"
+    if op == "pick":
+        return f"_pick({a[-1]}, {', '.join(a[:-1])})"
+    raise ValueError(f"tape: cannot replay op {op!r}; record graphs built from Value's ops")
+
+
+def _local_exprs(op: str, a: list[str], out: str) -> list[str]:
+    """d node / d parent_i for each parent, as expressions (the engine's `_local` values)."""
+    if op in ("+", "sum"):
+        return ["1.0"] * len(a)
+    if op == "*":
+        return [a[1], a[0]]
+    if op == "**":
+        return [f"_pow_value_locals({a[0]}, {a[1]}, {out})[{i}]" for i in (0, 1)]
+    if op.startswith("**"):
+        return [f"_pow_local({a[0]}, {float(op[2:])!r})"]
+    if op == "exp":
+        return [out]
+    if op == "log":
+        return [f"(1 / {a[0]})"]
+    if op == "tanh":
+        return [f"(1 - {out}**2)"]
+    if op == "ReLU":
+        return [f"_step({out})"]
+    if op == "sigmoid":
+        return [f"({out} * (1.0 - {out}))"]
+    if op == "w·x+b":
+        n = (len(a) - 1) // 2
+        return ["1.0", *a[1 + n :], *a[1 : 1 + n]]
+    if op == "max":
+        return ["0.0"] * len(a)
+    if op == "pick":
+        k = len(a) - 1
+        return [f"_onehot({a[-1]}, {i})" for i in range(k)] + ["0.0"]
+    raise ValueError(f"tape: cannot replay op {op!r}")
+
+
+def _record(root: Value) -> tuple[list[Value], dict[Value, int]]:
+    nodes = root.topo()
+    return nodes, {node: i for i, node in enumerate(nodes)}
+
+
+class Tape:
+    """A recorded graph that replays forward and backward on the same `Value` leaves."""
+
+    def __init__(self, root: Value):
+        self.root = root
+        self.nodes, index = _record(root)
+        self.leaves = [n for n in self.nodes if not n._prev]
+        self._leaf_index = [index[leaf] for leaf in self.leaves]
+        fwd, bwd = [], []
+        for i, node in enumerate(self.nodes):
+            if node._prev:
+                a = [f"d[{index[p]}]" for p in node._prev]
+                fwd.append(f"    d[{i}] = {_forward_expr(node._op, a)}")
+        for i in range(len(self.nodes) - 1, -1, -1):
+            node = self.nodes[i]
+            a = [f"d[{index[p]}]" for p in node._prev]
+            for p, local in zip(node._prev, _local_exprs(node._op, a, f"d[{i}]") if a else ()):
+                # chain rule: d root/d parent += d node/d parent · d root/d node
+                bwd.append(f"    g[{index[p]}] += {local} * g[{i}]")
+        root_i = len(self.nodes) - 1
+        self.source = "\n".join(
+            ["def forward(d):", *fwd, f"    return d[{root_i}]", "",
+             "def backward(d, g):", *(bwd or ["    pass"]), ""]
+        )
+        namespace = _scalar_namespace()
+        exec(compile(self.source, "<micrograd tape>", "exec"), namespace)
+        self._forward, self._backward = namespace["forward"], namespace["backward"]
+        self._d = [node.data for node in self.nodes]
+        self._g = [0.0] * len(self.nodes)
+        self._zeros = [0.0] * len(self.nodes)
+
+    def forward(self) -> float:
+        """Recompute every node from the leaves' current data; return (and set) root.data."""
+        d = self._d
+        for i, leaf in zip(self._leaf_index, self.leaves):
+            d[i] = leaf.data
+        self.root.data = self._forward(d)
+        return self.root.data
+
+    def backward(self) -> None:
+        """Add d root / d leaf to every leaf's `.grad`, as `root.backward()` would."""
+        g = self._g
+        g[:] = self._zeros
+        for i, leaf in zip(self._leaf_index, self.leaves):
+            g[i] = leaf.grad
+        g[-1] = 1.0
+        self._backward(self._d, g)
+        for i, leaf in zip(self._leaf_index, self.leaves):
+            leaf.grad = g[i]
+
+    def sync(self) -> None:
+        """Copy the replayed data and grads into every recorded node (for pictures)."""
+        for node, data, grad in zip(self.nodes, self._d, self._g):
+            node.data, node.grad = data, grad
+
+
+def _scalar_namespace() -> dict[str, Any]:
+    def _pick(k: float, *values: float) -> float:
+        return values[engine.pick_index(k, len(values))]
+
+    return {
+        **_SCALAR_NAMESPACE,
+        "_relu": lambda x: 0.0 if x < 0 else x,
+        "_step": lambda out: float(out > 0),
+        "_max": max,
+        "_pick": _pick,
+        "_onehot": lambda k, i: 1.0 if int(k) == i else 0.0,
+        "inf": math.inf,
+        "nan": math.nan,
+    }
+
+
+class BatchTape:
+    """The mean cross-entropy of `model` over a batch, from one recorded per-sample graph.
+
+    The graph of one sample (inputs and label as leaves) is recorded once. `loss(X, Y)` replays
+    its forward pass for every row; `loss_and_backward(X, Y)` also adds the gradient of the mean
+    loss to every parameter's `.grad`. With the python backend both give the same bits as eager
+    `mean_loss(model, split)` and its `backward()`: losses summed left to right, samples
+    backpropagated last to first, as the eager graph's reversed topological order does.
+    """
+
+    def __init__(self, model: Any, nin: int, backend: str = "python"):
+        if backend not in ("python", "numpy"):
+            raise ValueError(f"unknown tape backend {backend!r}; use 'python' or 'numpy'")
+        self.backend = backend
+        self.params = model.parameters()
+        inputs = [Value(0.0) for _ in range(nin)]
+        label = Value(0.0)
+        out = model(inputs)
+        root = cross_entropy([out] if isinstance(out, Value) else out, label)
+        nodes, index = _record(root)
+        param_set = set(self.params)
+        names: list[str] = []
+        for i, node in enumerate(nodes):
+            if node in param_set:
+                names.append(f"p{self.params.index(node)}")
+            elif any(node is x for x in inputs):
+                names.append(f"x{next(k for k, x in enumerate(inputs) if x is node)}")
+            elif node is label:
+                names.append("y")
+            elif not node._prev:
+                names.append(repr(node.data))  # a constant: inline its value
+            else:
+                names.append(f"v{i}")
+        self.nodes, self.names = nodes, names
+        self.source = self._generate(nodes, index, names, nin)
+        namespace = _scalar_namespace() if backend == "python" else _numpy_namespace()
+        exec(compile(self.source, f"<micrograd batch tape: {backend}>", "exec"), namespace)
+        self._loss, self._step = namespace["loss"], namespace["loss_and_backward"]
+
+    def _generate(self, nodes: list[Value], index: dict[Value, int], names: list[str],
+                  nin: int) -> str:
+        numpy = self.backend == "numpy"
+        params = range(len(self.params))
+        unpack = [f"    p{j} = P[{j}].data" for j in params]
+        fwd = [f"{names[i]} = {_forward_expr(n._op, [names[index[p]] for p in n._prev])}"
+               for i, n in enumerate(nodes) if n._prev]
+        root = names[-1]
+        bwd: list[str] = []
+        seen: set[str] = set()
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            if not node._prev:
+                continue
+            a = [names[index[p]] for p in node._prev]
+            for p, local in zip(node._prev, _local_exprs(node._op, a, names[i])):
+                target = names[index[p]]
+                if not p._prev and not target.startswith("p"):
+                    continue  # inputs, label, constants: nobody reads their grads
+                g = f"g{target[1:]}" if target.startswith("v") else f"g{target}"
+                term = f"{local} * g{names[i][1:]}"
+                if g in seen or g.startswith("gp"):
+                    bwd.append(f"{g} = {g} + {term}")
+                else:  # the first contribution to an interior node: 0.0 + c, as eager's reset
+                    bwd.append(f"{g} = 0.0 + {term}")
+                    seen.add(g)
+        lines = ["def loss(X, Y, P):", *unpack]
+        if numpy:
+            lines += [f"    x{k} = X[:, {k}]" for k in range(nin)] + ["    y = Y"]
+            lines += [f"    {s}" for s in fwd]
+            lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
+            lines += ["def loss_and_backward(X, Y, P):", *unpack]
+            lines += [f"    x{k} = X[:, {k}]" for k in range(nin)] + ["    y = Y"]
+            lines += [f"    {s}" for s in fwd]
+            lines += [f"    gp{j} = 0.0" for j in params]
+            lines += [f"    g{root[1:]} = _np.full(len(Y), 1.0 * ((1.0 / len(Y)) * 1.0))"]
+            lines += [f"    {s}" for s in bwd]
+            lines += [f"    P[{j}].grad = P[{j}].grad + float(_np.sum(gp{j}))" for j in params]
+            lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
+            return "\n".join(lines)
+        row = [f"        {', '.join(f'x{k}' for k in range(nin))}{',' if nin == 1 else ''}"
+               " = X[i]", "        y = Y[i]"]
+        lines += ["    total = 0.0", "    for i in range(len(Y)):", *row]
+        lines += [f"        {s}" for s in fwd]
+        lines += [f"        total = {root} if i == 0 else total + {root}"]
+        lines += ["    return total * (1.0 / len(Y))", ""]
+        lines += ["def loss_and_backward(X, Y, P):", *unpack]
+        lines += [f"    gp{j} = P[{j}].grad" for j in params]
+        lines += ["    total = 0.0", "    for i in range(len(Y)):", *row]
+        lines += [f"        {s}" for s in fwd]
+        lines += [f"        total = {root} if i == 0 else total + {root}"]
+        lines += ["    seed = 1.0 * ((1.0 / len(Y)) * 1.0)  # d mean / d loss_i, as eager"]
+        lines += ["    for i in range(len(Y) - 1, -1, -1):", *row]
+        lines += [f"        {s}" for s in fwd]
+        lines += [f"        g{root[1:]} = seed"]
+        lines += [f"        {s}" for s in bwd]
+        lines += [f"    P[{j}].grad = gp{j}" for j in params]
+        lines += ["    return total * (1.0 / len(Y))", ""]
+        return "\n".join(lines)
+
+    def loss(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
+        """Mean cross-entropy over the rows of X with labels Y (forward only)."""
+        return self._loss(*self._batch(X, Y), self.params)
+
+    def loss_and_backward(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
+        """Mean cross-entropy, and its gradient added into every parameter's `.grad`."""
+        return self._step(*self._batch(X, Y), self.params)
+
+    def _batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
+        if self.backend == "numpy":
+            import numpy as np
+
+            return np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        return X, [float(y) for y in Y]
+
+
+def _numpy_namespace() -> dict[str, Any]:
+    import numpy as np
+
+    def pick(k: Any, *values: Any) -> Any:
+        return np.choose(k.astype(np.intp), values)
+
+    return {
+        "_np": np,
+        "_exp": np.exp,
+        "_log": np.log,
+        "_tanh": np.tanh,
+        "_sigmoid": lambda x: np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))),
+                                       np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)))),
+        "_pow": np.power,
+        "_pow_local": lambda x, p: 0.0 if p == 0.0 else p * np.power(x, p - 1),
+        "_pow_value_locals": lambda a, b, out: (b * np.power(a, b - 1), out * np.log(a)),
+        "_relu": lambda x: np.where(x < 0, 0.0, x),
+        "_step": lambda out: (out > 0).astype(np.float64),
+        "_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
+        "_pick": pick,
+        "_onehot": lambda k, i: (k == i).astype(np.float64),
+    }
