@@ -92,3 +92,16 @@ def test_static_check_sees_a_third_party_import(tmp_path):
     names = [m for _, m in _imported_top_level_names(src)]
     assert names == ["math", "numpy"]
     assert "numpy" not in sys.stdlib_module_names
+
+
+# Modules with an optional dependency (NumPy for the tape's numpy backend, torch for the bridge):
+# they may import it inside a function, never when the module itself is imported.
+LAZY = ["tape", "torch_bridge", "plot", "cli"]
+
+
+@pytest.mark.parametrize("name", LAZY)
+def test_optional_dependencies_are_imported_lazily(name):
+    out = _fresh_python(_NEW_MODULES.format(imports=f"import micrograd.{name}"))
+    assert f"micrograd.{name}" in out["all"]
+    loaded = {m.split(".")[0] for m in out["all"]}
+    assert [m for m in HEAVY if m in loaded] == []

@@ -29,7 +29,7 @@ class Value:
 
     def __init__(self, data: float, _children: tuple = (), _op: str = "", _local: tuple = ()):
         if type(data) is not float:
-            if not isinstance(data, Real) or isinstance(data, Value):
+            if not isinstance(data, Real) or isinstance(data, bool):
                 raise TypeError(
                     f"Value needs a real number, got {type(data).__name__} {data!r}; "
                     "pass an int or float (e.g. Value(2.0))"
@@ -92,6 +92,8 @@ class Value:
         Parents are (b, w0, w1, ..., x0, x1, ...); d/db = 1, d/dw_i = x_i, d/dx_i = w_i. The sum
         runs in the order of the unfused chain of `+` and `*`, so the value is the same float.
         """
+        if len(w) != len(x):
+            raise ValueError(f"linear: {len(w)} weights for {len(x)} inputs; pass one per input")
         wd = [wi.data for wi in w]
         xd = [xi.data for xi in x]
         act = b.data
@@ -145,6 +147,8 @@ class Value:
         return self * -1
 
     def __radd__(self, other: float) -> Value:  # other + self
+        if _as_value(other) is None:
+            return NotImplemented
         return self + other
 
     def __sub__(self, other: Value | float) -> Value:  # self - other
@@ -153,17 +157,24 @@ class Value:
         return self + (-other)
 
     def __rsub__(self, other: float) -> Value:  # other - self
+        if _as_value(other) is None:
+            return NotImplemented
         return other + (-self)
 
     def __rmul__(self, other: float) -> Value:  # other * self
+        if _as_value(other) is None:
+            return NotImplemented
         return self * other
 
     def __truediv__(self, other: Value | float) -> Value:  # self / other
-        if _as_value(other) is None:
+        other = _as_value(other)  # wrap first: b ** -1 is then always the engine's float pow
+        if other is None:
             return NotImplemented
         return self * other**-1
 
     def __rtruediv__(self, other: float) -> Value:  # other / self
+        if _as_value(other) is None:
+            return NotImplemented
         return other * self**-1
 
     # ---- backpropagation ----
@@ -180,7 +191,7 @@ class Value:
         for node in topo:
             if node._prev:
                 node.grad = 0.0
-        self.grad = 1.0
+        self.grad += 1.0  # d self/d self; a leaf root accumulates like any leaf
         for node in reversed(topo):
             # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
             g = node.grad
@@ -241,7 +252,11 @@ def pow_local(x: float, p: float) -> float:
         return 0.0  # x**0 is constant, also at x = 0
     if x == 0.0 and p < 1.0:
         return math.inf  # the slope blows up at 0 for p < 1
-    return p * x ** (p - 1)
+    try:
+        return p * x ** (p - 1)
+    except OverflowError:  # a finite x^p whose slope is beyond float range, e.g. 1e-200 ** -1
+        odd = float(p - 1).is_integer() and int(p - 1) % 2 == 1
+        return math.copysign(math.inf, p) * (math.copysign(1.0, x) if odd else 1.0)
 
 
 def pow_value_locals(a: float, b: float, out: float) -> tuple[float, float]:

@@ -145,7 +145,7 @@ class Tape:
         g[:] = self._zeros
         for i, leaf in zip(self._leaf_index, self.leaves):
             g[i] = leaf.grad
-        g[-1] = 1.0
+        g[-1] += 1.0  # the root: 1.0 after the reset, or accumulated if the root is a leaf
         self._backward(self._d, g)
         for i, leaf in zip(self._leaf_index, self.leaves):
             leaf.grad = g[i]
