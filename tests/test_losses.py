@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy, mse
 
-# rtol 1e-10 / atol 1e-12 everywhere. Both sides compute the same maths by different routes
-# (ours: log-sum-exp of shifted logits minus the shifted target; torch: its own kernels), so
-# they differ by a few ulps, amplified at most by the condition number of exp/log at |x| <= 1000
-# (~1e3 ulps = 1e-13 relative). The atol is for the near-zero values: a loss of ~1e-12 for a confident
+# rtol 1e-10 / atol 1e-12 everywhere. Both sides compute the same maths by different routes (ours:
+# log-sum-exp of shifted logits minus the shifted target; torch: its own kernels), so they differ
+# by a few ulps, amplified at most by the condition number of exp/log at |x| <= 1000 (~1e3 ulps =
+# 1e-13 relative). The atol is for the near-zero values: a loss of ~1e-12 for a confident
 # prediction is computed as log(1 + tiny) on both sides, whose absolute error is ~1e-16 but whose
 # relative error is not small, and softmax entries of ~1e-300 carry no relative precision.
 RTOL, ATOL = 1e-10, 1e-12
