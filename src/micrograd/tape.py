@@ -226,13 +226,27 @@ class BatchTape:
             if not node._prev:
                 continue
             a = [names[index[p]] for p in node._prev]
+            grad = f"g{names[i][1:]}"
             for p, local in zip(node._prev, _local_exprs(node._op, a, names[i])):
                 target = names[index[p]]
                 if not p._prev and not target.startswith("p"):
                     continue  # inputs, label, constants: nobody reads their grads
                 g = f"g{target[1:]}" if target.startswith("v") else f"g{target}"
-                term = f"{local} * g{names[i][1:]}"
-                if g in seen or g.startswith("gp"):
+                # 1.0 * g is g exactly, so the multiplication is left out
+                term = grad if local == "1.0" else f"{local} * {grad}"
+                if numpy:
+                    if local == "0.0":
+                        continue  # adds exact zeros (eager's max and pick do, to no effect)
+                    if local.startswith("_onehot("):
+                        k = local[:-1].rsplit(", ", 1)[1]
+                        term = f"_np.where({a[-1]} == {k}, {grad}, 0.0)"
+                    if g.startswith("gp"):  # a parameter: sum over the batch at once
+                        term = f"_np.sum({grad})" if local == "1.0" else f"_dot({local}, {grad})"
+                        bwd.append(f"{g} = {g} + {term}")
+                    else:
+                        bwd.append(f"{g} = {g} + {term}" if g in seen else f"{g} = {term}")
+                        seen.add(g)
+                elif g in seen or g.startswith("gp"):
                     bwd.append(f"{g} = {g} + {term}")
                 else:  # the first contribution to an interior node: 0.0 + c, as eager's reset
                     bwd.append(f"{g} = 0.0 + {term}")
@@ -248,7 +262,7 @@ class BatchTape:
             lines += [f"    gp{j} = 0.0" for j in params]
             lines += [f"    g{root[1:]} = _np.full(len(Y), 1.0 * ((1.0 / len(Y)) * 1.0))"]
             lines += [f"    {s}" for s in bwd]
-            lines += [f"    P[{j}].grad = P[{j}].grad + float(_np.sum(gp{j}))" for j in params]
+            lines += [f"    P[{j}].grad = P[{j}].grad + float(gp{j})" for j in params]
             lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
             return "\n".join(lines)
         row = [f"        {', '.join(f'x{k}' for k in range(nin))}{',' if nin == 1 else ''}"
@@ -295,6 +309,7 @@ def _numpy_namespace() -> dict[str, Any]:
 
     return {
         "_np": np,
+        "_dot": np.dot,
         "_exp": np.exp,
         "_log": np.log,
         "_tanh": np.tanh,
