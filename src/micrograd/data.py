@@ -187,6 +187,8 @@ def load_csv(path: str | os.PathLike[str]) -> list[Point]:
     name = os.fspath(path)
     if os.path.isdir(name):
         raise DataError(f"{name}: is a directory; pass a CSV file")
+    if os.path.exists(name) and not os.path.isfile(name):  # a FIFO or a device: reading blocks
+        raise DataError(f"{name}: is not a regular file; pass a CSV file")
     size = os.path.getsize(name)
     if size > MAX_CSV_BYTES:
         raise DataError(

@@ -1,0 +1,330 @@
+"""Checkpoints: a run's model, optimizer, RNG, step and history in one JSON file, saved atomically.
+
+JSON, never pickle: loading a checkpoint parses numbers and strings and can never run code. Floats
+are written with `repr`, which round-trips every finite float exactly; NaN and infinities are
+refused on both sides (a checkpoint only ever holds a good state). `load_checkpoint` checks every
+field and raises `CheckpointError` with one line naming the file, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.train import History
+
+FORMAT = "micrograd-lab checkpoint"
+VERSION = 1
+FILENAME = "checkpoint.json"
+MAX_CHECKPOINT_BYTES = 1024**3  # the largest model the CLI allows (8 x 1024 wide) needs ~0.6 GB
+_MAX_U64 = 2**64 - 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and what is wrong."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded, validated checkpoint. `step` steps are done: a resumed run starts at `step`."""
+
+    path: str
+    step: int
+    sizes: list[int]
+    activation: str
+    weights: list[float]  # in `model.parameters()` order
+    optimizer: dict[str, Any]  # the optimizer's `state_dict()`
+    rng_state: int
+    data_sha256: str
+    config: dict[str, Any]  # the run's TrainConfig as a dict
+    history: History
+
+
+def data_fingerprint(splits: Any) -> str:
+    """sha256 of the (train, val, test) points: a resumed run must see the very same data."""
+    return hashlib.sha256(json.dumps(splits, allow_nan=False).encode()).hexdigest()
+
+
+def resolve(path: str) -> str:
+    """A run folder means its checkpoint.json; a file path is used as is."""
+    return os.path.join(path, FILENAME) if os.path.isdir(path) else path
+
+
+def n_params(sizes: list[int]) -> int:
+    """Number of parameters of MLP(sizes[0], sizes[1:]): (nin + 1) per neuron."""
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+
+
+def save_checkpoint(
+    path: str,
+    model: MLP,
+    optimizer: Any,
+    rng: Any,
+    step: int,
+    history: History,
+    config: dict[str, Any],
+    data_sha256: str,
+) -> int:
+    """Write the checkpoint atomically (temp file, fsync, os.replace); return its size in bytes.
+
+    Raises ValueError, writing nothing, if any weight or optimizer number is NaN or infinite.
+    """
+    weights = [p.data for p in model.parameters()]
+    if not all(math.isfinite(w) for w in weights):
+        raise ValueError("refusing to checkpoint non-finite weights")
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "step": step,
+        "model": {"type": "MLP", "sizes": model.sizes, "activation": model.activation,
+                  "weights": weights},
+        "optimizer": optimizer.state_dict(),
+        "rng_state": rng.state,
+        "data_sha256": data_sha256,
+        "config": config,
+        "history": {"step": history.step, "train_loss": history.train_loss,
+                    "val_loss": history.val_loss},
+    }
+    try:  # allow_nan=False: NaN/inf anywhere (optimizer moments, losses) is an error, not "NaN"
+        text = json.dumps(doc, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise ValueError("refusing to checkpoint non-finite optimizer state or losses") from None
+    data = (text + "\n").encode()
+    write_atomic(path, data)
+    return len(data)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write `data` to `path` so that a crash at any moment leaves the old file or the new one.
+
+    The bytes go to a new hidden temporary file in the same folder (same file system, so the
+    rename is atomic; a fresh name, so no file is clobbered), are fsync-ed to disk, then
+    `os.replace` swaps it in and the folder is fsync-ed.
+    """
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.fchmod(f.fileno(), 0o666 & ~mask)  # mkstemp makes 0600; give open()'s mode
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable; not every platform can open a folder
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def load_checkpoint(path: str) -> Checkpoint:
+    """Read and check a checkpoint (or a run folder's checkpoint.json); CheckpointError if bad."""
+    path = resolve(path)
+    doc = _read_json(path)
+
+    def fail(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {path}: {what}")
+
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise fail(f"is not a micrograd-lab checkpoint (no \"format\": \"{FORMAT}\")")
+    version = doc.get("version")
+    if version != VERSION:
+        raise fail(f"format version {version!r} is not supported (this micrograd-lab reads "
+                   f"version {VERSION}); use the micrograd-lab that wrote it")
+    _keys(doc, {"format", "version", "step", "model", "optimizer", "rng_state", "data_sha256",
+                "config", "history"}, "", fail)
+
+    step = _int(doc["step"], "step", 0, 10**9, fail)
+    model = doc["model"]
+    _keys(model, {"type", "sizes", "activation", "weights"}, "model.", fail)
+    if model["type"] != "MLP":
+        raise fail(f"model.type is {model['type']!r}; only 'MLP' is supported")
+    sizes = model["sizes"]
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        raise fail("model.sizes must be a list like [2, 16, 3]")
+    sizes = [_int(s, "model.sizes", 1, 1_000_000, fail) for s in sizes]
+    if model["activation"] not in ACTIVATIONS:
+        raise fail(f"model.activation {model['activation']!r} is not one of {ACTIVATIONS}")
+    weights = _floats(model["weights"], "model.weights", n_params(sizes), fail)
+
+    optimizer = doc["optimizer"]
+    _check_optimizer(optimizer, len(weights), fail)
+    rng_state = _int(doc["rng_state"], "rng_state", 1, _MAX_U64, fail)
+    sha = doc["data_sha256"]
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        raise fail("data_sha256 must be 64 lowercase hex digits")
+    if not isinstance(doc["config"], dict):
+        raise fail("config must be an object")
+
+    hist = doc["history"]
+    _keys(hist, {"step", "train_loss", "val_loss"}, "history.", fail)
+    steps = hist["step"]
+    if not isinstance(steps, list) or len(steps) != step or steps != list(range(step)):
+        raise fail(f"history.step must be [0, 1, ..., {step - 1}] for step {step}")
+    train_loss = _floats(hist["train_loss"], "history.train_loss", step, fail)
+    val = hist["val_loss"]
+    if not isinstance(val, list) or len(val) != step:
+        raise fail(f"history.val_loss must be a list of {step} numbers or nulls")
+    val_loss = [None if v is None else _float(v, "history.val_loss", fail) for v in val]
+    return Checkpoint(path, step, sizes, model["activation"], weights, optimizer, rng_state, sha,
+                      doc["config"], History(list(range(step)), train_loss, val_loss))
+
+
+def restore(ckpt: Checkpoint, model: MLP, optimizer: Any, rng: Any) -> None:
+    """Put the checkpoint's weights, optimizer state and RNG state into a freshly built run.
+
+    The model and optimizer must have been built from the checkpoint's config: a different
+    architecture or different optimizer hyper-parameters raise CheckpointError.
+    """
+    if model.sizes != ckpt.sizes or model.activation != ckpt.activation:
+        raise CheckpointError(
+            f"checkpoint {ckpt.path}: holds MLP {_arch(ckpt.sizes, ckpt.activation)}, but this run "
+            f"builds MLP {_arch(model.sizes, model.activation)}; use the same data and --hidden")
+    fresh = optimizer.state_dict()
+    if ckpt.optimizer["type"] != fresh["type"]:
+        raise CheckpointError(f"checkpoint {ckpt.path}: optimizer is {ckpt.optimizer['type']}, "
+                              f"this run uses {fresh['type']}")
+    for key, value in fresh.items():  # hyper-parameters must be the config's, not edited ones
+        hyper = key not in ("type", "step") and (key == "betas" or not isinstance(value, list))
+        if hyper and ckpt.optimizer[key] != value:
+            raise CheckpointError(
+                f"checkpoint {ckpt.path}: optimizer {key} is {ckpt.optimizer[key]!r} but its "
+                f"config says {value!r}; the file was edited, use an unedited copy")
+    for p, w in zip(model.parameters(), ckpt.weights):
+        p.data = w
+        p.grad = 0.0
+    optimizer.load_state_dict(ckpt.optimizer)
+    rng.state = ckpt.rng_state
+
+
+def _arch(sizes: list[int], activation: str) -> str:
+    return f"{'-'.join(map(str, sizes))} ({activation})"
+
+
+def _read_json(path: str) -> Any:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        folder = os.path.dirname(path)
+        if os.path.basename(path) == FILENAME and os.path.isdir(folder or "."):
+            raise CheckpointError(
+                f"no {FILENAME} in {folder or '.'}: the run saved none (it was killed before its "
+                "first --save-every checkpoint, or is not a run folder)") from None
+        raise CheckpointError(f"checkpoint {path} does not exist") from None
+    except OSError as e:  # e.g. a path through a file: "Not a directory"
+        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CheckpointError(f"checkpoint {path} is a directory, not a checkpoint file")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+        raise CheckpointError(f"checkpoint {path} is not a regular file")
+    if st.st_size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"checkpoint {path} is {st.st_size} bytes, over the "
+                              f"{MAX_CHECKPOINT_BYTES} byte limit")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CHECKPOINT_BYTES + 1)
+    except OSError as e:
+        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
+    if not raw.strip():
+        raise CheckpointError(f"checkpoint {path} is empty; it was never written completely")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CheckpointError(f"checkpoint {path} is not UTF-8 text (byte {e.start}); "
+                              "it is not a checkpoint") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        body = text.strip()
+        if body.startswith("{") and (e.pos >= len(body) or not body.endswith("}")):  # cut off
+            raise CheckpointError(f"checkpoint {path} is truncated (ends at byte {len(raw)}); "
+                                  "use an earlier copy or train again") from None
+        raise CheckpointError(f"checkpoint {path} is not valid JSON (line {e.lineno} column "
+                              f"{e.colno}: {e.msg})") from None
+    except (ValueError, RecursionError) as e:
+        raise CheckpointError(f"checkpoint {path} is not valid JSON ({e})") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a checkpoint may hold")
+
+
+def _keys(obj: Any, want: set[str], prefix: str, fail) -> None:
+    if not isinstance(obj, dict):
+        raise fail(f"{prefix.rstrip('.') or 'the file'} must be a JSON object")
+    missing, extra = sorted(want - obj.keys()), sorted(obj.keys() - want)
+    if missing:
+        raise fail(f"{prefix}{missing[0]} is missing")
+    if extra:
+        raise fail(f"{prefix}{extra[0]} is not a checkpoint field")
+
+
+def _int(v: Any, name: str, lo: int, hi: int, fail) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise fail(f"{name} must be an integer in {lo}..{hi}, got {_short(v)}")
+    return v
+
+
+def _float(v: Any, name: str, fail) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise fail(f"{name} must hold finite numbers, got {_short(v)}")
+    return float(v)
+
+
+def _floats(v: Any, name: str, n: int, fail) -> list[float]:
+    if not isinstance(v, list) or len(v) != n:
+        got = f"{len(v)} entries" if isinstance(v, list) else _short(v)
+        raise fail(f"{name} must be a list of {n} numbers, got {got}")
+    return [_float(x, name, fail) for x in v]
+
+
+def _check_optimizer(opt: Any, n: int, fail) -> None:
+    """The optimizer's state_dict: a type, finite scalar hyper-parameters, per-parameter lists."""
+    if not isinstance(opt, dict) or opt.get("type") not in ("AdamW", "SGD"):
+        raise fail("optimizer must be an object with \"type\": \"AdamW\" or \"SGD\"")
+    want = ({"type", "lr", "betas", "eps", "weight_decay", "step", "exp_avg", "exp_avg_sq"}
+            if opt["type"] == "AdamW" else
+            {"type", "lr", "momentum", "weight_decay", "momentum_buffer"})
+    _keys(opt, want, "optimizer.", fail)
+    for key in sorted(want - {"type"}):
+        v, name = opt[key], f"optimizer.{key}"
+        if key == "step":
+            _int(v, name, 0, 10**9, fail)
+        elif key == "betas":
+            _floats(v, name, 2, fail)
+        elif key == "momentum_buffer":
+            if not isinstance(v, list) or len(v) != n:
+                raise fail(f"{name} must be a list of {n} numbers or nulls")
+            for x in v:
+                if x is not None:
+                    _float(x, name, fail)
+        elif key in ("exp_avg", "exp_avg_sq"):
+            _floats(v, name, n, fail)
+        else:
+            _float(v, name, fail)
+
+
+def _short(v: Any) -> str:
+    text = json.dumps(v) if not isinstance(v, float) else repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."

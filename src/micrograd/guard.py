@@ -1,0 +1,188 @@
+"""Keeping a run safe: checkpoints every K steps, a clean stop on Ctrl-C or SIGTERM, and a clear
+stop when the numbers go bad (NaN, infinity, overflow), without ever saving a bad state.
+
+`RunGuard.on_step` is the training loop's `on_step` callback: after each step's update it checks
+the step's losses and the weights, writes a checkpoint when one is due, and raises `RunStopped`
+when the run must end early. The caller writes the metrics and plots so far and exits with
+`RunStopped.exit_code`: 3 for numerical trouble, 128 + the signal's number for a signal.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from micrograd.checkpoint import FILENAME, save_checkpoint
+from micrograd.data import Point
+from micrograd.train import History
+
+EXIT_NUMERIC = 3
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class RunStopped(Exception):
+    """Training ended early. `interrupted`: by a signal (else by numerical trouble)."""
+
+    def __init__(self, message: str, exit_code: int, interrupted: bool, anomaly: str = ""):
+        super().__init__(message)
+        self.message, self.exit_code = message, exit_code
+        self.interrupted, self.anomaly = interrupted, anomaly
+
+
+class RunGuard:
+    """The `on_step` of a CLI run; use it as a context manager to catch SIGINT and SIGTERM.
+
+    The first signal only sets a flag, so the current step finishes; then a checkpoint is written
+    and `RunStopped` is raised. A second signal raises KeyboardInterrupt at once (a forced stop,
+    which never corrupts the checkpoint: it is replaced atomically).
+    """
+
+    def __init__(
+        self,
+        out: str,
+        model: Any,
+        optimizer: Any,
+        rng: Any,
+        *,
+        config: dict[str, Any],
+        data_sha256: str,
+        train_split: Sequence[Point],
+        val_split: Sequence[Point],
+        steps: int,
+        save_every: int = 0,
+        start_step: int = 0,
+        saved_step: int | None = None,
+        detect_anomaly: bool = False,
+        history: History | None = None,
+        after: Callable[[int, History], None] | None = None,
+    ):
+        self.out, self.model, self.optimizer, self.rng = out, model, optimizer, rng
+        self.params = model.parameters()
+        self.config, self.data_sha256 = config, data_sha256
+        self.train_split, self.val_split = train_split, val_split
+        self.steps, self.save_every = steps, save_every
+        self.done = start_step  # steps completed: the step in progress is `done`
+        self.saved_step = saved_step  # the step of the checkpoint on disk, if any
+        self.detect_anomaly = detect_anomaly
+        self.history = History() if history is None else history
+        self.after = after
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+        self._before: list[float] | None = None  # weights at the start of the step in progress
+        self._snapshot()
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.out, FILENAME)
+
+    # ---- signals ----
+
+    def __enter__(self) -> RunGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig in SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._on_signal)
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        # NumPy's "overflow encountered" warnings: the guard reports bad numbers in one line
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._warnings.__exit__(*exc)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.signum = signum
+
+    # ---- the training loop's callback ----
+
+    def on_step(self, step: int, history: History) -> None:
+        """After step `step`'s update: check, checkpoint if due, stop if asked to."""
+        self.done = step + 1
+        if self.after is not None:
+            self.after(step, history)
+        self._check(step, history)
+        self._snapshot()
+        if self.signum is not None:
+            self.save()
+            name = signal.Signals(self.signum).name
+            raise RunStopped(f"interrupted by {name} after step {step}", 128 + self.signum, True)
+        if self.save_every and self.done % self.save_every == 0 and self.done < self.steps:
+            self.save()  # the last step's checkpoint is written after the final files
+
+    def save(self) -> int:
+        """Write checkpoint.json for the steps done so far; return its size in bytes."""
+        try:
+            size = save_checkpoint(self.path, self.model, self.optimizer, self.rng, self.done,
+                                   self.history, self.config, self.data_sha256)
+        except ValueError as e:  # non-finite optimizer state: never saved
+            raise self._numeric(self.done - 1, str(e)) from None
+        self.saved_step = self.done
+        return size
+
+    def numerical_error(self, exc: BaseException) -> RunStopped:
+        """The RunStopped for an exception the engine raised in the step in progress."""
+        return self._numeric(self.done, str(exc), split="either")
+
+    # ---- checks ----
+
+    def _check(self, step: int, history: History) -> None:
+        self.history = history
+        train_loss, val_loss = history.train_loss[-1], history.val_loss[-1]
+        if not math.isfinite(train_loss):
+            raise self._numeric(step, f"train loss is {train_loss}")
+        if val_loss is not None and not math.isfinite(val_loss):
+            raise self._numeric(step, f"val loss is {val_loss}", split="val")
+        bad = next((p for p in self.params if not math.isfinite(p.data)), None)
+        if bad is not None:
+            i = self.params.index(bad)
+            raise self._numeric(step, f"the update made weight #{i} {bad.data}")
+
+    def _numeric(self, step: int, what: str, split: str = "train") -> RunStopped:
+        if step == 0:  # no update has happened yet: the data (or init) is the cause
+            scale = max((abs(v) for x, _ in self.train_split for v in x), default=0.0)
+            cause = (f"the data, not the learning rate, is the likely cause: the largest feature "
+                     f"is {scale:.3g}; scale the features to about -10..10")
+        else:
+            lr, wd = self.config.get("lr"), self.config.get("weight_decay")
+            if not isinstance(lr, (int, float)):
+                cause = "the learning rate is probably too high"
+            elif isinstance(wd, (int, float)) and lr * wd >= 1:  # AdamW: p ← p (1 - lr λ) - ...
+                cause = (f"--lr {lr:g} times --weight-decay {wd:g} is {lr * wd:g} >= 1, so every "
+                         f"step multiplies the weights by {1 - lr * wd:g}; keep it well below 1")
+            else:
+                cause = f"the learning rate is probably too high: try --lr {lr / 10:g}"
+        if self.saved_step is not None:
+            kept = f"the last good checkpoint (step {self.saved_step}) is kept in {self.path}"
+        else:
+            kept = "no checkpoint was saved (use --save-every K to keep one)"
+        anomaly = ""
+        if self.detect_anomaly and self._before is not None:
+            from micrograd.anomaly import find_anomaly
+
+            for p, w in zip(self.params, self._before):  # back to the step's start
+                p.data = w
+            splits = {"train": self.train_split, "val": self.val_split}
+            names = ["val", "train"] if split in ("val", "either") else ["train"]
+            for name in names:  # an exception may come from the val evaluation or the step
+                found, text = find_anomaly(self.model, splits[name], name)
+                if found or name == names[-1]:
+                    anomaly = f"step {step}, {text}"
+                    break
+        hint = "" if self.detect_anomaly else "; --detect-anomaly names the operation"
+        return RunStopped(f"step {step}: {what}; {cause}; {kept}{hint}", EXIT_NUMERIC, False,
+                          anomaly)
+
+    def _snapshot(self) -> None:
+        if self.detect_anomaly:
+            self._before = [p.data for p in self.params]
+

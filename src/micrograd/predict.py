@@ -1,0 +1,129 @@
+"""Using a trained model on new points: read them from CSV, write class probabilities as CSV.
+
+The input holds `x1,...,xn` rows, or `x1,...,xn,label` rows (then loss and accuracy can be
+reported); a header row is optional. Errors raise `DataError` with one line naming the file, the
+line and the fix, as `micrograd.data.load_csv` does, under the same size limit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+import tempfile
+from collections.abc import Sequence
+
+from micrograd import data
+from micrograd.data import DataError
+from micrograd.nn import MLP
+
+
+def load_points(path: str, nin: int, nclasses: int) -> tuple[list[list[float]], list[int] | None]:
+    """Rows of `nin` features, each optionally followed by a label in 0..nclasses-1."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: does not exist") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"{path}: is a directory; pass a CSV file")
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{path}: is not a regular file; pass a CSV file")
+    if st.st_size > data.MAX_CSV_BYTES:
+        raise DataError(f"{path}: {st.st_size} bytes is over the {data.MAX_CSV_BYTES} byte "
+                        "limit; subsample it")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(data.MAX_CSV_BYTES + 1)
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read: {e.strerror}") from None
+    if b"\0" in raw:
+        raise DataError(f"{path}: is a binary file, not CSV text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"{path}: is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    xs: list[list[float]] = []
+    labels: list[int] = []
+    ncols = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = [f.strip() for f in line.split(",")]
+        if ncols is None and not any(_number(f) is not None for f in fields):
+            continue  # a header row
+        if ncols is None:
+            ncols = len(fields)
+            if ncols not in (nin, nin + 1):
+                raise DataError(f"{path} line {lineno}: {ncols} columns; this model takes {nin} "
+                                f"features per row, optionally followed by a label")
+        if len(fields) != ncols:
+            raise DataError(f"{path} line {lineno}: expected {ncols} columns, got {len(fields)}")
+        row = []
+        for col, field in enumerate(fields[:nin], start=1):
+            v = _number(field)
+            if v is None or not math.isfinite(v):
+                raise DataError(f"{path} line {lineno}: column {col} is {field[:20]!r}, "
+                                "not a finite number")
+            row.append(v)
+        xs.append(row)
+        if ncols == nin + 1:
+            v = _number(fields[-1])
+            if v is None or not (0 <= v < nclasses and v == int(v)):
+                raise DataError(f"{path} line {lineno}: label {fields[-1][:20]!r} is not a class "
+                                f"index 0..{nclasses - 1} of this model")
+            labels.append(int(v))
+    if not xs:
+        raise DataError(f"{path}: has no data rows; add rows of {nin} numbers")
+    return xs, labels if ncols == nin + 1 else None
+
+
+def softmax(logits: Sequence[float]) -> list[float]:
+    """Class probabilities from logits (the max is subtracted first: exp never overflows)."""
+    top = max(logits)
+    ex = [math.exp(v - top) for v in logits]
+    total = 0.0
+    for e in ex:
+        total += e
+    return [e / total for e in ex]
+
+
+def predictions_csv(model: MLP, xs: list[list[float]], labels: list[int] | None) -> str:
+    """x1..xn[,label],predicted,p0..pK-1 per row; floats written exactly (repr)."""
+    nin, k = model.sizes[0], model.sizes[-1]
+    head = [f"x{i + 1}" for i in range(nin)] + (["label"] if labels is not None else [])
+    rows = [",".join([*head, "predicted", *(f"p{c}" for c in range(k))])]
+    for i, x in enumerate(xs):
+        logits = model.predict(x)
+        probs = softmax(logits)
+        pred = logits.index(max(logits))
+        cells = [repr(v) for v in x] + ([str(labels[i])] if labels is not None else [])
+        rows.append(",".join([*cells, str(pred), *(repr(p) for p in probs)]))
+    return "\n".join(rows) + "\n"
+
+
+def check_output(path: str, force: bool) -> None:
+    """Refuse an output path that is a folder, exists (without `force`), or cannot be written."""
+    if os.path.isdir(path):
+        raise DataError(f"--out {path} is a folder; give a file name like predictions.csv")
+    if os.path.lexists(path) and not force:
+        raise DataError(f"--out {path} already exists; pass --force to overwrite it or pick "
+                        "another name")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise DataError(f"--out {path}: folder {folder} does not exist (or is not a folder)")
+    try:  # a fresh temporary name: the probe can never clobber a file
+        fd, probe = tempfile.mkstemp(prefix=".micrograd-write-test.", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise DataError(f"--out {path}: cannot write in {folder}: {e.strerror}") from None
+
+
+def _number(field: str) -> float | None:
+    try:
+        return float(field)
+    except ValueError:
+        return None

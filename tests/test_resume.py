@@ -1,0 +1,290 @@
+"""Resume, interruption and numerical trouble, with real subprocesses and real signals.
+
+The kill test is the acceptance test of the issue: a run killed with SIGKILL at a random step and
+resumed prints, from the resume point on, exactly the uninterrupted run's lines, and ends with the
+same files (metrics.csv, config.json, checkpoint.json) byte for byte, weights included.
+"""
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from micrograd import cli, optim
+from micrograd.checkpoint import load_checkpoint
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines arrive as printed, so we can kill on cue
+
+
+def micrograd(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "micrograd", *args], capture_output=True,
+                          text=True, timeout=300, env=ENV)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def start(*args):
+    return subprocess.Popen([sys.executable, "-m", "micrograd", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=ENV)
+
+
+def read_until(proc, prefix):
+    """Lines of proc's stdout up to and including the first that starts with `prefix`."""
+    lines = []
+    while True:
+        line = proc.stdout.readline()
+        assert line, f"the run ended before printing {prefix!r}: {proc.stderr.read()}"
+        lines.append(line)
+        if line.startswith(prefix):
+            return lines
+
+
+def weights_hex(folder):
+    doc = json.loads((folder / "checkpoint.json").read_text())
+    return [float(w).hex() for w in doc["model"]["weights"]]
+
+
+def from_step(lines, step):
+    """The lines a run prints from step `step` on (its val line first, when one is due)."""
+    i = next(i for i, ln in enumerate(lines) if ln.startswith(f"step {step},"))
+    return lines[i:]
+
+
+KILL_CASES = [  # (seed of the kill point, run flags, --save-every)
+    (1, ["--eval-every", "7"], 1),
+    (2, ["--dataset", "moons", "--hidden", "8,8", "--batch-size", "16", "--seed", "5"], 4),
+    (3, ["--dataset", "spiral", "--activation", "relu", "--eval-every", "3", "--engine",
+         "eager"], 10),
+    (4, ["--dataset", "xor", "--hidden", "4", "--lr", "0.03", "--engine", "tape"], 3),
+]
+
+
+@pytest.mark.parametrize(("seed", "flags", "save_every"), KILL_CASES)
+def test_sigkill_at_a_random_step_then_resume_is_byte_identical(tmp_path, seed, flags,
+                                                                save_every):
+    steps = 240
+    run = ["train", "--steps", str(steps), "--no-plot", *flags]
+    full = micrograd(*run, "--out", str(tmp_path / "full"))
+    full_lines = full.stdout.splitlines(keepends=True)
+
+    kill_at = random.Random(seed).randrange(save_every + 2, 120)
+    proc = start(*run, "--save-every", str(save_every), "--out", str(tmp_path / "killed"))
+    printed = read_until(proc, f"step {kill_at}, train loss")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert printed == full_lines[:len(printed)]  # the killed run printed the same lines so far
+
+    resume_at = load_checkpoint(str(tmp_path / "killed")).step
+    assert kill_at + 1 - save_every <= resume_at < steps
+    resumed = micrograd("train", "--resume", str(tmp_path / "killed"), "--no-plot")
+    assert resumed.stdout.splitlines(keepends=True) == from_step(full_lines, resume_at)
+    assert f"resuming at step {resume_at} of {steps}" in resumed.stderr
+    for name in ("metrics.csv", "config.json", "checkpoint.json"):  # the whole run, byte for byte
+        assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+    assert weights_hex(tmp_path / "killed") == weights_hex(tmp_path / "full")
+
+
+@pytest.fixture(scope="module")
+def forty_steps(tmp_path_factory):
+    """An uninterrupted 40-step run, to compare interrupted-and-resumed runs against."""
+    out = tmp_path_factory.mktemp("forty") / "run"
+    proc = micrograd("train", "--steps", "40", "--eval-every", "5", "--no-plot", "--out", str(out))
+    return out, proc.stdout.splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_after_the_current_step_and_saves_everything(tmp_path, forty_steps,
+                                                                    sig, code):
+    out = tmp_path / "run"
+    proc = start("train", "--steps", "1000000", "--eval-every", "5", "--out", str(out))
+    printed = read_until(proc, "step 12, train loss")
+    proc.send_signal(sig)
+    rest, err = proc.stdout.read(), proc.stderr.read()  # not communicate(): it would skip the
+    proc.wait(timeout=120)  # lines readline() has buffered already
+    lines = printed + rest.splitlines(keepends=True)
+    assert proc.returncode == code, err
+
+    last = int(lines[-1].split(",")[0].split()[1])  # the step the run finished before stopping
+    assert lines[-1].startswith(f"step {last}, train loss") and 12 <= last < 30
+    name = signal.Signals(sig).name
+    assert err.count("\n") == 1  # one line; the pictures in between may grow in number
+    assert err.startswith(f"micrograd: interrupted by {name} after step {last}: wrote "
+                          "checkpoint.json, loss.png, ")
+    assert err.endswith(f"metrics.csv, config.json to {out}; continue with: micrograd train "
+                        f"--resume {out}\n")
+    assert load_checkpoint(str(out)).step == last + 1
+    metrics = (out / "metrics.csv").read_text().splitlines()
+    assert len(metrics) == 1 + last + 1 and metrics[-1].startswith(f"{last},")
+    assert (out / "loss.png").stat().st_size > 10_000
+
+    full_out, full_lines = forty_steps
+    assert lines == full_lines[:len(lines)]
+    resumed = micrograd("train", "--resume", str(out), "--steps", "40", "--no-plot")
+    assert resumed.stdout.splitlines(keepends=True) == from_step(full_lines, last + 1)
+    assert (out / "checkpoint.json").read_bytes() == (full_out / "checkpoint.json").read_bytes()
+    assert (out / "metrics.csv").read_bytes() == (full_out / "metrics.csv").read_bytes()
+
+
+def test_resuming_a_finished_run_prints_its_summary_again(tmp_path, forty_steps):
+    full_out, full_lines = forty_steps
+    out = tmp_path / "copy"
+    out.mkdir()
+    for name in ("checkpoint.json", "metrics.csv", "config.json"):
+        (out / name).write_bytes((full_out / name).read_bytes())
+    proc = micrograd("train", "--resume", str(out), "--no-plot")
+    assert proc.stdout.splitlines(keepends=True) == full_lines[-1:]  # the final: line
+    assert "all 40 steps are done" in proc.stderr
+    assert (out / "checkpoint.json").read_bytes() == (full_out / "checkpoint.json").read_bytes()
+
+
+def test_resume_into_a_new_folder_leaves_the_old_one_alone(tmp_path, forty_steps, capsys):
+    full_out, _ = forty_steps
+    old = tmp_path / "old"
+    assert cli.main(["train", "--steps", "15", "--eval-every", "5", "--no-plot", "--quiet",
+                     "--out", str(old)]) == 0
+    before = {p.name: p.read_bytes() for p in old.iterdir()}
+    new = tmp_path / "new"
+    assert cli.main(["train", "--resume", str(old / "checkpoint.json"), "--steps", "40",
+                     "--no-plot", "--quiet", "--out", str(new)]) == 0
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == before
+    assert (new / "metrics.csv").read_bytes() == (full_out / "metrics.csv").read_bytes()
+    assert (new / "checkpoint.json").read_bytes() == (full_out / "checkpoint.json").read_bytes()
+
+
+def test_signal_handlers_are_restored_after_a_run(tmp_path):
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert cli.main(["train", "--steps", "2", "--no-plot", "--quiet", "--out",
+                     str(tmp_path / "r")]) == 0
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+# ---- numerical trouble: exit 3, one line, the last good checkpoint kept ----
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    """lr 10 with weight decay 1: each AdamW step multiplies the weights by 1 - 10 = -9."""
+    out = tmp_path / "run"
+    code = cli.main(["train", "--lr", "10", "--weight-decay", "1", "--steps", "1000",
+                     "--save-every", "50", "--no-plot", "--quiet", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 3
+    bad = int(captured.out.splitlines()[-1].split(",")[0].split()[1])
+    assert not math.isfinite(float(captured.out.splitlines()[-1].split()[-1]))
+    good = bad // 50 * 50
+    assert captured.err == (
+        f"micrograd: error: step {bad}: train loss is {captured.out.split()[-1]}; --lr 10 times "
+        "--weight-decay 1 is 10 >= 1, so every step multiplies the weights by -9; keep it well "
+        f"below 1; the last good checkpoint (step {good}) is kept in {out / 'checkpoint.json'}; "
+        "--detect-anomaly names the operation\n")
+    ckpt = load_checkpoint(str(out))
+    assert ckpt.step == good and all(math.isfinite(w) for w in ckpt.weights)
+    assert len((out / "metrics.csv").read_text().splitlines()) == 1 + bad + 1  # up to the bad one
+
+
+def huge_csv(path, value=1.7e308, rows=40):
+    rng = random.Random(0)
+    path.write_text("".join(f"{rng.choice([-1, 1]) * value},{rng.choice([-1, 1]) * value},"
+                            f"{i % 2}\n" for i in range(rows)))
+    return path
+
+
+def test_data_that_overflows_is_blamed_on_the_data_and_detect_anomaly_names_the_op(tmp_path,
+                                                                                   capsys):
+    data = huge_csv(tmp_path / "huge.csv")
+    args = ["train", "--dataset", str(data), "--activation", "relu", "--steps", "5",
+            "--no-plot", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "a")]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("micrograd: error: step 0: ")
+    assert "the data, not the learning rate, is the likely cause: the largest feature is 1.7e+308" \
+        in err
+    assert "no checkpoint was saved" in err and not (tmp_path / "a" / "checkpoint.json").exists()
+
+    assert cli.main([*args, "--detect-anomaly", "--out", str(tmp_path / "b")]) == 3
+    anomaly, error = capsys.readouterr().err.splitlines()
+    assert anomaly.startswith("micrograd: anomaly: step 0, train point ")
+    assert "the first non-finite value: op '" in anomaly
+    assert anomaly.endswith(("gave inf", "gave -inf"))
+    assert "layer 0 neuron" in anomaly and "1.7e+308" in anomaly  # the inputs, named
+    assert error.startswith("micrograd: error: step 0: ")
+
+
+def test_an_engine_exception_mid_run_is_one_line_exit_3(tmp_path, capsys, monkeypatch):
+    real_step = optim.AdamW.step
+
+    def step(self):
+        if self.t == 6:
+            raise OverflowError("exp: exp(1000.0) overflows a float")
+        real_step(self)
+
+    monkeypatch.setattr(optim.AdamW, "step", step)
+    code = cli.main(["train", "--steps", "20", "--save-every", "4", "--no-plot", "--quiet",
+                     "--out", str(tmp_path / "r")])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("micrograd: error: step 6: exp: exp(1000.0) overflows a float; the "
+                          "learning rate is probably too high: try --lr 0.01; the last good "
+                          "checkpoint (step 4) is kept in")
+    assert load_checkpoint(str(tmp_path / "r")).step == 4
+
+
+def test_weights_that_turn_nan_are_caught_at_that_step(tmp_path, capsys, monkeypatch):
+    real_step = optim.AdamW.step
+
+    def step(self):
+        real_step(self)
+        if self.t == 8:
+            self.params[3].data = math.nan
+
+    monkeypatch.setattr(optim.AdamW, "step", step)
+    code = cli.main(["train", "--steps", "20", "--save-every", "7", "--no-plot", "--quiet",
+                     "--detect-anomaly", "--out", str(tmp_path / "r")])
+    assert code == 3
+    anomaly, error = capsys.readouterr().err.splitlines()
+    assert error.startswith("micrograd: error: step 7: the update made weight #3 nan; ")
+    assert "every gradient are finite: the optimizer update itself" in anomaly
+    assert load_checkpoint(str(tmp_path / "r")).step == 7  # step 7's own state was not saved
+
+
+def test_a_csv_run_resumes_and_its_checkpoint_resumes_again(tmp_path, capsys):
+    data = tmp_path / "points.csv"
+    data.write_text("x,y,label\n" + "".join(f"{(i * 7) % 11 - 5},{(i * 3) % 7 - 3},{i % 3}\n"
+                                            for i in range(60)))
+    args = ["--dataset", str(data), "--eval-every", "3", "--no-plot", "--quiet"]
+    assert cli.main(["train", *args, "--steps", "20", "--out", str(tmp_path / "full")]) == 0
+    full = capsys.readouterr().out.splitlines()
+    part = tmp_path / "part"
+    assert cli.main(["train", *args, "--steps", "8", "--out", str(part)]) == 0
+    assert cli.main(["train", "--resume", str(part), "--steps", "14", "--quiet"]) == 0
+    assert cli.main(["train", "--resume", str(part), "--steps", "20", "--quiet"]) == 0
+    assert capsys.readouterr().out.splitlines() == full
+    assert (part / "checkpoint.json").read_bytes() == (tmp_path / "full" / "checkpoint.json"
+                                                       ).read_bytes()
+    assert json.loads((part / "config.json").read_text())["n"] == 100  # unused, kept as typed
+
+
+def test_a_second_signal_stops_at_once(tmp_path):
+    """The first signal only asks for a stop after the step; a second one interrupts now."""
+    from micrograd.data import RNG
+    from micrograd.guard import RunGuard
+    from micrograd.nn import MLP
+    from micrograd.optim import AdamW
+
+    model = MLP(2, [3], rng=RNG(1))
+    guard = RunGuard(str(tmp_path), model, AdamW(model.parameters()), RNG(1), config={},
+                     data_sha256="0" * 64, train_split=[], val_split=[], steps=10)
+    with guard:
+        os.kill(os.getpid(), signal.SIGTERM)  # a real signal, to our own process
+        assert guard.signum == signal.SIGTERM
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGTERM) != guard._on_signal  # restored on exit
