@@ -145,7 +145,7 @@ CASES = [
      "is a directory"),
     ("csv-is-a-fifo", lambda c: train("--dataset", c.fifo()), "is not a regular file"),
     ("csv-through-a-file", lambda c: train("--dataset", c.file("f", "x") + "/x.csv"),
-     "cannot read dataset file"),
+     "cannot be read"),
     ("csv-missing", lambda c: train("--dataset", str(c.tmp / "nope.csv")), "does not exist"),
     ("csv-with-n", lambda c: train("--dataset", c.csv(rows()), "--n", "50"),
      "--n does not apply"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from typing import Any
 
 Point = tuple[list[float], int]
@@ -185,23 +186,7 @@ def load_csv(path: str | os.PathLike[str]) -> list[Point]:
     labels must be exactly 0..K-1 with K >= 2. Any violation raises `DataError` with the line.
     """
     name = os.fspath(path)
-    if os.path.isdir(name):
-        raise DataError(f"{name}: is a directory; pass a CSV file")
-    if os.path.exists(name) and not os.path.isfile(name):  # a FIFO or a device: reading blocks
-        raise DataError(f"{name}: is not a regular file; pass a CSV file")
-    size = os.path.getsize(name)
-    if size > MAX_CSV_BYTES:
-        raise DataError(
-            f"{name}: {size} bytes is over the {MAX_CSV_BYTES} byte limit; subsample it")
-    with open(name, "rb") as f:
-        raw = f.read()
-    if b"\0" in raw:
-        raise DataError(f"{name}: is a binary file, not CSV text; pass rows like 0.5,-1.2,0")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(
-            f"{name}: is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    text = read_csv_text(name)
     points: list[Point] = []
     ncols = None
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -233,6 +218,35 @@ def load_csv(path: str | os.PathLike[str]) -> list[Point]:
     if k < 2:
         raise DataError(f"{name}: every row has label 0; a classifier needs at least 2 classes")
     return points
+
+
+def read_csv_text(name: str) -> str:
+    """A CSV file's text; folders, FIFOs, files over the limit, binary and non-UTF-8 are refused."""
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        raise DataError(f"{name}: does not exist") from None
+    except OSError as e:
+        raise DataError(f"{name}: cannot be read: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"{name}: is a directory; pass a CSV file")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device: reading would block
+        raise DataError(f"{name}: is not a regular file; pass a CSV file")
+    if st.st_size > MAX_CSV_BYTES:
+        raise DataError(
+            f"{name}: {st.st_size} bytes is over the {MAX_CSV_BYTES} byte limit; subsample it")
+    try:
+        with open(name, "rb") as f:
+            raw = f.read(MAX_CSV_BYTES + 1)
+    except OSError as e:
+        raise DataError(f"{name}: cannot be read: {e.strerror}") from None
+    if b"\0" in raw:
+        raise DataError(f"{name}: is a binary file, not CSV text; pass rows like 0.5,-1.2,0")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"{name}: is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
 
 
 def _parse_features(name: str, lineno: int, fields: list[str]) -> list[float]:

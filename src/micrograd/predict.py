@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 import tempfile
 from collections.abc import Sequence
 
@@ -20,31 +19,7 @@ from micrograd.nn import MLP
 
 def load_points(path: str, nin: int, nclasses: int) -> tuple[list[list[float]], list[int] | None]:
     """Rows of `nin` features, each optionally followed by a label in 0..nclasses-1."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: does not exist") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read: {e.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise DataError(f"{path}: is a directory; pass a CSV file")
-    if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"{path}: is not a regular file; pass a CSV file")
-    if st.st_size > data.MAX_CSV_BYTES:
-        raise DataError(f"{path}: {st.st_size} bytes is over the {data.MAX_CSV_BYTES} byte "
-                        "limit; subsample it")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(data.MAX_CSV_BYTES + 1)
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read: {e.strerror}") from None
-    if b"\0" in raw:
-        raise DataError(f"{path}: is a binary file, not CSV text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(
-            f"{path}: is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    text = data.read_csv_text(path)
     xs: list[list[float]] = []
     labels: list[int] = []
     ncols = None
