@@ -11,14 +11,24 @@ import argparse
 import json
 import math
 import os
+import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
+from micrograd.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    data_fingerprint,
+    load_checkpoint,
+    restore,
+    write_atomic,
+)
 from micrograd.data import DATASETS, RNG, DataError, load_csv, split
+from micrograd.guard import RunGuard, RunStopped
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import AdamW
-from micrograd.train import History, TrainResult, train
+from micrograd.train import ENGINES, History, TrainResult, train
 
 EXIT_USAGE = 2
 NOISY = ("moons", "circles", "spiral", "xor")
@@ -45,6 +55,8 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 42
     eval_every: int = 10
+    engine: str = "auto"  # auto: numpy when installed, else tape (both reproduce the seed's log)
+    batch_size: int | None = None  # None: full batch, as the seed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,18 +137,67 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RNG seed for data then weights (default 42)")
     t.add_argument("--eval-every", type=_int_in(1, LIMITS["steps"]), default=d.eval_every,
                    help="val loss every K steps (default 10)")
+    t.add_argument("--engine", choices=["auto", *ENGINES], default=d.engine,
+                   help="how loss and gradients are computed: eager (a graph per step), tape "
+                        "(one recorded graph, replayed; same bits as eager), numpy (the tape on "
+                        "arrays; needs micrograd-lab[fast]); auto: the fastest installed")
+    t.add_argument("--batch-size", type=_int_in(1, LIMITS["n"]), default=None, metavar="B",
+                   help="mini-batches of B points drawn with the run's RNG (default: full batch)")
     t.add_argument("--out", default=None, help="run folder (default runs/<timestamp>)")
     t.add_argument("--force", action="store_true", help="reuse an existing, non-empty --out")
-    t.add_argument("--no-plot", action="store_true", help="skip loss.png")
+    t.add_argument("--no-plot", action="store_true",
+                   help="skip loss.png, boundary.png and neurons.png")
+    t.add_argument("--animate", action="store_true",
+                   help="also write training.gif: the decision boundary and the loss curves, "
+                        "one frame every --frame-every steps (2-D data only)")
+    t.add_argument("--frame-every", type=_int_in(1, LIMITS["steps"]), default=None, metavar="K",
+                   help="with --animate, one frame every K steps (default: about 50 frames)")
     t.add_argument("--quiet", action="store_true",
                    help="print only the loss lines: no summary, no progress bar, no messages")
+    t.add_argument("--save-every", type=_int_in(0, LIMITS["steps"]), default=0, metavar="K",
+                   help="also write checkpoint.json every K steps (default 0: only at the end "
+                        "and on Ctrl-C/SIGTERM)")
+    t.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue the run in folder RUN (or from a checkpoint.json) where it "
+                        "stopped; it writes into that folder unless --out is given")
+    t.add_argument("--detect-anomaly", action="store_true",
+                   help="when a loss goes NaN/inf, name the first operation that produced it")
+    e = sub.add_parser("eval", help="evaluate a checkpoint, or predict new points with it",
+                       description="Loss and accuracy per split of a trained model (the splits "
+                                   "are regenerated from the run's config), or with --data, "
+                                   "class probabilities for the points of a CSV file.")
+    e.add_argument("--checkpoint", required=True, metavar="PATH",
+                   help="a checkpoint.json or the run folder holding it")
+    e.add_argument("--data", default=None, metavar="CSV",
+                   help="rows of x1,...,xn or x1,...,xn,label to predict")
+    e.add_argument("--out", default=None, metavar="CSV",
+                   help="write the predictions to this file (default: stdout)")
+    e.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    add_graph_parser(sub)
+    from micrograd import playground  # its flags only: the server is imported when it runs
+
+    playground.add_parser(sub)
     return parser
+
+
+def resolve_engine(name: str) -> str:
+    """`auto` becomes numpy when it is installed, else tape; numpy without NumPy is a mistake."""
+    import importlib.util
+
+    has_numpy = importlib.util.find_spec("numpy") is not None
+    if name == "auto":
+        return "numpy" if has_numpy else "tape"
+    if name == "numpy" and not has_numpy:
+        raise UsageError("--engine numpy needs NumPy: pip install 'micrograd-lab[fast]', or use "
+                         "--engine tape")
+    return name
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     cfg = TrainConfig(dataset=args.dataset, hidden=args.hidden, activation=args.activation,
                       steps=args.steps, lr=args.lr, weight_decay=args.weight_decay,
-                      seed=args.seed, eval_every=args.eval_every, noise=args.noise)
+                      seed=args.seed, eval_every=args.eval_every, noise=args.noise,
+                      engine=resolve_engine(args.engine), batch_size=args.batch_size)
     is_csv = cfg.dataset not in DATASETS
     if is_csv and not cfg.dataset.lower().endswith(".csv") and not os.path.exists(cfg.dataset):
         raise UsageError(f"unknown dataset {cfg.dataset!r}; use one of {', '.join(DATASETS)} "
@@ -156,11 +217,7 @@ def load_splits(cfg: TrainConfig, rng: RNG):
         kwargs = {} if cfg.noise is None else {"noise": cfg.noise}
         return DATASETS[cfg.dataset](rng, cfg.n, **kwargs)
     try:
-        points = load_csv(cfg.dataset)
-    except FileNotFoundError:
-        raise UsageError(f"dataset file {cfg.dataset!r} does not exist") from None
-    except (PermissionError, IsADirectoryError) as e:
-        raise UsageError(f"cannot read dataset file {cfg.dataset!r}: {e.strerror}") from None
+        points = load_csv(cfg.dataset)  # every file problem is a one-line DataError
     except DataError as e:
         raise UsageError(str(e)) from None
     if len(points) < 10:
@@ -217,34 +274,72 @@ def summary(result: TrainResult) -> str:
     return "final: " + " | ".join(parts)
 
 
-def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet: bool) -> int:
+def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet: bool,
+              save_every: int = 0, resume: Checkpoint | None = None,
+              detect_anomaly: bool = False, animate: bool = False,
+              frame_every: int | None = None) -> int:
     rng = RNG(cfg.seed)
     train_split, val_split, test_split = load_splits(cfg, rng)
     everything = train_split + val_split + test_split
     nin, nclasses = len(everything[0][0]), max(label for _, label in everything) + 1
+    if animate:
+        frame_every = check_animation(nin, cfg.steps, frame_every)
+    data_sha256 = data_fingerprint([train_split, val_split, test_split])
+    if resume is not None:  # before anything is written
+        check_resumable(resume, cfg, [nin, *cfg.hidden, nclasses], data_sha256)
     out = prepare_out(out, force)
     model = MLP(nin, [*cfg.hidden, nclasses], activation=cfg.activation, rng=rng)
     optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
                       weight_decay=cfg.weight_decay)
+    start, history, saved_step = 0, None, None
+    if resume is not None:
+        restore(resume, model, optimizer, rng)
+        start, history = resume.step, resume.history
+        same = os.path.realpath(os.path.dirname(resume.path) or ".") == os.path.realpath(out)
+        saved_step = resume.step if same else None
+        if not quiet:
+            print(f"{resume.path}: " + (f"resuming at step {start} of {cfg.steps}"
+                  if start < cfg.steps else
+                  f"all {cfg.steps} steps are done (pass --steps N to train further)"),
+                  file=sys.stderr)
 
     bar = None
     log = print
     if not quiet and sys.stderr.isatty():
         from tqdm import tqdm  # a bar only for a person watching, and only after a moment
 
-        bar = tqdm(total=cfg.steps, file=sys.stderr, delay=1.0, leave=False, unit="step")
+        bar = tqdm(total=cfg.steps, initial=start, file=sys.stderr, delay=1.0, leave=False,
+                   unit="step")
 
         def log(line: str) -> None:
             bar.write(line, file=sys.stdout)
 
+    snapshots = None
+    if animate:  # the model's weights every k steps, for training.gif
+        from micrograd.animate import Snapshots
+
+        snapshots = Snapshots(model, frame_every, start=start)
+    guard = RunGuard(out, model, optimizer, rng, config=asdict(cfg), data_sha256=data_sha256,
+                     train_split=train_split, val_split=val_split, steps=cfg.steps,
+                     save_every=save_every, start_step=start, saved_step=saved_step,
+                     detect_anomaly=detect_anomaly, history=history,
+                     after=_each_step(None if bar is None else lambda *_: bar.update(),
+                                      snapshots))
+    stopped = None  # RunStopped: a signal or numerical trouble ended the run early
     try:
-        result = train(model, optimizer, train_split, val_split, test_split, steps=cfg.steps,
-                       eval_every=cfg.eval_every, log=log,
-                       on_step=None if bar is None else lambda *_: bar.update())
+        with guard:
+            result = train(model, optimizer, train_split, val_split, test_split, steps=cfg.steps,
+                           eval_every=cfg.eval_every, log=log, on_step=guard.on_step,
+                           start_step=start, history=history, engine=cfg.engine,
+                           batch_size=cfg.batch_size, rng=rng)
+    except RunStopped as e:
+        stopped, result = e, TrainResult(guard.history, {})
+    except (ArithmeticError, ValueError) as e:  # the engine: exp overflow, log(0), ...
+        stopped, result = guard.numerical_error(e), TrainResult(guard.history, {})
     finally:
         if bar is not None:
             bar.close()
-    if not quiet:
+    if not quiet and result.final:
         print(summary(result))
     sys.stdout.flush()
 
@@ -256,9 +351,372 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet:
         from micrograd.plot import plot_loss
 
         title = f"MLP {'-'.join(map(str, model.sizes))} on {os.path.basename(cfg.dataset)}"
-        plot_loss(result.history, os.path.join(out, "loss.png"), title, result.final["val"].loss)
+        plot_loss(result.history, os.path.join(out, "loss.png"), title,
+                  result.final["val"].loss if result.final else None)
         written.insert(0, "loss.png")
+        if nin == 2:  # the plane of x1, x2: the decision boundary and the first layer's neurons
+            from micrograd.plot import plot_model
+
+            splits = {"train": train_split, "val": val_split, "test": test_split}
+            written[1:1] = plot_model(model, splits, out, title)
+    if stopped is not None:
+        return report_stop(stopped, written, out, quiet)
+    if snapshots is not None:
+        from micrograd.animate import write_training_gif
+
+        snapshots.finish(cfg.steps)
+        write_training_gif(model, snapshots, result.history,
+                           {"train": train_split, "val": val_split, "test": test_split},
+                           os.path.join(out, "training.gif"),
+                           f"MLP {'-'.join(map(str, model.sizes))} on "
+                           f"{os.path.basename(cfg.dataset)}", final_val=result.final["val"].loss)
+        written.append("training.gif")
+    try:  # last: a checkpoint at the final step means every file above is complete
+        guard.save()
+    except RunStopped as e:
+        return report_stop(e, written, out, quiet)
+    written.append("checkpoint.json")
     if not quiet:
+        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+    return 0
+
+
+def report_stop(stopped: RunStopped, written: list[str], out: str, quiet: bool) -> int:
+    """Say why the run stopped and where its files are; return the exit code (3, 130, 143)."""
+    if stopped.interrupted:
+        print(f"micrograd: {stopped.message}: wrote checkpoint.json, {', '.join(written)} to "
+              f"{out}; continue with: micrograd train --resume {shlex.quote(out)}",
+              file=sys.stderr)
+        return stopped.exit_code
+    if stopped.anomaly:
+        print(f"micrograd: anomaly: {stopped.anomaly}", file=sys.stderr)
+    print(f"micrograd: error: {stopped.message}", file=sys.stderr)
+    if not quiet:
+        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+    return stopped.exit_code
+
+
+def given_train_flags(argv: list[str]) -> dict[str, object]:
+    """The `train` options the user typed (parsed), without argparse's defaults."""
+    parser = build_parser()
+    train_parser = _subparser(parser, "train")
+    for action in train_parser._actions:  # SUPPRESS: an option not typed stays absent
+        action.default = argparse.SUPPRESS
+    given = vars(parser.parse_args(argv))
+    given.pop("command", None)
+    return given
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
+def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
+    """The run's TrainConfig from a checkpoint, checked as strictly as the flags are."""
+    saved, default = ckpt.config, TrainConfig()
+
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {ckpt.path}: config {what}; it was edited or is "
+                               "damaged, use an unedited copy")
+
+    names = [f.name for f in fields(TrainConfig)]
+    unknown = sorted(set(saved) - set(names))
+    missing = [name for name in names if name not in saved]
+    if unknown or missing:
+        raise bad(f"has unknown key {unknown[0]!r}" if unknown else f"lacks {missing[0]!r}")
+    for name in names:
+        if not _same_kind(saved[name], getattr(default, name)):
+            raise bad(f"{name} is {json.dumps(saved[name])[:40]}, of the wrong type")
+    actions = {a.dest: a for a in _subparser(build_parser(), "train")._actions}
+    args = build_parser().parse_args(["train"])
+    for name in names:
+        value, action = saved[name], actions.get(name)
+        if isinstance(getattr(default, name), tuple):
+            value = tuple(value)
+        if action is not None and value is not None and action.nargs != 0:  # 0: a switch
+            text = (",".join(map(str, value)) or "none") if isinstance(value, list) else (
+                repr(value) if isinstance(value, float) else str(value))
+            try:
+                value = action.type(text) if action.type is not None else text
+            except argparse.ArgumentTypeError as e:
+                raise bad(f"{name}: {e}") from None
+            if action.choices is not None and value not in action.choices:
+                raise bad(f"{name} {value!r} is not one of {', '.join(action.choices)}")
+        setattr(args, name, value)
+    if args.dataset not in DATASETS:
+        args.n = None  # a CSV run uses every row; config_from_args refuses --n for it
+    try:
+        cfg = config_from_args(args)
+    except UsageError as e:  # e.g. a CSV dataset that is gone: not the file's fault
+        raise CheckpointError(f"checkpoint {ckpt.path}: {e}") from None
+    for name in names:  # what config_from_args leaves at its default: betas, eps, a CSV's n
+        if name not in actions or (getattr(args, name) is None and saved[name] is not None):
+            setattr(cfg, name, saved[name])
+    if isinstance(cfg.betas, list):
+        cfg.betas = tuple(cfg.betas)
+    if cfg.hidden != ckpt.sizes[1:-1] or cfg.activation != ckpt.activation:
+        raise bad(f"hidden {cfg.hidden} / {cfg.activation} disagrees with the model's sizes "
+                  f"{ckpt.sizes} / {ckpt.activation}")
+    return cfg
+
+
+def _same_kind(value: object, default: object) -> bool:
+    """Is a JSON value of the type of a TrainConfig default (None: an optional number)?"""
+    def number(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return number(value)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list) and all(_same_kind(v, 0) for v in value)
+    if isinstance(default, tuple):
+        return isinstance(value, list) and len(value) == len(default) and all(map(number, value))
+    return value is None or number(value)
+
+
+def resume_config(args: argparse.Namespace, argv: list[str]) -> tuple[TrainConfig, Checkpoint]:
+    """The config and checkpoint of `--resume`; sets args.out (default: the run's own folder).
+
+    A resumed run keeps its config: a flag given now must agree with it, except --steps, which
+    may extend the run (or shorten it, down to the checkpoint's step).
+    """
+    try:
+        ckpt = load_checkpoint(args.resume)
+        cfg = config_from_checkpoint(ckpt)
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
+    given = given_train_flags(argv)
+    args_now = build_parser().parse_args(["train"])  # the run's settings, then the typed ones,
+    for name in vars(args_now):  # normalised as a new run would be (--engine auto -> numpy)
+        if hasattr(cfg, name):
+            setattr(args_now, name, getattr(cfg, name))
+    if cfg.dataset not in DATASETS:
+        args_now.n = None
+    for name, value in given.items():
+        setattr(args_now, name, value)
+    typed = config_from_args(args_now)
+    for name in (f.name for f in fields(TrainConfig)):
+        if name not in given or name == "steps":
+            continue
+        now, then = getattr(typed, name), getattr(cfg, name)
+        if name == "dataset" and os.path.exists(str(now)) and os.path.exists(then):
+            now, then = os.path.realpath(str(now)), os.path.realpath(then)
+        if now != then:
+            flag = "--" + name.replace("_", "-")
+            if name in ("hidden", "activation"):
+                raise UsageError(
+                    f"{flag} asks for another architecture than the checkpoint's MLP "
+                    f"{'-'.join(map(str, ckpt.sizes))} ({ckpt.activation}); drop {flag} to "
+                    "resume it, or start a new run without --resume")
+            raise UsageError(f"{flag} {given[name]} differs from the run's "
+                             f"{then}; a resumed run keeps its settings (only "
+                             f"--steps may change): drop {flag}, or start a new run")
+    if "steps" in given:
+        cfg.steps = given["steps"]
+    if ckpt.step > cfg.steps:
+        raise UsageError(f"the checkpoint is at step {ckpt.step}, past --steps {cfg.steps}; "
+                         f"pass --steps {ckpt.step} or more")
+    folder = os.path.dirname(ckpt.path) or "."
+    if args.out is None or os.path.realpath(args.out) == os.path.realpath(folder):
+        args.out, args.force = folder, True  # the same run, continued in its own folder
+    return cfg, ckpt
+
+
+def check_resumable(ckpt: Checkpoint, cfg: TrainConfig, sizes: list[int],
+                    data_sha256: str) -> None:
+    """Refuse to resume on other data, another model or edited optimizer settings."""
+    if data_sha256 != ckpt.data_sha256:
+        raise UsageError(f"the data of {cfg.dataset!r} are not the data {ckpt.path} was trained "
+                         "on (was the file changed?); resuming needs the very same data")
+    if sizes != ckpt.sizes:
+        raise UsageError(f"{ckpt.path} holds MLP {'-'.join(map(str, ckpt.sizes))}, but this "
+                         f"data and --hidden make MLP {'-'.join(map(str, sizes))}")
+    model = MLP(sizes[0], sizes[1:], activation=cfg.activation, rng=RNG(1))
+    optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
+                      weight_decay=cfg.weight_decay)
+    try:  # a dry run on a scratch model, so the real restore cannot fail after files are written
+        restore(ckpt, model, optimizer, RNG(1))
+    except (CheckpointError, ValueError, TypeError, KeyError) as e:
+        raise UsageError(str(e)) from None
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """`micrograd eval`: loss and accuracy per split, or predictions for --data."""
+    from micrograd.predict import check_output, load_points, predictions_csv
+    from micrograd.train import evaluate
+
+    try:
+        ckpt = load_checkpoint(args.checkpoint)
+        cfg = config_from_checkpoint(ckpt)
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
+    if args.out is not None and args.data is None:
+        raise UsageError("--out is where the predictions for --data go; pass --data FILE.csv")
+    model = MLP(ckpt.sizes[0], ckpt.sizes[1:], activation=ckpt.activation, rng=RNG(1))
+    for p, w in zip(model.parameters(), ckpt.weights):
+        p.data = w
+
+    def line(name: str, points: list) -> str:
+        try:
+            m = evaluate(model, points)
+            loss, acc = f"{m.loss:.6f}", m.accuracy
+        except (ArithmeticError, ValueError):  # a probability of 0: the loss is infinite
+            loss = "inf"
+            acc = sum(max(range(len(o)), key=o.__getitem__) == y
+                      for o, y in ((model.predict(x), y) for x, y in points)) / len(points)
+        return f"{name} loss {loss} acc {100 * acc:.1f}% ({len(points)} points)"
+
+    if args.data is None:
+        splits = load_splits(cfg, RNG(cfg.seed))
+        if data_fingerprint(list(splits)) != ckpt.data_sha256:
+            raise UsageError(f"the data of {cfg.dataset!r} are not the data {ckpt.path} was "
+                             "trained on (was the file changed?); pass --data to use new data")
+        for name, points in zip(("train", "val", "test"), splits):
+            if points:
+                print(line(name, points))
+        return 0
+    try:
+        if args.out is not None:
+            check_output(args.out, args.force)
+        xs, labels = load_points(args.data, ckpt.sizes[0], ckpt.sizes[-1])
+    except DataError as e:
+        raise UsageError(str(e)) from None
+    text = predictions_csv(model, xs, labels)
+    metrics = None if labels is None else line("data", list(zip(xs, labels)))
+    if args.out is None:
+        sys.stdout.write(text)
+        if metrics:
+            print(metrics, file=sys.stderr)
+        return 0
+    write_atomic(args.out, text.encode())
+    if metrics:
+        print(metrics)
+    print(f"wrote predictions for {len(xs)} points to {args.out}", file=sys.stderr)
+    return 0
+
+
+# ---- pictures: training.gif for `train --animate`, and the `graph` command ----
+
+MAX_GIF_FRAMES = 200  # each frame is held in memory (1 MB) until the GIF is written
+GRAPH_MAX_NODES = 3000  # dot takes minutes beyond this, and no one can read the picture
+
+
+def _each_step(*callbacks):
+    """One `on_step(step, history)` that calls the given ones (None skipped) in order."""
+    calls = [c for c in callbacks if c is not None]
+    if len(calls) <= 1:
+        return calls[0] if calls else None
+
+    def each(step: int, history: History) -> None:
+        for call in calls:
+            call(step, history)
+    return each
+
+
+def check_animation(nin: int, steps: int, every: int | None) -> int:
+    """The frame step for --animate; refuse data it cannot draw and GIFs of too many frames."""
+    from micrograd.animate import frame_every
+
+    if nin != 2:
+        raise UsageError(f"--animate draws the plane of two input features; this data has {nin}")
+    every = frame_every(steps) if every is None else every
+    frames = steps // every + 1
+    if frames > MAX_GIF_FRAMES:
+        raise UsageError(f"--frame-every {every} makes {frames} frames of training.gif; use "
+                         f"--frame-every {math.ceil(steps / (MAX_GIF_FRAMES - 1))} or more")
+    return every
+
+
+def _point(text: str) -> list[float]:
+    """`x1,x2`: two finite numbers."""
+    try:
+        point = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use two numbers like 0,0 or 0.5,-1") from None
+    if len(point) != 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: use two numbers like 0,0 or 0.5,-1")
+    if not all(map(math.isfinite, point)):
+        raise argparse.ArgumentTypeError(f"{text!r}: use finite numbers, not inf or nan")
+    return point
+
+
+def add_graph_parser(sub) -> None:
+    g = sub.add_parser(
+        "graph", help="draw the computation graph of one point through the seed's model",
+        description="Draw the computation graph of one point through the seed's model (every "
+                    "*, +, tanh, exp, log, with each value's data and grad after one backward), "
+                    "at initialisation (graph-init.svg/png) and after training (graph.svg/png). "
+                    "Needs Graphviz's `dot`; without it the .dot files are written.")
+    g.add_argument("--point", type=_point, default=[0.0, 0.0], metavar="X1,X2",
+                   help="the input (default 0,0; write --point=-1,0.5 for a negative x1)")
+    g.add_argument("--label", type=_int_in(0, 2), default=0, help="its class 0..2 (default 0)")
+    g.add_argument("--hidden", type=_hidden, default=TrainConfig().hidden,
+                   help="hidden layer sizes (default 16, the seed's; 2 fits on a slide)")
+    g.add_argument("--steps", type=_int_in(0, 10_000), default=TrainConfig().steps,
+                   help="training steps of the seed's run before graph.svg (default 100; "
+                        "0: only the untrained graph)")
+    g.add_argument("--out", default=None, help="run folder (default runs/<timestamp>)")
+    g.add_argument("--force", action="store_true", help="reuse an existing, non-empty --out")
+    g.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    """`micrograd graph`: draw the seed model's graph on one point, untrained and trained."""
+    from micrograd.graph import INSTALL_HINT, DotFailed, DotNotFound, render, trace_mlp, trace_size
+
+    cfg = TrainConfig(hidden=args.hidden)
+    sizes = [2, *cfg.hidden, 3]
+    name = f"MLP {'-'.join(map(str, sizes))}"
+    if trace_size(sizes) > GRAPH_MAX_NODES:
+        raise UsageError(f"the graph of {name} has {trace_size(sizes)} values, too many to "
+                         f"draw (at most {GRAPH_MAX_NODES}); pass a smaller --hidden")
+    rng = RNG(cfg.seed)
+    train_split, val_split, _ = load_splits(cfg, rng)  # the seed's run: data first, then weights
+    model = MLP(2, sizes[1:], activation=cfg.activation, rng=rng)
+    where = f"point ({args.point[0]:g}, {args.point[1]:g}), label {args.label}"
+    trace = trace_mlp(model, args.point, args.label)
+    out = prepare_out(args.out, args.force)
+    pictures = []  # (file stem, DOT text, one line about it), made before training moves data
+    if args.steps:
+        pictures.append(("graph-init", trace.to_dot(title=f"{name} at initialisation: {where}"),
+                         f"at initialisation: loss {trace.loss.data:.6f}, "
+                         f"{len(trace.nodes())} values"))
+        model.zero_grad()  # the traced backward's grads must not leak into the first step
+        optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
+                          weight_decay=cfg.weight_decay)
+        train(model, optimizer, train_split, val_split, steps=args.steps, eval_every=0,
+              log=lambda line: None)
+        trace = trace_mlp(model, args.point, args.label)
+        when = f"after {args.steps} training step{'s' if args.steps != 1 else ''}"
+    else:
+        when = "at initialisation"
+    pictures.append(("graph", trace.to_dot(title=f"{name} {when}: {where}"),
+                     f"{when}: loss {trace.loss.data:.6f}, {len(trace.nodes())} values"))
+    written, missing = [], False
+    for stem, dot_text, about in pictures:
+        try:
+            written += [os.path.basename(p) for p in render(dot_text, os.path.join(out, stem))]
+        except DotNotFound:
+            written.append(f"{stem}.dot")
+            missing = True
+        except DotFailed as e:  # not the user's mistake, but still one line, not a traceback
+            print(f"micrograd: error: {e}", file=sys.stderr)
+            return 1
+        if not args.quiet:
+            print(f"{stem}: {name} {about} ({where})")
+    if missing:
+        print(f"micrograd: Graphviz's `dot` program was not found, so only "
+              f"{', '.join(written)} were written to {out}; to draw them, {INSTALL_HINT}",
+              file=sys.stderr)
+        return 1
+    if not args.quiet:
         print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
     return 0
 
@@ -269,8 +727,23 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("missing command; try 'micrograd train' (see 'micrograd --help')")
-        cfg = config_from_args(args)
-        return run_train(cfg, args.out, args.force, not args.no_plot, args.quiet)
+        if args.command == "eval":
+            return run_eval(args)
+        if args.command == "graph":
+            return run_graph(args)
+        if args.command == "playground":
+            from micrograd import playground
+
+            return playground.run(args)
+        if args.frame_every is not None and not args.animate:
+            raise UsageError("--frame-every sets the frames of --animate; add --animate")
+        cfg, resume = config_from_args(args), None
+        if args.resume is not None:
+            cfg, resume = resume_config(args, sys.argv[1:] if argv is None else argv)
+        return run_train(cfg, args.out, args.force, not args.no_plot, args.quiet,
+                         save_every=args.save_every, resume=resume,
+                         detect_anomaly=args.detect_anomaly, animate=args.animate,
+                         frame_every=args.frame_every)
     except UsageError as e:
         print(f"micrograd: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -7,7 +7,10 @@ drawn on an Agg canvas without pyplot, so a notebook's own backend is left alone
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import Any
 
+from micrograd.data import Point
 from micrograd.train import History
 
 
@@ -40,3 +43,309 @@ def plot_loss(
     ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(os.fspath(path))
+
+
+# ---- the model over the plane: decision boundary and hidden neurons ----
+
+# Seaborn's "deep" palette: distinct for the colour-blind in the first three, calm on a slide.
+CLASS_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
+                "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+SPLIT_MARKERS = {"train": "o", "val": "s", "test": "^"}
+Bounds = tuple[float, float, float, float]  # xmin, xmax, ymin, ymax
+
+
+def class_colors(k: int) -> list[str]:
+    """k distinct colours: the palette above, then evenly spaced hues."""
+    if k <= len(CLASS_COLORS):
+        return CLASS_COLORS[:k]
+    from matplotlib.colors import hsv_to_rgb, to_hex
+
+    return [to_hex(hsv_to_rgb((i / k, 0.55, 0.8))) for i in range(k)]
+
+
+def plane_bounds(points: Sequence[Point], pad: float = 0.1) -> Bounds:
+    """The data's bounding box in the first two features, widened by `pad` of its size."""
+    xs = [p[0][0] for p in points]
+    ys = [p[0][1] for p in points]
+    if not xs:
+        return (-1.0, 1.0, -1.0, 1.0)
+    dx = (max(xs) - min(xs)) or 1.0
+    dy = (max(ys) - min(ys)) or 1.0
+    return (min(xs) - pad * dx, max(xs) + pad * dx, min(ys) - pad * dy, max(ys) + pad * dy)
+
+
+def _layer_arrays(model: Any) -> list | None:
+    """The MLP's weights as NumPy arrays, layer by layer; None if `model` is not neuron-based."""
+    import numpy as np
+
+    try:
+        layers = []
+        for layer in model.layers:
+            acts = {n.activation for n in layer.neurons}
+            if len(acts) != 1 or not acts <= set(_NP_ACTIVATIONS):
+                return None
+            w = np.array([[wi.data for wi in n.w] for n in layer.neurons], dtype=float)
+            b = np.array([n.b.data for n in layer.neurons], dtype=float)
+            layers.append((w, b, acts.pop()))
+        return layers
+    except (AttributeError, TypeError):
+        return None
+
+
+def _np_sigmoid(z):
+    import numpy as np
+
+    e = np.exp(-np.abs(z))  # the engine's two formulas, without overflow
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+_NP_ACTIVATIONS = {
+    "tanh": lambda z: __import__("numpy").tanh(z),
+    "relu": lambda z: __import__("numpy").where(z < 0, 0.0, z),
+    "sigmoid": _np_sigmoid,
+    "linear": lambda z: z,
+}
+
+
+def predict_points(model: Any, points: Any) -> Any:
+    """Logits of many points at once, as an (N, K) array, with no autograd graph.
+
+    For an MLP the forward runs on NumPy arrays, adding `b + w0·x0 + w1·x1 + ...` in the same
+    order as `MLP.predict` (so it agrees to the last bit or two); any other model falls back to
+    its `predict(x)` per point. Either way a 100×100 grid takes milliseconds, not seconds.
+    """
+    import numpy as np
+
+    h = np.asarray(points, dtype=float)
+    layers = _layer_arrays(model)
+    if layers is None:
+        return np.array([np.atleast_1d(model.predict(list(p))) for p in h.tolist()], dtype=float)
+    for w, b, act in layers:
+        z = np.broadcast_to(b, (h.shape[0], b.shape[0])).copy()
+        for i in range(w.shape[1]):  # left to right, as the scalar forward adds them
+            z = z + h[:, i : i + 1] * w[:, i]
+        h = _NP_ACTIVATIONS[act](z)
+    return h
+
+
+def grid(bounds: Bounds, n: int = 100) -> tuple[Any, Any, Any]:
+    """An n×n grid over `bounds`: (xs, ys, points) with points in row-major order (y, then x)."""
+    import numpy as np
+
+    xs = np.linspace(bounds[0], bounds[1], n)
+    ys = np.linspace(bounds[2], bounds[3], n)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def softmax(logits: Any) -> Any:
+    import numpy as np
+
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def accuracy(model: Any, points: Sequence[Point]) -> float:
+    """Fraction of points whose largest logit (first on ties) is their label."""
+    if not points:
+        return float("nan")
+    logits = predict_points(model, [x for x, _ in points])
+    return float((logits.argmax(axis=1) == [y for _, y in points]).mean())
+
+
+class BoundaryLayer:
+    """The soft class map and the boundary lines of a model, drawn on an axis and redrawable."""
+
+    def __init__(self, ax: Any, bounds: Bounds, nclasses: int, n: int = 150, tint: float = 0.5):
+        import numpy as np
+        from matplotlib.colors import to_rgb
+
+        self.ax, self.bounds, self.n, self.tint = ax, bounds, n, tint
+        self.xs, self.ys, self.points = grid(bounds, n)
+        self.rgb = np.array([to_rgb(c) for c in class_colors(nclasses)])
+        self.image = ax.imshow(np.ones((n, n, 3)), origin="lower", extent=bounds,
+                               interpolation="bilinear", aspect="auto", zorder=0)
+        self.lines: list[Any] = []
+
+    def update(self, model: Any) -> Any:
+        """Redraw for `model`; returns the (n, n, K) class probabilities."""
+        import numpy as np
+
+        logits = predict_points(model, self.points).reshape(self.n, self.n, -1)
+        probs = softmax(logits)
+        # each pixel: the class colours weighted by probability, then mixed with white
+        self.image.set_data(1.0 - self.tint * (1.0 - probs @ self.rgb))
+        for line in self.lines:
+            line.remove()
+        self.lines = []
+        k = logits.shape[-1]
+        if k >= 2:
+            for c in range(k):  # class c's region edge: its logit minus the best other is 0
+                others = np.delete(logits, c, axis=-1).max(axis=-1)
+                margin = logits[..., c] - others
+                if margin.min() < 0 < margin.max():
+                    self.lines.append(self.ax.contour(self.xs, self.ys, margin, levels=[0.0],
+                                                      colors="#333333", linewidths=1.0,
+                                                      zorder=1))
+        return probs
+
+
+def draw_points(ax: Any, splits: dict[str, Sequence[Point]], colors: list[str]) -> list[Any]:
+    """Train / val / test points with distinct markers, coloured by their true class."""
+    handles = []
+    for name, pts in splits.items():
+        if not pts:
+            continue
+        marker = SPLIT_MARKERS.get(name, "D")
+        ax.scatter([p[0][0] for p in pts], [p[0][1] for p in pts],
+                   c=[colors[y % len(colors)] for _, y in pts], marker=marker,
+                   s=34 if name == "train" else 46, edgecolors="#1a1a1a", linewidths=0.8,
+                   zorder=3)
+        handles.append(ax.scatter([], [], marker=marker, s=40, facecolors="#ffffff",
+                                  edgecolors="#1a1a1a", linewidths=0.8,
+                                  label=f"{name} ({len(pts)})"))
+    return handles
+
+
+def _legend(ax: Any, split_handles: list[Any], colors: list[str]) -> None:
+    from matplotlib.patches import Patch
+
+    class_handles = [Patch(facecolor=c, edgecolor="#1a1a1a", linewidth=0.6, label=f"class {i}")
+                     for i, c in enumerate(colors)]
+    legend = ax.legend(handles=class_handles + split_handles, loc="upper left",
+                       bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9, borderaxespad=0.0,
+                       title="shade: predicted\nclass probabilities", title_fontsize=8)
+    legend._legend_box.align = "left"
+
+
+def plot_boundary(
+    model: Any,
+    splits: dict[str, Sequence[Point]],
+    path: str | os.PathLike[str],
+    title: str = "",
+    n: int = 200,
+) -> None:
+    """The predicted class over the plane (class probabilities blended), the points on top, PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    everything = [p for pts in splits.values() for p in pts]
+    nclasses = max((y for _, y in everything), default=0) + 1
+    nclasses = max(nclasses, len(predict_points(model, [everything[0][0]])[0]))
+    colors = class_colors(nclasses)
+    fig = Figure(figsize=(7.4, 5.6), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    bounds = plane_bounds(everything)
+    BoundaryLayer(ax, bounds, nclasses, n=n).update(model)
+    handles = draw_points(ax, splits, colors)
+    _legend(ax, handles, colors)
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    acc = " · ".join(f"{name} {100 * accuracy(model, pts):.1f}%"
+                     for name, pts in splits.items() if pts)
+    ax.set_title(f"{title or 'decision boundary'}\naccuracy: {acc}", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(os.fspath(path))
+
+
+MAX_NEURON_PANELS = 64
+
+
+def _pale(name: str, white: float, lo: float = 0.12, hi: float = 0.88) -> Any:
+    """The part lo..hi of a matplotlib colormap (no darkest ends), mixed with `white` of white."""
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    rgba = colormaps[name](np.linspace(lo, hi, 256))
+    rgba[:, :3] = white + (1.0 - white) * rgba[:, :3]
+    return ListedColormap(rgba, name=f"{name}_pale")
+
+
+def plot_neurons(
+    model: Any,
+    points: Sequence[Point],
+    path: str | os.PathLike[str],
+    title: str = "",
+    n: int = 100,
+) -> int:
+    """One tile per neuron of the first layer (its activation over the plane, its zero line), PNG.
+
+    The dashed line is where the neuron's pre-activation w·x + b is 0 (for tanh, where the
+    activation is 0): each neuron cuts the plane in two along it, and later layers combine cuts.
+    Returns the number of tiles (at most MAX_NEURON_PANELS).
+    """
+    import math
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    neurons = model.layers[0].neurons
+    shown = neurons[:MAX_NEURON_PANELS]
+    act_name = shown[0].activation
+    bounds = plane_bounds(points)
+    xs, ys, pts = grid(bounds, n)
+    cols = math.ceil(math.sqrt(len(shown)))
+    rows = math.ceil(len(shown) / cols)
+    fig = Figure(figsize=(1.75 * cols + 1.1, 1.75 * rows + 1.0), dpi=120)
+    FigureCanvasAgg(fig)
+    acts, zs = [], []
+    for neuron in shown:
+        w = np.array([wi.data for wi in neuron.w])
+        z = neuron.b.data + pts[:, 0] * w[0] + (pts[:, 1] * w[1] if len(w) > 1 else 0.0)
+        zs.append(z.reshape(n, n))
+        acts.append(_NP_ACTIVATIONS[neuron.activation](z).reshape(n, n))
+    center = float(_NP_ACTIVATIONS[act_name](np.zeros(1))[0])  # the activation at w·x + b = 0
+    spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
+    cmap = _pale("RdBu_r", 0.2)  # pale, so the class-coloured points stay visible on top
+    vmin, vmax = center - spread, center + spread
+    if act_name == "tanh":
+        vmin, vmax = -1.0, 1.0  # tanh's full range, so tiles of different runs compare
+    elif act_name == "sigmoid":
+        vmin, vmax = 0.0, 1.0
+    elif act_name == "relu":  # never negative: white at 0, red as it grows
+        cmap, vmin = _pale("Reds", 0.0, 0.0, 0.75), 0.0
+    prefix = "logit" if len(model.layers) == 1 else "h1["
+    colors = class_colors(max((y for _, y in points), default=0) + 1)
+    image = None
+    for k, (act, z) in enumerate(zip(acts, zs)):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        image = ax.imshow(act, origin="lower", extent=bounds, cmap=cmap, aspect="auto",
+                          vmin=vmin, vmax=vmax, interpolation="bilinear")
+        if z.min() < 0 < z.max():
+            ax.contour(xs, ys, z, levels=[0.0], colors="#1a1a1a", linewidths=1.0,
+                       linestyles="--")
+        ax.scatter([p[0][0] for p in points], [p[0][1] for p in points], s=9,
+                   c=[colors[y % len(colors)] for _, y in points], edgecolors="white",
+                   linewidths=0.6)  # a white ring keeps a blue point visible on blue
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlim(bounds[0], bounds[1])
+        ax.set_ylim(bounds[2], bounds[3])
+        ax.set_title(f"{prefix}{k}{']' if prefix == 'h1[' else ''}", fontsize=9, pad=2)
+        for side in ax.spines.values():
+            side.set_color("#999999")
+    more = f" (first {len(shown)} of {len(neurons)})" if len(neurons) > len(shown) else ""
+    fig.suptitle(f"{title or 'first-layer neurons'}{more}\n{act_name}(w·x + b) over the plane; "
+                 "dashed: w·x + b = 0", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1 - 0.9 / fig.get_figwidth(), 1))
+    cax = fig.add_axes((1 - 0.75 / fig.get_figwidth(), 0.12, 0.18 / fig.get_figwidth(), 0.7))
+    fig.colorbar(image, cax=cax).ax.tick_params(labelsize=8)
+    fig.savefig(os.fspath(path))
+    return len(shown)
+
+
+def plot_model(
+    model: Any, splits: dict[str, Sequence[Point]], out: str | os.PathLike[str], title: str = ""
+) -> list[str]:
+    """boundary.png and neurons.png of a model on 2-D data into folder `out`; the names written."""
+    plot_boundary(model, splits, os.path.join(out, "boundary.png"), f"{title}: decision boundary")
+    points = [p for pts in splits.values() for p in pts]
+    plot_neurons(model, points, os.path.join(out, "neurons.png"),
+                 f"{title}: the first layer's neurons")
+    return ["boundary.png", "neurons.png"]

@@ -1,0 +1,482 @@
+"""Speed and memory of every engine on the seed's run, and how they scale.
+
+Run `python benchmarks/run.py` (several minutes) or `python benchmarks/run.py --quick`.
+
+Every measurement is a fresh process (`worker.py`): the baseline (PyPI micrograd 0.1.0, loaded
+from its wheel, never installed), our eager engine, tape and NumPy tape, and PyTorch float64 one
+sample at a time and full batch, plus the whole `micrograd train --no-plot` command. Repetitions
+are interleaved (one of each engine, then again), so load from other programs hits all alike.
+
+Prints two Markdown tables: the seed run (loop seconds, whole-process seconds, peak memory, speed-up
+over the baseline, deviation of the printed losses from the seed's log) and a scaling table at
+1,000 and 10,000 points; then whether the issue's targets are met. Options: `--quick` (one
+repetition, seed table only), `--out FILE` (also write the report as Markdown), `--repeats N`.
+This script imports only the standard library, so its own memory stays small (see `worker.py`
+on why that matters for the peak-memory column).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import baseline
+from workloads import LABELS, OURS, WORKLOADS
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SEED_LOG_ENV = "MICROGRAD_SEED_LOG"
+CLI = "cli"  # the row of the whole `micrograd train --no-plot` command
+LABELS = {**LABELS, CLI: "`micrograd train --no-plot` (default engine)"}
+SIZES = (1_000, 10_000)
+TARGET_RATIOS = {"eager": 10.0, "tape": 50.0, "numpy": 150.0}
+TOLERANCE = 1e-12  # relative, on the printed train losses
+MEMORY_LIMIT_KIB = 1e9 / 1024  # 1 GB
+LOG_LINE = re.compile(r"^step (\d+), (train|val) loss (\S+)$")
+
+
+@dataclass
+class Run:
+    """One process: its log lines, timings (seconds) and peak memory (KiB)."""
+
+    process_seconds: float
+    loop_seconds: float | None = None
+    peak_kib: int | None = None
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+def spawn(cmd: list[str], timeout: float) -> tuple[str, str, int, float, int]:
+    """Run `cmd`; return stdout, stderr, exit code, wall seconds and the child's ru_maxrss.
+
+    os.wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a max over all children).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        timer = threading.Timer(timeout, proc.kill)  # kills only the process we started
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (out.read().decode(), err.read().decode(), proc.returncode, wall,
+                usage.ru_maxrss)
+
+
+def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float) -> Run:
+    """One worker process running workload `name`."""
+    import json
+
+    cmd = [sys.executable, str(HERE / "worker.py"), name, str(n), str(steps)]
+    if name == "baseline" and wheel is not None:
+        cmd.append(str(wheel))
+    stdout, stderr, code, wall, _ = spawn(cmd, timeout)
+    lines = stdout.splitlines()
+    run = Run(wall, lines=[line for line in lines if LOG_LINE.match(line)])
+    bench = [line for line in lines if line.startswith("BENCH ")]
+    if code != 0 or not bench:
+        why = "killed after the time limit" if code == -9 else f"exit code {code}"
+        last = (stderr.strip().splitlines() or [why])[-1]
+        run.error = f"failed ({why}): {last}"
+        return run
+    result = json.loads(bench[-1][len("BENCH "):])
+    run.loop_seconds = result.get("loop_seconds")
+    run.peak_kib = result.get("peak_rss_kib")
+    run.error = result.get("error")
+    run.versions = result.get("versions", {})
+    return run
+
+
+def cli_command() -> list[str]:
+    """The installed `micrograd` console script next to this Python, else `python -m micrograd`."""
+    script = shutil.which("micrograd", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "micrograd"]
+
+
+def measure_cli(timeout: float) -> Run:
+    """The whole `micrograd train --no-plot` process on the seed's run (its default engine)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [*cli_command(), "train", "--no-plot", "--out", tmp, "--force"]
+        stdout, stderr, code, wall, maxrss = spawn(cmd, timeout)
+    run = Run(wall, lines=[line for line in stdout.splitlines() if LOG_LINE.match(line)],
+              peak_kib=maxrss)  # ru_maxrss: at least this runner's own peak (see notes)
+    if code != 0:
+        run.error = f"failed (exit code {code}): " + (stderr.strip().splitlines() or [""])[-1]
+    return run
+
+
+# ---- comparing with the seed's log ----
+
+def find_seed_log(given: str | None) -> Path | None:
+    """--seed-log, else $MICROGRAD_SEED_LOG, else ../shared/reference/seed_log.txt."""
+    for candidate in (given, os.environ.get(SEED_LOG_ENV),
+                      REPO.parent / "shared" / "reference" / "seed_log.txt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def parse_log(lines: list[str]) -> dict[tuple[int, str], str]:
+    """{(step, "train" | "val"): the printed number} of the seed-format lines."""
+    found = {}
+    for line in lines:
+        m = LOG_LINE.match(line.strip())
+        if m:
+            found[int(m.group(1)), m.group(2)] = m.group(3)
+    return found
+
+
+def deviation(lines: list[str], reference: list[str]) -> tuple[float, bool]:
+    """Max relative deviation of the train losses from the reference's, and whether every val
+    line is equal as printed; lines of steps the run did not reach count as a mismatch."""
+    ours, ref = parse_log(lines), parse_log(reference)
+    worst, val_equal = 0.0, True
+    for key, text in ref.items():
+        if key not in ours:
+            return math.inf, False
+        if key[1] == "val":
+            val_equal &= ours[key] == text
+        else:
+            want = float(text)
+            worst = max(worst, abs(float(ours[key]) - want) / abs(want))
+    return worst, val_equal
+
+
+# ---- formatting ----
+
+def fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s:.3f}" if s < 1 else f"{s:.2f}" if s < 100 else f"{s:.0f}"
+
+
+def fmt_mib(kib: float | None) -> str:
+    return "—" if kib is None else f"{kib / 1024:.0f}"
+
+
+def fmt_ratio(r: float | None) -> str:
+    if r is None:
+        return "—"
+    return f"{r:.1f}×" if r < 100 else f"{r:.0f}×"
+
+
+def fmt_dev(d: float) -> str:
+    return "0" if d == 0 else "missing lines" if math.isinf(d) else f"{d:.1e}"
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *map(line, rows)])
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+# ---- the two tables ----
+
+@dataclass
+class Row:
+    """The runs of one engine at one size."""
+
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    skipped: str | None = None  # why the row was not run
+
+    @property
+    def ok(self) -> list[Run]:
+        return [r for r in self.runs if r.error is None]
+
+    @property
+    def loop(self) -> float | None:
+        return median([r.loop_seconds for r in self.ok if r.loop_seconds is not None])
+
+    @property
+    def process(self) -> float | None:
+        return median([r.process_seconds for r in self.ok])
+
+    @property
+    def peak_kib(self) -> int | None:
+        peaks = [r.peak_kib for r in self.ok if r.peak_kib is not None]
+        return max(peaks) if peaks else None
+
+    @property
+    def error(self) -> str | None:
+        return next((r.error for r in self.runs if r.error is not None), None)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def seed_table(names: list[str], repeats: int, wheel: Path | None, timeout: float,
+               with_cli: bool) -> dict[str, Row]:
+    rows = {name: Row(name) for name in names}
+    if with_cli:
+        rows[CLI] = Row(CLI)
+    for rep in range(repeats):
+        for name, row in rows.items():
+            run = measure_cli(timeout) if name == CLI else measure(name, 100, 100, wheel, timeout)
+            row.runs.append(run)
+            took = run.error or f"loop {fmt_seconds(run.loop_seconds)} s"
+            progress(f"seed run {rep + 1}/{repeats}: {name}: {took}, "
+                     f"process {fmt_seconds(run.process_seconds)} s")
+    return rows
+
+
+def render_seed(rows: dict[str, Row], reference: list[str] | None, repeats: int) -> str:
+    base = rows.get("baseline")
+    base_loop = base.loop if base is not None else None
+    header = ["engine", f"loop s (median of {repeats})", "whole process s (median)",
+              "peak MiB", "speed-up vs baseline (loop)",
+              "max rel. dev. of train losses vs seed log", "val lines equal as printed"]
+    out = []
+    for name, row in rows.items():
+        if row.error is not None and not row.ok:
+            out.append([LABELS[name], row.error, "—", "—", "—", "—", "—"])
+            continue
+        loop = row.loop
+        ratio = base_loop / loop if base_loop and loop else None
+        if reference is None:
+            dev, equal = "no seed log", "no seed log"
+        else:
+            devs = [deviation(r.lines, reference) for r in row.ok]
+            dev = fmt_dev(max(d for d, _ in devs))
+            equal = "yes" if all(e for _, e in devs) else "NO"
+        failed = len(row.runs) - len(row.ok)
+        note = f" ({failed} failed: {row.error})" if failed else ""
+        out.append([LABELS[name], fmt_seconds(loop) + note, fmt_seconds(row.process),
+                    fmt_mib(row.peak_kib), fmt_ratio(ratio), dev, equal])
+    return markdown_table(header, out)
+
+
+def scaling_table(names: list[str], seed_rows: dict[str, Row], steps: int, repeats: int,
+                  budget: float, limit: float, wheel: Path | None,
+                  timeout: float) -> dict[int, dict[str, Row]]:
+    """Each engine at every size of SIZES: `repeats` runs, or one if it took over `budget`
+    seconds; a row whose estimate (the last measured size's time, scaled linearly by the points
+    and the steps) exceeds `limit` seconds is skipped."""
+    table: dict[int, dict[str, Row]] = {}
+    previous = {name: (100, 100, seed_rows[name]) for name in names if name in seed_rows}
+    for n in SIZES:
+        table[n] = {}
+        for name in names:
+            row = table[n][name] = Row(name)
+            before = previous.get(name)
+            if before is not None:
+                prev_n, prev_steps, prev_row = before
+                if prev_row.error == "RecursionError":
+                    row.skipped = f"skipped: RecursionError at {prev_n:,} points"
+                    continue
+                if prev_row.loop is not None:
+                    estimate = prev_row.loop * (n / prev_n) * (steps / prev_steps)
+                    if estimate > limit:
+                        row.skipped = f"skipped: est. {estimate / 60:.0f} min"
+                        continue
+            while len(row.runs) < (repeats if not row.runs or row.runs[0].process_seconds
+                                   < budget else 1):
+                run = measure(name, n, steps, wheel, timeout)
+                row.runs.append(run)
+                progress(f"{n:,} points: {name}: "
+                         f"{run.error or 'loop ' + fmt_seconds(run.loop_seconds) + ' s'}")
+                if run.error is not None:
+                    break
+            previous[name] = (n, steps, row)
+    return table
+
+
+def render_scaling(table: dict[int, dict[str, Row]], steps: int) -> str:
+    small, big = SIZES
+    header = [
+        "engine",
+        f"{small:,} pts: loop s", f"{small:,} pts: peak MiB",
+        f"{big:,} pts: loop s", f"{big:,} pts: peak MiB",
+        f"growth time({big // 1000}k)/time({small // 1000}k) (linear = {big // small})",
+    ]
+    out = []
+    for name in table[small]:
+        cells = [LABELS[name]]
+        for n in SIZES:
+            row = table[n][name]
+            if row.skipped:
+                cells += [row.skipped, "—"]
+            elif not row.ok:
+                cells += [row.error or "no run", "—"]
+            else:
+                runs = f" ({len(row.ok)} run{'s' if len(row.ok) > 1 else ''})"
+                cells += [fmt_seconds(row.loop) + runs, fmt_mib(row.peak_kib)]
+        a, b = table[small][name].loop, table[big][name].loop
+        cells.append(f"{b / a:.1f}" if a and b and table[big][name].ok else "—")
+        out.append(cells)
+    return markdown_table(header, out)
+
+
+def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
+            reference: list[str] | None) -> list[str]:
+    """One line per target of issue 3: met or missed, with the measured number."""
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    base = seed.get("baseline")
+    for name, want in TARGET_RATIOS.items():
+        if name in seed and base is not None and base.loop and seed[name].loop:
+            ratio = base.loop / seed[name].loop
+            lines.append(f"- {name} ≥ {want:.0f}× faster than the baseline: "
+                         f"{verdict(ratio >= want)} ({ratio:.1f}×)")
+    if reference is not None:
+        for name in [*OURS, CLI]:
+            if name in seed:
+                if not seed[name].ok:
+                    lines.append(f"- {name} losses within {TOLERANCE:g}: MISSED (no run)")
+                    continue
+                devs = [deviation(r.lines, reference) for r in seed[name].ok]
+                worst, equal = max(d for d, _ in devs), all(e for _, e in devs)
+                lines.append(f"- {name} losses within {TOLERANCE:g} of the seed log, val lines "
+                             f"equal: {verdict(worst <= TOLERANCE and equal)} "
+                             f"(max {fmt_dev(worst)}, val lines "
+                             f"{'equal' if equal else 'DIFFER'})")
+    if scaling is not None:
+        small, big = SIZES
+        for name in OURS:
+            if name not in scaling[big]:
+                continue
+            row, first = scaling[big][name], scaling[small][name]
+            if row.skipped or not row.ok or not first.ok:
+                lines.append(f"- {name} trains {big:,} points: MISSED "
+                             f"({row.skipped or row.error or first.error})")
+                continue
+            growth = row.loop / first.loop
+            lines.append(f"- {name} at {big:,} points: peak {fmt_mib(row.peak_kib)} MiB < 1 GB: "
+                         f"{verdict(row.peak_kib < MEMORY_LIMIT_KIB)}; time growth "
+                         f"{growth:.1f} ≤ {big // small}: {verdict(growth <= big / small)}")
+    if CLI in seed and "torch-batch" in seed:
+        cli, torch = seed[CLI].process, seed["torch-batch"].process
+        if cli is not None and torch is not None:
+            lines.append(f"- whole `micrograd train --no-plot` process < PyTorch full-batch "
+                         f"process: {verdict(cli < torch)} ({fmt_seconds(cli)} s vs "
+                         f"{fmt_seconds(torch)} s)")
+    return lines
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="one repetition, seed table only (a smoke test)")
+    parser.add_argument("--out", metavar="FILE", help="also write the report as Markdown")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per engine (default 3)")
+    parser.add_argument("--engines", default=",".join(WORKLOADS),
+                        help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    parser.add_argument("--scaling-steps", type=int, default=100,
+                        help="steps of every row of the scaling table (default 100)")
+    parser.add_argument("--limit-minutes", type=float, default=10.0,
+                        help="skip a scaling row estimated to take longer (default 10)")
+    parser.add_argument("--seed-log", help="the seed's printed log (default: "
+                        "$MICROGRAD_SEED_LOG or ../shared/reference/seed_log.txt)")
+    parser.add_argument("--no-cli", action="store_true",
+                        help="leave out the whole-process `micrograd train` row")
+    args = parser.parse_args(argv)
+    names = [n for n in args.engines.split(",") if n]
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown or args.repeats < 1 or args.scaling_steps < 1:
+        parser.error(f"unknown engine {unknown[0]!r}" if unknown else
+                     "--repeats and --scaling-steps must be at least 1")
+    repeats = 1 if args.quick else args.repeats
+    limit = 60 * args.limit_minutes
+    timeout = 2 * limit + 120  # a run is killed past this, whatever the estimate said
+
+    wheel = None
+    if "baseline" in names:
+        try:
+            wheel = baseline.fetch_wheel()
+        except baseline.WheelUnavailable as e:
+            progress(f"benchmarks: baseline left out: {e}")
+            names.remove("baseline")
+    seed_log = find_seed_log(args.seed_log)
+    reference = seed_log.read_text().splitlines() if seed_log else None
+    if reference is None:
+        progress("benchmarks: seed log not found; pass --seed-log (deviations left out)")
+
+    started = time.time()
+    seed = seed_table(names, repeats, wheel, timeout, with_cli=not args.no_cli)
+    scaling = None
+    if not args.quick:
+        scaling = scaling_table(names, seed, args.scaling_steps, repeats, budget=20.0,
+                                limit=limit, wheel=wheel, timeout=timeout)
+    versions = {}
+    for row in seed.values():
+        for run in row.runs:
+            versions.update(run.versions)
+    runner_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lib = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+    command = "python benchmarks/run.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
+    report = [
+        f"Measured {datetime.date.today().isoformat()} on {machine()}; {lib}.",
+        f"Command: `{command}` ({(time.time() - started) / 60:.1f} min).",
+        "",
+        "Seed run (MLP 2-16-3, 80 training points, 100 steps, AdamW); one process per run, "
+        "runs interleaved; loop = the 100 steps incl. validation and printing. The baseline is "
+        "PyPI micrograd 0.1.0's engine.py with tanh/exp/log attached as in the seed chapter "
+        "(§4.1) and the seed's script around it.",
+        "",
+        render_seed(seed, reference, repeats),
+    ]
+    if scaling is not None:
+        report += [
+            "",
+            f"Scaling: gen_data(rng, n=N) (80% train), same model, {args.scaling_steps} steps in "
+            f"every row; median of {repeats} runs, or one run where it takes over 20 s. A row "
+            f"whose linear estimate from the smaller size exceeds {args.limit_minutes:g} min "
+            "is skipped.",
+            "",
+            render_scaling(scaling, args.scaling_steps),
+        ]
+    report += ["", "Targets of issue 3:", *targets(seed, scaling, reference), "",
+               f"Peak MiB is each process's own VmHWM; the `micrograd train` row uses wait4's "
+               f"ru_maxrss, which also counts this runner's own peak ({runner_mib:.0f} MiB)."]
+    text = "\n".join(report) + "\n"
+    print(text, end="")
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""One benchmark process: `python benchmarks/worker.py WORKLOAD N STEPS [WHEEL]`.
+
+Runs one workload of `workloads.py` on `n` points for `steps` steps, printing the seed's log lines
+to stdout, then one line `BENCH {json}` with the loop's seconds, this process's own peak memory
+and the library versions. `run.py` starts one of these per measurement, so every engine runs in a
+fresh interpreter and imports only what it needs. A RecursionError (the baseline's recursive
+topological sort on large data) is reported in the JSON, not as a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident memory in KiB, since its exec.
+
+    Linux's VmHWM counts only this program's memory; ru_maxrss would also count the memory of
+    the parent at the time of the fork (Linux carries it over the exec), so it is the fallback.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss // 1024 if sys.platform == "darwin" else rss  # bytes on macOS, KiB elsewhere
+
+
+def main(argv: list[str]) -> int:
+    name, n, steps = argv[0], int(argv[1]), int(argv[2])
+    wheel = argv[3] if len(argv) > 3 else None
+    import workloads
+
+    loop = workloads.prepare(name, n, wheel)
+    last = [0.0]
+
+    def log(line: str) -> None:
+        print(line)
+        last[0] = time.perf_counter()
+
+    result: dict[str, object] = {}
+    start = time.perf_counter()
+    try:
+        loop(steps, log)
+        result["loop_seconds"] = last[0] - start
+    except RecursionError:
+        result["error"] = "RecursionError"
+    result["peak_rss_kib"] = peak_rss_kib()
+    result["versions"] = workloads.versions()
+    print("BENCH " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

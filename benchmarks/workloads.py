@@ -1,0 +1,135 @@
+"""The seed's workload on every engine: RNG(42) → gen_data(n) → MLP 2-16-3 → AdamW → the loop.
+
+`prepare(name, n)` sets up one engine's run (data, weights, optimizer) and returns
+`loop(steps, log)`, which trains and passes every log line to `log` in the seed's format:
+`step k, val loss X` every 10 steps (before the step) and `step k, train loss X` every step.
+The benchmark times `loop` from its call to its last log line. Each workload imports what it needs
+inside `prepare`, so a process running one engine imports nothing of the others.
+
+- `baseline`: PyPI micrograd 0.1.0 with the seed's tanh/exp/log (see `baseline.py`).
+- `eager`, `tape`, `numpy`: `micrograd.train.train(..., engine=name)`.
+- `torch-sample`, `torch-batch`: PyTorch float64 on one thread, the same data and initial
+  weights, `torch.optim.AdamW` with the seed's hyper-parameters; one graph per sample summed as
+  the seed does, or one batched graph.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+Loop = Callable[[int, Callable[[str], None]], None]
+OURS = ("eager", "tape", "numpy")
+WORKLOADS = ("baseline", *OURS, "torch-sample", "torch-batch")
+LABELS = {
+    "baseline": "baseline: micrograd 0.1.0 + seed's tanh/exp/log",
+    "eager": "ours: eager",
+    "tape": "ours: tape",
+    "numpy": "ours: numpy tape",
+    "torch-sample": "PyTorch f64, one sample at a time",
+    "torch-batch": "PyTorch f64, full batch",
+}
+# the seed's hyper-parameters
+LR, BETAS, EPS, WEIGHT_DECAY, EVAL_EVERY = 0.1, (0.9, 0.95), 1e-8, 1e-4, 10
+
+
+def prepare(name: str, n: int = 100, wheel: str | None = None) -> Loop:
+    """The training loop of workload `name` on the seed's data with `n` points."""
+    if name == "baseline":
+        import baseline
+
+        return baseline.prepare(n, wheel)
+    if name in OURS:
+        return prepare_ours(name, n)
+    if name in ("torch-sample", "torch-batch"):
+        return prepare_torch(n, batched=name == "torch-batch")
+    raise ValueError(f"unknown workload {name!r}; use one of {WORKLOADS}")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the libraries this process imported (call after a run)."""
+    import sys
+
+    out = {"python": sys.version.split()[0]}
+    for lib in ("numpy", "torch"):
+        if lib in sys.modules:
+            out[lib] = sys.modules[lib].__version__
+    return out
+
+
+def prepare_ours(engine: str, n: int) -> Loop:
+    from micrograd.data import RNG, gen_data
+    from micrograd.nn import MLP
+    from micrograd.optim import AdamW
+    from micrograd.train import train
+
+    if engine == "numpy":
+        import numpy  # noqa: F401  (imported here, not in the timed loop, as torch is)
+
+    rng = RNG(42)
+    train_split, val_split, _ = gen_data(rng, n=n)
+    model = MLP(2, [16, 3], rng=rng)
+    optimizer = AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS, weight_decay=WEIGHT_DECAY)
+
+    def loop(steps: int, log: Callable[[str], None]) -> None:
+        # no test split: the seed's loop never evaluates it
+        train(model, optimizer, train_split, val_split, (), steps=steps, eval_every=EVAL_EVERY,
+              log=log, engine=engine)
+
+    return loop
+
+
+def seed_weights(rng, sizes: list[int]) -> list[list[list[float]]]:
+    """Each layer's weight rows, drawn as the seed's Neuron does: uniform(-1, 1) / sqrt(nin)."""
+    return [[[rng.uniform(-1, 1) * nin**-0.5 for _ in range(nin)] for _ in range(nout)]
+            for nin, nout in itertools.pairwise(sizes)]
+
+
+def prepare_torch(n: int, batched: bool) -> Loop:
+    import torch
+    import torch.nn.functional as F
+
+    from micrograd.data import RNG, gen_data
+
+    torch.set_num_threads(1)
+    f64 = torch.float64
+    rng = RNG(42)
+    train_split, val_split, _ = gen_data(rng, n=n)
+    lin1, lin2 = torch.nn.Linear(2, 16, dtype=f64), torch.nn.Linear(16, 3, dtype=f64)
+    with torch.no_grad():
+        for lin, rows in zip((lin1, lin2), seed_weights(rng, [2, 16, 3])):
+            lin.weight.copy_(torch.tensor(rows, dtype=f64))
+            lin.bias.zero_()
+    model = torch.nn.Sequential(lin1, torch.nn.Tanh(), lin2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS,
+                                  weight_decay=WEIGHT_DECAY)
+
+    def tensors(split):
+        return (torch.tensor([x for x, _ in split], dtype=f64),
+                torch.tensor([y for _, y in split], dtype=torch.long))
+
+    X, Y = tensors(train_split)
+    Xv, Yv = tensors(val_split)
+    samples = list(zip(X.split(1), Y.split(1)))
+    val_samples = list(zip(Xv.split(1), Yv.split(1)))
+
+    def mean_loss(pairs):
+        loss = F.cross_entropy(model(pairs[0][0]), pairs[0][1])
+        for x, y in pairs[1:]:  # summed left to right, as the seed's loop
+            loss = loss + F.cross_entropy(model(x), y)
+        return loss * (1.0 / len(pairs))
+
+    def loop(steps: int, log: Callable[[str], None]) -> None:
+        for step in range(steps):
+            if step % EVAL_EVERY == 0:
+                with torch.no_grad():
+                    val_loss = (F.cross_entropy(model(Xv), Yv) if batched
+                                else mean_loss(val_samples))
+                log(f"step {step}, val loss {val_loss.item():.6f}")
+            loss = F.cross_entropy(model(X), Y) if batched else mean_loss(samples)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            log(f"step {step}, train loss {loss.item()}")
+
+    return loop

@@ -1,0 +1,159 @@
+"""Training as an animation: the decision boundary and the loss curves, one frame every k steps.
+
+`Snapshots` is an `on_step` callback for `micrograd.train.train`: it copies the model's weights
+(plain floats) every `every` steps. `write_training_gif` then replays them through a copy of the
+model on one reused matplotlib figure (only the pictures change between frames) and writes a GIF
+with Pillow, which comes with matplotlib. Nothing here is imported by `import micrograd`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd.data import Point
+from micrograd.train import History
+
+MAX_FRAMES = 50  # the default frame step aims at about this many frames, plus the first
+
+
+def frame_every(steps: int, max_frames: int = MAX_FRAMES) -> int:
+    """The frame step k that gives at most `max_frames` frames after the first."""
+    return max(1, math.ceil(steps / max_frames))
+
+
+class Snapshots:
+    """`on_step` callback: the model's weights before training and after every `every` steps."""
+
+    def __init__(self, model: Any, every: int, start: int = 0):
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every!r}")
+        self.model, self.every = model, every
+        self.frames: list[tuple[int, list[float]]] = []
+        self.take(start)
+
+    def take(self, done: int) -> None:
+        """Record the weights as they are after `done` updates."""
+        self.frames.append((done, [p.data for p in self.model.parameters()]))
+
+    def __call__(self, step: int, history: History) -> None:
+        if (step + 1) % self.every == 0:
+            self.take(step + 1)
+
+    def finish(self, steps: int) -> None:
+        """Make sure the last frame is the trained model."""
+        if self.frames[-1][0] != steps:
+            self.take(steps)
+
+
+def write_training_gif(
+    model: Any,
+    snapshots: Snapshots,
+    history: History,
+    splits: dict[str, Sequence[Point]],
+    path: str | os.PathLike[str],
+    title: str = "",
+    frame_ms: int = 120,
+    last_frame_ms: int = 2000,
+    grid_n: int = 90,
+    final_val: float | None = None,
+) -> int:
+    """Render every snapshot (boundary left, loss curves right) into a GIF; return the frame count.
+
+    The frame labelled `step s` shows the model after s updates, and the loss curves up to there.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from micrograd import plot
+
+    replica = copy.deepcopy(model)  # the snapshots are poured into this, never into `model`
+    params = replica.parameters()
+    everything = [p for pts in splits.values() for p in pts]
+    nclasses = max(max((y for _, y in everything), default=0) + 1,
+                   len(plot.predict_points(model, [everything[0][0]])[0]))
+    colors = plot.class_colors(nclasses)
+    bounds = plot.plane_bounds(everything)
+    total = snapshots.frames[-1][0]
+    train_x = [x for x, _ in splits.get("train", ())]
+    train_y = [y for _, y in splits.get("train", ())]
+
+    fig = Figure(figsize=(10.0, 4.6), dpi=90)
+    canvas = FigureCanvasAgg(fig)
+    ax, lx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
+    layer = plot.BoundaryLayer(ax, bounds, nclasses, n=grid_n)
+    handles = plot.draw_points(ax, splits, colors)
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+
+    steps, train_loss = history.step, history.train_loss
+    val = [(s, v) for s, v in zip(steps, history.val_loss) if v is not None]
+    if final_val is not None:
+        val.append((total, final_val))  # the val loss of the trained model, as loss.png shows
+    (train_line,) = lx.plot([], [], color="#1f77b4", lw=1.8, label="train loss")
+    (val_line,) = lx.plot([], [], color="#d62728", lw=1.6, marker="o", ms=4, label="val loss")
+    (now,) = lx.plot([], [], "o", color="#1f77b4", ms=6)
+    losses = [v for v in train_loss if v > 0] + [v for _, v in val if v > 0]
+    if losses and max(losses) / min(losses) > 20:
+        lx.set_yscale("log")
+    lx.set_xlim(0, max(total, 1))
+    if losses and lx.get_yscale() == "log":
+        lx.set_ylim(min(losses) / 1.5, max(losses) * 1.5)
+    elif losses:
+        lx.set_ylim(0, max(losses) * 1.1)
+    lx.set_xlabel("step")
+    lx.set_ylabel("cross-entropy loss")
+    lx.grid(True, alpha=0.3)
+    lx.legend(handles=[train_line, val_line], frameon=False, loc="upper right")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
+              fontsize=9, frameon=False, handletextpad=0.2, columnspacing=1.2)
+    head = fig.suptitle("", fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+
+    frames = []
+    for done, weights in snapshots.frames:
+        for p, w in zip(params, weights):
+            p.data = w
+        layer.update(replica)
+        upto = sum(1 for s in steps if s <= done)  # train_loss[s] is the loss after s updates
+        train_line.set_data(steps[:upto], train_loss[:upto])
+        shown_val = [(s, v) for s, v in val if s <= done]
+        val_line.set_data([s for s, _ in shown_val], [v for _, v in shown_val])
+        now.set_data(steps[upto - 1 : upto], train_loss[upto - 1 : upto])
+        acc = ""
+        if train_x:
+            right = (plot.predict_points(replica, train_x).argmax(axis=1) == train_y).mean()
+            acc = f"   ·   train accuracy {100 * right:.0f}%"
+        head.set_text(f"{title + ': ' if title else ''}step {done} / {total}{acc}")
+        canvas.draw()
+        frames.append(Image.frombuffer("RGBA", canvas.get_width_height(),
+                                       canvas.buffer_rgba()).convert("RGB"))
+    images = _shared_palette(frames)
+    durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
+    images[0].save(os.fspath(path), save_all=True, append_images=images[1:], duration=durations,
+                   loop=0, optimize=False, disposal=1)
+    return len(images)
+
+
+def _shared_palette(frames: list[Any]) -> list[Any]:
+    """Quantize every frame to one palette made from up to 8 frames spread over the run.
+
+    A palette per frame would shift colours from frame to frame (a red line turning orange when
+    it is only a few pixels long); one palette keeps every colour steady across the animation,
+    and sampling frames from the whole run gives it the blended shades of every stage.
+    """
+    from PIL import Image
+
+    picks = sorted({round(i * (len(frames) - 1) / 7) for i in range(8)})
+    w, h = frames[0].size
+    sheet = Image.new("RGB", (w, h * len(picks)))
+    for k, i in enumerate(picks):
+        sheet.paste(frames[i], (0, h * k))
+    palette = sheet.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    return [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]

@@ -1,0 +1,747 @@
+// micrograd playground: the page. No build step, no libraries: one WebSocket to the server,
+// which owns the model; this file only sends what the controls say and draws what comes back.
+//   in:  state (data, network, settings), frame (losses, class probabilities over the plane,
+//        neuron tiles, weights, the graph's numbers), graph (its SVG), status, pong, error
+//   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, ping
+"use strict";
+
+// Seaborn's "deep" palette, as micrograd.plot draws the boundary picture.
+const CLASS_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
+  "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"];
+const TINT = 0.55; // how much of the class colour shows over white
+const POS = [76, 114, 176]; // positive activations and weights: blue
+const NEG = [221, 132, 82]; // negative: orange
+const $ = (id) => document.getElementById(id);
+
+const S = {
+  ws: null, state: null, frame: null, probs: null, addClass: 0, running: false,
+  history: { step: [], train: [], val: [] },
+  graph: { id: -1, nodes: [], zoom: 0.8, width: 0, height: 0, info: null },
+  layout: null,
+};
+
+// ---------- connection ----------
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/ws`);
+  S.ws = ws;
+  ws.onopen = () => document.body.classList.remove("offline");
+  ws.onclose = () => { if (S.ws === ws) document.body.classList.add("offline"); };
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    const handler = HANDLERS[msg.type];
+    if (handler) handler(msg);
+  };
+}
+
+function send(msg) {
+  if (S.ws && S.ws.readyState === WebSocket.OPEN) S.ws.send(JSON.stringify(msg));
+}
+
+const HANDLERS = {
+  state: onState,
+  frame: onFrame,
+  graph: onGraph,
+  status: (m) => { setRunning(m.running); $("step-count").textContent = m.step.toLocaleString("en"); },
+  pong: () => {},
+  error: (m) => toast(m.message),
+};
+
+let toastTimer = null;
+function toast(text) {
+  const el = $("toast");
+  el.textContent = text;
+  el.classList.add("show");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove("show"), 6000);
+}
+
+function setRunning(running) {
+  S.running = running;
+  document.body.classList.toggle("running", running);
+}
+
+// ---------- state: controls, points, the network's layout ----------
+
+function onState(st) {
+  S.state = st;
+  const c = st.config;
+  S.history = { step: [...st.history.step], train: [...st.history.train], val: [...st.history.val] };
+  for (const b of document.querySelectorAll("#datasets button")) {
+    b.classList.toggle("active", b.dataset.dataset === c.dataset);
+  }
+  setSlider("n", c.n, String(c.n));
+  setSlider("noise", c.noise, c.noise.toFixed(2));
+  setSlider("train_frac", c.train_frac, `${Math.round(c.train_frac * 100)}%`);
+  setSelect("lr", c.lr);
+  setSelect("activation", c.activation);
+  setSelect("weight_decay", c.weight_decay);
+  setSelect("batch_size", c.batch_size);
+  setSelect("speed", c.speed);
+  const layers = c.hidden.length;
+  $("layers-count").textContent = layers;
+  $("layers-word").textContent = layers === 1 ? "layer" : "layers";
+  $("layers-minus").disabled = layers === 0;
+  $("layers-plus").disabled = layers >= 4;
+  $("param-count").textContent = st.params.toLocaleString("en");
+  $("engine").textContent = st.engine;
+  $("points-count").textContent = st.points.length;
+  $("step-count").textContent = st.step.toLocaleString("en");
+  setRunning(st.running);
+  if (S.addClass >= st.classes) S.addClass = 0;
+  buildClassButtons(st.classes);
+  buildLegend(st.classes, st.points);
+  buildNetwork(st.sizes, c.hidden);
+  document.body.dataset.connected = "1";
+  drawCurve();
+  drawBoundary();
+  showGraphInfo();
+}
+
+function setSlider(id, value, text) {
+  $(id).value = value;
+  $(`${id}-out`).textContent = text;
+}
+
+function setSelect(id, value) {
+  const el = $(id);
+  const v = String(value);
+  if (![...el.options].some((o) => o.value === v)) {
+    const o = document.createElement("option");
+    o.value = v;
+    o.textContent = v;
+    el.appendChild(o);
+  }
+  el.value = v;
+}
+
+function buildClassButtons(k) {
+  const box = $("add-class");
+  box.replaceChildren();
+  for (let i = 0; i < k; i++) {
+    const b = document.createElement("button");
+    b.textContent = i;
+    b.style.background = CLASS_COLORS[i];
+    b.title = `add points of class ${i}`;
+    b.classList.toggle("active", i === S.addClass);
+    b.onclick = () => { S.addClass = i; buildClassButtons(k); };
+    box.appendChild(b);
+  }
+}
+
+function buildLegend(k, points) {
+  const box = $("legend");
+  box.replaceChildren();
+  const item = (cls, color, text) => {
+    const span = document.createElement("span");
+    const i = document.createElement("i");
+    i.className = cls;
+    if (color) i.style.background = color;
+    span.append(i, text);
+    box.appendChild(span);
+  };
+  for (let i = 0; i < k; i++) item("", CLASS_COLORS[i], `class ${i}`);
+  const nval = points.filter((p) => p[3] === 1).length;
+  item("circle", null, `train (${points.length - nval})`);
+  item("square", null, `val (${nval})`);
+}
+
+// ---------- the network diagram: input tiles, hidden neuron tiles, output tiles, links ----------
+
+function buildNetwork(sizes, hidden) {
+  const net = $("net");
+  for (const el of [...net.children]) if (el.id !== "links") el.remove();
+  const W = net.clientWidth, H = net.clientHeight;
+  const cols = sizes.length;
+  const top = 52;
+  const maxn = Math.max(...sizes);
+  const gap = maxn > 10 ? 3 : 8;
+  const s = Math.max(12, Math.min(44, Math.floor((H - top - 8) / maxn) - gap));
+  const pad = s / 2 + 36;
+  const xs = sizes.map((_, i) => (cols === 1 ? W / 2 : pad + (i * (W - 2 * pad)) / (cols - 1)));
+  const columns = sizes.map((n, i) => {
+    const total = n * s + (n - 1) * gap;
+    const y0 = top + (H - top - total) / 2;
+    return Array.from({ length: n }, (_, j) => y0 + j * (s + gap) + s / 2);
+  });
+  const tiles = [];
+  sizes.forEach((n, i) => {
+    const head = document.createElement("div");
+    head.className = "col-head";
+    head.style.left = `${xs[i]}px`;
+    head.style.top = "0px";
+    if (i === 0) head.append(spacer(), text("input"));
+    else if (i === cols - 1) head.append(spacer(), text("output"));
+    else {
+      const li = i - 1;
+      const pms = document.createElement("div");
+      pms.className = "pms";
+      pms.append(
+        pmButton("\u2212", `remove a neuron from layer ${i}`, hidden[li] <= 1,
+          () => setWidth(li, hidden[li] - 1), `neurons-minus-${i}`),
+        pmButton("+", `add a neuron to layer ${i}`, hidden[li] >= 16,
+          () => setWidth(li, hidden[li] + 1), `neurons-plus-${i}`));
+      head.append(pms, text(`${n} neuron${n === 1 ? "" : "s"}`));
+    }
+    net.appendChild(head);
+    const col = [];
+    for (let j = 0; j < n; j++) {
+      const cv = document.createElement("canvas");
+      cv.className = i === cols - 1 ? "tile out" : "tile";
+      cv.width = cv.height = Math.round(s * (window.devicePixelRatio || 1));
+      Object.assign(cv.style, { width: `${s}px`, height: `${s}px`,
+        left: `${xs[i] - s / 2}px`, top: `${columns[i][j] - s / 2}px` });
+      if (i === 0) cv.title = `input x${j + 1}`;
+      else if (i === cols - 1) { cv.title = `output: class ${j}`; cv.style.borderColor = CLASS_COLORS[j]; }
+      else cv.title = `layer ${i}, neuron ${j}`;
+      net.appendChild(cv);
+      col.push(cv);
+    }
+    tiles.push(col);
+    if (i === 0 || i === cols - 1) {
+      for (let j = 0; j < n; j++) {
+        const lab = document.createElement("span");
+        lab.className = "tile-label";
+        lab.textContent = i === 0 ? `x${j + 1}` : `${j}`;
+        lab.style.top = `${columns[i][j]}px`;
+        if (i === 0) lab.style.left = `${xs[i] - s / 2 - 20}px`;
+        else lab.style.left = `${xs[i] + s / 2 + 6}px`;
+        net.appendChild(lab);
+      }
+    }
+  });
+  S.layout = { sizes, xs, columns, s, tiles, W, H };
+  drawInputTiles();
+  drawLinks();
+  if (S.frame && sameSizes(S.frame.sizes, sizes)) drawTiles(S.frame);
+}
+
+function spacer() {
+  const d = document.createElement("div");
+  d.style.height = "22px";
+  return d;
+}
+
+function text(t) {
+  const d = document.createElement("div");
+  d.textContent = t;
+  return d;
+}
+
+function pmButton(label, title, disabled, onclick, id) {
+  const b = document.createElement("button");
+  b.className = "pm";
+  b.textContent = label;
+  b.title = title;
+  b.id = id;
+  b.disabled = disabled;
+  b.onclick = onclick;
+  return b;
+}
+
+function setWidth(layer, width) {
+  const hidden = [...S.state.config.hidden];
+  hidden[layer] = Math.max(1, Math.min(16, width));
+  send({ type: "configure", hidden });
+}
+
+function sameSizes(a, b) {
+  return a && b && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function paintTile(cv, T, valueAt) {
+  // a T×T image from valueAt(row, col) in [-1, 1]: orange below 0, white at 0, blue above
+  const off = document.createElement("canvas");
+  off.width = off.height = T;
+  const ctx = off.getContext("2d");
+  const img = ctx.createImageData(T, T);
+  for (let r = 0; r < T; r++) {
+    for (let c = 0; c < T; c++) {
+      const v = valueAt(r, c);
+      const base = v >= 0 ? POS : NEG;
+      const a = Math.min(1, Math.abs(v));
+      const k = 4 * (r * T + c);
+      img.data[k] = 255 + (base[0] - 255) * a;
+      img.data[k + 1] = 255 + (base[1] - 255) * a;
+      img.data[k + 2] = 255 + (base[2] - 255) * a;
+      img.data[k + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  const g = cv.getContext("2d");
+  g.imageSmoothingEnabled = true;
+  g.drawImage(off, 0, 0, cv.width, cv.height);
+}
+
+function drawInputTiles() {
+  const L = S.layout;
+  if (!L || !S.state) return;
+  const [x0, x1, y0, y1] = S.state.extent;
+  const T = 16;
+  const sx = Math.max(Math.abs(x0), Math.abs(x1)), sy = Math.max(Math.abs(y0), Math.abs(y1));
+  paintTile(L.tiles[0][0], T, (r, c) => (x0 + ((c + 0.5) / T) * (x1 - x0)) / sx);
+  paintTile(L.tiles[0][1], T, (r, c) => (y1 - ((r + 0.5) / T) * (y1 - y0)) / sy);
+}
+
+function drawTiles(f) {
+  const L = S.layout;
+  if (!L || !sameSizes(f.sizes, L.sizes)) return;
+  const tiles = b64bytes(f.tiles);
+  const T = f.tile;
+  let k = 0;
+  for (let i = 1; i < L.sizes.length - 1; i++) {
+    for (const cv of L.tiles[i]) {
+      const base = k * T * T;
+      paintTile(cv, T, (r, c) => tiles[base + r * T + c] / 127.5 - 1);
+      k++;
+    }
+  }
+  // output tiles: the probability of each class over the plane, in its colour
+  const G = f.grid, K = f.classes, p = S.probs;
+  const out = L.tiles[L.sizes.length - 1];
+  out.forEach((cv, j) => {
+    const off = document.createElement("canvas");
+    off.width = off.height = G;
+    const ctx = off.getContext("2d");
+    const img = ctx.createImageData(G, G);
+    const col = hexRgb(CLASS_COLORS[j]);
+    for (let i = 0; i < G * G; i++) {
+      const a = p[i * K + j] / 255;
+      img.data[4 * i] = 255 + (col[0] - 255) * a;
+      img.data[4 * i + 1] = 255 + (col[1] - 255) * a;
+      img.data[4 * i + 2] = 255 + (col[2] - 255) * a;
+      img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    const g = cv.getContext("2d");
+    g.imageSmoothingEnabled = true;
+    g.drawImage(off, 0, 0, cv.width, cv.height);
+  });
+}
+
+function drawLinks() {
+  const L = S.layout;
+  const cv = $("links");
+  const dpr = window.devicePixelRatio || 1;
+  if (!L) return;
+  if (cv.width !== Math.round(L.W * dpr)) {
+    cv.width = Math.round(L.W * dpr);
+    cv.height = Math.round(L.H * dpr);
+  }
+  const ctx = cv.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, L.W, L.H);
+  const weights = S.frame && sameSizes(S.frame.sizes, L.sizes) ? S.frame.weights : null;
+  for (let l = 0; l + 1 < L.sizes.length; l++) {
+    const nin = L.sizes[l], nout = L.sizes[l + 1];
+    const xa = L.xs[l] + L.s / 2, xb = L.xs[l + 1] - L.s / 2, xm = (xa + xb) / 2;
+    for (let j = 0; j < nout; j++) {
+      for (let i = 0; i < nin; i++) {
+        const w = weights ? weights[l][j * (nin + 1) + i] : 0;
+        const a = Math.min(1, Math.abs(w));
+        const col = w >= 0 ? POS : NEG;
+        ctx.strokeStyle = `rgba(${col[0]},${col[1]},${col[2]},${weights ? 0.12 + 0.5 * a : 0.12})`;
+        ctx.lineWidth = weights ? 0.3 + Math.min(3, 1.2 * Math.abs(w)) : 0.3;
+        ctx.beginPath();
+        ctx.moveTo(xa, L.columns[l][i]);
+        ctx.bezierCurveTo(xm, L.columns[l][i], xm, L.columns[l + 1][j], xb, L.columns[l + 1][j]);
+        ctx.stroke();
+      }
+    }
+  }
+}
+
+// ---------- frames: numbers, curves, the plane, tiles, graph values ----------
+
+function onFrame(f) {
+  if (!S.state || f.classes !== S.state.classes) return; // a frame from before a data change
+  S.frame = f;
+  S.probs = b64bytes(f.probs);
+  setRunning(f.running);
+  $("step-count").textContent = f.step.toLocaleString("en");
+  $("train-loss").textContent = fmtLoss(f.train_loss);
+  $("val-loss").textContent = fmtLoss(f.val_loss);
+  $("train-acc").textContent = fmtAcc(f.train_acc);
+  $("val-acc").textContent = fmtAcc(f.val_acc);
+  const h = S.history;
+  const last = h.step.length - 1;
+  if (last >= 0 && h.step[last] === f.step) {
+    h.train[last] = f.train_loss;
+    h.val[last] = f.val_loss;
+  } else if (last < 0 || h.step[last] < f.step) {
+    h.step.push(f.step);
+    h.train.push(f.train_loss);
+    h.val.push(f.val_loss);
+    if (h.step.length > 2000) for (const key of ["step", "train", "val"]) h[key] = h[key].filter((_, i) => i % 2 === 0);
+  }
+  drawCurve();
+  drawBoundary();
+  drawTiles(f);
+  drawLinks();
+  updateGraph(f.graph);
+}
+
+function fmtLoss(x) {
+  if (x === null || x === undefined) return "\u2013";
+  return x >= 0.001 ? x.toFixed(4) : x.toExponential(2);
+}
+
+function fmtAcc(x) {
+  return x === null || x === undefined ? "\u2013" : `${(100 * x).toFixed(1)}%`;
+}
+
+function b64bytes(s) {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function hexRgb(hex) {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
+function hiDpi(cv, w, h) {
+  const dpr = window.devicePixelRatio || 1;
+  if (cv.width !== Math.round(w * dpr)) {
+    cv.width = Math.round(w * dpr);
+    cv.height = Math.round(h * dpr);
+  }
+  const ctx = cv.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+function drawCurve() {
+  const W = 400, H = 110, left = 44, right = 8, top = 8, bottom = 18;
+  const ctx = hiDpi($("curve"), W, H);
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = "10px system-ui, sans-serif";
+  const h = S.history;
+  const vals = [...h.train, ...h.val].filter((v) => v !== null && v > 0);
+  ctx.strokeStyle = "#dfe3ea";
+  ctx.strokeRect(left + 0.5, top + 0.5, W - left - right, H - top - bottom);
+  if (!vals.length) {
+    ctx.fillStyle = "#98a2b3";
+    ctx.fillText("loss curves appear when training starts", left + 10, H / 2);
+    return;
+  }
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  const log = hi / lo > 20;
+  const tf = log ? Math.log10 : (v) => v;
+  if (!log) lo = 0;
+  const a = tf(lo), b = tf(hi) === tf(lo) ? tf(lo) + 1 : tf(hi);
+  const s0 = h.step[0], s1 = Math.max(h.step[h.step.length - 1], s0 + 1);
+  const X = (s) => left + ((s - s0) / (s1 - s0)) * (W - left - right);
+  const Y = (v) => top + (1 - (tf(v) - a) / (b - a)) * (H - top - bottom);
+  const series = [["train", "#1f77b4"], ["val", "#d62728"]];
+  for (const [key, color] of series) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.6;
+    ctx.beginPath();
+    let pen = false;
+    h[key].forEach((v, i) => {
+      if (v === null || v <= 0) { pen = false; return; }
+      if (pen) ctx.lineTo(X(h.step[i]), Y(v));
+      else ctx.moveTo(X(h.step[i]), Y(v));
+      pen = true;
+    });
+    ctx.stroke();
+  }
+  ctx.fillStyle = "#667085";
+  ctx.textAlign = "right";
+  ctx.fillText(fmtAxis(hi), left - 4, top + 8);
+  ctx.fillText(log ? fmtAxis(lo) : "0", left - 4, H - bottom);
+  ctx.textAlign = "left";
+  ctx.fillText(`step ${s0}`, left, H - 4);
+  ctx.textAlign = "right";
+  ctx.fillText(`${h.step[h.step.length - 1]}`, W - right, H - 4);
+  ctx.fillStyle = "#1f77b4";
+  ctx.fillText(`train${log ? " (log scale)" : ""}`, W - right - 40, top + 12);
+  ctx.fillStyle = "#d62728";
+  ctx.fillText("val", W - right - 6, top + 12);
+}
+
+function fmtAxis(v) {
+  return v >= 0.01 ? v.toFixed(2) : v.toExponential(0);
+}
+
+function toPixel(x, y) {
+  const [x0, x1, y0, y1] = S.state.extent;
+  return [((x - x0) / (x1 - x0)) * 400, ((y1 - y) / (y1 - y0)) * 400];
+}
+
+function drawBoundary() {
+  const W = 400, H = 400;
+  const cv = $("boundary");
+  const ctx = hiDpi(cv, W, H);
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, W, H);
+  const st = S.state;
+  if (!st) return;
+  const f = S.frame;
+  if (f && S.probs && f.classes === st.classes) {
+    const G = f.grid, K = f.classes, p = S.probs;
+    const cols = CLASS_COLORS.slice(0, K).map(hexRgb);
+    const off = document.createElement("canvas");
+    off.width = off.height = G;
+    const octx = off.getContext("2d");
+    const img = octx.createImageData(G, G);
+    for (let i = 0; i < G * G; i++) {
+      let r = 0, g = 0, b = 0, tot = 0;
+      for (let k = 0; k < K; k++) {
+        const q = p[i * K + k];
+        r += q * cols[k][0]; g += q * cols[k][1]; b += q * cols[k][2]; tot += q;
+      }
+      tot = tot || 1;
+      // the class colours weighted by probability, then mixed with white (as boundary.png)
+      img.data[4 * i] = 255 - TINT * (255 - r / tot);
+      img.data[4 * i + 1] = 255 - TINT * (255 - g / tot);
+      img.data[4 * i + 2] = 255 - TINT * (255 - b / tot);
+      img.data[4 * i + 3] = 255;
+    }
+    octx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(off, 0, 0, W, H);
+    drawContours(ctx, G, K, p, W, H);
+  }
+  drawAxes(ctx, st.extent, W, H);
+  const picked = st.picked;
+  st.points.forEach((pt, i) => {
+    const [px, py] = toPixel(pt[0], pt[1]);
+    ctx.fillStyle = CLASS_COLORS[pt[2]];
+    ctx.strokeStyle = "#1a1a1a";
+    ctx.lineWidth = 0.9;
+    ctx.beginPath();
+    if (pt[3] === 1) ctx.rect(px - 4, py - 4, 8, 8);
+    else ctx.arc(px, py, 4.2, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    if (i === picked) {
+      ctx.lineWidth = 2.2;
+      ctx.strokeStyle = "#111";
+      ctx.beginPath();
+      ctx.arc(px, py, 9, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  });
+  cv.dataset.draws = String(Number(cv.dataset.draws || 0) + 1);
+}
+
+function drawContours(ctx, G, K, p, W, H) {
+  // the edge of each class's region (its probability minus the best other one is 0), by
+  // marching squares over the grid's cell centres
+  ctx.strokeStyle = "rgba(40,40,40,0.8)";
+  ctx.lineWidth = 1.1;
+  ctx.beginPath();
+  const px = (c) => ((c + 0.5) / G) * W, py = (r) => ((r + 0.5) / G) * H;
+  for (let k = 0; k < (K === 2 ? 1 : K); k++) {
+    const m = new Float32Array(G * G);
+    for (let i = 0; i < G * G; i++) {
+      let best = -1;
+      for (let j = 0; j < K; j++) if (j !== k && p[i * K + j] > best) best = p[i * K + j];
+      m[i] = p[i * K + k] - best;
+    }
+    for (let r = 0; r + 1 < G; r++) {
+      for (let c = 0; c + 1 < G; c++) {
+        const a = m[r * G + c], b = m[r * G + c + 1], d = m[(r + 1) * G + c], e = m[(r + 1) * G + c + 1];
+        const pts = [];
+        if ((a > 0) !== (b > 0)) pts.push([r, c + a / (a - b)]);
+        if ((b > 0) !== (e > 0)) pts.push([r + b / (b - e), c + 1]);
+        if ((d > 0) !== (e > 0)) pts.push([r + 1, c + d / (d - e)]);
+        if ((a > 0) !== (d > 0)) pts.push([r + a / (a - d), c]);
+        for (let q = 0; q + 1 < pts.length; q += 2) {
+          ctx.moveTo(px(pts[q][1]), py(pts[q][0]));
+          ctx.lineTo(px(pts[q + 1][1]), py(pts[q + 1][0]));
+        }
+      }
+    }
+  }
+  ctx.stroke();
+}
+
+function drawAxes(ctx, extent, W, H) {
+  const [x0, x1, y0, y1] = extent;
+  const span = x1 - x0;
+  const step = span > 6 ? 2 : span > 3 ? 1 : 0.5;
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = "rgba(60,60,60,0.75)";
+  ctx.strokeStyle = "rgba(60,60,60,0.5)";
+  ctx.lineWidth = 1;
+  ctx.textAlign = "center";
+  for (let v = Math.ceil(x0 / step) * step; v <= x1; v += step) {
+    const [px] = toPixel(v, 0);
+    ctx.beginPath(); ctx.moveTo(px, H); ctx.lineTo(px, H - 4); ctx.stroke();
+    ctx.fillText(fmtTick(v), px, H - 6);
+  }
+  ctx.textAlign = "left";
+  for (let v = Math.ceil(y0 / step) * step; v <= y1; v += step) {
+    const [, py] = toPixel(0, v);
+    ctx.beginPath(); ctx.moveTo(0, py); ctx.lineTo(4, py); ctx.stroke();
+    ctx.fillText(fmtTick(v), 6, py + 3);
+  }
+}
+
+function fmtTick(v) {
+  const r = Math.round(v * 10) / 10;
+  return Object.is(r, -0) ? "0" : String(r);
+}
+
+// ---------- the computation graph ----------
+
+function onGraph(g) {
+  const view = $("graph-view");
+  S.graph.id = g.id;
+  S.graph.nodes = [];
+  $("graph-note").textContent = g.note || "";
+  if (g.svg) {
+    view.innerHTML = g.svg;
+    const svg = view.querySelector("svg");
+    const vb = svg.viewBox.baseVal;
+    S.graph.width = vb.width * (4 / 3); // points to CSS pixels
+    S.graph.height = vb.height * (4 / 3);
+    for (const node of view.querySelectorAll("g.node")) {
+      const m = /^v(\d+)$/.exec(node.querySelector("title").textContent);
+      if (!m) continue;
+      const texts = [...node.querySelectorAll("text")];
+      S.graph.nodes[Number(m[1])] = {
+        data: texts.find((t) => t.textContent.startsWith("data ")),
+        grad: texts.find((t) => t.textContent.startsWith("grad ")),
+      };
+    }
+    applyZoom();
+    showLoss();
+  } else {
+    const p = document.createElement("p");
+    p.className = g.error ? "missing" : "hint";
+    p.textContent = g.error || g.note || "";
+    view.replaceChildren(p);
+  }
+  view.dataset.renders = String(Number(view.dataset.renders) + 1);
+  view.dataset.id = String(g.id);
+  showGraphInfo();
+}
+
+function updateGraph(vals) {
+  if (!vals) return;
+  S.graph.info = vals;
+  showGraphInfo();
+  if (vals.id !== S.graph.id || !S.graph.nodes.length) return;
+  const nodes = S.graph.nodes;
+  for (let i = 0; i < vals.data.length; i++) {
+    const n = nodes[i];
+    if (!n) continue;
+    const d = `data ${vals.data[i]}`, g = `grad ${vals.grad[i]}`;
+    if (n.data && n.data.textContent !== d) n.data.textContent = d;
+    if (n.grad && n.grad.textContent !== g) n.grad.textContent = g;
+  }
+  const view = $("graph-view");
+  view.dataset.updates = String(Number(view.dataset.updates) + 1);
+}
+
+function showGraphInfo() {
+  const st = S.state;
+  const el = $("graph-info");
+  if (!st || st.picked === null || st.picked >= st.points.length) { el.textContent = ""; return; }
+  const p = st.points[st.picked];
+  const loss = S.graph.info && S.graph.info.loss !== null ? ` \u00b7 its loss ${S.graph.info.loss.toFixed(4)}` : "";
+  el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${p[0].toFixed(2)}, ${p[1].toFixed(2)}), class ${p[2]}${loss}`;
+}
+
+function applyZoom() {
+  const svg = $("graph-view").querySelector("svg");
+  if (!svg) return;
+  svg.setAttribute("width", `${S.graph.width * S.graph.zoom}px`);
+  svg.setAttribute("height", `${S.graph.height * S.graph.zoom}px`);
+}
+
+function showLoss() {
+  // scroll so that the loss (the last node) sits at the right, halfway down: where backprop starts
+  const view = $("graph-view");
+  const last = S.graph.nodes[S.graph.nodes.length - 1];
+  const box = last && last.data && last.data.closest("g.node");
+  if (!box) return;
+  const r = box.getBoundingClientRect(), v = view.getBoundingClientRect();
+  view.scrollLeft += r.right - v.right + 40;
+  view.scrollTop += r.top - v.top - view.clientHeight / 2;
+}
+
+function zoomBy(factor) {
+  S.graph.zoom = Math.max(0.05, Math.min(4, S.graph.zoom * factor));
+  applyZoom();
+}
+
+function zoomFit() {
+  const view = $("graph-view");
+  if (!S.graph.width) return;
+  S.graph.zoom = Math.min((view.clientWidth - 4) / S.graph.width, (view.clientHeight - 4) / S.graph.height, 1);
+  applyZoom();
+}
+
+// ---------- controls ----------
+
+function planeClick(ev) {
+  const st = S.state;
+  if (!st) return;
+  const rect = $("boundary").getBoundingClientRect();
+  const px = ((ev.clientX - rect.left) / rect.width) * 400;
+  const py = ((ev.clientY - rect.top) / rect.height) * 400;
+  let best = -1, bestD = 64; // within 8 px: pick that point
+  st.points.forEach((p, i) => {
+    const [qx, qy] = toPixel(p[0], p[1]);
+    const d = (qx - px) ** 2 + (qy - py) ** 2;
+    if (d < bestD) { best = i; bestD = d; }
+  });
+  if (best >= 0) { send({ type: "pick", index: best }); return; }
+  const [x0, x1, y0, y1] = st.extent;
+  const x = x0 + (px / 400) * (x1 - x0), y = y1 - (py / 400) * (y1 - y0);
+  send({ type: "add_point", x: Math.round(x * 1000) / 1000, y: Math.round(y * 1000) / 1000, label: S.addClass });
+}
+
+function wire() {
+  $("play").onclick = () => send({ type: S.running ? "pause" : "play" });
+  $("step").onclick = () => send({ type: "step" });
+  $("reset").onclick = () => send({ type: "reset" });
+  $("regenerate").onclick = () => send({ type: "regenerate" });
+  $("clear").onclick = () => send({ type: "clear" });
+  $("reconnect").onclick = () => connect();
+  for (const b of document.querySelectorAll("#datasets button")) {
+    b.onclick = () => send({ type: "configure", dataset: b.dataset.dataset });
+  }
+  const slider = (id, parse, show) => {
+    const el = $(id);
+    el.oninput = () => { $(`${id}-out`).textContent = show(parse(el.value)); };
+    el.onchange = () => send({ type: "configure", [id]: parse(el.value) });
+  };
+  slider("n", (v) => parseInt(v, 10), String);
+  slider("noise", parseFloat, (v) => v.toFixed(2));
+  slider("train_frac", parseFloat, (v) => `${Math.round(v * 100)}%`);
+  for (const id of ["lr", "weight_decay"]) $(id).onchange = () => send({ type: "configure", [id]: parseFloat($(id).value) });
+  for (const id of ["batch_size", "speed"]) $(id).onchange = () => send({ type: "configure", [id]: parseInt($(id).value, 10) });
+  $("activation").onchange = () => send({ type: "configure", activation: $("activation").value });
+  $("layers-plus").onclick = () => {
+    const h = S.state.config.hidden;
+    if (h.length < 4) send({ type: "configure", hidden: [...h, h.length ? h[h.length - 1] : 4] });
+  };
+  $("layers-minus").onclick = () => {
+    const h = S.state.config.hidden;
+    if (h.length) send({ type: "configure", hidden: h.slice(0, -1) });
+  };
+  $("boundary").onclick = planeClick;
+  $("zoom-in").onclick = () => zoomBy(1.25);
+  $("zoom-out").onclick = () => zoomBy(0.8);
+  $("zoom-fit").onclick = zoomFit;
+  document.addEventListener("keydown", (ev) => {
+    const tag = ev.target.tagName;
+    if (ev.code === "Space" && tag !== "INPUT" && tag !== "SELECT" && tag !== "BUTTON") {
+      ev.preventDefault();
+      send({ type: S.running ? "pause" : "play" });
+    }
+  });
+  window.addEventListener("resize", () => { if (S.state) buildNetwork(S.state.sizes, S.state.config.hidden); });
+}
+
+wire();
+connect();
