@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from micrograd import checkpoint, cli, data
+from micrograd import cli, data
+from micrograd import files as micrograd_files
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +176,7 @@ CASES = [
     ("resume-through-a-file", lambda c: ["train", "--resume", c.file("f", "x") + "/ck.json"],
      "Not a directory"),
     ("resume-unreadable", lambda c: (
-        c.monkeypatch.setattr(checkpoint, "open", _permission_denied, raising=False),
+        c.monkeypatch.setattr(micrograd_files, "open", _permission_denied, raising=False),
         ["train", "--resume", str(c.run)])[1], "Permission denied"),
     ("resume-missing", lambda c: ["train", "--resume", str(c.tmp / "nope.json")],
      "does not exist"),

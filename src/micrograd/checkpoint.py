@@ -13,11 +13,11 @@ import itertools
 import json
 import math
 import os
-import stat
 import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+from micrograd.files import read_regular_file
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import History
 
@@ -223,29 +223,13 @@ def _arch(sizes: list[int], activation: str) -> str:
 
 
 def _read_json(path: str) -> Any:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        folder = os.path.dirname(path)
-        if os.path.basename(path) == FILENAME and os.path.isdir(folder or "."):
-            raise CheckpointError(
-                f"no {FILENAME} in {folder or '.'}: the run saved none (it was killed before its "
-                "first --save-every checkpoint, or is not a run folder)") from None
-        raise CheckpointError(f"checkpoint {path} does not exist") from None
-    except OSError as e:  # e.g. a path through a file: "Not a directory"
-        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise CheckpointError(f"checkpoint {path} is a directory, not a checkpoint file")
-    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
-        raise CheckpointError(f"checkpoint {path} is not a regular file")
-    if st.st_size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"checkpoint {path} is {st.st_size} bytes, over the "
-                              f"{MAX_CHECKPOINT_BYTES} byte limit")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_CHECKPOINT_BYTES + 1)
-    except OSError as e:
-        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
+    folder = os.path.dirname(path)
+    if not os.path.lexists(path) and os.path.basename(path) == FILENAME \
+            and os.path.isdir(folder or "."):
+        raise CheckpointError(
+            f"no {FILENAME} in {folder or '.'}: the run saved none (it was killed before its "
+            "first --save-every checkpoint, or is not a run folder)")
+    raw = read_regular_file(path, MAX_CHECKPOINT_BYTES, CheckpointError, f"a {FILENAME} file")
     if not raw.strip():
         raise CheckpointError(f"checkpoint {path} is empty; it was never written completely")
     try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 from typing import Any
+
+from micrograd.files import read_regular_file
 
 Point = tuple[list[float], int]
 Splits = tuple[list[Point], list[Point], list[Point]]
@@ -222,24 +223,7 @@ def load_csv(path: str | os.PathLike[str]) -> list[Point]:
 
 def read_csv_text(name: str) -> str:
     """A CSV file's text; folders, FIFOs, files over the limit, binary and non-UTF-8 are refused."""
-    try:
-        st = os.stat(name)
-    except FileNotFoundError:
-        raise DataError(f"{name}: does not exist") from None
-    except OSError as e:
-        raise DataError(f"{name}: cannot be read: {e.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise DataError(f"{name}: is a directory; pass a CSV file")
-    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device: reading would block
-        raise DataError(f"{name}: is not a regular file; pass a CSV file")
-    if st.st_size > MAX_CSV_BYTES:
-        raise DataError(
-            f"{name}: {st.st_size} bytes is over the {MAX_CSV_BYTES} byte limit; subsample it")
-    try:
-        with open(name, "rb") as f:
-            raw = f.read(MAX_CSV_BYTES + 1)
-    except OSError as e:
-        raise DataError(f"{name}: cannot be read: {e.strerror}") from None
+    raw = read_regular_file(name, MAX_CSV_BYTES, DataError, "a CSV file")
     if b"\0" in raw:
         raise DataError(f"{name}: is a binary file, not CSV text; pass rows like 0.5,-1.2,0")
     try:
