@@ -237,3 +237,21 @@ def test_tape_rejects_unknown_ops_and_backends():
         Tape(node)
     with pytest.raises(ValueError, match="backend"):
         BatchTape(MLP(2, [3], rng=RNG(1)), 2, backend="gpu")
+
+
+def test_eager_engine_equals_backward_of_the_whole_batch_graph():
+    """Per-sample graphs, backpropagated last to first, give the whole graph's bits."""
+    tr, _, m_full, _ = seed_setup()
+    _, _, m_eager, _ = seed_setup()
+    full = mean_loss(m_full, tr)
+    full.backward()
+    eager = EagerEngine(m_eager).loss_and_backward([x for x, _ in tr], [y for _, y in tr])
+    assert eager.hex() == full.data.hex()
+    assert bits(p.grad for p in m_eager.parameters()) == bits(p.grad for p in m_full.parameters())
+
+
+def test_backward_gradient_scales_the_seed():
+    a = Value(3.0)
+    b = a * a
+    b.backward(0.5)
+    assert b.grad == 0.5 and a.grad == 3.0  # 0.5 · d(a²)/da = 0.5 · 6

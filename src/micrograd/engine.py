@@ -179,8 +179,8 @@ class Value:
 
     # ---- backpropagation ----
 
-    def backward(self) -> None:
-        """Fill every node's `.grad` with d self / d node.
+    def backward(self, gradient: float = 1.0) -> None:
+        """Fill every node's `.grad` with d self / d node (times `gradient`, as in PyTorch).
 
         Leaves (nodes without parents: parameters, inputs, constants) accumulate with `+=`, as in
         PyTorch, so call `zero_grad()` between steps. Interior nodes are reset first, so a second
@@ -191,7 +191,7 @@ class Value:
         for node in topo:
             if node._prev:
                 node.grad = 0.0
-        self.grad += 1.0  # d self/d self; a leaf root accumulates like any leaf
+        self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
         for node in reversed(topo):
             # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
             g = node.grad
