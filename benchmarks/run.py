@@ -55,6 +55,7 @@ class Run:
 
     process_seconds: float
     loop_seconds: float | None = None
+    loop_cpu_seconds: float | None = None  # CPU time of the loop: less sensitive to other load
     peak_kib: int | None = None
     lines: list[str] = field(default_factory=list)
     error: str | None = None
@@ -101,6 +102,7 @@ def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float) -
         return run
     result = json.loads(bench[-1][len("BENCH "):])
     run.loop_seconds = result.get("loop_seconds")
+    run.loop_cpu_seconds = result.get("loop_cpu_seconds")
     run.peak_kib = result.get("peak_rss_kib")
     run.error = result.get("error")
     run.versions = result.get("versions", {})
@@ -184,6 +186,16 @@ def fmt_dev(d: float) -> str:
     return "0" if d == 0 else "missing lines" if math.isinf(d) else f"{d:.1e}"
 
 
+def fmt_growth(small: Row, big: Row) -> str:
+    """time(big)/time(small) of the loop's wall clock, and of its CPU time in parentheses."""
+    if not (small.ok and big.ok and small.loop and big.loop):
+        return "—"
+    text = f"{big.loop / small.loop:.1f}"
+    if small.loop_cpu and big.loop_cpu:
+        text += f" ({big.loop_cpu / small.loop_cpu:.1f})"
+    return text
+
+
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -215,6 +227,10 @@ class Row:
     @property
     def loop(self) -> float | None:
         return median([r.loop_seconds for r in self.ok if r.loop_seconds is not None])
+
+    @property
+    def loop_cpu(self) -> float | None:
+        return median([r.loop_cpu_seconds for r in self.ok if r.loop_cpu_seconds is not None])
 
     @property
     def process(self) -> float | None:
@@ -280,33 +296,38 @@ def scaling_table(names: list[str], seed_rows: dict[str, Row], steps: int, repea
                   timeout: float) -> dict[int, dict[str, Row]]:
     """Each engine at every size of SIZES: `repeats` runs, or one if it took over `budget`
     seconds; a row whose estimate (the last measured size's time, scaled linearly by the points
-    and the steps) exceeds `limit` seconds is skipped."""
-    table: dict[int, dict[str, Row]] = {}
-    previous = {name: (100, 100, seed_rows[name]) for name in names if name in seed_rows}
-    for n in SIZES:
-        table[n] = {}
-        for name in names:
-            row = table[n][name] = Row(name)
-            before = previous.get(name)
-            if before is not None:
-                prev_n, prev_steps, prev_row = before
+    and the steps) exceeds `limit` seconds is skipped. An engine's sizes alternate (1k, 10k, 1k,
+    10k, ...), so load from other programs affects both sides of the growth ratio alike."""
+    table: dict[int, dict[str, Row]] = {n: {name: Row(name) for name in names} for n in SIZES}
+
+    def measure_into(row: Row, n: int) -> None:
+        run = measure(row.name, n, steps, wheel, timeout)
+        row.runs.append(run)
+        progress(f"{n:,} points: {row.name}: "
+                 f"{run.error or 'loop ' + fmt_seconds(run.loop_seconds) + ' s'}")
+
+    for name in names:
+        last = (100, 100, seed_rows[name]) if name in seed_rows else None
+        for n in SIZES:
+            row = table[n][name]
+            if last is not None:
+                prev_n, prev_steps, prev_row = last
                 if prev_row.error == "RecursionError":
                     row.skipped = f"skipped: RecursionError at {prev_n:,} points"
                     continue
                 if prev_row.loop is not None:
                     estimate = prev_row.loop * (n / prev_n) * (steps / prev_steps)
                     if estimate > limit:
-                        row.skipped = f"skipped: est. {estimate / 60:.0f} min"
+                        minutes = estimate / 60
+                        row.skipped = f"skipped: est. {minutes:.{0 if minutes >= 10 else 1}f} min"
                         continue
-            while len(row.runs) < (repeats if not row.runs or row.runs[0].process_seconds
-                                   < budget else 1):
-                run = measure(name, n, steps, wheel, timeout)
-                row.runs.append(run)
-                progress(f"{n:,} points: {name}: "
-                         f"{run.error or 'loop ' + fmt_seconds(run.loop_seconds) + ' s'}")
-                if run.error is not None:
-                    break
-            previous[name] = (n, steps, row)
+            measure_into(row, n)
+            last = (n, steps, row)
+        for _ in range(repeats - 1):
+            for n in SIZES:
+                row = table[n][name]
+                if row.runs and row.error is None and row.runs[0].process_seconds < budget:
+                    measure_into(row, n)
     return table
 
 
@@ -316,7 +337,8 @@ def render_scaling(table: dict[int, dict[str, Row]], steps: int) -> str:
         "engine",
         f"{small:,} pts: loop s", f"{small:,} pts: peak MiB",
         f"{big:,} pts: loop s", f"{big:,} pts: peak MiB",
-        f"growth time({big // 1000}k)/time({small // 1000}k) (linear = {big // small})",
+        f"growth time({big // 1000}k)/time({small // 1000}k), loop (CPU) (linear = "
+        f"{big // small})",
     ]
     out = []
     for name in table[small]:
@@ -328,10 +350,11 @@ def render_scaling(table: dict[int, dict[str, Row]], steps: int) -> str:
             elif not row.ok:
                 cells += [row.error or "no run", "—"]
             else:
-                runs = f" ({len(row.ok)} run{'s' if len(row.ok) > 1 else ''})"
+                loops = sorted(r.loop_seconds for r in row.ok)
+                runs = (f" ({len(loops)} runs: {fmt_seconds(loops[0])}–{fmt_seconds(loops[-1])})"
+                        if len(loops) > 1 else " (1 run)")
                 cells += [fmt_seconds(row.loop) + runs, fmt_mib(row.peak_kib)]
-        a, b = table[small][name].loop, table[big][name].loop
-        cells.append(f"{b / a:.1f}" if a and b and table[big][name].ok else "—")
+        cells.append(fmt_growth(table[small][name], table[big][name]))
         out.append(cells)
     return markdown_table(header, out)
 
@@ -374,8 +397,9 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
                 continue
             growth = row.loop / first.loop
             lines.append(f"- {name} at {big:,} points: peak {fmt_mib(row.peak_kib)} MiB < 1 GB: "
-                         f"{verdict(row.peak_kib < MEMORY_LIMIT_KIB)}; time growth "
-                         f"{growth:.1f} ≤ {big // small}: {verdict(growth <= big / small)}")
+                         f"{verdict(row.peak_kib < MEMORY_LIMIT_KIB)}; loop time growth "
+                         f"{fmt_growth(first, row)} ≤ {big // small}: "
+                         f"{verdict(growth <= big / small)}")
     if CLI in seed and "torch-batch" in seed:
         cli, torch = seed[CLI].process, seed["torch-batch"].process
         if cli is not None and torch is not None:
@@ -383,6 +407,25 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
                          f"process: {verdict(cli < torch)} ({fmt_seconds(cli)} s vs "
                          f"{fmt_seconds(torch)} s)")
     return lines
+
+
+def code_version() -> str:
+    """The commit measured, and whether src/ had uncommitted changes (git, if available)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "src")
+    except (OSError, subprocess.SubprocessError):
+        return "code: not a git checkout"
+    return f"code: commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
+
+
+def src_stamp() -> float:
+    """The newest modification time under src/: compared before and after the run."""
+    return max((p.stat().st_mtime for p in (REPO / "src").rglob("*.py")), default=0.0)
 
 
 def machine() -> str:
@@ -406,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated subset of {','.join(WORKLOADS)}")
     parser.add_argument("--scaling-steps", type=int, default=100,
                         help="steps of every row of the scaling table (default 100)")
+    parser.add_argument("--repeat-under", type=float, default=150.0, metavar="SECONDS",
+                        help="scaling rows repeat only if one run takes less (default 150)")
     parser.add_argument("--limit-minutes", type=float, default=10.0,
                         help="skip a scaling row estimated to take longer (default 10)")
     parser.add_argument("--seed-log", help="the seed's printed log (default: "
@@ -434,11 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     if reference is None:
         progress("benchmarks: seed log not found; pass --seed-log (deviations left out)")
 
-    started = time.time()
+    started, code, stamp = time.time(), code_version(), src_stamp()
     seed = seed_table(names, repeats, wheel, timeout, with_cli=not args.no_cli)
     scaling = None
     if not args.quick:
-        scaling = scaling_table(names, seed, args.scaling_steps, repeats, budget=20.0,
+        scaling = scaling_table(names, seed, args.scaling_steps, repeats, budget=args.repeat_under,
                                 limit=limit, wheel=wheel, timeout=timeout)
     versions = {}
     for row in seed.values():
@@ -449,10 +494,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/run.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
     report = [
         f"Measured {datetime.date.today().isoformat()} on {machine()}; {lib}.",
-        f"Command: `{command}` ({(time.time() - started) / 60:.1f} min).",
+        f"Command: `{command}` ({(time.time() - started) / 60:.1f} min); {code}.",
         "",
         "Seed run (MLP 2-16-3, 80 training points, 100 steps, AdamW); one process per run, "
-        "runs interleaved; loop = the 100 steps incl. validation and printing. The baseline is "
+        "runs interleaved. Loop = the 100 steps incl. validation, printing and (tapes) recording "
+        "the tape; libraries are imported before it, in the whole-process time. The baseline is "
         "PyPI micrograd 0.1.0's engine.py with tanh/exp/log attached as in the seed chapter "
         "(§4.1) and the seed's script around it.",
         "",
@@ -462,15 +508,20 @@ def main(argv: list[str] | None = None) -> int:
         report += [
             "",
             f"Scaling: gen_data(rng, n=N) (80% train), same model, {args.scaling_steps} steps in "
-            f"every row; median of {repeats} runs, or one run where it takes over 20 s. A row "
-            f"whose linear estimate from the smaller size exceeds {args.limit_minutes:g} min "
-            "is skipped.",
+            f"every row; median of {repeats} runs (range in parentheses), or one run where a run "
+            f"takes over {args.repeat_under:g} s. A row whose linear estimate from the smaller "
+            f"size exceeds {args.limit_minutes:g} min is skipped.",
             "",
             render_scaling(scaling, args.scaling_steps),
         ]
-    report += ["", "Targets of issue 3:", *targets(seed, scaling, reference), "",
-               f"Peak MiB is each process's own VmHWM; the `micrograd train` row uses wait4's "
-               f"ru_maxrss, which also counts this runner's own peak ({runner_mib:.0f} MiB)."]
+    if src_stamp() != stamp:
+        report.insert(2, "WARNING: files in src/ changed during the run; these numbers mix two "
+                         "versions of the code, so run it again.")
+    memory = "Peak MiB is each process's own peak resident memory (VmHWM)"
+    if CLI in seed:
+        memory += (f"; the `micrograd train` row's is wait4's ru_maxrss, which also counts this "
+                   f"runner's own peak ({runner_mib:.0f} MiB)")
+    report += ["", "Targets of issue 3:", *targets(seed, scaling, reference), "", memory + "."]
     text = "\n".join(report) + "\n"
     print(text, end="")
     if args.out:

@@ -1,10 +1,10 @@
 """One benchmark process: `python benchmarks/worker.py WORKLOAD N STEPS [WHEEL]`.
 
 Runs one workload of `workloads.py` on `n` points for `steps` steps, printing the seed's log lines
-to stdout, then one line `BENCH {json}` with the loop's seconds, this process's own peak memory
-and the library versions. `run.py` starts one of these per measurement, so every engine runs in a
-fresh interpreter and imports only what it needs. A RecursionError (the baseline's recursive
-topological sort on large data) is reported in the JSON, not as a crash.
+to stdout, then one line `BENCH {json}` with the loop's wall and CPU seconds, this process's own
+peak memory and the library versions. `run.py` starts one of these per measurement, so every
+engine runs in a fresh interpreter and imports only what it needs. A RecursionError (the
+baseline's recursive topological sort on large data) is reported in the JSON, not as a crash.
 """
 
 from __future__ import annotations
@@ -38,17 +38,18 @@ def main(argv: list[str]) -> int:
     import workloads
 
     loop = workloads.prepare(name, n, wheel)
-    last = [0.0]
+    last = [0.0, 0.0]  # wall and CPU clocks at the last log line
 
     def log(line: str) -> None:
         print(line)
-        last[0] = time.perf_counter()
+        last[:] = time.perf_counter(), time.process_time()
 
     result: dict[str, object] = {}
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     try:
         loop(steps, log)
         result["loop_seconds"] = last[0] - start
+        result["loop_cpu_seconds"] = last[1] - start_cpu
     except RecursionError:
         result["error"] = "RecursionError"
     result["peak_rss_kib"] = peak_rss_kib()

@@ -20,7 +20,9 @@ import json
 import logging
 import re
 import shutil
+import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
@@ -45,6 +47,7 @@ SLICE = 0.04  # seconds of training per frame at full speed
 MAX_PENDING_STEPS = 10_000  # `step` requests queue at most this many steps
 INBOX = 64  # queued messages per connection; more are refused with an error
 DOT_TIMEOUT = 30.0  # seconds for `dot` to lay out one graph
+DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
 STATIC = {  # URL path -> (packaged file, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -52,7 +55,7 @@ STATIC = {  # URL path -> (packaged file, content type)
 }
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                               "style-src 'self' 'unsafe-inline'; connect-src 'self'",
+                               "style-src 'self'; connect-src 'self'",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
@@ -70,6 +73,7 @@ def create_app(
              for path, (name, ctype) in STATIC.items()}
     dot_path = shutil.which("dot") if dot == "auto" else dot
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground")
+    dot_pool = ThreadPoolExecutor(max_workers=DOT_WORKERS, thread_name_prefix="playground-dot")
 
     async def static(request: Request) -> Response:
         body, ctype = files[request.url.path]
@@ -81,12 +85,20 @@ def create_app(
             await ws.close(code=1008, reason="cross-origin connections are refused")
             return
         await ws.accept()
-        await Connection(ws, pool, dot_path, engine).serve()
+        await Connection(ws, pool, dot_pool, dot_path, engine).serve()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        # start every thread now: a thread started later makes the event loop wait for it to
+        # get the GIL from busy trainers (seen: 400 ms without an answer to a ping)
+        for executor, n in ((pool, workers), (dot_pool, DOT_WORKERS)):
+            barrier = threading.Barrier(n + 1)
+            for _ in range(n):
+                executor.submit(barrier.wait)
+            barrier.wait()
         yield
         pool.shutdown(wait=False, cancel_futures=True)
+        dot_pool.shutdown(wait=False, cancel_futures=True)
 
     routes = [Route(path, static) for path in STATIC] + [WebSocketRoute("/ws", socket)]
     middleware = [] if allowed_hosts is None else \
@@ -97,8 +109,9 @@ def create_app(
 class Connection:
     """One visitor: a session, the loop that trains it, and the messages in and out."""
 
-    def __init__(self, ws: WebSocket, pool: ThreadPoolExecutor, dot: str | None, engine: str):
-        self.ws, self.pool, self.dot, self.engine = ws, pool, dot, engine
+    def __init__(self, ws: WebSocket, pool: ThreadPoolExecutor, dot_pool: ThreadPoolExecutor,
+                 dot: str | None, engine: str):
+        self.ws, self.pool, self.dot_pool, self.dot, self.engine = ws, pool, dot_pool, dot, engine
         self.session: Session | None = None
         self.lock = asyncio.Lock()  # one of runner / handler touches the session at a time
         self.running = False
@@ -113,7 +126,7 @@ class Connection:
         try:
             async with self.lock:
                 self.session = await self.in_pool(Session, None, self.engine)
-                await self.send(self.state())
+                await self.ws.send_text(await self.in_pool(lambda: encode(self.state())))
                 await self.send_frame()
             tasks = [asyncio.create_task(self.runner()), asyncio.create_task(self.worker())]
             while True:
@@ -131,6 +144,7 @@ class Connection:
             await asyncio.gather(*[t for t in [*tasks, self.render_task] if t is not None],
                                  return_exceptions=True)
             self.session = None  # the model, optimizer and tape go with it
+            release_memory()
 
     async def receive(self, text: Any) -> None:
         try:
@@ -162,10 +176,7 @@ class Connection:
     # ---- message handlers ----
 
     async def on_configure(self, **fields: Any) -> None:
-        async with self.lock:
-            await self.in_pool(self.session.configure, fields)
-            await self.send(self.state())
-            await self.send_frame()
+        await self._change(self.session.configure, fields)
 
     async def on_add_point(self, x: float, y: float, label: int) -> None:
         await self._change(self.session.add_point, x, y, label)
@@ -190,16 +201,20 @@ class Connection:
     async def on_pause(self) -> None:
         self.running = False
         self.pending = 0
-        await self.send(self.status())
+        async with self.lock:  # the slice in flight ends first: the status has the final step
+            await self.send(self.status())
 
     async def on_step(self, count: int = 1) -> None:
         self.pending = min(self.pending + count, MAX_PENDING_STEPS)
         self.wake.set()
 
     async def _change(self, fn: Any, *args: Any) -> None:
+        """Apply a change to the session, then send the new state and a frame."""
+        def change() -> str:
+            fn(*args)
+            return encode(self.state())
         async with self.lock:
-            await self.in_pool(fn, *args)
-            await self.send(self.state())
+            await self.ws.send_text(await self.in_pool(change))
             await self.send_frame()
 
     # ---- training ----
@@ -216,6 +231,8 @@ class Connection:
                 continue
             tick = loop.time()
             async with self.lock:
+                if not self.running and not self.pending:
+                    continue  # paused while this loop waited for the lock
                 speed = self.session.config.speed
                 if self.pending:
                     n = self.pending
@@ -248,11 +265,13 @@ class Connection:
         return {"type": "status", "running": self.running, "step": self.session.step}
 
     async def send_frame(self) -> None:
-        """Compute and send a frame (call with the lock held); lay the graph out if it changed."""
+        """Compute and send a frame (call with the lock held); lay the graph out if it changed.
+
+        The frame is computed and encoded in the pool: the event loop only passes text on.
+        """
         session = self.session
-        frame = await self.in_pool(session.frame)
-        frame["running"] = self.running
-        await self.send(frame)
+        await self.ws.send_text(await self.in_pool(
+            lambda: encode({**session.frame(), "running": self.running})))
         if session.pending_render:
             info = await self.in_pool(session.graph_dot)
             if self.render_task is not None:
@@ -260,46 +279,73 @@ class Connection:
             self.render_task = asyncio.create_task(self.render(info))
 
     async def render(self, info: dict[str, Any]) -> None:
-        """Lay out the graph with `dot` (off the lock: it may take a second) and send the SVG."""
-        msg = {"type": "graph", "id": info["id"], "svg": None, "note": info["note"]}
-        if info["dot"] is not None:
-            if self.dot is None:
-                msg["error"] = ("Graphviz's `dot` program was not found, so the graph cannot be "
-                                f"drawn; to see it, {INSTALL_HINT}, then restart the playground")
-            else:
-                try:
-                    msg["svg"] = await run_dot(self.dot, info["dot"])
-                    msg.update(values=info["values"], mode=info["mode"])
-                except (OSError, RuntimeError, asyncio.TimeoutError) as e:
-                    msg["error"] = f"Graphviz's dot failed: {str(e)[:200]}"
+        """Lay out the graph with `dot` and send the SVG, off the lock and off the event loop
+        (a thread waits for `dot`, trims and encodes its half-megabyte of SVG)."""
+        text = await asyncio.get_running_loop().run_in_executor(
+            self.dot_pool, graph_message, self.dot, info)
         if self.session is not None and info["id"] == self.session.graph_id:
-            await self.send(msg)
+            await self.ws.send_text(text)
 
     async def in_pool(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     async def send(self, msg: dict[str, Any]) -> None:
-        await self.ws.send_text(json.dumps(msg, allow_nan=False, separators=(",", ":")))
+        await self.ws.send_text(encode(msg))
 
     async def error(self, message: str, request: str | None) -> None:
         await self.send({"type": "error", "message": message, "request": request})
 
 
-async def run_dot(dot: str, text: str) -> str:
-    """SVG text from DOT text, by Graphviz's `dot` in a subprocess (killed on timeout/cancel)."""
-    proc = await asyncio.create_subprocess_exec(
-        dot, "-Tsvg", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(text.encode()), DOT_TIMEOUT)
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        raise
+def release_memory() -> None:
+    """Hand freed heap back to the system (glibc's malloc_trim; elsewhere nothing to do).
+
+    A closed connection's objects are freed at once (no reference cycles), but glibc keeps the
+    pages in its per-thread arenas; trimming keeps a long-running server's footprint flat.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
+
+
+def encode(msg: dict[str, Any]) -> str:
+    """Strict JSON (a NaN would break the page's parser), compact."""
+    return json.dumps(msg, allow_nan=False, separators=(",", ":"))
+
+
+def graph_message(dot: str | None, info: dict[str, Any]) -> str:
+    """The `graph` message for `Session.graph_dot()`'s result: the SVG, or why there is none."""
+    msg = {"type": "graph", "id": info["id"], "svg": None, "note": info["note"]}
+    if info["dot"] is not None:
+        if dot is None:
+            msg["error"] = ("Graphviz's `dot` program was not found, so the graph cannot be "
+                            f"drawn; to see it, {INSTALL_HINT}, then restart the playground")
+        else:
+            try:
+                msg["svg"] = run_dot(dot, info["dot"])
+                msg.update(values=info["values"], mode=info["mode"])
+            except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
+                msg["error"] = f"Graphviz's dot failed: {str(e)[:200]}"
+    return encode(msg)
+
+
+def run_dot(dot: str, text: str) -> str:
+    """SVG text from DOT text, by Graphviz's `dot`, trimmed to the <svg> element."""
+    proc = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True,
+                          timeout=DOT_TIMEOUT)
     if proc.returncode != 0:
-        raise RuntimeError(err.decode(errors="replace").strip() or f"exit {proc.returncode}")
-    svg = out.decode()
+        raise RuntimeError(proc.stderr.decode(errors="replace").strip()
+                           or f"exit {proc.returncode}")
+    svg = proc.stdout.decode()
     svg = svg[svg.index("<svg"):]  # no XML prologue or DOCTYPE inside a page
     return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)  # nor comments: a third of the size
 
@@ -323,12 +369,15 @@ def serve(host: str, port: int, open_browser: bool) -> int:
         print(f"micrograd: error: cannot listen on {host}:{port}: {e.strerror}{hint}",
               file=sys.stderr)
         return 2
+    sock.listen(2048)  # before the URL is printed: a client may connect at once
     port = sock.getsockname()[1]
     loopback = is_loopback(host)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     app = create_app(allowed_hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None)
-    config = uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20, lifespan="on")
+    # no per-message deflate: on loopback it would only spend the event loop's time compressing
+    config = uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20,
+                            ws_per_message_deflate=False, lifespan="on")
     server = uvicorn.Server(config)
     if not loopback:
         print(f"micrograd: warning: listening on {host}, not only this machine: anyone who can "
@@ -340,6 +389,8 @@ def serve(host: str, port: int, open_browser: bool) -> int:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+    finally:
+        sock.close()
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from micrograd.data import DATASETS, RNG
-from micrograd.graph import fmt4, to_dot, trace_mlp
+from micrograd.graph import fmt4, trace_mlp
 from micrograd.nn import MLP
 from micrograd.optim import AdamW
 from micrograd.train import make_engine, sample_batch
@@ -129,9 +129,9 @@ class Session:
                   (self.train, self.val))
 
     def points(self) -> list[list[float]]:
-        """[x, y, label, 0 for train / 1 for val] for every point, train first."""
-        return [[x[0], x[1], y, 0] for x, y in self.train] + \
-            [[x[0], x[1], y, 1] for x, y in self.val]
+        """[x, y, label, 0 for train / 1 for val] for every point, train first (4 decimals)."""
+        return [[round(x[0], 4), round(x[1], 4), y, 0] for x, y in self.train] + \
+            [[round(x[0], 4), round(x[1], 4), y, 1] for x, y in self.val]
 
     def add_point(self, x: float, y: float, label: int) -> None:
         """Add a training point of class `label` (it must lie on the plane)."""
@@ -260,7 +260,7 @@ class Session:
                 "history": self.history, "engine": self.engine_name}
 
     def frame(self) -> dict[str, Any]:
-        """Losses, accuracies, the plane's class probabilities, the tiles, weights and graph values."""
+        """Losses, accuracies, the plane's class probabilities, tiles, weights, graph values."""
         x0, x1, y0, y1 = self.extent
         # cell centres; row 0 is the top of the plane (largest y), as a canvas draws it
         xs = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID

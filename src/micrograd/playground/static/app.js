@@ -458,10 +458,14 @@ function drawCurve() {
   ctx.fillText(`step ${s0}`, left, H - 4);
   ctx.textAlign = "right";
   ctx.fillText(`${h.step[h.step.length - 1]}`, W - right, H - 4);
-  ctx.fillStyle = "#1f77b4";
-  ctx.fillText(`train${log ? " (log scale)" : ""}`, W - right - 40, top + 12);
-  ctx.fillStyle = "#d62728";
-  ctx.fillText("val", W - right - 6, top + 12);
+  ctx.textAlign = "left";
+  const mid = left + (W - left - right) / 2 - 60;
+  for (const [label, color, dx] of [["\u2014 train", "#1f77b4", 0], ["\u2014 val", "#d62728", 46]]) {
+    ctx.fillStyle = color;
+    ctx.fillText(label, mid + dx, H - 4);
+  }
+  ctx.fillStyle = "#667085";
+  if (log) ctx.fillText("log scale", mid + 84, H - 4);
 }
 
 function fmtAxis(v) {
@@ -567,20 +571,17 @@ function drawAxes(ctx, extent, W, H) {
   const span = x1 - x0;
   const step = span > 6 ? 2 : span > 3 ? 1 : 0.5;
   ctx.font = "10px system-ui, sans-serif";
-  ctx.fillStyle = "rgba(60,60,60,0.75)";
-  ctx.strokeStyle = "rgba(60,60,60,0.5)";
-  ctx.lineWidth = 1;
+  ctx.fillStyle = "rgba(40,40,40,0.8)";
+  ctx.strokeStyle = "rgba(255,255,255,0.8)"; // a halo: labels stay legible over any colour
+  ctx.lineWidth = 3;
+  const label = (t, x, y) => { ctx.strokeText(t, x, y); ctx.fillText(t, x, y); };
   ctx.textAlign = "center";
-  for (let v = Math.ceil(x0 / step) * step; v <= x1; v += step) {
-    const [px] = toPixel(v, 0);
-    ctx.beginPath(); ctx.moveTo(px, H); ctx.lineTo(px, H - 4); ctx.stroke();
-    ctx.fillText(fmtTick(v), px, H - 6);
+  for (let v = Math.ceil(x0 / step) * step; v <= x1 - step / 4; v += step) {
+    label(fmtTick(v), toPixel(v, 0)[0], H - 5);
   }
   ctx.textAlign = "left";
-  for (let v = Math.ceil(y0 / step) * step; v <= y1; v += step) {
-    const [, py] = toPixel(0, v);
-    ctx.beginPath(); ctx.moveTo(0, py); ctx.lineTo(4, py); ctx.stroke();
-    ctx.fillText(fmtTick(v), 6, py + 3);
+  for (let v = Math.ceil(y0 / step) * step; v <= y1 - step / 4; v += step) {
+    if (H - toPixel(0, v)[1] > 22) label(fmtTick(v), 5, toPixel(0, v)[1] + 3);
   }
 }
 
@@ -610,6 +611,11 @@ function onGraph(g) {
         data: texts.find((t) => t.textContent.startsWith("data ")),
         grad: texts.find((t) => t.textContent.startsWith("grad ")),
       };
+    }
+    if (!S.graph.userZoom) {
+      // a small graph is shown whole; a big one at 80%, scrolled to its loss
+      const fit = fitZoom();
+      S.graph.zoom = fit >= 0.55 ? Math.min(fit, 1) : 0.8;
     }
     applyZoom();
     showLoss();
@@ -669,14 +675,20 @@ function showLoss() {
 }
 
 function zoomBy(factor) {
+  S.graph.userZoom = true;
   S.graph.zoom = Math.max(0.05, Math.min(4, S.graph.zoom * factor));
   applyZoom();
 }
 
-function zoomFit() {
+function fitZoom() {
   const view = $("graph-view");
+  return Math.min((view.clientWidth - 4) / S.graph.width, (view.clientHeight - 4) / S.graph.height);
+}
+
+function zoomFit() {
   if (!S.graph.width) return;
-  S.graph.zoom = Math.min((view.clientWidth - 4) / S.graph.width, (view.clientHeight - 4) / S.graph.height, 1);
+  S.graph.userZoom = true;
+  S.graph.zoom = Math.min(fitZoom(), 1);
   applyZoom();
 }
 

@@ -1,0 +1,225 @@
+"""The playground in a real browser: Debian's Chromium, driven headless by Playwright.
+
+`micrograd playground --port 0 --no-browser` runs as a subprocess (the command a person types);
+Playwright drives /usr/bin/chromium (`.ci/run` installs it with apt-get, and so does this fixture
+when it can; `playwright install` is never used: it downloads a browser). The page must load with
+no console errors, train when play is pressed (step counter up, train loss down, the graph's
+numbers changing), add a point where the plane is clicked, pick a point for the graph, and redraw
+the boundary and the graph after a change of dataset and of layer count. A screenshot is saved;
+with MICROGRAD_PLAYGROUND_SCREENSHOT=path, the mid-training one is also written there (that is
+how docs/images/playground.png is made).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from micrograd.data import RNG, gen_data
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PLANE = 400  # CSS pixels of the boundary canvas
+SCREENSHOT_ENV = "MICROGRAD_PLAYGROUND_SCREENSHOT"
+
+
+def find_chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+                       "apt-get install -y -qq chromium", shell=True, check=False,
+                       capture_output=True, timeout=900)
+        path = find_chromium()
+    if path is None:
+        msg = "Debian's chromium is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="module")
+def playground_url():
+    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
+                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()  # printed before serving; blocks until then
+        match = re.match(r"micrograd playground: (http://127\.0\.0\.1:\d+/) ", line)
+        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(chromium, playground_url):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1250})
+            page.set_default_timeout(20_000)
+            page.problems = []
+            page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+            page.goto(playground_url)
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_until(fn, what: str, timeout: float = 20.0):
+    """Poll `fn` (from Python: the page's CSP rightly forbids eval'd predicates)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def number(page, selector: str) -> float:
+    return float(page.text_content(selector).replace(",", ""))
+
+
+def counter(page, selector: str, attr: str) -> int:
+    return int(page.get_attribute(selector, attr) or 0)
+
+
+def graph_loss_box(page) -> str:
+    return page.evaluate("() => [...document.querySelectorAll('#graph-view g.node')]"
+                         ".map(g => g.textContent).filter(t => t.includes('loss')).join('|')")
+
+
+def to_pixel(x: float, y: float, extent=(-2.2, 2.2, -2.2, 2.2)) -> tuple[float, float]:
+    x0, x1, y0, y1 = extent
+    return (x - x0) / (x1 - x0) * PLANE, (y1 - y) / (y1 - y0) * PLANE
+
+
+def test_playground_in_chromium(page, tmp_path):
+    page.wait_for_selector("body[data-connected='1']")
+    wait_until(lambda: counter(page, "#graph-view", "data-renders") >= 1, "the first graph")
+    # the seed's MLP 2-16-3 on one point: 293 value boxes and 188 op circles
+    assert page.locator("#graph-view g.node").count() == 293 + 188
+    assert page.text_content("#param-count") == "99"
+    assert page.locator("#net canvas.tile").count() == 2 + 16 + 3
+    wait_until(lambda: page.text_content("#train-loss") not in ("", "–"), "a first frame")
+    loss0, step0 = number(page, "#train-loss"), number(page, "#step-count")
+    box0 = graph_loss_box(page)
+    assert step0 == 0 and loss0 > 0.5
+
+    # a gentler learning rate (the seed's 0.1 is done in 30 steps), then play: the step counter
+    # rises, the train loss falls, the graph's numbers follow
+    page.select_option("#lr", "0.01")
+    wait_until(lambda: page.input_value("#lr") == "0.01" and number(page, "#step-count") == 0,
+               "the new learning rate")
+    page.click("#play")
+    wait_until(lambda: number(page, "#step-count") >= 30, "30 training steps")
+    assert number(page, "#train-loss") < loss0
+    assert counter(page, "#graph-view", "data-updates") > 10 and graph_loss_box(page) != box0
+
+    # click a point of another class near the middle: the graph is laid out for it
+    train, _, _ = gen_data(RNG(42), n=100)
+    index = min((i for i, (x, y) in enumerate(train) if y == 2),
+                key=lambda i: abs(train[i][0][0]) + abs(train[i][0][1]))
+    renders = counter(page, "#graph-view", "data-renders")
+    page.click("#boundary", position=dict(zip("xy", to_pixel(*train[index][0]))))
+    wait_until(lambda: counter(page, "#graph-view", "data-renders") > renders, "a new graph")
+    assert f"point #{index} " in page.text_content("#graph-info")
+    assert "class 2" in page.text_content("#graph-info")
+    updates = counter(page, "#graph-view", "data-updates")
+    wait_until(lambda: counter(page, "#graph-view", "data-updates") > updates + 3, "new values")
+    if os.environ.get(SCREENSHOT_ENV):  # the README's picture: mid-training
+        page.screenshot(path=os.environ[SCREENSHOT_ENV], full_page=True)
+
+    page.click("#play")  # pause
+    wait_until(lambda: "running" not in (page.get_attribute("body", "class") or ""), "pause")
+    step = number(page, "#step-count")
+    time.sleep(0.3)
+    assert number(page, "#step-count") == step
+
+    # click an empty spot of the plane (the seed's points lie in [-2, 2)²): a point is added
+    draws = counter(page, "#boundary", "data-draws")
+    page.click("#boundary", position={"x": PLANE - 6, "y": 6})
+    wait_until(lambda: page.text_content("#points-count") == "101", "the added point")
+    assert counter(page, "#boundary", "data-draws") > draws
+
+    # another dataset: new points, a 2-class model, the boundary and the graph redrawn
+    draws = counter(page, "#boundary", "data-draws")
+    renders = counter(page, "#graph-view", "data-renders")
+    page.click("[data-dataset=moons]")
+    wait_until(lambda: "active" in (page.get_attribute("[data-dataset=moons]", "class") or ""),
+               "moons")
+    wait_until(lambda: counter(page, "#graph-view", "data-renders") > renders, "moons' graph")
+    assert counter(page, "#boundary", "data-draws") > draws
+    assert page.text_content("#param-count") == str(3 * 16 + 17 * 2)
+    assert page.text_content("#step-count") == "0"
+
+    # one more hidden layer: 2-16-16-2, too big a graph to draw whole, so its head is drawn
+    renders = counter(page, "#graph-view", "data-renders")
+    page.click("#layers-plus")
+    wait_until(lambda: page.text_content("#layers-count") == "2", "two hidden layers")
+    wait_until(lambda: counter(page, "#graph-view", "data-renders") > renders, "a new graph")
+    assert page.text_content("#param-count") == str(3 * 16 + 17 * 16 + 17 * 2)
+    assert page.locator("#net canvas.tile").count() == 2 + 16 + 16 + 2
+    assert "output layer" in page.text_content("#graph-note")
+    page.click("#neurons-minus-2")
+    wait_until(lambda: page.text_content("#param-count") == str(48 + 17 * 15 + 16 * 2),
+               "15 neurons in layer 2")
+    draws = counter(page, "#boundary", "data-draws")
+    page.click("#play")
+    wait_until(lambda: number(page, "#step-count") >= 10, "training the new network")
+    assert counter(page, "#boundary", "data-draws") > draws + 5
+    page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
+    assert (tmp_path / "playground.png").stat().st_size > 50_000
+    assert page.problems == []
+
+
+def test_graph_panel_without_graphviz_says_how_to_install(chromium, tmp_path):
+    """Graphviz hidden from PATH: the panel says how to install it; the rest still trains."""
+    env = {**os.environ, "PATH": str(tmp_path)}  # no `dot` here
+    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
+                             "--no-browser"], stdout=subprocess.PIPE, text=True, env=env)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        url = re.match(r"micrograd playground: (\S+) ", proc.stdout.readline()).group(1)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            problems = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.goto(url)
+            wait_until(lambda: "apt-get install graphviz" in
+                       (page.text_content("#graph-view") or ""), "the install hint")
+            page.click("#play")
+            wait_until(lambda: number(page, "#step-count") >= 5, "training without Graphviz")
+            browser.close()
+        assert problems == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
