@@ -152,9 +152,32 @@ class MLP(Module):
 
     def predict(self, x: Sequence[float]) -> list[float]:
         """Logits for one point as plain floats (equal to the Value forward, bit for bit)."""
+        nin = len(self.layers[0].neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"MLP expects {nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer.predict(x)
         return x
+
+    @classmethod
+    def from_weights(
+        cls, sizes: Sequence[int], weights: Sequence[float], activation: str = "tanh",
+        fused: bool = True,
+    ) -> MLP:
+        """An MLP of `sizes` ([nin, hidden..., nout]) holding `weights` in `parameters()` order.
+
+        Draws no random numbers, so rebuilding a saved model leaves every RNG as it was.
+        """
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must be [nin, ..., nout], got {list(sizes)!r}")
+        model = cls(sizes[0], list(sizes[1:]), activation=activation, rng=_NoDraw(), fused=fused)
+        params = model.parameters()
+        if len(weights) != len(params):
+            raise ValueError(f"an MLP {list(sizes)} has {len(params)} parameters, "
+                             f"got {len(weights)} weights")
+        for p, w in zip(params, weights):
+            p.data = float(w)
+        return model
 
     def to_torch(self) -> Any:
         """An equivalent float64 `torch.nn.Sequential` with these weights (needs torch)."""
@@ -176,6 +199,13 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+class _NoDraw:
+    """An rng for `from_weights`: every weight starts at 0 and is then overwritten."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return 0.0
 
 
 def _as_inputs(x: Sequence[Value | float] | Value | float, nin: int, who: str) -> list[Value]:

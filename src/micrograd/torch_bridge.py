@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from micrograd.engine import Value
 from micrograd.nn import MLP
 
 _TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
@@ -57,12 +56,10 @@ def mlp_from_torch(module: Any) -> MLP:
         raise ValueError("from_torch: need one activation (all of the same kind) between "
                          "consecutive Linear layers and none after the last")
     sizes = [linears[0].in_features] + [lin.out_features for lin in linears]
-    model = MLP(sizes[0], sizes[1:], activation=activations[0] if activations else "tanh")
-    for layer, linear in zip(model.layers, linears):
-        weight = linear.weight.detach().to(torch.float64).tolist()
+    weights: list[float] = []
+    for linear in linears:
         bias = (linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None
                 else [0.0] * linear.out_features)
-        for neuron, row, b in zip(layer.neurons, weight, bias):
-            neuron.w = [Value(w) for w in row]
-            neuron.b = Value(b)
-    return model
+        for row, b in zip(linear.weight.detach().to(torch.float64).tolist(), bias):
+            weights += [*row, b]
+    return MLP.from_weights(sizes, weights, activation=activations[0] if activations else "tanh")
