@@ -255,3 +255,18 @@ def test_backward_gradient_scales_the_seed():
     b = a * a
     b.backward(0.5)
     assert b.grad == 0.5 and a.grad == 3.0  # 0.5 · d(a²)/da = 0.5 · 6
+
+
+def test_numpy_tape_handles_many_classes():
+    """The numpy pick once used np.choose, which takes at most 64 choices."""
+    pytest.importorskip("numpy")
+    rng = RNG(3)
+    model_np, model_eager = (MLP(2, [4, 70], rng=RNG(3)) for _ in range(2))
+    X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(140)]
+    Y = [i % 70 for i in range(140)]
+    a = EagerEngine(model_eager).loss_and_backward(X, Y)
+    b = BatchTape(model_np, 2, backend="numpy").loss_and_backward(X, Y)
+    assert abs(a - b) <= 1e-12 * abs(a)
+    for pe, pn in zip(model_eager.parameters(), model_np.parameters()):
+        assert abs(pe.grad - pn.grad) <= 1e-10 * abs(pe.grad) + 1e-15
+

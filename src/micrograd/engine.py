@@ -134,7 +134,7 @@ class Value:
         return Value(t, (self,), "tanh", (1 - t**2,))  # d tanh = 1 - tanh²
 
     def relu(self) -> Value:
-        out = 0.0 if self.data < 0 else self.data
+        out = relu(self.data)
         return Value(out, (self,), "ReLU", (float(out > 0),))  # d relu = 1 if x > 0 else 0
 
     def sigmoid(self) -> Value:
@@ -220,6 +220,11 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+def relu(x: float) -> float:
+    """max(0, x) on a float (nan stays nan, as the seed's `0 if x < 0 else x`)."""
+    return 0.0 if x < 0 else x
 
 
 def sigmoid(x: float) -> float:

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
-from micrograd.engine import Value, sigmoid
+from micrograd.engine import Value, relu, sigmoid
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 _FLOAT_ACTIVATIONS = {  # the forward values of the engine's ops, without building nodes
     "tanh": math.tanh,
-    "relu": lambda a: 0.0 if a < 0 else a,
+    "relu": relu,
     "sigmoid": sigmoid,
     "linear": lambda a: a,
 }

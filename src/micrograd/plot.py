@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from micrograd.data import Point
+from micrograd.tape import np_sigmoid
 from micrograd.train import History
 
 
@@ -92,17 +93,10 @@ def _layer_arrays(model: Any) -> list | None:
         return None
 
 
-def _np_sigmoid(z):
-    import numpy as np
-
-    e = np.exp(-np.abs(z))  # the engine's two formulas, without overflow
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 _NP_ACTIVATIONS = {
     "tanh": lambda z: __import__("numpy").tanh(z),
     "relu": lambda z: __import__("numpy").where(z < 0, 0.0, z),
-    "sigmoid": _np_sigmoid,
+    "sigmoid": np_sigmoid,
     "linear": lambda z: z,
 }
 

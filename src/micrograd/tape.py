@@ -162,7 +162,7 @@ def _scalar_namespace() -> dict[str, Any]:
 
     return {
         **_SCALAR_NAMESPACE,
-        "_relu": lambda x: 0.0 if x < 0 else x,
+        "_relu": engine.relu,
         "_step": lambda out: float(out > 0),
         "_max": max,
         "_pick": _pick,
@@ -192,13 +192,12 @@ class BatchTape:
         out = model(inputs)
         root = cross_entropy([out] if isinstance(out, Value) else out, label)
         nodes, index = _record(root)
-        param_set = set(self.params)
+        leaf_names = {p: f"p{j}" for j, p in enumerate(self.params)}
+        leaf_names.update({x: f"x{k}" for k, x in enumerate(inputs)})
         names: list[str] = []
         for i, node in enumerate(nodes):
-            if node in param_set:
-                names.append(f"p{self.params.index(node)}")
-            elif any(node is x for x in inputs):
-                names.append(f"x{next(k for k, x in enumerate(inputs) if x is node)}")
+            if node in leaf_names:
+                names.append(leaf_names[node])
             elif node is label:
                 names.append("y")
             elif not node._prev:
@@ -273,15 +272,16 @@ class BatchTape:
         lines += ["    return total * (1.0 / len(Y))", ""]
         lines += ["def loss_and_backward(X, Y, P):", *unpack]
         lines += [f"    gp{j} = P[{j}].grad" for j in params]
-        lines += ["    total = 0.0", "    for i in range(len(Y)):", *row]
-        lines += [f"        {s}" for s in fwd]
-        lines += [f"        total = {root} if i == 0 else total + {root}"]
         lines += ["    seed = 1.0 * ((1.0 / len(Y)) * 1.0)  # d mean / d loss_i, as eager"]
-        lines += ["    for i in range(len(Y) - 1, -1, -1):", *row]
+        lines += ["    losses = [0.0] * len(Y)"]
+        lines += ["    for i in range(len(Y) - 1, -1, -1):  # last sample first", *row]
         lines += [f"        {s}" for s in fwd]
+        lines += [f"        losses[i] = {root}"]
         lines += [f"        g{root[1:]} = seed"]
         lines += [f"        {s}" for s in bwd]
         lines += [f"    P[{j}].grad = gp{j}" for j in params]
+        lines += ["    total = losses[0]", "    for i in range(1, len(Y)):",
+                  "        total = total + losses[i]  # left to right, as Value.sum"]
         lines += ["    return total * (1.0 / len(Y))", ""]
         return "\n".join(lines)
 
@@ -301,11 +301,20 @@ class BatchTape:
         return X, [float(y) for y in Y]
 
 
+def np_sigmoid(z: Any) -> Any:
+    """The engine's sigmoid on a NumPy array: both of its formulas, without overflow."""
+    import numpy as np
+
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 def _numpy_namespace() -> dict[str, Any]:
     import numpy as np
 
-    def pick(k: Any, *values: Any) -> Any:
-        return np.choose(k.astype(np.intp), values)
+    def pick(k: Any, *values: Any) -> Any:  # values[k[i]][i] for every sample i, any class count
+        k = k.astype(np.intp)
+        return np.stack(np.broadcast_arrays(*values))[k, np.arange(len(k))]
 
     return {
         "_np": np,
@@ -313,8 +322,7 @@ def _numpy_namespace() -> dict[str, Any]:
         "_exp": np.exp,
         "_log": np.log,
         "_tanh": np.tanh,
-        "_sigmoid": lambda x: np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))),
-                                       np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)))),
+        "_sigmoid": np_sigmoid,
         "_pow": np.power,
         "_pow_local": lambda x, p: 0.0 if p == 0.0 else p * np.power(x, p - 1),
         "_pow_value_locals": lambda a, b, out: (b * np.power(a, b - 1), out * np.log(a)),
