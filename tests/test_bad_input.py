@@ -195,6 +195,18 @@ CASES = [
     ("resume-optimizer-edited", lambda c: ["train", "--resume", c.edit(
         _set("optimizer", "lr", 0.5))], "optimizer lr is 0.5 but its config says 0.1"),
     ("resume-other-data", lambda c: _changed_csv_run(c), "are not the data"),
+    ("resume-config-beta-one", lambda c: ["train", "--resume", c.edit(
+        _set("config", "betas", [0.9, 1.0]))], "config betas[1] 1.0 is not in [0, 1)"),
+    ("resume-config-eps-negative", lambda c: ["train", "--resume", c.edit(
+        _set("config", "eps", -1))], "config eps -1.0 is not a finite number in (0.0, 1.0]"),
+    ("resume-config-batch-fraction", lambda c: ["train", "--resume", c.edit(
+        _set("config", "batch_size", 2.5))], "config batch_size 2.5 is not an integer"),
+    ("resume-a-copy-in-place", lambda c: (
+        shutil.copy(c.run / "checkpoint.json", c.run / "ck3.json"),
+        ["train", "--resume", str(c.run / "ck3.json"), "--steps", "5"])[1],
+     "pass --out NEW_FOLDER"),
+    ("resume-over-a-later-checkpoint", lambda c: _older_copy_over_newer(c),
+     "is at step 5, further on than"),
     ("eval-truncated", lambda c: (c.file("run/checkpoint.json", b'{"format": "micrograd-lab'),
                                   ["eval", "--checkpoint", str(c.run)])[1], "is truncated"),
     ("eval-not-json", lambda c: ["eval", "--checkpoint", c.file("c.json", "hello")],
@@ -202,6 +214,10 @@ CASES = [
     ("eval-other-version", lambda c: ["eval", "--checkpoint", c.edit(
         lambda d: d.update(version=0))], "format version 0"),
     ("eval-directory", lambda c: ["eval", "--checkpoint", str(c.tmp)], "no checkpoint.json"),
+    ("eval-config-beta-one", lambda c: ["eval", "--checkpoint", c.edit(
+        _set("config", "betas", [0.9, 1.0]))], "config betas[1] 1.0 is not in [0, 1)"),
+    ("eval-config-eps-negative", lambda c: ["eval", "--checkpoint", c.edit(
+        _set("config", "eps", -1)), "--data", c.csv("1,2\n")], "config eps -1.0"),
     # ---- data for eval ----
     ("eval-data-wrong-columns", lambda c: ["eval", "--checkpoint", str(c.run), "--data",
                                            c.csv("1,2,3,4\n")], "this model takes 2 features"),
@@ -217,6 +233,16 @@ CASES = [
                                      str(c.tmp / "nope.csv")], "does not exist"),
     ("eval-data-fifo", lambda c: ["eval", "--checkpoint", str(c.run), "--data", c.fifo()],
      "is not a regular file"),
+    ("eval-data-semicolons", lambda c: ["eval", "--checkpoint", str(c.run), "--data",
+                                        c.csv("x;y\n1;2\n3;4\n")],
+     "this looks like a ;-separated file; use commas"),
+    ("csv-semicolons", lambda c: train("--dataset", c.csv(rows().replace(",", ";"))),
+     "this looks like a ;-separated file; use commas"),
+    ("csv-tabs", lambda c: train("--dataset", c.csv("x\ty\tlabel\n" + rows().replace(",", "\t"))),
+     "this looks like a tab-separated file; use commas"),
+    # ---- graph ----
+    ("graph-point-underflows", lambda c: ["graph", "--hidden", "none", "--point=1e5,0",
+                                          "--label", "1"], "cannot be computed there"),
     # ---- output paths ----
     ("out-is-a-file", lambda c: train("--out", c.file("f.txt", "keep")), "is a file"),
     ("out-under-a-file", lambda c: train("--out", c.file("f.txt", "keep") + "/run"),
@@ -234,6 +260,17 @@ CASES = [
      "is not a folder"),
     ("eval-out-in-proc", lambda c: ["eval", "--checkpoint", str(c.run), "--data",
                                     c.csv("1,2\n"), "--out", "/proc/p.csv"], "cannot write in"),
+    ("eval-out-is-the-checkpoint", lambda c: ["eval", "--checkpoint", str(c.run), "--data",
+                                              c.csv("1,2\n"), "--out",
+                                              str(c.run / "checkpoint.json"), "--force"],
+     "is the checkpoint itself"),
+    ("eval-out-is-the-data", lambda c: ["eval", "--checkpoint", str(c.run), "--data",
+                                        c.csv("1,2\n"), "--out", "data.csv", "--force"],
+     "is the --data file itself"),
+    ("eval-out-is-a-link-to-the-data", lambda c: (
+        os.symlink(c.csv("1,2\n"), c.tmp / "link.csv"),
+        ["eval", "--checkpoint", str(c.run), "--data", str(c.tmp / "data.csv"), "--out",
+         str(c.tmp / "link.csv"), "--force"])[1], "is the --data file itself"),
 ]
 
 
@@ -247,6 +284,13 @@ def _changed_csv_run(c):
              str(c.tmp / "csvrun")])
     Path(path).write_text(rows(n=30).replace("0.1,", "0.2,", 1))
     return ["train", "--resume", str(c.tmp / "csvrun")]
+
+
+def _older_copy_over_newer(c):
+    """The run at step 5, and a copy of its step-3 checkpoint resumed into its folder."""
+    shutil.copy(c.run / "checkpoint.json", c.tmp / "ck3.json")
+    quietly(["train", "--resume", str(c.run), "--steps", "5", "--no-plot"])
+    return ["train", "--resume", str(c.tmp / "ck3.json"), "--out", str(c.run), "--force"]
 
 
 def tree(root: Path) -> dict[str, str]:

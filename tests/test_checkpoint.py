@@ -114,6 +114,43 @@ def test_a_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch,
     assert os.listdir(tmp_path) == ["checkpoint.json"]
 
 
+def test_the_atomic_writer_never_changes_the_umask(tmp_path, monkeypatch):
+    """The umask is process-wide: setting it (even to put it back) races with other threads,
+    such as the playground's pool. The temporary file is created with mode 0o666 and O_EXCL, so
+    the umask applies by itself, as for open()."""
+    from micrograd import files
+
+    mask = os.umask(0o027)
+    try:
+        def no_umask(*args):
+            raise AssertionError("os.umask called while writing a file")
+
+        monkeypatch.setattr(os, "umask", no_umask)
+        model, opt, rng, history, splits = make_run()
+        save(tmp_path / "checkpoint.json", model, opt, rng, history, splits)
+        files.write_atomic(str(tmp_path / "metrics.csv"), b"step\n")
+    finally:
+        monkeypatch.undo()
+        os.umask(mask)
+    for name in ("checkpoint.json", "metrics.csv"):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.json", "metrics.csv"]
+
+
+def test_the_atomic_writer_fsyncs_and_never_clobbers_a_file_of_the_temporary_name(tmp_path,
+                                                                                 monkeypatch):
+    from micrograd import files
+
+    taken = tmp_path / ".metrics.csv.tmp"  # a fixed temporary name would be this
+    taken.write_text("mine")
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    files.write_atomic(str(tmp_path / "metrics.csv"), b"new\n")
+    assert (tmp_path / "metrics.csv").read_bytes() == b"new\n" and taken.read_text() == "mine"
+    assert len(synced) == 2  # the file, then the folder
+
+
 WRITER = textwrap.dedent("""
     import sys
     from micrograd.checkpoint import save_checkpoint

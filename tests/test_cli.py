@@ -166,6 +166,9 @@ def test_bad_arguments_give_one_line_and_exit_2(args, message, tmp_path, capsys)
         ("1,2,0\n3,x,1\n", "not a number"),
         ("1,2,0\n3,4,0\n", "at least 2 classes"),
         ("1,2,0\n3,4,1\n", "need at least 10"),
+        ("1;2;0\n3;4;1\n", "looks like a ;-separated file; use commas"),
+        ("x1;x2;label\n1;2;0\n3;4;1\n", "looks like a ;-separated file; use commas"),
+        ("1\t2\t0\n3\t4\t1\n", "looks like a tab-separated file; use commas"),
     ],
 )
 def test_bad_csv_files_give_one_line(tmp_path, capsys, content, message):
@@ -211,6 +214,35 @@ def test_default_out_folder_is_timestamped_and_never_reused(tmp_path):
     assert run(*args, cwd=tmp_path).returncode == 0
     folders = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert len(folders) == 2 and all(f[:8].isdigit() for f in folders)
+
+
+def test_runs_started_in_the_same_second_never_share_a_folder(tmp_path, monkeypatch):
+    """The default folder is claimed with os.mkdir: a check-then-create would let a second run,
+    checking before the first created it, write into the same folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli.time, "strftime", lambda fmt: "20250101-120000")
+    first = cli.prepare_out(None, False)
+    real_exists = os.path.exists
+    # the other run's check came first: the folder did not exist yet when it looked
+    monkeypatch.setattr(os.path, "exists", lambda p: False if "runs" in str(p) else real_exists(p))
+    second = cli.prepare_out(None, False)
+    monkeypatch.undo()
+    assert first == os.path.join("runs", "20250101-120000")
+    assert second == os.path.join("runs", "20250101-120000-2")
+
+
+def test_force_never_touches_files_named_like_a_probe_or_a_temporary(tmp_path, capsys):
+    """--force overwrites the run's files, never a user's `.write-test` or `metrics.csv.tmp`."""
+    out = tmp_path / "run"
+    out.mkdir()
+    mine = {".write-test": "probe-named", "metrics.csv.tmp": "tmp-named", "notes.txt": "notes"}
+    for name, text in mine.items():
+        (out / name).write_text(text)
+    assert cli.main(["train", "--steps", "2", "--no-plot", "--quiet", "--force", "--out",
+                     str(out)]) == 0
+    assert {name: (out / name).read_text() for name in mine} == mine
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*mine, "checkpoint.json", "config.json", "metrics.csv"])
 
 
 def test_subprocess_errors_have_no_traceback(tmp_path):

@@ -304,6 +304,10 @@ def test_a_failing_dot_gives_one_line_not_a_traceback(tmp_path, monkeypatch, cap
     (["--label", "3"], "--label"),
     (["--steps", "-1"], "--steps"),
     (["--hidden", "1024,1024"], "too many to draw"),
+    # the label's probability underflows to 0 far from the data: log(0), before or after training
+    (["--hidden", "none", "--point=1e5,0", "--label", "1"], "cannot be computed there"),
+    (["--hidden", "none", "--point=-1e5,1e5", "--label", "1", "--steps", "0"],
+     "MLP 2-3 at initialisation cannot be computed there"),
 ])
 def test_graph_command_mistakes_give_one_line_and_exit_2(args, message, tmp_path, capsys):
     assert cli.main(["graph", *args, "--out", str(tmp_path / "r")]) == 2

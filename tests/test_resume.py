@@ -273,18 +273,190 @@ def test_a_csv_run_resumes_and_its_checkpoint_resumes_again(tmp_path, capsys):
 
 
 def test_a_second_signal_stops_at_once(tmp_path):
-    """The first signal only asks for a stop after the step; a second one interrupts now."""
+    """During setup a signal stops at once; after a step, the first signal only asks for a stop
+    after the step, and a second one interrupts now."""
     from micrograd.data import RNG
-    from micrograd.guard import RunGuard
+    from micrograd.guard import Interrupted, RunGuard
     from micrograd.nn import MLP
     from micrograd.optim import AdamW
+    from micrograd.train import History
 
     model = MLP(2, [3], rng=RNG(1))
     guard = RunGuard(str(tmp_path), model, AdamW(model.parameters()), RNG(1), config={},
                      data_sha256="0" * 64, train_split=[], val_split=[], steps=10)
     with guard:
+        with pytest.raises(Interrupted):  # setup: no step done yet, nothing to finish
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) != guard.signals._on_signal  # restored on exit
+
+    guard = RunGuard(str(tmp_path), model, AdamW(model.parameters()), RNG(1), config={},
+                     data_sha256="0" * 64, train_split=[], val_split=[], steps=10)
+    with guard:
+        guard.on_step(0, History([0], [1.0], [None]))  # the first step is done
         os.kill(os.getpid(), signal.SIGTERM)  # a real signal, to our own process
         assert guard.signum == signal.SIGTERM
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
-    assert signal.getsignal(signal.SIGTERM) != guard._on_signal  # restored on exit
+    assert signal.getsignal(signal.SIGTERM) != guard.signals._on_signal  # restored on exit
+
+
+# ---- review findings: data loss on resume, signals outside the steps, bugs vs numbers ----
+
+def test_resuming_a_copied_checkpoint_never_replaces_the_runs_newer_one(tmp_path, capsys):
+    """train 30; copy ck30.json; resume to 60; resuming ck30.json in place would rewind the run."""
+    run = tmp_path / "z1"
+    quiet = ["--no-plot", "--quiet"]
+    assert cli.main(["train", "--steps", "30", *quiet, "--out", str(run)]) == 0
+    (run / "ck30.json").write_bytes((run / "checkpoint.json").read_bytes())
+    assert cli.main(["train", "--resume", str(run), "--steps", "60", *quiet]) == 0
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+
+    assert cli.main(["train", "--resume", str(run / "ck30.json"), *quiet]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pass --out NEW_FOLDER" in err, err
+    for flags in ([], ["--force"]):  # into the run's folder by name: its step 60 is kept
+        assert cli.main(["train", "--resume", str(run / "ck30.json"), "--out", str(run),
+                         *flags, *quiet]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is at step 60, further on than" in err, err
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert load_checkpoint(str(run)).step == 60
+
+    assert cli.main(["train", "--resume", str(run / "ck30.json"), "--out", str(tmp_path / "z2"),
+                     "--steps", "40", *quiet]) == 0  # a new folder is fine
+    assert load_checkpoint(str(tmp_path / "z2")).step == 40
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_pictures_are_drawn_keeps_the_finished_run(tmp_path, sig, code):
+    """The pictures take most of the default run's time; the checkpoint is written before them
+    and the signal handlers stay until the end, so a signal there loses nothing."""
+    out = tmp_path / "run"
+    proc = start("train", "--steps", "20", "--out", str(out))
+    read_until(proc, "final: ")  # train() has returned: the files come next
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    name = signal.Signals(sig).name
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"micrograd: interrupted by {name} after the last step, while writing "
+                          "the run's files: wrote checkpoint.json, ")
+    assert load_checkpoint(str(out)).step == 20
+    assert len((out / "metrics.csv").read_text().splitlines()) == 1 + 20
+    # the pictures not started yet are skipped (drawing one takes far longer than the signal
+    # takes to arrive, so at least the last ones are), and resuming the finished run draws them
+    assert err.endswith(f"(micrograd train --resume {out} draws them)\n")
+    skipped = err.split("not drawn: ")[1].split(" (")[0].split(", ")
+    assert "neurons.png" in skipped and not any((out / p).exists() for p in skipped)
+    resumed = micrograd("train", "--resume", str(out))
+    assert resumed.stdout.startswith("final: ")
+    assert all((out / p).stat().st_size > 10_000 for p in skipped)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatch, sig, code):
+    """Before the first step is done nothing is worth finishing: the run stops at once, with one
+    line, and leaves no folder behind (a slow tape build must not delay the stop)."""
+    import time
+
+    real_train = cli.train
+    sleeps = []
+
+    def slow_setup(*args, **kwargs):  # a signal arrives while, say, the tape is being built
+        os.kill(os.getpid(), sig)
+        t0 = time.perf_counter()
+        time.sleep(5)
+        sleeps.append(time.perf_counter() - t0)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "train", slow_setup)
+    out = tmp_path / "run"
+    t0 = time.perf_counter()
+    code_now = cli.main(["train", "--steps", "5", "--no-plot", "--out", str(out)])
+    assert time.perf_counter() - t0 < 4 and not sleeps  # the sleep was cut short
+    assert code_now == code
+    err = capsys.readouterr().err
+    assert err == (f"micrograd: interrupted by {signal.Signals(sig).name} during setup, before the "
+                   "first step was done: no checkpoint exists yet (nothing to resume); run the "
+                   "command again to start over\n")
+    assert not out.exists()
+
+    run = tmp_path / "resumable"  # resuming: the checkpoint it started from is left as it was
+    monkeypatch.setattr(cli, "train", real_train)
+    assert cli.main(["train", "--steps", "3", "--no-plot", "--quiet", "--out", str(run)]) == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    monkeypatch.setattr(cli, "train", slow_setup)
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(run), "--steps", "6", "--quiet"]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.endswith(f"{run / 'checkpoint.json'} is unchanged (step 3); resume from it again\n")
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+def test_resume_with_no_plot_removes_the_pictures_of_the_earlier_part(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--steps", "5", "--quiet", "--out", str(run)]) == 0
+    assert (run / "loss.png").exists() and (run / "boundary.png").exists()
+    assert cli.main(["train", "--resume", str(run), "--steps", "8", "--no-plot"]) == 0
+    assert capsys.readouterr().err.endswith(
+        f"to {run}; removed the old loss.png, boundary.png, neurons.png (--no-plot: they showed "
+        "an earlier step)\n")
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.json", "config.json",
+                                                     "metrics.csv"]
+
+
+def test_a_bug_in_training_is_not_reported_as_numerical_trouble(tmp_path, monkeypatch):
+    """Only the engine's domain errors are numerical trouble (exit 3); a ValueError from a bug
+    surfaces as a bug, with its traceback."""
+    def step(self):
+        a, b = [1.0]  # an unpacking bug: ValueError, but no number went bad
+        return a, b
+
+    monkeypatch.setattr(optim.AdamW, "step", step)
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        cli.main(["train", "--steps", "3", "--no-plot", "--quiet", "--out", str(tmp_path / "r")])
+
+
+def test_the_engines_domain_errors_count_as_numerical_trouble():
+    from micrograd.engine import Value
+    from micrograd.guard import is_numerical_error
+
+    for make in (lambda: Value(0.0).log(), lambda: Value(1000.0).exp(),
+                 lambda: Value(0.0) ** -1, lambda: Value(-1.0) ** 0.5,
+                 lambda: math.sqrt(-1.0), lambda: 1.0 / 0.0):
+        with pytest.raises((ArithmeticError, ValueError)) as info:
+            make()
+        assert is_numerical_error(info.value), info.value
+    assert not is_numerical_error(ValueError("too many values to unpack (expected 2)"))
+    assert not is_numerical_error(TypeError("unsupported operand"))
+
+
+def test_a_csv_run_resumes_and_evaluates_from_another_folder(tmp_path, monkeypatch, capsys):
+    """The CSV's absolute path is stored: another working folder with its own points.csv (or
+    none) does not change which file a resume or eval reads."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    rows = "".join(f"{(i * 7) % 11 - 5},{(i * 3) % 7 - 3},{i % 3}\n" for i in range(60))
+    (first / "points.csv").write_text(rows)
+    (second / "points.csv").write_text(rows.replace("-5,", "-4,"))  # other points, same name
+    monkeypatch.chdir(first)
+    assert cli.main(["train", "--dataset", "points.csv", "--steps", "4", "--no-plot", "--quiet",
+                     "--out", str(tmp_path / "run")]) == 0
+    assert load_checkpoint(str(tmp_path / "run")).config["dataset"] == str(first / "points.csv")
+    monkeypatch.chdir(second)
+    assert cli.main(["train", "--resume", str(tmp_path / "run"), "--steps", "6", "--quiet"]) == 0
+    assert cli.main(["eval", "--checkpoint", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    (first / "points.csv").write_text(rows.replace("-3,", "-2,"))
+    assert cli.main(["eval", "--checkpoint", str(tmp_path / "run")]) == 2
+    assert f"(was {first / 'points.csv'} changed?)" in capsys.readouterr().err
+    # a moved file can be named again on resume: the sha256 of its points decides
+    (first / "points.csv").unlink()
+    (second / "moved.csv").write_text(rows)
+    assert cli.main(["train", "--resume", str(tmp_path / "run"), "--steps", "8", "--quiet",
+                     "--dataset", "moved.csv"]) == 0
+    assert load_checkpoint(str(tmp_path / "run")).config["dataset"] == str(second / "moved.csv")

@@ -13,11 +13,10 @@ import itertools
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from micrograd.files import read_regular_file
+from micrograd.files import read_regular_file, write_atomic
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import History
 
@@ -100,42 +99,6 @@ def save_checkpoint(
     data = (text + "\n").encode()
     write_atomic(path, data)
     return len(data)
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` so that a crash at any moment leaves the old file or the new one.
-
-    The bytes go to a new hidden temporary file in the same folder (same file system, so the
-    rename is atomic; a fresh name, so no file is clobbered), are fsync-ed to disk, then
-    `os.replace` swaps it in and the folder is fsync-ed.
-    """
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.fchmod(f.fileno(), 0o666 & ~mask)  # mkstemp makes 0600; give open()'s mode
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable; not every platform can open a folder
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
 
 
 def load_checkpoint(path: str) -> Checkpoint:

@@ -12,20 +12,22 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 
 from micrograd.checkpoint import (
+    FILENAME,
     Checkpoint,
     CheckpointError,
     data_fingerprint,
     load_checkpoint,
     restore,
-    write_atomic,
 )
-from micrograd.data import DATASETS, RNG, DataError, load_csv, split
-from micrograd.guard import RunGuard, RunStopped
+from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, split
+from micrograd.files import probe_writable, same_file, write_atomic, wrong_separator
+from micrograd.guard import Interrupted, RunGuard, RunStopped, StopSignals, is_numerical_error
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import AdamW
 from micrograd.train import ENGINES, History, TrainResult, train
@@ -33,6 +35,11 @@ from micrograd.train import ENGINES, History, TrainResult, train
 EXIT_USAGE = 2
 NOISY = ("moons", "circles", "spiral", "xor")
 LIMITS = {"n": 100_000, "steps": 1_000_000, "width": 1024, "depth": 8}
+INT_RANGES = {"n": (10, LIMITS["n"]), "steps": (1, LIMITS["steps"]), "seed": (1, 2**64 - 1),
+              "eval_every": (1, LIMITS["steps"]), "batch_size": (1, LIMITS["n"])}
+FLOAT_RANGES = {  # name: (lo, hi, lo_open); betas are each in [0, 1), as torch.optim.AdamW wants
+    "noise": (0.0, 10.0, False), "lr": (0.0, 10.0, True), "weight_decay": (0.0, 1.0, False),
+    "eps": (0.0, 1.0, True)}
 
 
 class UsageError(Exception):
@@ -58,6 +65,56 @@ class TrainConfig:
     engine: str = "auto"  # auto: numpy when installed, else tape (both reproduce the seed's log)
     batch_size: int | None = None  # None: full batch, as the seed
 
+    def validate(self) -> None:
+        """Raise ValueError (one line naming the field) unless every field is within its limits.
+
+        The flags' limits, held in one place: `config_from_args` and `config_from_checkpoint`
+        (a checkpoint may have been edited by hand) both call this; betas and eps, which no flag
+        sets, are checked here only.
+        """
+        def number(v: object) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+        if not isinstance(self.dataset, str) or not self.dataset.strip():
+            raise ValueError(f"dataset {self.dataset!r} is neither a dataset name nor a path")
+        for name, (lo, hi) in INT_RANGES.items():
+            v = getattr(self, name)
+            if v is None and name == "batch_size":
+                continue
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise ValueError(f"{name} {v!r} is not an integer")
+            if problem := _int_problem(v, lo, hi):
+                raise ValueError(f"{name} {problem}")
+        for name, (lo, hi, lo_open) in FLOAT_RANGES.items():
+            v = getattr(self, name)
+            if v is None and name == "noise":
+                continue
+            if not number(v):
+                raise ValueError(f"{name} {v!r} is not a number")
+            if problem := _float_problem(v, repr(v), lo, hi, lo_open):
+                raise ValueError(f"{name} {problem}")
+        if self.noise is not None and self.dataset not in NOISY:
+            raise ValueError(f"noise applies to {', '.join(NOISY)}, not {self.dataset!r}")
+        betas = self.betas
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(map(number, betas)):
+            raise ValueError(f"betas {betas!r} is not a pair of numbers")
+        for i, beta in enumerate(betas):
+            if not (math.isfinite(beta) and 0.0 <= beta < 1.0):
+                raise ValueError(f"betas[{i}] {beta!r} is not in [0, 1)")
+        if not isinstance(self.hidden, list) or not all(
+                isinstance(h, int) and not isinstance(h, bool) for h in self.hidden):
+            raise ValueError(f"hidden {self.hidden!r} is not a list of layer sizes")
+        if len(self.hidden) > LIMITS["depth"]:
+            raise ValueError(f"hidden has {len(self.hidden)} layers; at most {LIMITS['depth']}")
+        for size in self.hidden:
+            if problem := _int_problem(size, 1, LIMITS["width"]):
+                raise ValueError(f"hidden layer size {problem}")
+        if self.activation not in ACTIVATIONS or self.activation == "linear":
+            choices = ", ".join(a for a in ACTIVATIONS if a != "linear")
+            raise ValueError(f"activation {self.activation!r} is not one of {choices}")
+        if self.engine not in ("auto", *ENGINES):
+            raise ValueError(f"engine {self.engine!r} is not one of auto, {', '.join(ENGINES)}")
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a mistake in one line instead of usage text."""
@@ -66,14 +123,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _int_problem(v: int, lo: int, hi: int) -> str | None:
+    return None if lo <= v <= hi else f"{v} is out of range {lo}..{hi}"
+
+
+def _float_problem(v: float, text: str, lo: float, hi: float, lo_open: bool) -> str | None:
+    if math.isfinite(v) and lo <= v <= hi and not (lo_open and v == lo):
+        return None
+    return f"{text} is not a finite number in {'(' if lo_open else '['}{lo}, {hi}]"
+
+
 def _int_in(lo: int, hi: int):
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{v} is out of range {lo}..{hi}")
+        if problem := _int_problem(v, lo, hi):
+            raise argparse.ArgumentTypeError(problem)
         return v
     return parse
 
@@ -84,10 +151,8 @@ def _float_in(lo: float, hi: float, lo_open: bool = False):
             v = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(v) or v > hi or v < lo or (lo_open and v == lo):
-            bracket = "(" if lo_open else "["
-            raise argparse.ArgumentTypeError(
-                f"{text} is not a finite number in {bracket}{lo}, {hi}]")
+        if problem := _float_problem(v, text, lo, hi, lo_open):
+            raise argparse.ArgumentTypeError(problem)
         return v
     return parse
 
@@ -120,28 +185,31 @@ def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     t.add_argument("--dataset", default=d.dataset,
                    help=f"{', '.join(DATASETS)}, or a CSV file of x1,x2,...,label rows")
-    t.add_argument("--n", type=_int_in(10, LIMITS["n"]), default=None,
+    t.add_argument("--n", type=_int_in(*INT_RANGES["n"]), default=None,
                    help=f"number of points to generate (default {d.n}; 80/10/10 split)")
-    t.add_argument("--noise", type=_float_in(0.0, 10.0), default=None,
+    t.add_argument("--noise", type=_float_in(*FLOAT_RANGES["noise"]), default=None,
                    help=f"noise of {', '.join(NOISY)} (default: the dataset's own)")
     t.add_argument("--hidden", type=_hidden, default=d.hidden,
                    help="hidden layer sizes, e.g. 16 or 16,16 (default 16)")
     t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "linear"],
                    default=d.activation, help="hidden-layer activation (default tanh)")
-    t.add_argument("--steps", type=_int_in(1, LIMITS["steps"]), default=d.steps)
-    t.add_argument("--lr", type=_float_in(0.0, 10.0, lo_open=True), default=d.lr,
+    t.add_argument("--steps", type=_int_in(*INT_RANGES["steps"]), default=d.steps)
+    t.add_argument("--lr", type=_float_in(*FLOAT_RANGES["lr"]), default=d.lr,
                    help="AdamW learning rate (default 0.1)")
-    t.add_argument("--weight-decay", type=_float_in(0.0, 1.0), default=d.weight_decay,
+    t.add_argument("--weight-decay", type=_float_in(*FLOAT_RANGES["weight_decay"]),
+                   default=d.weight_decay,
                    help="AdamW decoupled weight decay (default 1e-4)")
-    t.add_argument("--seed", type=_int_in(1, 2**64 - 1), default=d.seed,
+    t.add_argument("--seed", type=_int_in(*INT_RANGES["seed"]), default=d.seed,
                    help="RNG seed for data then weights (default 42)")
-    t.add_argument("--eval-every", type=_int_in(1, LIMITS["steps"]), default=d.eval_every,
+    t.add_argument("--eval-every", type=_int_in(*INT_RANGES["eval_every"]),
+                   default=d.eval_every,
                    help="val loss every K steps (default 10)")
     t.add_argument("--engine", choices=["auto", *ENGINES], default=d.engine,
                    help="how loss and gradients are computed: eager (a graph per step), tape "
                         "(one recorded graph, replayed; same bits as eager), numpy (the tape on "
                         "arrays; needs micrograd-lab[fast]); auto: the fastest installed")
-    t.add_argument("--batch-size", type=_int_in(1, LIMITS["n"]), default=None, metavar="B",
+    t.add_argument("--batch-size", type=_int_in(*INT_RANGES["batch_size"]), default=None,
+                   metavar="B",
                    help="mini-batches of B points drawn with the run's RNG (default: full batch)")
     t.add_argument("--out", default=None, help="run folder (default runs/<timestamp>)")
     t.add_argument("--force", action="store_true", help="reuse an existing, non-empty --out")
@@ -202,12 +270,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if is_csv and not cfg.dataset.lower().endswith(".csv") and not os.path.exists(cfg.dataset):
         raise UsageError(f"unknown dataset {cfg.dataset!r}; use one of {', '.join(DATASETS)} "
                          "or the path of a CSV file")
+    if is_csv:  # stored absolute: a resume or eval from another folder reads the same file
+        cfg.dataset = os.path.abspath(cfg.dataset)
     if args.n is not None:
         if is_csv:
             raise UsageError("--n does not apply to a CSV dataset; it uses every row of the file")
         cfg.n = args.n
     if cfg.noise is not None and cfg.dataset not in NOISY:
         raise UsageError(f"--noise applies to {', '.join(NOISY)}, not {cfg.dataset!r}")
+    try:
+        cfg.validate()
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     return cfg
 
 
@@ -219,7 +293,7 @@ def load_splits(cfg: TrainConfig, rng: RNG):
     try:
         points = load_csv(cfg.dataset)  # every file problem is a one-line DataError
     except DataError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(_csv_problem(cfg.dataset, e)) from None
     if len(points) < 10:
         raise UsageError(f"{cfg.dataset}: {len(points)} rows; need at least 10 for an 80/10/10 "
                          "split")
@@ -229,14 +303,39 @@ def load_splits(cfg: TrainConfig, rng: RNG):
     return split(points)
 
 
+def _csv_problem(path: str, error: DataError) -> str:
+    """The DataError's line, or the real cause when the file is not comma-separated."""
+    try:
+        sep = wrong_separator(read_csv_text(path))
+    except DataError:
+        sep = None
+    if sep is None:
+        return str(error)
+    return f"{path}: this looks like a {sep}-separated file; use commas (rows like 0.5,-1.2,0)"
+
+
 def prepare_out(out: str | None, force: bool) -> str:
-    """Create the run folder; refuse to reuse a non-empty one unless `force`."""
+    """Create the run folder; refuse to reuse a non-empty one unless `force`.
+
+    The default, runs/<timestamp>, is claimed with os.mkdir, so two runs started in the same
+    second never share a folder: the second gets runs/<timestamp>-2.
+    """
     if out is None:
         base = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
         out, k = base, 1
-        while os.path.exists(out):
-            k += 1
-            out = f"{base}-{k}"
+        try:
+            os.makedirs("runs", exist_ok=True)
+            while True:
+                try:
+                    os.mkdir(out)
+                    break
+                except FileExistsError:
+                    k += 1
+                    out = f"{base}-{k}"
+            probe_writable(out)
+        except OSError as e:
+            raise UsageError(f"cannot write to run folder {out!r}: {e.strerror}") from None
+        return out
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out!r} is a file, not a folder; pick another --out")
     if os.path.isdir(out) and os.listdir(out) and not force:
@@ -244,21 +343,15 @@ def prepare_out(out: str | None, force: bool) -> str:
                          "--out or pass --force to overwrite its files")
     try:
         os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, ".write-test")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
+        probe_writable(out)  # a fresh temporary name: never a file of the user's
     except OSError as e:
         raise UsageError(f"cannot write to run folder {out!r}: {e.strerror}") from None
     return out
 
 
-def write_text_atomic(path: str, text: str) -> None:
-    """Write via a temporary file and os.replace: a crash never leaves half a file."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def write_text(path: str, text: str) -> None:
+    """Write a text file atomically (files.write_atomic): a crash never leaves half a file."""
+    write_atomic(path, text.encode("utf-8"))
 
 
 def metrics_csv(history: History) -> str:
@@ -274,10 +367,38 @@ def summary(result: TrainResult) -> str:
     return "final: " + " | ".join(parts)
 
 
+PICTURES = ("loss.png", "boundary.png", "neurons.png")  # drawn unless --no-plot
+
+
 def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet: bool,
               save_every: int = 0, resume: Checkpoint | None = None,
               detect_anomaly: bool = False, animate: bool = False,
               frame_every: int | None = None) -> int:
+    """`micrograd train`; SIGINT and SIGTERM are held from start to end (guard.StopSignals)."""
+    created: list[str] = []  # the run folder, once this run has made it
+    with StopSignals() as signals:
+        try:
+            return _run_train(cfg, out, force, plot, quiet, save_every, resume, detect_anomaly,
+                              animate, frame_every, signals, created)
+        except Interrupted as e:  # during setup: nothing written yet
+            for folder in created:
+                try:
+                    os.rmdir(folder)  # only if empty
+                except OSError:
+                    pass
+            if resume is None:
+                what = ("no checkpoint exists yet (nothing to resume); run the command again to "
+                        "start over")
+            else:
+                what = f"{resume.path} is unchanged (step {resume.step}); resume from it again"
+            print(f"micrograd: {e} during setup, before the first step was done: {what}",
+                  file=sys.stderr)
+            return e.exit_code
+
+
+def _run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet: bool,
+               save_every: int, resume: Checkpoint | None, detect_anomaly: bool, animate: bool,
+               frame_every: int | None, signals: StopSignals, created: list[str]) -> int:
     rng = RNG(cfg.seed)
     train_split, val_split, test_split = load_splits(cfg, rng)
     everything = train_split + val_split + test_split
@@ -287,16 +408,19 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet:
     data_sha256 = data_fingerprint([train_split, val_split, test_split])
     if resume is not None:  # before anything is written
         check_resumable(resume, cfg, [nin, *cfg.hidden, nclasses], data_sha256)
+    fresh = out is None or not os.path.lexists(out)
     out = prepare_out(out, force)
+    if fresh:
+        created.append(out)
     model = MLP(nin, [*cfg.hidden, nclasses], activation=cfg.activation, rng=rng)
     optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
                       weight_decay=cfg.weight_decay)
-    start, history, saved_step = 0, None, None
+    start, history, saved_step, in_place = 0, None, None, False
     if resume is not None:
         restore(resume, model, optimizer, rng)
         start, history = resume.step, resume.history
-        same = os.path.realpath(os.path.dirname(resume.path) or ".") == os.path.realpath(out)
-        saved_step = resume.step if same else None
+        in_place = same_file(resume.path, os.path.join(out, FILENAME))  # the run's own folder
+        saved_step = resume.step if in_place else None
         if not quiet:
             print(f"{resume.path}: " + (f"resuming at step {start} of {cfg.steps}"
                   if start < cfg.steps else
@@ -324,7 +448,7 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet:
                      save_every=save_every, start_step=start, saved_step=saved_step,
                      detect_anomaly=detect_anomaly, history=history,
                      after=_each_step(None if bar is None else lambda *_: bar.update(),
-                                      snapshots))
+                                      snapshots), signals=signals)
     stopped = None  # RunStopped: a signal or numerical trouble ended the run early
     try:
         with guard:
@@ -334,65 +458,108 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet:
                            batch_size=cfg.batch_size, rng=rng)
     except RunStopped as e:
         stopped, result = e, TrainResult(guard.history, {})
-    except (ArithmeticError, ValueError) as e:  # the engine: exp overflow, log(0), ...
+    except (ArithmeticError, ValueError) as e:
+        if not is_numerical_error(e):  # a bug, not the numbers: let it show as one
+            raise
         stopped, result = guard.numerical_error(e), TrainResult(guard.history, {})
     finally:
         if bar is not None:
             bar.close()
+    signals.defer()  # from here on a signal lets the file in progress finish
     if not quiet and result.final:
         print(summary(result))
     sys.stdout.flush()
 
-    write_text_atomic(os.path.join(out, "metrics.csv"), metrics_csv(result.history))
+    saved = []  # the checkpoint first: the run is safe before the (slow) pictures are drawn
+    if stopped is None:
+        try:
+            guard.save()
+            saved = [FILENAME]
+        except RunStopped as e:  # non-finite optimizer state: never saved
+            stopped = e
+    elif stopped.interrupted:
+        saved = [FILENAME]  # on_step saved it before stopping
+    write_text(os.path.join(out, "metrics.csv"), metrics_csv(result.history))
     config = {**asdict(cfg), "sizes": model.sizes}
-    write_text_atomic(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
-    written = ["metrics.csv", "config.json"]
-    if plot:
+    write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
+
+    title = f"MLP {'-'.join(map(str, model.sizes))} on {os.path.basename(cfg.dataset)}"
+    splits = {"train": train_split, "val": val_split, "test": test_split}
+    final_val = result.final["val"].loss if result.final else None
+
+    def draw_loss() -> list[str]:
         from micrograd.plot import plot_loss
 
-        title = f"MLP {'-'.join(map(str, model.sizes))} on {os.path.basename(cfg.dataset)}"
-        plot_loss(result.history, os.path.join(out, "loss.png"), title,
-                  result.final["val"].loss if result.final else None)
-        written.insert(0, "loss.png")
-        if nin == 2:  # the plane of x1, x2: the decision boundary and the first layer's neurons
-            from micrograd.plot import plot_model
+        plot_loss(result.history, os.path.join(out, "loss.png"), title, final_val)
+        return ["loss.png"]
 
-            splits = {"train": train_split, "val": val_split, "test": test_split}
-            written[1:1] = plot_model(model, splits, out, title)
-    if stopped is not None:
-        return report_stop(stopped, written, out, quiet)
-    if snapshots is not None:
+    def draw_model() -> list[str]:  # the plane of x1, x2: the decision boundary, the neurons
+        from micrograd.plot import plot_model
+
+        return plot_model(model, splits, out, title)
+
+    def draw_gif() -> list[str]:
         from micrograd.animate import write_training_gif
 
         snapshots.finish(cfg.steps)
-        write_training_gif(model, snapshots, result.history,
-                           {"train": train_split, "val": val_split, "test": test_split},
-                           os.path.join(out, "training.gif"),
-                           f"MLP {'-'.join(map(str, model.sizes))} on "
-                           f"{os.path.basename(cfg.dataset)}", final_val=result.final["val"].loss)
-        written.append("training.gif")
-    try:  # last: a checkpoint at the final step means every file above is complete
-        guard.save()
-    except RunStopped as e:
-        return report_stop(e, written, out, quiet)
-    written.append("checkpoint.json")
+        write_training_gif(model, snapshots, result.history, splits,
+                           os.path.join(out, "training.gif"), title, final_val=final_val)
+        return ["training.gif"]
+
+    jobs = []  # (the files it writes, how)
+    if plot:
+        jobs.append((["loss.png"], draw_loss))
+        if nin == 2:
+            jobs.append((["boundary.png", "neurons.png"], draw_model))
+    if snapshots is not None and stopped is None:
+        jobs.append((["training.gif"], draw_gif))
+    removed = []
+    if in_place and not plot:  # the run's old pictures would show an earlier step: remove them
+        for name in PICTURES:
+            if os.path.lexists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+                removed.append(name)
+    stopping = stopped is not None and stopped.interrupted  # a signal ended training: draw so far
+    drawn: list[str] = []
+    skipped: list[str] = []
+    for names, draw in jobs:
+        if signals.signum is not None and not stopping:  # a signal came while drawing
+            skipped += names
+        else:
+            drawn += draw()
+    gif = [name for name in drawn if name == "training.gif"]
+    written = [*saved, *(n for n in drawn if n not in gif), "metrics.csv", "config.json", *gif]
+    if stopped is not None:
+        return report_stop(stopped, written, out, quiet, skipped)
+    if signals.signum is not None:  # a signal after the last step: the checkpoint is there
+        name = signal.Signals(signals.signum).name
+        rest = (f"; not drawn: {', '.join(skipped)} (micrograd train --resume "
+                f"{shlex.quote(out)} draws them)" if skipped else "; the run is complete")
+        print(f"micrograd: interrupted by {name} after the last step, while writing the run's "
+              f"files: wrote {', '.join(written)} to {out}{rest}", file=sys.stderr)
+        return 128 + signals.signum
     if not quiet:
-        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+        gone = (f"; removed the old {', '.join(removed)} (--no-plot: they showed an earlier "
+                "step)" if removed else "")
+        print(f"wrote {', '.join(written)} to {out}{gone}", file=sys.stderr)
     return 0
 
 
-def report_stop(stopped: RunStopped, written: list[str], out: str, quiet: bool) -> int:
+def report_stop(stopped: RunStopped, written: list[str], out: str, quiet: bool,
+                skipped: list[str] | None = None) -> int:
     """Say why the run stopped and where its files are; return the exit code (3, 130, 143)."""
+    wrote = f"wrote {', '.join(written)} to {out}"
+    if skipped:
+        wrote += f" (a signal stopped the drawing of {', '.join(skipped)})"
     if stopped.interrupted:
-        print(f"micrograd: {stopped.message}: wrote checkpoint.json, {', '.join(written)} to "
-              f"{out}; continue with: micrograd train --resume {shlex.quote(out)}",
-              file=sys.stderr)
+        print(f"micrograd: {stopped.message}: {wrote}; continue with: micrograd train --resume "
+              f"{shlex.quote(out)}", file=sys.stderr)
         return stopped.exit_code
     if stopped.anomaly:
         print(f"micrograd: anomaly: {stopped.anomaly}", file=sys.stderr)
     print(f"micrograd: error: {stopped.message}", file=sys.stderr)
     if not quiet:
-        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+        print(wrote, file=sys.stderr)
     return stopped.exit_code
 
 
@@ -413,7 +580,7 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
 
 
 def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
-    """The run's TrainConfig from a checkpoint, checked as strictly as the flags are."""
+    """The run's TrainConfig from a checkpoint, held to the flags' limits (TrainConfig.validate)."""
     saved, default = ckpt.config, TrainConfig()
 
     def bad(what: str) -> CheckpointError:
@@ -428,33 +595,19 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
     for name in names:
         if not _same_kind(saved[name], getattr(default, name)):
             raise bad(f"{name} is {json.dumps(saved[name])[:40]}, of the wrong type")
-    actions = {a.dest: a for a in _subparser(build_parser(), "train")._actions}
-    args = build_parser().parse_args(["train"])
-    for name in names:
-        value, action = saved[name], actions.get(name)
-        if isinstance(getattr(default, name), tuple):
-            value = tuple(value)
-        if action is not None and value is not None and action.nargs != 0:  # 0: a switch
-            text = (",".join(map(str, value)) or "none") if isinstance(value, list) else (
-                repr(value) if isinstance(value, float) else str(value))
-            try:
-                value = action.type(text) if action.type is not None else text
-            except argparse.ArgumentTypeError as e:
-                raise bad(f"{name}: {e}") from None
-            if action.choices is not None and value not in action.choices:
-                raise bad(f"{name} {value!r} is not one of {', '.join(action.choices)}")
-        setattr(args, name, value)
-    if args.dataset not in DATASETS:
-        args.n = None  # a CSV run uses every row; config_from_args refuses --n for it
+    values = dict(saved)
+    values["betas"] = tuple(float(b) for b in saved["betas"])
+    for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
+        if values[name] is not None:
+            values[name] = float(values[name])
+    cfg = TrainConfig(**values)
     try:
-        cfg = config_from_args(args)
-    except UsageError as e:  # e.g. a CSV dataset that is gone: not the file's fault
+        cfg.validate()
+        cfg.engine = resolve_engine(cfg.engine)
+    except ValueError as e:
+        raise bad(str(e)) from None
+    except UsageError as e:  # --engine numpy without NumPy: not the file's fault
         raise CheckpointError(f"checkpoint {ckpt.path}: {e}") from None
-    for name in names:  # what config_from_args leaves at its default: betas, eps, a CSV's n
-        if name not in actions or (getattr(args, name) is None and saved[name] is not None):
-            setattr(cfg, name, saved[name])
-    if isinstance(cfg.betas, list):
-        cfg.betas = tuple(cfg.betas)
     if cfg.hidden != ckpt.sizes[1:-1] or cfg.activation != ckpt.activation:
         raise bad(f"hidden {cfg.hidden} / {cfg.activation} disagrees with the model's sizes "
                   f"{ckpt.sizes} / {ckpt.activation}")
@@ -506,8 +659,12 @@ def resume_config(args: argparse.Namespace, argv: list[str]) -> tuple[TrainConfi
         if name not in given or name == "steps":
             continue
         now, then = getattr(typed, name), getattr(cfg, name)
-        if name == "dataset" and os.path.exists(str(now)) and os.path.exists(then):
-            now, then = os.path.realpath(str(now)), os.path.realpath(then)
+        if name == "dataset" and now not in DATASETS and then not in DATASETS:
+            if not os.path.exists(then):  # the CSV was moved: the sha256 of its points decides
+                cfg.dataset = now
+                continue
+            if same_file(now, then):
+                continue
         if now != then:
             flag = "--" + name.replace("_", "-")
             if name in ("hidden", "activation"):
@@ -524,17 +681,49 @@ def resume_config(args: argparse.Namespace, argv: list[str]) -> tuple[TrainConfi
         raise UsageError(f"the checkpoint is at step {ckpt.step}, past --steps {cfg.steps}; "
                          f"pass --steps {ckpt.step} or more")
     folder = os.path.dirname(ckpt.path) or "."
-    if args.out is None or os.path.realpath(args.out) == os.path.realpath(folder):
+    own = os.path.basename(ckpt.path) == FILENAME  # a run folder's own checkpoint
+    if args.out is None:
+        if not own:  # a copy, e.g. ck30.json: continuing "in place" would replace the run's own
+            raise UsageError(f"--resume {ckpt.path}: only a run folder (or its {FILENAME}) is "
+                             "continued in place; pass --out NEW_FOLDER to continue this "
+                             "checkpoint there")
         args.out, args.force = folder, True  # the same run, continued in its own folder
+    elif own and os.path.isdir(args.out) and os.path.samefile(args.out, folder):
+        args.force = True
+    check_not_rewinding(args.out, ckpt)
     return cfg, ckpt
+
+
+def check_not_rewinding(out: str, ckpt: Checkpoint) -> None:
+    """Refuse to replace a checkpoint in `out` that is further on than the one being resumed."""
+    target = os.path.join(out, FILENAME)
+    if not os.path.lexists(target) or same_file(target, ckpt.path):
+        return
+    try:
+        there = load_checkpoint(target).step
+    except CheckpointError as e:
+        raise UsageError(f"{target} would be replaced, and it cannot be read to check that it "
+                         f"is not further on ({e}); move it away, or pick another --out") from None
+    if there > ckpt.step:
+        raise UsageError(f"{target} is at step {there}, further on than {ckpt.path} (step "
+                         f"{ckpt.step}); resuming would replace it: move it away first, or pick "
+                         "another --out")
+
+
+def _data_changed(cfg: TrainConfig, ckpt: Checkpoint, fix: str) -> UsageError:
+    if cfg.dataset in DATASETS:
+        why = f"the {cfg.dataset} generator gives other points: another micrograd-lab version?"
+    else:
+        why = f"was {cfg.dataset} changed?"
+    return UsageError(f"the data of {cfg.dataset!r} are not the data {ckpt.path} was trained on "
+                      f"({why}); {fix}")
 
 
 def check_resumable(ckpt: Checkpoint, cfg: TrainConfig, sizes: list[int],
                     data_sha256: str) -> None:
     """Refuse to resume on other data, another model or edited optimizer settings."""
     if data_sha256 != ckpt.data_sha256:
-        raise UsageError(f"the data of {cfg.dataset!r} are not the data {ckpt.path} was trained "
-                         "on (was the file changed?); resuming needs the very same data")
+        raise _data_changed(cfg, ckpt, "resuming needs the very same data")
     if sizes != ckpt.sizes:
         raise UsageError(f"{ckpt.path} holds MLP {'-'.join(map(str, ckpt.sizes))}, but this "
                          f"data and --hidden make MLP {'-'.join(map(str, sizes))}")
@@ -567,7 +756,9 @@ def run_eval(args: argparse.Namespace) -> int:
         try:
             m = evaluate(model, points)
             loss, acc = f"{m.loss:.6f}", m.accuracy
-        except (ArithmeticError, ValueError):  # a probability of 0: the loss is infinite
+        except (ArithmeticError, ValueError) as e:  # a probability of 0: the loss is infinite
+            if not is_numerical_error(e):
+                raise
             loss = "inf"
             acc = sum(max(range(len(o)), key=o.__getitem__) == y
                       for o, y in ((model.predict(x), y) for x, y in points)) / len(points)
@@ -576,15 +767,15 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.data is None:
         splits = load_splits(cfg, RNG(cfg.seed))
         if data_fingerprint(list(splits)) != ckpt.data_sha256:
-            raise UsageError(f"the data of {cfg.dataset!r} are not the data {ckpt.path} was "
-                             "trained on (was the file changed?); pass --data to use new data")
+            raise _data_changed(cfg, ckpt, "pass --data to use new data")
         for name, points in zip(("train", "val", "test"), splits):
             if points:
                 print(line(name, points))
         return 0
     try:
         if args.out is not None:
-            check_output(args.out, args.force)
+            check_output(args.out, args.force,
+                         [("the checkpoint", ckpt.path), ("the --data file", args.data)])
         xs, labels = load_points(args.data, ckpt.sizes[0], ckpt.sizes[-1])
     except DataError as e:
         raise UsageError(str(e)) from None
@@ -681,24 +872,39 @@ def run_graph(args: argparse.Namespace) -> int:
     train_split, val_split, _ = load_splits(cfg, rng)  # the seed's run: data first, then weights
     model = MLP(2, sizes[1:], activation=cfg.activation, rng=rng)
     where = f"point ({args.point[0]:g}, {args.point[1]:g}), label {args.label}"
-    trace = trace_mlp(model, args.point, args.label)
-    out = prepare_out(args.out, args.force)
-    pictures = []  # (file stem, DOT text, one line about it), made before training moves data
+    point = f"--point={args.point[0]:g},{args.point[1]:g} --label {args.label}"
+
+    def trace_at(when: str):
+        try:
+            return trace_mlp(model, args.point, args.label)
+        except (ArithmeticError, ValueError) as e:
+            if not is_numerical_error(e):
+                raise
+            why = ("the label's probability is 0 in floating point; " if str(e).startswith("log")
+                   else "")
+            raise UsageError(f"{point}: the loss of {name} {when} cannot be computed there "
+                             f"({why}{e}); pick a point nearer the data (about -2..2)") from None
+
+    trace = trace_at("at initialisation")
+    # (file stem, DOT text, one line about it): all made before the folder; a loss of -0.0
+    # (-log 1) + 0.0 prints as 0.000000
+    pictures = []
     if args.steps:
         pictures.append(("graph-init", trace.to_dot(title=f"{name} at initialisation: {where}"),
-                         f"at initialisation: loss {trace.loss.data:.6f}, "
+                         f"at initialisation: loss {trace.loss.data + 0.0:.6f}, "
                          f"{len(trace.nodes())} values"))
         model.zero_grad()  # the traced backward's grads must not leak into the first step
         optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
                           weight_decay=cfg.weight_decay)
         train(model, optimizer, train_split, val_split, steps=args.steps, eval_every=0,
               log=lambda line: None)
-        trace = trace_mlp(model, args.point, args.label)
         when = f"after {args.steps} training step{'s' if args.steps != 1 else ''}"
+        trace = trace_at(when)
     else:
         when = "at initialisation"
     pictures.append(("graph", trace.to_dot(title=f"{name} {when}: {where}"),
-                     f"{when}: loss {trace.loss.data:.6f}, {len(trace.nodes())} values"))
+                     f"{when}: loss {trace.loss.data + 0.0:.6f}, {len(trace.nodes())} values"))
+    out = prepare_out(args.out, args.force)  # only now: a refused point leaves no folder
     written, missing = [], False
     for stem, dot_text, about in pictures:
         try:

@@ -1,6 +1,11 @@
 """Keeping a run safe: checkpoints every K steps, a clean stop on Ctrl-C or SIGTERM, and a clear
 stop when the numbers go bad (NaN, infinity, overflow), without ever saving a bad state.
 
+`StopSignals` holds SIGINT and SIGTERM for the whole of a CLI run. During setup (reading the data,
+building the model and the engine, up to the end of the first step) a signal raises `Interrupted`
+at once: nothing has been written yet. From the first finished step on, the first signal only sets
+a flag, so the step (or the file) in progress finishes; a second raises KeyboardInterrupt at once.
+
 `RunGuard.on_step` is the training loop's `on_step` callback: after each step's update it checks
 the step's losses and the weights, writes a checkpoint when one is due, and raises `RunStopped`
 when the run must end early. The caller writes the metrics and plots so far and exits with
@@ -34,12 +39,77 @@ class RunStopped(Exception):
         self.interrupted, self.anomaly = interrupted, anomaly
 
 
-class RunGuard:
-    """The `on_step` of a CLI run; use it as a context manager to catch SIGINT and SIGTERM.
+# the messages of the engine's domain errors (micrograd.engine.checked_exp, checked_log,
+# checked_pow) and of the math module's; any other ValueError is a bug, not numerical trouble
+_DOMAIN_MESSAGES = ("exp: ", "log: ", "pow: ", "math domain error")
 
-    The first signal only sets a flag, so the current step finishes; then a checkpoint is written
-    and `RunStopped` is raised. A second signal raises KeyboardInterrupt at once (a forced stop,
-    which never corrupts the checkpoint: it is replaced atomically).
+
+def is_numerical_error(exc: BaseException) -> bool:
+    """Did the engine raise `exc` because the numbers left its domain (not because of a bug)?
+
+    Overflow, division by zero and NumPy's FloatingPointError are ArithmeticErrors; a ValueError
+    counts only when it is the engine's domain error (`log: input must be > 0, ...`).
+    """
+    if isinstance(exc, ArithmeticError):
+        return True
+    return type(exc) is ValueError and str(exc).startswith(_DOMAIN_MESSAGES)
+
+
+class Interrupted(Exception):
+    """A signal during setup: the run stops at once, before any file is written."""
+
+    def __init__(self, signum: int):
+        self.signum, self.exit_code = signum, 128 + signum
+        self.name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {self.name}")
+
+
+class StopSignals:
+    """SIGINT and SIGTERM for the length of a run (a context manager; main thread only).
+
+    Until `defer()` (setup), a signal raises `Interrupted` at once. After it, the first signal
+    only sets `signum`, which the run checks at safe points; a second raises KeyboardInterrupt.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.deferred = False
+        self.active = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        self.active = True
+        if threading.current_thread() is threading.main_thread():
+            for sig in SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+        self.active = False
+
+    def defer(self) -> None:
+        """From now on the first signal only sets `signum`: the work in progress finishes."""
+        self.deferred = True
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.signum = signum
+        if not self.deferred:
+            raise Interrupted(signum)
+
+
+class RunGuard:
+    """The `on_step` of a CLI run; a context manager for the training loop.
+
+    `signals` is the run's StopSignals (entered by the guard itself when it is not active yet).
+    Until the first step is done a signal stops the run at once (`Interrupted`); from then on the
+    first signal only sets a flag, so the current step finishes; then a checkpoint is written and
+    `RunStopped` is raised. A second signal raises KeyboardInterrupt at once (a forced stop, which
+    never corrupts the checkpoint: it is replaced atomically).
     """
 
     def __init__(
@@ -60,6 +130,7 @@ class RunGuard:
         detect_anomaly: bool = False,
         history: History | None = None,
         after: Callable[[int, History], None] | None = None,
+        signals: StopSignals | None = None,
     ):
         self.out, self.model, self.optimizer, self.rng = out, model, optimizer, rng
         self.params = model.parameters()
@@ -71,8 +142,8 @@ class RunGuard:
         self.detect_anomaly = detect_anomaly
         self.history = History() if history is None else history
         self.after = after
-        self.signum: int | None = None
-        self._previous: dict[int, Any] = {}
+        self.signals = StopSignals() if signals is None else signals
+        self._own_signals = False
         self._before: list[float] | None = None  # weights at the start of the step in progress
         self._snapshot()
 
@@ -82,10 +153,14 @@ class RunGuard:
 
     # ---- signals ----
 
+    @property
+    def signum(self) -> int | None:
+        return self.signals.signum
+
     def __enter__(self) -> RunGuard:
-        if threading.current_thread() is threading.main_thread():
-            for sig in SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._on_signal)
+        self._own_signals = not self.signals.active
+        if self._own_signals:
+            self.signals.__enter__()
         self._warnings = warnings.catch_warnings()
         self._warnings.__enter__()
         # NumPy's "overflow encountered" warnings: the guard reports bad numbers in one line
@@ -94,19 +169,14 @@ class RunGuard:
 
     def __exit__(self, *exc: object) -> None:
         self._warnings.__exit__(*exc)
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        if self.signum is not None:
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
-        self.signum = signum
+        if self._own_signals:
+            self.signals.__exit__(*exc)
 
     # ---- the training loop's callback ----
 
     def on_step(self, step: int, history: History) -> None:
         """After step `step`'s update: check, checkpoint if due, stop if asked to."""
+        self.signals.defer()  # a step is done: from now on a signal lets the step finish
         self.done = step + 1
         if self.after is not None:
             self.after(step, history)

@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 
 from micrograd import data
 from micrograd.data import DataError
+from micrograd.files import probe_writable, same_file, wrong_separator
 from micrograd.nn import MLP
 
 
 def load_points(path: str, nin: int, nclasses: int) -> tuple[list[list[float]], list[int] | None]:
     """Rows of `nin` features, each optionally followed by a label in 0..nclasses-1."""
     text = data.read_csv_text(path)
+    try:
+        return _parse_points(path, text, nin, nclasses)
+    except DataError:
+        sep = wrong_separator(text)
+        if sep is None:
+            raise
+        raise DataError(f"{path}: this looks like a {sep}-separated file; use commas "
+                        f"(rows of x1,...,x{nin} or x1,...,x{nin},label)") from None
+
+
+def _parse_points(path: str, text: str, nin: int,
+                  nclasses: int) -> tuple[list[list[float]], list[int] | None]:
     xs: list[list[float]] = []
     labels: list[int] = []
     ncols = None
@@ -79,10 +91,18 @@ def predictions_csv(model: MLP, xs: list[list[float]], labels: list[int] | None)
     return "\n".join(rows) + "\n"
 
 
-def check_output(path: str, force: bool) -> None:
-    """Refuse an output path that is a folder, exists (without `force`), or cannot be written."""
+def check_output(path: str, force: bool, inputs: Sequence[tuple[str, str]] = ()) -> None:
+    """Refuse an output path that is a folder, exists (without `force`), or cannot be written.
+
+    `inputs` are (what, path) of the files this command reads: `path` being one of them is
+    refused even with `force`, since writing it would destroy the input.
+    """
     if os.path.isdir(path):
         raise DataError(f"--out {path} is a folder; give a file name like predictions.csv")
+    for what, other in inputs:
+        if same_file(path, other):
+            raise DataError(f"--out {path} is {what} itself; writing it would destroy it, even "
+                            "with --force: pick another name")
     if os.path.lexists(path) and not force:
         raise DataError(f"--out {path} already exists; pass --force to overwrite it or pick "
                         "another name")
@@ -90,9 +110,7 @@ def check_output(path: str, force: bool) -> None:
     if not os.path.isdir(folder):
         raise DataError(f"--out {path}: folder {folder} does not exist (or is not a folder)")
     try:  # a fresh temporary name: the probe can never clobber a file
-        fd, probe = tempfile.mkstemp(prefix=".micrograd-write-test.", dir=folder)
-        os.close(fd)
-        os.remove(probe)
+        probe_writable(folder)
     except OSError as e:
         raise DataError(f"--out {path}: cannot write in {folder}: {e.strerror}") from None
 
