@@ -140,7 +140,8 @@ def test_playground_in_chromium(page, tmp_path):
     page.click("#play")
     wait_until(lambda: number(page, "#step-count") >= 30, "30 training steps")
     assert number(page, "#train-loss") < loss0
-    assert counter(page, "#graph-view", "data-updates") > 10 and graph_loss_box(page) != box0
+    wait_until(lambda: counter(page, "#graph-view", "data-updates") > 10, "graph updates")
+    assert graph_loss_box(page) != box0
 
     # click a point of another class near the middle: the graph is laid out for it
     train, _, _ = gen_data(RNG(42), n=100)
@@ -166,7 +167,7 @@ def test_playground_in_chromium(page, tmp_path):
     draws = counter(page, "#boundary", "data-draws")
     page.click("#boundary", position={"x": PLANE - 6, "y": 6})
     wait_until(lambda: page.text_content("#points-count") == "101", "the added point")
-    assert counter(page, "#boundary", "data-draws") > draws
+    wait_until(lambda: counter(page, "#boundary", "data-draws") > draws, "a redrawn boundary")
 
     # another dataset: new points, a 2-class model, the boundary and the graph redrawn
     draws = counter(page, "#boundary", "data-draws")
@@ -175,7 +176,7 @@ def test_playground_in_chromium(page, tmp_path):
     wait_until(lambda: "active" in (page.get_attribute("[data-dataset=moons]", "class") or ""),
                "moons")
     wait_until(lambda: counter(page, "#graph-view", "data-renders") > renders, "moons' graph")
-    assert counter(page, "#boundary", "data-draws") > draws
+    wait_until(lambda: counter(page, "#boundary", "data-draws") > draws, "moons' boundary")
     assert page.text_content("#param-count") == str(3 * 16 + 17 * 2)
     assert page.text_content("#step-count") == "0"
 
@@ -193,7 +194,9 @@ def test_playground_in_chromium(page, tmp_path):
     draws = counter(page, "#boundary", "data-draws")
     page.click("#play")
     wait_until(lambda: number(page, "#step-count") >= 10, "training the new network")
-    assert counter(page, "#boundary", "data-draws") > draws + 5
+    # the boundary redraws while it trains (waited for: a loaded machine draws later, not less)
+    wait_until(lambda: counter(page, "#boundary", "data-draws") > draws + 5,
+               "the boundary redrawing while it trains")
     page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
     assert (tmp_path / "playground.png").stat().st_size > 50_000
     assert page.problems == []
