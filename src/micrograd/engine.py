@@ -187,21 +187,21 @@ class Value:
         `backward()` on the same graph adds the same gradient to the leaves once more and leaves the
         interior grads equal to those of a single pass (never compounded).
         """
-        topo = self.topo()
-        for node in topo:
-            if node._prev:
-                node.grad = 0.0
+        interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
+        for node in interior:
+            node.grad = 0.0
         self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
-        for node in reversed(topo):
+        for node in reversed(interior):
             # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
             g = node.grad
             for parent, local in zip(node._prev, node._local):
                 parent.grad += local * g
 
-    def topo(self) -> list[Value]:
+    def topo(self, leaves: bool = True) -> list[Value]:
         """The graph below this node, parents before children (iterative: no recursion limit).
 
-        Depth-first from `self`, first operand first, as a recursive DFS would visit it.
+        Depth-first from `self`, first operand first, as a recursive DFS would visit it. With
+        `leaves=False` only the nodes that have parents are listed, in the same relative order.
         """
         topo: list[Value] = []
         visited: set[Value] = set()  # identity hashing: Value defines no __eq__/__hash__
@@ -212,10 +212,17 @@ class Value:
                 topo.append(node)
             elif node not in visited:
                 visited.add(node)
+                if not node._prev:
+                    if leaves:
+                        topo.append(node)
+                    continue
                 stack.append((node, True))
                 for parent in reversed(node._prev):  # pushed reversed: first operand pops first
                     if parent not in visited:
-                        stack.append((parent, False))
+                        if parent._prev or leaves:
+                            stack.append((parent, False))
+                        else:
+                            visited.add(parent)  # a leaf: nothing below it to visit
         return topo
 
     def __repr__(self) -> str:
