@@ -9,8 +9,9 @@ are interleaved (one of each engine, then again), so load from other programs hi
 
 Prints two Markdown tables: the seed run (loop seconds, whole-process seconds, peak memory, speed-up
 over the baseline, deviation of the printed losses from the seed's log) and a scaling table at
-1,000 and 10,000 points; then whether the issue's targets are met. Options: `--quick` (one
-repetition, seed table only), `--out FILE` (also write the report as Markdown), `--repeats N`.
+1,000 and 10,000 points; then whether the issue's targets are met. Options: `--quick` (seed
+table only, one repetition unless `--repeats N`), `--out FILE` (also write the report as
+Markdown); see `--help`.
 This script imports only the standard library, so its own memory stays small (see `worker.py`
 on why that matters for the peak-memory column).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import math
 import os
 import platform
@@ -77,17 +79,14 @@ def spawn(cmd: list[str], timeout: float) -> tuple[str, str, int, float, int]:
         finally:
             timer.cancel()
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code = proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: kill() is a no-op
         out.seek(0)
         err.seek(0)
-        return (out.read().decode(), err.read().decode(), proc.returncode, wall,
-                usage.ru_maxrss)
+        return out.read().decode(), err.read().decode(), code, wall, usage.ru_maxrss
 
 
 def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float) -> Run:
     """One worker process running workload `name`."""
-    import json
-
     cmd = [sys.executable, str(HERE / "worker.py"), name, str(n), str(steps)]
     if name == "baseline" and wheel is not None:
         cmd.append(str(wheel))
@@ -97,8 +96,8 @@ def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float) -
     bench = [line for line in lines if line.startswith("BENCH ")]
     if code != 0 or not bench:
         why = "killed after the time limit" if code == -9 else f"exit code {code}"
-        last = (stderr.strip().splitlines() or [why])[-1]
-        run.error = f"failed ({why}): {last}"
+        last = stderr.strip().splitlines()
+        run.error = f"failed ({why})" + (f": {last[-1]}" if last else "")
         return run
     result = json.loads(bench[-1][len("BENCH "):])
     run.loop_seconds = result.get("loop_seconds")
@@ -396,10 +395,11 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
                              f"({row.skipped or row.error or first.error})")
                 continue
             growth = row.loop / first.loop
+            cpu = (f", CPU time {row.loop_cpu / first.loop_cpu:.2f}"
+                   if row.loop_cpu and first.loop_cpu else "")
             lines.append(f"- {name} at {big:,} points: peak {fmt_mib(row.peak_kib)} MiB < 1 GB: "
                          f"{verdict(row.peak_kib < MEMORY_LIMIT_KIB)}; loop time growth "
-                         f"{fmt_growth(first, row)} ≤ {big // small}: "
-                         f"{verdict(growth <= big / small)}")
+                         f"{growth:.2f} ≤ {big // small}: {verdict(growth <= big / small)}{cpu}")
     if CLI in seed and "torch-batch" in seed:
         cli, torch = seed[CLI].process, seed["torch-batch"].process
         if cli is not None and torch is not None:
@@ -442,9 +442,9 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="one repetition, seed table only (a smoke test)")
+                        help="seed table only, one repetition unless --repeats (a smoke test)")
     parser.add_argument("--out", metavar="FILE", help="also write the report as Markdown")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per engine (default 3)")
+    parser.add_argument("--repeats", type=int, help="runs per engine (default 3; --quick: 1)")
     parser.add_argument("--engines", default=",".join(WORKLOADS),
                         help=f"comma-separated subset of {','.join(WORKLOADS)}")
     parser.add_argument("--scaling-steps", type=int, default=100,
@@ -460,10 +460,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [n for n in args.engines.split(",") if n]
     unknown = [n for n in names if n not in WORKLOADS]
-    if unknown or args.repeats < 1 or args.scaling_steps < 1:
+    repeats = args.repeats if args.repeats is not None else 1 if args.quick else 3
+    if unknown or repeats < 1 or args.scaling_steps < 1:
         parser.error(f"unknown engine {unknown[0]!r}" if unknown else
                      "--repeats and --scaling-steps must be at least 1")
-    repeats = 1 if args.quick else args.repeats
     limit = 60 * args.limit_minutes
     timeout = 2 * limit + 120  # a run is killed past this, whatever the estimate said
 
