@@ -5,7 +5,11 @@ torch is imported lazily (inside the twin) so test files that never use it do no
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +101,23 @@ class TorchMLP:
 def torch_mlp():
     """The `TorchMLP` class (build it as `torch_mlp(model, activation)`)."""
     return TorchMLP
+
+
+@contextlib.contextmanager
+def running_playground():
+    """`micrograd playground --port 0 --no-browser` in a subprocess: yields (http URL, pid)."""
+    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
+                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()  # printed once it listens; blocks until then
+        match = re.match(r"micrograd playground: (http://127\.0\.0\.1:\d+/) ", line)
+        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
+        yield match.group(1), proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

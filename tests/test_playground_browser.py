@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from conftest import running_playground
 from micrograd.data import RNG, gen_data
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -56,21 +57,8 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def playground_url():
-    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
-                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        line = proc.stdout.readline()  # printed before serving; blocks until then
-        match = re.match(r"micrograd playground: (http://127\.0\.0\.1:\d+/) ", line)
-        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
-        yield match.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_playground() as (url, _):
+        yield url
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ import asyncio
 import json
 import re
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from conftest import running_playground
 
 websockets = pytest.importorskip("websockets.asyncio.client")
 
@@ -46,20 +46,8 @@ def server():
     """A fresh `micrograd playground --port 0 --no-browser`: (ws URL, pid)."""
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the server's memory")
-    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
-                             "--no-browser"], stdout=subprocess.PIPE, text=True)
-    try:
-        match = re.match(r"micrograd playground: http://(127\.0\.0\.1:\d+)/ ",
-                         proc.stdout.readline())
-        assert match
-        yield f"ws://{match.group(1)}/ws", proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_playground() as (url, pid):
+        yield url.replace("http://", "ws://") + "ws", pid
 
 
 async def send(ws, **msg) -> None:
