@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from micrograd.files import read_regular_file
@@ -189,24 +190,13 @@ def load_csv(path: str | os.PathLike[str]) -> list[Point]:
     name = os.fspath(path)
     text = read_csv_text(name)
     points: list[Point] = []
-    ncols = None
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = [f.strip() for f in line.split(",")]
-        if ncols is None and not any(_is_number(f) for f in fields):
-            ncols = len(fields)  # a header row: names only fix the column count
-            continue
-        if ncols is None:
-            ncols = len(fields)
-        if len(fields) != ncols:
-            raise DataError(f"{name} line {lineno}: expected {ncols} columns, got {len(fields)}")
-        if ncols < 2:
+    for lineno, fields in csv_rows(name, text):
+        if len(fields) < 2:
             raise DataError(f"{name} line {lineno}: need at least one feature column and a label")
-        if ncols - 1 > MAX_CSV_FEATURES:
-            raise DataError(f"{name} line {lineno}: {ncols - 1} features is over the limit of "
-                            f"{MAX_CSV_FEATURES}")
-        points.append((_parse_features(name, lineno, fields[:-1]),
+        if len(fields) - 1 > MAX_CSV_FEATURES:
+            raise DataError(f"{name} line {lineno}: {len(fields) - 1} features is over the limit "
+                            f"of {MAX_CSV_FEATURES}")
+        points.append((parse_features(name, lineno, fields[:-1]),
                        _parse_label(name, lineno, fields[-1])))
     if not points:
         raise DataError(f"{name}: has no data rows; add rows like 0.5,-1.2,0")
@@ -221,6 +211,26 @@ def load_csv(path: str | os.PathLike[str]) -> list[Point]:
     return points
 
 
+def csv_rows(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, stripped fields) of every non-blank row after an optional header row.
+
+    A first row with no number in it is a header; every row must have the first row's number of
+    columns, or `DataError` names the line.
+    """
+    ncols = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = [f.strip() for f in line.split(",")]
+        if ncols is None:
+            ncols = len(fields)
+            if not any(_is_number(f) for f in fields):
+                continue  # a header row: names only fix the column count
+        if len(fields) != ncols:
+            raise DataError(f"{name} line {lineno}: expected {ncols} columns, got {len(fields)}")
+        yield lineno, fields
+
+
 def read_csv_text(name: str) -> str:
     """A CSV file's text; folders, FIFOs, files over the limit, binary and non-UTF-8 are refused."""
     raw = read_regular_file(name, MAX_CSV_BYTES, DataError, "a CSV file")
@@ -233,7 +243,7 @@ def read_csv_text(name: str) -> str:
             f"{name}: is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
 
 
-def _parse_features(name: str, lineno: int, fields: list[str]) -> list[float]:
+def parse_features(name: str, lineno: int, fields: list[str]) -> list[float]:
     out = []
     for col, field in enumerate(fields, start=1):
         try:

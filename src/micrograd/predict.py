@@ -35,27 +35,13 @@ def _parse_points(path: str, text: str, nin: int,
     xs: list[list[float]] = []
     labels: list[int] = []
     ncols = None
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = [f.strip() for f in line.split(",")]
-        if ncols is None and not any(_number(f) is not None for f in fields):
-            continue  # a header row
+    for lineno, fields in data.csv_rows(path, text):
         if ncols is None:
             ncols = len(fields)
             if ncols not in (nin, nin + 1):
                 raise DataError(f"{path} line {lineno}: {ncols} columns; this model takes {nin} "
                                 f"features per row, optionally followed by a label")
-        if len(fields) != ncols:
-            raise DataError(f"{path} line {lineno}: expected {ncols} columns, got {len(fields)}")
-        row = []
-        for col, field in enumerate(fields[:nin], start=1):
-            v = _number(field)
-            if v is None or not math.isfinite(v):
-                raise DataError(f"{path} line {lineno}: column {col} is {field[:20]!r}, "
-                                "not a finite number")
-            row.append(v)
-        xs.append(row)
+        xs.append(data.parse_features(path, lineno, fields[:nin]))
         if ncols == nin + 1:
             v = _number(fields[-1])
             if v is None or not (0 <= v < nclasses and v == int(v)):

@@ -250,17 +250,15 @@ function sameSizes(a, b) {
   return a && b && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function paintTile(cv, T, valueAt) {
-  // a T×T image from valueAt(row, col) in [-1, 1]: orange below 0, white at 0, blue above
+function paintBlend(cv, T, colourAt) {
+  // a T×T image, scaled into cv: colourAt(row, col) gives [rgb, a], white blended toward rgb
   const off = document.createElement("canvas");
   off.width = off.height = T;
   const ctx = off.getContext("2d");
   const img = ctx.createImageData(T, T);
   for (let r = 0; r < T; r++) {
     for (let c = 0; c < T; c++) {
-      const v = valueAt(r, c);
-      const base = v >= 0 ? POS : NEG;
-      const a = Math.min(1, Math.abs(v));
+      const [base, a] = colourAt(r, c);
       const k = 4 * (r * T + c);
       img.data[k] = 255 + (base[0] - 255) * a;
       img.data[k + 1] = 255 + (base[1] - 255) * a;
@@ -272,6 +270,14 @@ function paintTile(cv, T, valueAt) {
   const g = cv.getContext("2d");
   g.imageSmoothingEnabled = true;
   g.drawImage(off, 0, 0, cv.width, cv.height);
+}
+
+function paintTile(cv, T, valueAt) {
+  // valueAt(row, col) in [-1, 1]: orange below 0, white at 0, blue above
+  paintBlend(cv, T, (r, c) => {
+    const v = valueAt(r, c);
+    return [v >= 0 ? POS : NEG, Math.min(1, Math.abs(v))];
+  });
 }
 
 function drawInputTiles() {
@@ -301,22 +307,8 @@ function drawTiles(f) {
   const G = f.grid, K = f.classes, p = S.probs;
   const out = L.tiles[L.sizes.length - 1];
   out.forEach((cv, j) => {
-    const off = document.createElement("canvas");
-    off.width = off.height = G;
-    const ctx = off.getContext("2d");
-    const img = ctx.createImageData(G, G);
     const col = hexRgb(CLASS_COLORS[j]);
-    for (let i = 0; i < G * G; i++) {
-      const a = p[i * K + j] / 255;
-      img.data[4 * i] = 255 + (col[0] - 255) * a;
-      img.data[4 * i + 1] = 255 + (col[1] - 255) * a;
-      img.data[4 * i + 2] = 255 + (col[2] - 255) * a;
-      img.data[4 * i + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-    const g = cv.getContext("2d");
-    g.imageSmoothingEnabled = true;
-    g.drawImage(off, 0, 0, cv.width, cv.height);
+    paintBlend(cv, G, (r, c) => [col, p[(r * G + c) * K + j] / 255]);
   });
 }
 
