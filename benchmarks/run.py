@@ -42,6 +42,7 @@ from workloads import LABELS, OURS, WORKLOADS
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SEED_LOG_ENV = "MICROGRAD_SEED_LOG"
+SEED_LOG = REPO / "tests" / "data" / "seed_log.txt"  # the LLM101n chapter micro_grad's printed run
 CLI = "cli"  # the row of the whole `micrograd train --no-plot` command
 LABELS = {**LABELS, CLI: "`micrograd train --no-plot` (default engine)"}
 SIZES = (1_000, 10_000)
@@ -129,9 +130,8 @@ def measure_cli(timeout: float) -> Run:
 # ---- comparing with the seed's log ----
 
 def find_seed_log(given: str | None) -> Path | None:
-    """--seed-log, else $MICROGRAD_SEED_LOG, else ../shared/reference/seed_log.txt."""
-    for candidate in (given, os.environ.get(SEED_LOG_ENV),
-                      REPO.parent / "shared" / "reference" / "seed_log.txt"):
+    """--seed-log, else $MICROGRAD_SEED_LOG, else tests/data/seed_log.txt (the chapter's log)."""
+    for candidate in (given, os.environ.get(SEED_LOG_ENV), SEED_LOG):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit-minutes", type=float, default=10.0,
                         help="skip a scaling row estimated to take longer (default 10)")
     parser.add_argument("--seed-log", help="the seed's printed log (default: "
-                        "$MICROGRAD_SEED_LOG or ../shared/reference/seed_log.txt)")
+                        "$MICROGRAD_SEED_LOG or tests/data/seed_log.txt)")
     parser.add_argument("--no-cli", action="store_true",
                         help="leave out the whole-process `micrograd train` row")
     args = parser.parse_args(argv)

@@ -59,7 +59,7 @@ def versions() -> dict[str, str]:
 
 def prepare_ours(engine: str, n: int) -> Loop:
     from micrograd.data import RNG, gen_data
-    from micrograd.nn import MLP
+    from micrograd.nn import seed_mlp
     from micrograd.optim import AdamW
     from micrograd.train import train
 
@@ -68,7 +68,7 @@ def prepare_ours(engine: str, n: int) -> Loop:
 
     rng = RNG(42)
     train_split, val_split, _ = gen_data(rng, n=n)
-    model = MLP(2, [16, 3], rng=rng)
+    model = seed_mlp([2, 16, 3], rng=rng)
     optimizer = AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS, weight_decay=WEIGHT_DECAY)
 
     def loop(steps: int, log: Callable[[str], None]) -> None:

@@ -1,4 +1,22 @@
-"""Shared fixtures: the seed's reference log, and a PyTorch float64 twin of `micrograd.nn.MLP`.
+"""Shared fixtures: the seed's reference log, a PyTorch float64 twin of `micrograd.nn.MLP`, and
+the external tools some tests need.
+
+The seed's log is `tests/data/seed_log.txt` (the LLM101n chapter micro_grad's printed run, see
+tests/data/README.md); $MICROGRAD_SEED_LOG names another copy.
+
+External tools: Graphviz's `dot` program, Debian's Chromium (driven by the `playwright` package;
+`playwright install` is never used) and PyPI's micrograd 0.1.0 wheel (benchmarks/.cache/, else
+downloaded there). A test that needs one says so with a marker or a fixture:
+
+    @pytest.mark.needs_dot        # Graphviz's `dot` on PATH
+    @pytest.mark.needs_chromium   # `chromium` (or `chromium-browser`) on PATH and playwright
+    def test_...(dot_program, chromium_path, micrograd010_wheel): ...  # their paths
+
+or calls `require_tool(name, reason)` / `require_module(name, reason)` itself. When the tool is
+missing the test is SKIPPED with a one-line reason, e.g. "Graphviz `dot` not found (apt-get
+install graphviz)", so the suite passes on a bare machine. With MICROGRAD_REQUIRE_TOOLS=1 in the
+environment (`.ci/run` sets it) the same test FAILS with the same line instead: there, a missing
+tool is a broken machine, not a reason to pass. Tests never install system packages.
 
 torch is imported lazily (inside the twin) so test files that never use it do not pay for it.
 """
@@ -6,41 +24,137 @@ torch is imported lazily (inside the twin) so test files that never use it do no
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the parent of tests/
+SEED_LOG = REPO_ROOT / "tests" / "data" / "seed_log.txt"  # the chapter's printed run
 SEED_LOG_ENV = "MICROGRAD_SEED_LOG"
+REQUIRE_TOOLS_ENV = "MICROGRAD_REQUIRE_TOOLS"
+
+DOT_MISSING = "Graphviz `dot` not found (apt-get install graphviz)"
+CHROMIUM_MISSING = "Chromium not found on PATH (apt-get install chromium)"
+PLAYWRIGHT_MISSING = "the playwright package is not installed (pip install -e '.[test]')"
 
 
 @pytest.fixture(scope="session")
 def seed_log_path() -> Path:
-    """Path of the seed's printed log: `../shared/reference/seed_log.txt` from the repo root,
-    else the file named by $MICROGRAD_SEED_LOG. Missing is a failure, never a skip: the
-    reproduction test is the point of the suite and must not pass silently."""
-    beside_repo = REPO_ROOT.parent / "shared" / "reference" / "seed_log.txt"
-    if beside_repo.is_file():
-        return beside_repo
+    """Path of the seed's printed log: the file named by $MICROGRAD_SEED_LOG, else
+    `tests/data/seed_log.txt`. Missing is a failure, never a skip: the reproduction test is the
+    point of the suite and must not pass silently."""
     env = os.environ.get(SEED_LOG_ENV)
     if env:
         from_env = Path(env).expanduser()
         if from_env.is_file():
             return from_env
-        pytest.fail(
-            f"seed reference log not found: {beside_repo} does not exist and "
-            f"${SEED_LOG_ENV}={env!r} is not a file",
-            pytrace=False,
-        )
-    pytest.fail(
-        f"seed reference log not found at {beside_repo}; put it there or set "
-        f"${SEED_LOG_ENV} to its path",
-        pytrace=False,
-    )
+        pytest.fail(f"${SEED_LOG_ENV}={env!r} is not a file", pytrace=False)
+    if SEED_LOG.is_file():
+        return SEED_LOG
+    pytest.fail(f"seed reference log not found at {SEED_LOG}", pytrace=False)
+
+
+# ---- external tools: skip when missing, fail instead under MICROGRAD_REQUIRE_TOOLS=1 ----
+
+
+def tools_required() -> bool:
+    """True when $MICROGRAD_REQUIRE_TOOLS is set to anything but "" or "0"."""
+    return os.environ.get(REQUIRE_TOOLS_ENV, "").strip() not in ("", "0")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the current test with `reason` (one line), or fail with it when tools are required."""
+    if tools_required():
+        pytest.fail(f"{reason} [{REQUIRE_TOOLS_ENV}=1]", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_tool(name: str, reason: str) -> str:
+    """The full path of program `name` on PATH, else `unavailable(reason)`."""
+    path = shutil.which(name)
+    if path is None:
+        unavailable(reason)
+    return path
+
+
+def require_module(name: str, reason: str) -> ModuleType:
+    """`import name`, else `unavailable(reason)` (pytest.importorskip, but obeying the variable)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        unavailable(reason)
+
+
+def require_dot() -> str:
+    return require_tool("dot", DOT_MISSING)
+
+
+def require_chromium() -> str:
+    """Chromium's path (looked up on PATH, so hiding it from PATH hides it), playwright imported."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        unavailable(CHROMIUM_MISSING)
+    require_module("playwright.sync_api", PLAYWRIGHT_MISSING)
+    return path
+
+
+def require_micrograd010_wheel() -> Path:
+    """PyPI's micrograd 0.1.0 wheel, from benchmarks/.cache/ or downloaded there (at most ~60 s)."""
+    bench_dir = str(REPO_ROOT / "benchmarks")
+    if bench_dir not in sys.path:
+        sys.path.insert(0, bench_dir)  # benchmarks/ is not a package: its scripts run as files
+    import baseline
+
+    try:
+        return baseline.fetch_wheel(download=True, timeout=20)
+    except baseline.WheelUnavailable as e:
+        unavailable(f"micrograd 0.1.0's wheel is not in benchmarks/.cache/ and could not be "
+                    f"downloaded: {e}")
+
+
+MARKERS = {
+    "needs_dot": (require_dot, "needs Graphviz's `dot` program"),
+    "needs_chromium": (require_chromium, "needs Chromium and the playwright package"),
+}
+
+
+def pytest_configure(config):
+    for name, (_, what) in MARKERS.items():
+        config.addinivalue_line(
+            "markers", f"{name}: {what}; skipped when missing, failed if ${REQUIRE_TOOLS_ENV}=1")
+
+
+@pytest.hookimpl(tryfirst=True)  # before any fixture is set up (a server, a rendered graph)
+def pytest_runtest_setup(item):
+    for name, (check, _) in MARKERS.items():
+        if item.get_closest_marker(name) is not None:
+            check()
+
+
+@pytest.fixture(scope="session")
+def dot_program() -> str:
+    """Path of Graphviz's `dot` (skip or fail as above)."""
+    return require_dot()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of Chromium for Playwright's `executable_path` (skip or fail as above)."""
+    return require_chromium()
+
+
+@pytest.fixture(scope="session")
+def micrograd010_wheel() -> Path:
+    """Path of the cached micrograd 0.1.0 wheel (skip or fail as above when it cannot be had)."""
+    return require_micrograd010_wheel()
 
 
 class TorchMLP:

@@ -2,8 +2,8 @@
 baseline engine loads from its wheel under another name, a worker process reports its numbers,
 and the runner's bookkeeping (deviation, skipping) is right. The benchmark itself takes minutes
 (`python benchmarks/run.py`) and is not a test. The baseline part needs micrograd 0.1.0's wheel:
-it is taken from benchmarks/.cache/, or downloaded there; without the cache and without a
-network, only that part is skipped.
+it is taken from benchmarks/.cache/, or downloaded there (conftest's `micrograd010_wheel`); without
+the cache and without a network, only that part is skipped (failed under MICROGRAD_REQUIRE_TOOLS=1).
 """
 
 from __future__ import annotations
@@ -30,15 +30,6 @@ def ref(seed_log_path) -> list[str]:
     return seed_log_path.read_text().splitlines()
 
 
-@pytest.fixture(scope="module")
-def wheel():
-    try:
-        return baseline.fetch_wheel(download=True, timeout=5)  # at most 15 s
-    except baseline.WheelUnavailable as e:
-        pytest.skip(f"baseline part skipped: micrograd 0.1.0's wheel is not cached in "
-                    f"benchmarks/.cache/ and could not be downloaded ({e})")
-
-
 def check_first_steps(lines: list[str], ref: list[str]) -> None:
     """Two steps print val 0, train 0, train 1: val as printed, train within 1e-12 relative."""
     assert len(lines) == 3, lines
@@ -61,7 +52,8 @@ def test_workload_starts_as_the_seed_log(name, ref):
     check_first_steps(lines, ref)
 
 
-def test_baseline_loads_from_the_wheel_under_another_name(wheel, ref):
+def test_baseline_loads_from_the_wheel_under_another_name(micrograd010_wheel, ref):
+    wheel = micrograd010_wheel
     import micrograd.engine
 
     ours = micrograd.engine.Value

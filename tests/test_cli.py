@@ -16,10 +16,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def seed_log_lines():
-    path = Path(os.environ.get("MICROGRAD_SEED_LOG", REPO.parent / "shared/reference/seed_log.txt"))
-    assert path.exists(), f"the seed's reference log is missing at {path}"
-    return path.read_text().splitlines()
+def seed_log_lines(seed_log_path):
+    return seed_log_path.read_text().splitlines()
 
 
 def run(*args, cwd=None, check=True):
@@ -263,6 +261,7 @@ def test_readme_and_ci_run_the_same_commands():
     assert len(commands) == 2, commands
     assert "micrograd train" in commands[0]
     assert commands[1] in ci and "pytest" in commands[1]
+    assert "export MICROGRAD_REQUIRE_TOOLS=1" in ci  # CI: a missing tool fails, never skips
 
 
 def test_ruff_is_clean():

@@ -433,12 +433,14 @@ def test_op_labels(build, label):
     assert build(Value(2.0), Value(3.0))._op == label
 
 
-def test_slots_no_dict():
-    """__slots__ keeps nodes small: no per-instance __dict__, no stray attributes."""
+def test_nodes_keep_attributes_users_set():
+    """Course code keeps optimizer state and picture colours on Values (`p.m`, `_vis_color`)."""
     v = Value(1.0)
-    assert not hasattr(v, "__dict__")
+    v.m, v._vis_color = 0.5, "lightgreen"
+    assert (v.m, v._vis_color) == (0.5, "lightgreen")
+    assert Value(1.0).label == "" and Value(1.0, label="a").label == "a"
     with pytest.raises(AttributeError):
-        v.label = "x"
+        Value(1.0).m  # noqa: B018  (only what was set exists)
 
 
 def test_data_is_float_and_repr():

@@ -12,7 +12,7 @@ import torch
 
 from micrograd.data import RNG
 from micrograd.engine import Value
-from micrograd.nn import MLP, Layer, Module, Neuron
+from micrograd.nn import MLP, Layer, Module, Neuron, seed_mlp
 
 ARCHS = [
     (2, [16, 3]),  # the seed's model
@@ -116,8 +116,8 @@ def test_numpy_float64_inputs_work():
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_fused_and_unfused_neurons_compute_the_same_floats(activation):
     # the fused w·x+b node adds in the unfused chain's order: the forward is the same float
-    fused = MLP(2, [8, 8, 3], activation=activation, rng=RNG(4))
-    chain = MLP(2, [8, 8, 3], activation=activation, rng=RNG(4), fused=False)
+    fused = MLP(2, [8, 8, 3], activation=activation, rng=RNG(4), fused=True)
+    chain = MLP(2, [8, 8, 3], activation=activation, rng=RNG(4))  # 0.1.0's chain: the default
     for x in ([0.3, -1.7], [1.9, 0.05], [-0.4, -0.6]):
         a, b = fused(x), chain(x)
         assert [o.data for o in a] == [o.data for o in b]
@@ -158,7 +158,7 @@ def _replay(draw, sizes: list[int], scaled: bool) -> list[list[list[float]]]:
 @pytest.mark.parametrize(("nin", "nouts"), ARCHS, ids=lambda a: str(a))
 def test_seed_init_is_scaled_uniform_drawn_in_order(nin, nouts):
     rng = RNG(7)
-    model = MLP(nin, nouts, rng=rng)
+    model = MLP(nin, nouts, init="seed", rng=rng)
     replay = RNG(7)
     sizes = [nin, *nouts]
     assert _weights(model) == _replay(replay.uniform, sizes, scaled=True)  # exact: same formula
@@ -187,7 +187,7 @@ def test_rng_omitted_uses_the_random_module(restore_random_state):
     random.seed(1337)
     b = MLP(2, [16, 3])
     assert _weights(a) == _weights(b)
-    assert _weights(a) == _replay(random.Random(1337).uniform, [2, 16, 3], scaled=True)
+    assert _weights(a) == _replay(random.Random(1337).uniform, [2, 16, 3], scaled=False)
     random.seed(1338)
     assert _weights(MLP(2, [16, 3])) != _weights(a)
 
@@ -218,7 +218,7 @@ def test_seed_model_has_99_parameters():
 
 
 def test_zero_grad_zeroes_every_parameter():
-    model = MLP(2, [8, 8, 2], rng=RNG(9))
+    model = MLP(2, [8, 8, 2], activation="tanh", rng=RNG(9))  # tanh: no unit is dead
     out = model([0.5, -0.3])
     (out[0] * out[1] + out[0]).backward()
     assert sum(p.grad != 0.0 for p in model.parameters()) > len(model.parameters()) // 2
@@ -261,7 +261,7 @@ def test_layer_returns_bare_value_for_one_neuron_and_forward_always_a_list():
 
 
 def test_neuron_computes_act_of_w_dot_x_plus_b():
-    n = Neuron(2, rng=RNG(1))
+    n = Neuron(2, activation="tanh", rng=RNG(1))
     n.w[0].data, n.w[1].data, n.b.data = 0.5, -2.0, 0.25
     assert n([1.0, 0.5]).data == math.tanh(-0.25)  # 0.25 + 0.5 - 1.0 is exact, same libm tanh
     lin = Neuron(2, nonlin=False, rng=RNG(1))
@@ -273,15 +273,56 @@ def test_neuron_computes_act_of_w_dot_x_plus_b():
 
 
 def test_repr_strings():
-    model = MLP(2, [16, 3], rng=RNG(1))
+    model = MLP(2, [16, 3], activation="tanh", rng=RNG(1))
     hidden = "Layer of [" + ", ".join(["TanhNeuron(2)"] * 16) + "]"
     out = "Layer of [" + ", ".join(["LinearNeuron(16)"] * 3) + "]"
     assert repr(model) == f"MLP of [{hidden}, {out}]"
-    assert repr(model).startswith("MLP of [Layer of [TanhNeuron(2), TanhNeuron(2), ")
-    assert repr(MLP(3, [2, 1], activation="relu", rng=RNG(1))) == (
+    assert repr(MLP(3, [2, 1], rng=RNG(1))) == (  # 0.1.0's default: ReLU
         "MLP of [Layer of [ReLUNeuron(3), ReLUNeuron(3)], Layer of [LinearNeuron(2)]]"
     )
     assert repr(Neuron(4, activation="sigmoid", rng=RNG(1))) == "SigmoidNeuron(4)"
+
+
+# ---- micrograd 0.1.0's defaults ----------------------------------------------------------------
+
+
+def test_defaults_are_micrograd_010s(restore_random_state):
+    """ReLU, unscaled uniform(-1, 1), bias 0, and the chain of `*` and `+` nodes."""
+    random.seed(1337)
+    n = Neuron(2)
+    expected = random.Random(1337)
+    assert [w.data for w in n.w] == [expected.uniform(-1, 1), expected.uniform(-1, 1)]
+    assert (n.b.data, n.nonlin, n.activation, n.fused) == (0.0, True, "relu", False)
+    out = n([Value(1.0), Value(-2.0)])
+    ops = sorted(v._op for v in out.topo() if v._prev)
+    assert ops == ["*", "*", "+", "+", "ReLU"]  # 10 values and 5 ops, as 0.1.0 draws it
+    assert len(out.topo()) == 10
+    # b + w0 x0 + w1 x1, added left to right: the float 0.1.0's sum(..., self.b) computes
+    act = (n.b.data + n.w[0].data * 1.0) + n.w[1].data * -2.0
+    assert out.data == max(act, 0.0)
+    assert repr(MLP(2, [16, 16, 1])).startswith("MLP of [Layer of [ReLUNeuron(2), ")
+
+
+def test_nonlin_is_read_at_every_call():
+    """The lecture flips `neuron.nonlin`; the next call must honour it, and the repr follows."""
+    n = Neuron(2, rng=RNG(1))
+    n.w[0].data, n.w[1].data = -1.0, -1.0
+    assert n([1.0, 1.0]).data == 0.0 and repr(n) == "ReLUNeuron(2)"
+    n.nonlin = False
+    assert n([1.0, 1.0]).data == -2.0 and repr(n) == "LinearNeuron(2)"
+    assert n.predict([1.0, 1.0]) == -2.0 and n.activation == "linear"
+    n.nonlin = True
+    assert n([1.0, 1.0]).data == 0.0
+
+
+def test_seed_mlp_is_the_chapters_model():
+    a = seed_mlp([2, 16, 3], rng=RNG(42))
+    b = MLP(2, [16, 3], activation="tanh", init="seed", fused=True, rng=RNG(42))
+    assert _weights(a) == _weights(b)
+    assert repr(a).startswith("MLP of [Layer of [TanhNeuron(2), ")
+    assert a([0.5, -0.5])[0]._op == "w·x+b"
+    with pytest.raises(ValueError, match="sizes"):
+        seed_mlp([2])
 
 
 # ---- errors -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from micrograd import cli
 from micrograd.data import RNG, gen_data
 from micrograd.graph import fmt4, trace_mlp
 from micrograd.losses import cross_entropy
-from micrograd.nn import MLP
+from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
 from micrograd.playground import protocol, server
 from micrograd.playground.session import (
@@ -59,7 +59,7 @@ def test_default_session_is_the_seed_run():
     s = Session()
     rng = RNG(42)
     tr, va, te = gen_data(rng, n=100)
-    model = MLP(2, [16, 3], rng=rng)
+    model = seed_mlp([2, 16, 3], rng=rng)
     assert s.train == tr and s.val == va + te
     assert [p.data for p in s.params] == [p.data for p in model.parameters()]
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
@@ -503,6 +503,7 @@ def svg_boxes(svg: str) -> dict[int, list[str]]:
     return boxes
 
 
+@pytest.mark.needs_dot  # the server draws the graph's SVG with Graphviz
 def test_graph_message_and_live_values(client):
     with client.websocket_connect("/ws") as ws:
         until(ws, "state")

@@ -18,7 +18,7 @@ from micrograd import cli, plot
 from micrograd.animate import Snapshots, frame_every
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.nn import MLP
+from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
 from micrograd.train import History, train
 
@@ -26,7 +26,7 @@ from micrograd.train import History, train
 def seed_setup(hidden=(16,), activation="tanh"):
     rng = RNG(42)
     tr, va, te = gen_data(rng, n=100)
-    return MLP(2, [*hidden, 3], activation=activation, rng=rng), {"train": tr, "val": va,
+    return seed_mlp([2, *hidden, 3], activation, rng=rng), {"train": tr, "val": va,
                                                                      "test": te}
 
 
@@ -51,7 +51,7 @@ def spread(path: Path) -> float:
 ])
 def test_grid_forward_equals_the_models_predict(hidden, activation):
     rng = RNG(7)
-    model = MLP(2, [*hidden, 3], activation=activation, rng=rng)
+    model = seed_mlp([2, *hidden, 3], activation, rng=rng)
     for p in model.parameters():
         p.data += rng.uniform(-1, 1)  # non-zero biases too
     _, _, points = plot.grid((-3, 3, -2, 2), 23)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.nn import MLP
+from micrograd.nn import MLP, seed_mlp
 from micrograd.optim import AdamW
 from micrograd.train import TrainResult, evaluate, train
 
@@ -29,7 +29,7 @@ STEPS, EVAL_EVERY = 100, 10
 def _seed_setup():
     rng = RNG(42)
     train_split, val_split, test_split = gen_data(rng, n=100)
-    model = MLP(2, [16, 3], rng=rng)  # weights drawn after the data, from the same generator
+    model = seed_mlp([2, 16, 3], rng=rng)  # weights drawn after the data, from the same generator
     return model, train_split, val_split, test_split
 
 
@@ -128,7 +128,7 @@ def test_torch_twin_of_the_whole_run(run, torch_mlp):
     """Same initial weights (copied from our model), same data, torch's batched mean
     cross_entropy over the 80 train points and torch.optim.AdamW with the seed's settings."""
     tr, va, _ = run["splits"]
-    model = MLP(2, [16, 3], rng=RNG(1))  # a container for the initial weights
+    model = seed_mlp([2, 16, 3], rng=RNG(1))  # a container for the initial weights
     for p, w in zip(model.parameters(), run["initial"]):
         p.data = w
     forward = torch_mlp(model, "tanh")  # tanh hidden layer, linear output, torch ops

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from micrograd.data import RNG, gen_data, make_spiral
 from micrograd.engine import Value
-from micrograd.nn import MLP
+from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
 from micrograd.tape import BatchTape, Tape
 from micrograd.train import EagerEngine, mean_loss, train
@@ -18,7 +18,7 @@ from micrograd.train import EagerEngine, mean_loss, train
 def seed_setup(seed=42, sizes=(16, 3), activation="tanh", data=gen_data, n=100):
     rng = RNG(seed)
     tr, va, _ = data(rng, n)
-    model = MLP(2, list(sizes), rng=rng, activation=activation)
+    model = seed_mlp([2, *sizes], activation, rng=rng)
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     return tr, va, model, opt
 
@@ -121,7 +121,7 @@ def test_mini_batches_work_with_every_engine_and_are_deterministic(engine):
     for _ in range(2):
         rng = RNG(7)
         tr, va, _ = gen_data(rng, 200)
-        model = MLP(2, [8, 3], rng=rng)
+        model = seed_mlp([2, 8, 3], rng=rng)
         opt = AdamW(model.parameters(), lr=0.05)
         lines = []
         result = train(model, opt, tr, va, steps=40, eval_every=10, log=lines.append,
@@ -136,7 +136,7 @@ def test_mini_batch_tape_equals_mini_batch_eager():
     for engine in ("eager", "tape"):
         rng = RNG(9)
         tr, va, _ = gen_data(rng, 100)
-        model = MLP(2, [8, 3], rng=rng)
+        model = seed_mlp([2, 8, 3], rng=rng)
         lines = []
         train(model, AdamW(model.parameters(), lr=0.05), tr, va, steps=20, log=lines.append,
               engine=engine, batch_size=10, rng=rng)
@@ -222,7 +222,7 @@ def test_tape_source_is_readable_python():
 
 def test_batch_tape_handles_10000_points_in_constant_memory():
     rng = RNG(1)
-    model = MLP(2, [4, 3], rng=rng)
+    model = seed_mlp([2, 4, 3], rng=rng)
     tape = BatchTape(model, 2)
     X = [[random.Random(i).uniform(-2, 2), 0.5] for i in range(10_000)]
     Y = [i % 3 for i in range(10_000)]
@@ -236,7 +236,7 @@ def test_tape_rejects_unknown_ops_and_backends():
     with pytest.raises(ValueError, match="cannot replay op 'mystery'"):
         Tape(node)
     with pytest.raises(ValueError, match="backend"):
-        BatchTape(MLP(2, [3], rng=RNG(1)), 2, backend="gpu")
+        BatchTape(seed_mlp([2, 3], rng=RNG(1)), 2, backend="gpu")
 
 
 def test_eager_engine_equals_backward_of_the_whole_batch_graph():
@@ -261,7 +261,7 @@ def test_numpy_tape_handles_many_classes():
     """The numpy pick once used np.choose, which takes at most 64 choices."""
     pytest.importorskip("numpy")
     rng = RNG(3)
-    model_np, model_eager = (MLP(2, [4, 70], rng=RNG(3)) for _ in range(2))
+    model_np, model_eager = (seed_mlp([2, 4, 70], rng=RNG(3)) for _ in range(2))
     X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(140)]
     Y = [i % 70 for i in range(140)]
     a = EagerEngine(model_eager).loss_and_backward(X, Y)

@@ -28,7 +28,7 @@ from micrograd.checkpoint import (
 from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, split
 from micrograd.files import probe_writable, same_file, write_atomic, wrong_separator
 from micrograd.guard import Interrupted, RunGuard, RunStopped, StopSignals, is_numerical_error
-from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.nn import ACTIVATIONS, seed_mlp
 from micrograd.optim import AdamW
 from micrograd.train import ENGINES, History, TrainResult, train
 
@@ -412,7 +412,7 @@ def _run_train(cfg: TrainConfig, out: str | None, force: bool, plot: bool, quiet
     out = prepare_out(out, force)
     if fresh:
         created.append(out)
-    model = MLP(nin, [*cfg.hidden, nclasses], activation=cfg.activation, rng=rng)
+    model = seed_mlp([nin, *cfg.hidden, nclasses], cfg.activation, rng=rng)
     optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
                       weight_decay=cfg.weight_decay)
     start, history, saved_step, in_place = 0, None, None, False
@@ -727,7 +727,7 @@ def check_resumable(ckpt: Checkpoint, cfg: TrainConfig, sizes: list[int],
     if sizes != ckpt.sizes:
         raise UsageError(f"{ckpt.path} holds MLP {'-'.join(map(str, ckpt.sizes))}, but this "
                          f"data and --hidden make MLP {'-'.join(map(str, sizes))}")
-    model = MLP(sizes[0], sizes[1:], activation=cfg.activation, rng=RNG(1))
+    model = seed_mlp(sizes, cfg.activation, rng=RNG(1))
     optimizer = AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
                       weight_decay=cfg.weight_decay)
     try:  # a dry run on a scratch model, so the real restore cannot fail after files are written
@@ -748,7 +748,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     if args.out is not None and args.data is None:
         raise UsageError("--out is where the predictions for --data go; pass --data FILE.csv")
-    model = MLP(ckpt.sizes[0], ckpt.sizes[1:], activation=ckpt.activation, rng=RNG(1))
+    model = seed_mlp(ckpt.sizes, ckpt.activation, rng=RNG(1))
     for p, w in zip(model.parameters(), ckpt.weights):
         p.data = w
 
@@ -870,7 +870,7 @@ def run_graph(args: argparse.Namespace) -> int:
                          f"draw (at most {GRAPH_MAX_NODES}); pass a smaller --hidden")
     rng = RNG(cfg.seed)
     train_split, val_split, _ = load_splits(cfg, rng)  # the seed's run: data first, then weights
-    model = MLP(2, sizes[1:], activation=cfg.activation, rng=rng)
+    model = seed_mlp([2, *sizes[1:]], cfg.activation, rng=rng)
     where = f"point ({args.point[0]:g}, {args.point[1]:g}), label {args.label}"
     point = f"--point={args.point[0]:g},{args.point[1]:g} --label {args.label}"
 

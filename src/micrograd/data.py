@@ -111,6 +111,20 @@ def make_yinyang(rng: Any, n: int = 1000, r_small: float = 0.1, r_big: float = 0
     return split(pts)
 
 
+def gen_data_yinyang(
+    random: Any, n: int = 1000, r_small: float = 0.1, r_big: float = 0.5
+) -> tuple[list[list], list[list], list[list]]:
+    """The LLM101n course's name for `make_yinyang`: the same draws and the same points.
+
+    Points come as lists `[[x, y], label]`, the type the course's script builds, so code that
+    indexes or edits them in place runs unchanged.
+    """
+    return tuple(
+        [[list(x), label] for x, label in part]
+        for part in make_yinyang(random, n, r_small, r_big)
+    )
+
+
 def make_moons(rng: Any, n: int = 100, noise: float = 0.1) -> Splits:
     """Two interleaved half circles (as scikit-learn's), with Gaussian noise of std `noise`."""
     rng, noise = as_rng(rng), _check_noise(noise)

@@ -92,9 +92,10 @@ def dot_lines(
     for i, (v, role) in enumerate(zip(order, roles)):
         fill, border, _ = ROLES[role]
         stmts = node_lines.setdefault(groups.get(id(v), ""), [])
+        name = names.get(id(v)) or str(v.label)  # ours for the picture, else the node's own
         stmts.append(
             f'v{i} [shape=box style="rounded,filled" fillcolor="{fill}" color="{border}" '
-            f"penwidth={1.6 if role == 'loss' else 1.0} label=<{_box(names.get(id(v), ''), v)}>]"
+            f"penwidth={1.6 if role == 'loss' else 1.0} label=<{_box(name, v)}>]"
         )
         if v._prev:
             op = html.escape(OP_TEXT.get(v._op, v._op or "?"))
@@ -134,7 +135,8 @@ def to_dot(
     """DOT text of the graph below `root`: one box per value (data, grad) and one circle per op.
 
     `params` and `inputs` pick the colours of those leaves (other leaves are constants, `root` is
-    the loss); `names` labels boxes (e.g. `{w: "w1"}`); `groups` puts nodes in labelled frames
+    the loss); `names` labels boxes (e.g. `{w: "w1"}`), else a node's own `label` (as
+    `Value(2.0, label="a")` in the lecture) is shown; `groups` puts nodes in labelled frames
     (e.g. one per neuron). Needs no dependency; the same graph always gives the same text.
     """
     body = dot_lines(root, rankdir, params=params, inputs=inputs, names=names, title=title,

@@ -1,8 +1,13 @@
 """Neural-network building blocks on top of `Value`, named and shaped like PyTorch's.
 
-`Module` gives `parameters()` and `zero_grad()`; `Neuron`, `Layer` and `MLP` are the seed's model.
-Weights are drawn from the `rng` argument (anything with `uniform(a, b)`); without one, the
-`random` module itself is used, so `random.seed(1337)` works as in Karpathy's lecture.
+`Module` gives `parameters()` and `zero_grad()`; `Neuron`, `Layer` and `MLP` are micrograd 0.1.0's
+by default, so Karpathy's notebooks run unchanged and print what they print with 0.1.0: ReLU
+hidden neurons, weights `uniform(-1, 1)`, bias 0, and the neuron as the chain
+`sum((wi*xi for ...), b)`, whose graph is 0.1.0's node for node. Keywords choose the rest:
+`activation` (tanh, relu, sigmoid, linear), `init="seed"` (the chapter's uniform(-1, 1)/sqrt(nin)),
+`fused=True` (one `w·x+b` node per neuron: same floats, far fewer nodes) and `rng`. The chapter's
+model is `seed_mlp([2, 16, 3], rng=rng)`. Without `rng` the `random` module itself is used, so
+`random.seed(1337)` works as in the lecture.
 """
 
 from __future__ import annotations
@@ -37,17 +42,21 @@ class Module:
 
 
 class Neuron(Module):
-    """act(w · x + b): one weight per input, bias 0 at start."""
+    """act(w · x + b): one weight per input, bias 0 at start.
+
+    `nonlin` is 0.1.0's switch and is read at every call, so `neuron.nonlin = False` makes it
+    linear from then on; `activation` names the non-linearity used while `nonlin` is on.
+    """
 
     def __init__(
         self,
         nin: int,
         nonlin: bool = True,
         *,
-        activation: str = "tanh",
+        activation: str = "relu",
         rng: Any = None,
-        init: str = "seed",
-        fused: bool = True,
+        init: str = "uniform",
+        fused: bool = False,
     ):
         _check_count("nin", nin)
         if activation not in ACTIVATIONS:
@@ -55,12 +64,18 @@ class Neuron(Module):
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
         rng = random if rng is None else rng
-        # "seed": uniform(-1, 1) / sqrt(nin) as in the seed; "uniform": Karpathy's micrograd 0.1.0
+        # "uniform": micrograd 0.1.0's uniform(-1, 1); "seed": the chapter's, scaled by 1/sqrt(nin)
         scale = nin**-0.5 if init == "seed" else 1.0
         self.w = [Value(rng.uniform(-1, 1) * scale) for _ in range(nin)]
         self.b = Value(0.0)
-        self.activation = activation if nonlin else "linear"
-        self.fused = fused  # one `w·x+b` node (fast); False: the seed's chain of `*` and `+`
+        self.nonlin = nonlin
+        self.nonlinearity = activation
+        self.fused = fused  # one `w·x+b` node (fast); False: 0.1.0's chain of `*` and `+`
+
+    @property
+    def activation(self) -> str:
+        """The activation applied now: `nonlinearity` while `nonlin` is on, else "linear"."""
+        return self.nonlinearity if self.nonlin else "linear"
 
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
         return self.forward(_as_inputs(x, len(self.w), "Neuron"))
@@ -69,13 +84,14 @@ class Neuron(Module):
         """The neuron on a checked list of Values (what `__call__` and `Layer` use)."""
         if self.fused:
             act = Value.linear(self.w, x, self.b)
-        else:
+        else:  # b + w0 x0 + w1 x1 + ..., left to right: 0.1.0's `sum(..., self.b)`
             act = self.b
-            for wi, xi in zip(self.w, x):  # b + w0 x0 + w1 x1 + ..., left to right as the seed
+            for wi, xi in zip(self.w, x):
                 act = act + wi * xi
-        if self.activation == "linear":
+        activation = self.activation
+        if activation == "linear":
             return act
-        return getattr(act, self.activation)()
+        return getattr(act, activation)()
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -125,10 +141,10 @@ class MLP(Module):
         nin: int,
         nouts: Sequence[int],
         *,
-        activation: str = "tanh",
+        activation: str = "relu",
         rng: Any = None,
-        init: str = "seed",
-        fused: bool = True,
+        init: str = "uniform",
+        fused: bool = False,
     ):
         if isinstance(nouts, int) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -161,8 +177,8 @@ class MLP(Module):
 
     @classmethod
     def from_weights(
-        cls, sizes: Sequence[int], weights: Sequence[float], activation: str = "tanh",
-        fused: bool = True,
+        cls, sizes: Sequence[int], weights: Sequence[float], activation: str = "relu",
+        fused: bool = False,
     ) -> MLP:
         """An MLP of `sizes` ([nin, hidden..., nout]) holding `weights` in `parameters()` order.
 
@@ -199,6 +215,15 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def seed_mlp(sizes: Sequence[int], activation: str = "tanh", rng: Any = None) -> MLP:
+    """The seed chapter's kind of MLP for `sizes` ([nin, hidden..., nout]), as `micrograd train`
+    builds it: `activation` in the hidden layers, weights uniform(-1, 1)/sqrt(nin) drawn from
+    `rng`, and fused `w·x+b` neurons (the chain's floats with a third of the nodes)."""
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must be [nin, ..., nout], got {list(sizes)!r}")
+    return MLP(sizes[0], list(sizes[1:]), activation=activation, init="seed", fused=True, rng=rng)
 
 
 class _NoDraw:

@@ -22,7 +22,7 @@ import numpy as np
 
 from micrograd.data import DATASETS, RNG
 from micrograd.graph import fmt4, trace_mlp
-from micrograd.nn import MLP
+from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
 from micrograd.train import make_engine, sample_batch
 
@@ -175,7 +175,7 @@ class Session:
         c = self.config
         rng = RNG(c.seed)
         rng.state = self._weights_state
-        self.model = MLP(2, [*c.hidden, self.classes], activation=c.activation, rng=rng)
+        self.model = seed_mlp([2, *c.hidden, self.classes], c.activation, rng=rng)
         self.rng = rng  # then it draws the mini-batches, as `micrograd train` does
         self.params = self.model.parameters()
         self.optimizer = AdamW(self.params, lr=c.lr, betas=BETAS, eps=EPS,

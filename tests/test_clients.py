@@ -1,0 +1,270 @@
+"""Programs written for other micrograds, run against ours: they must work and print the same.
+
+Learners arrive with three kinds of code, and each test here does what one of them does (in our
+own words; none of their code is copied):
+- the video lecture's walkthrough: labelled nodes, gradients filled in by hand, one node's
+  `_backward()` at a time, a node reused twice, a home-made op with its own `_backward` closure;
+- micrograd 0.1.0's demo notebook: `MLP(2, [16, 16, 1])` with its defaults, an SVM loss with L2
+  regularisation and plain SGD, compared step by step with PyPI micrograd 0.1.0 itself, run from
+  its wheel in a separate interpreter;
+- the LLM101n chapter's script: its own model and loop, AdamW state kept on the parameters
+  (`p.m`, `p.v`), which must print the chapter's log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from micrograd.data import RNG, gen_data, gen_data_yinyang, make_moons, make_yinyang
+from micrograd.engine import Value
+from micrograd.graph import to_dot
+from micrograd.nn import MLP, Module
+
+# ---- the lecture: a walkthrough by hand -----------------------------------------------------
+
+
+def test_lecture_expression_with_labels_and_backward():
+    """L = (a*b + c) * f with every node labelled; the gradients the lecture derives by hand."""
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    L = d * f
+    L.label = "L"
+    assert (e.data, d.data, L.data) == (-6.0, 4.0, -8.0)
+    L.backward()
+    grads = {v.label: v.grad for v in (a, b, c, d, e, f, L)}
+    assert grads == {"a": 6.0, "b": -4.0, "c": -2.0, "d": -2.0, "e": -2.0, "f": 4.0, "L": 1.0}
+    assert Value(1.0, (), "", "x").label == "x"  # the lecture's 4th positional argument
+    picture = to_dot(L)
+    assert all(f"<b>{name}</b>" in picture for name in "abcdefL")  # labels name the boxes
+    assert "<b>" not in to_dot(Value(1.0) * 2)  # unlabelled nodes stay unnamed
+
+
+def _lecture_neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")  # makes the output tanh(n) = 0.7071...
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    s = x1w1 + x2w2
+    n = s + b
+    o = n.tanh()
+    return (x1, x2, w1, w2, b), [o, n, s, x1w1, x2w2]
+
+
+def test_manual_backprop_node_by_node_matches_backward_and_torch():
+    """Seed o.grad = 1, then call `_backward()` on each node from the output down."""
+    leaves, interior = _lecture_neuron()
+    o = interior[0]
+    o.grad = 1.0
+    for node in interior:  # o, n, s, x1*w1, x2*w2: a valid reverse topological order
+        node._backward()
+    for leaf in leaves:
+        leaf._backward()  # a leaf has nothing below it: a no-op, as in the lecture
+    by_hand = [v.grad for v in leaves]
+    assert o.data == pytest.approx(math.sqrt(0.5), abs=1e-12)
+    assert by_hand[0] == pytest.approx(-1.5) and by_hand[2] == pytest.approx(1.0)
+    assert by_hand[1] == pytest.approx(0.5) and by_hand[3] == 0.0
+
+    fresh, interior = _lecture_neuron()
+    interior[0].backward()
+    assert [v.grad for v in fresh] == by_hand  # the same rule in the same order: same bits
+
+    x = torch.tensor([2.0, 0.0], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([-3.0, 1.0], dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor(6.8813735870195432, dtype=torch.float64, requires_grad=True)
+    torch.tanh((x * w).sum() + bt).backward()
+    expected = [x.grad[0], x.grad[1], w.grad[0], w.grad[1], bt.grad]
+    assert by_hand == pytest.approx([float(t) for t in expected], rel=1e-12, abs=1e-15)
+
+
+def test_reused_nodes_accumulate():
+    """`b = a + a` and `f = (a*b) * (a+b)`: a node used twice gets both contributions."""
+    a = Value(3.0, label="a")
+    b = a + a
+    b.backward()
+    assert a.grad == 2.0
+    a, b = Value(-2.0), Value(3.0)
+    f = (a * b) * (a + b)
+    f.backward()
+    assert (a.grad, b.grad) == (-3.0, -8.0)
+
+
+def _home_made_tanh(x: Value) -> Value:
+    """An op written the lecture's way: a node with parents and op name, and a closure."""
+    t = (math.exp(2 * x.data) - 1) / (math.exp(2 * x.data) + 1)
+    out = Value(t, (x,), "tanh")
+
+    def _backward():
+        x.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_home_made_op_with_its_own_backward_closure():
+    x = Value(0.7)
+    y = _home_made_tanh(x * 2.0) + x
+    y.backward()
+    reference = Value(0.7)
+    ((reference * 2.0).tanh() + reference).backward()
+    assert x.grad == pytest.approx(reference.grad, rel=1e-12)
+    assert y._op == "+" and y._prev[0]._op == "tanh"
+    lazy = Value(1.0, (x,), "mystery")  # parents but no closure: contributes nothing, as 0.1.0
+    x.grad = 0.0
+    lazy.backward()
+    assert x.grad == 0.0
+
+
+def test_attributes_set_by_course_code_are_kept():
+    """The course's pictures colour nodes (`_vis_color`); its AdamW keeps `m`, `v` on them."""
+    model = MLP(2, [3, 1], rng=RNG(1))
+    for p in model.parameters():
+        p.m, p.v, p._vis_color = 0.0, 0.0, "lightgreen"
+    out = model([Value(0.5), Value(-0.5)])
+    out.backward()
+    assert all(hasattr(p, "_vis_color") and p.m == 0.0 for p in model.parameters())
+    assert not hasattr(out, "_vis_color")
+
+
+# ---- the chapter's script: its own model and AdamW, our Value ---------------------------------
+
+
+class ChapterNeuron(Module):
+    """The chapter's neuron: tanh of the chain b + w0 x0 + ..., weights uniform/sqrt(nin)."""
+
+    def __init__(self, nin: int, rng: RNG, nonlin: bool = True):
+        self.w = [Value(rng.uniform(-1, 1) * nin**-0.5) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act.tanh() if self.nonlin else act
+
+    def parameters(self):
+        return [*self.w, self.b]
+
+
+def _chapter_loss(neurons, split) -> Value:
+    """Mean cross-entropy over `split`, softmax built from exp, sum and division as the chapter."""
+    total = Value(0)
+    for x, y in split:
+        xs = [Value(x[0]), Value(x[1])]
+        hidden = [n(xs) for n in neurons[0]]
+        logits = [n(hidden) for n in neurons[1]]
+        top = max(v.data for v in logits)
+        ex = [(v - top).exp() for v in logits]
+        denom = sum(ex)
+        total += -(ex[y] / denom).log()
+    return total * (1.0 / len(split))
+
+
+def test_chapter_script_with_adamw_state_on_parameters_prints_the_log(seed_log_path):
+    rng = RNG(42)
+    train, val, _ = gen_data(rng, n=100)
+    neurons = [[ChapterNeuron(2, rng) for _ in range(16)],
+               [ChapterNeuron(16, rng, nonlin=False) for _ in range(3)]]
+    params = [p for layer in neurons for n in layer for p in n.parameters()]
+    lr, beta1, beta2, decay = 0.1, 0.9, 0.95, 1e-4
+    for p in params:
+        p.m = 0.0  # optimizer state lives on the parameters, as in the chapter
+        p.v = 0.0
+    lines = []
+    for step in range(100):
+        if step % 10 == 0:
+            lines.append(f"step {step}, val loss {_chapter_loss(neurons, val).data:.6f}")
+        loss = _chapter_loss(neurons, train)
+        loss.backward()
+        for p in params:
+            p.m = beta1 * p.m + (1 - beta1) * p.grad
+            p.v = beta2 * p.v + (1 - beta2) * p.grad**2
+            m_hat = p.m / (1 - beta1 ** (step + 1))
+            v_hat = p.v / (1 - beta2 ** (step + 1))
+            p.data -= lr * (m_hat / (v_hat**0.5 + 1e-8) + decay * p.data)
+            p.grad = 0
+        lines.append(f"step {step}, train loss {loss.data}")
+    reference = seed_log_path.read_text().splitlines()
+    assert len(lines) == len(reference) == 110
+    for ours, theirs in zip(lines, reference):
+        if " val loss " in theirs:
+            assert ours == theirs
+        else:
+            head, value = theirs.rsplit(" ", 1)
+            assert ours.rsplit(" ", 1)[0] == head
+            assert float(ours.rsplit(" ", 1)[1]) == pytest.approx(float(value), rel=1e-12)
+
+
+def test_course_dataset_names_draw_the_same_points():
+    course = gen_data_yinyang(RNG(42), n=100)
+    ours = make_yinyang(RNG(42), n=100)
+    assert [len(s) for s in course] == [80, 10, 10]
+    for c_split, o_split in zip(course, ours):
+        assert [[list(x), y] for x, y in o_split] == c_split
+    point = course[0][0]
+    assert isinstance(point, list) and isinstance(point[0], list)
+    point[0][0] += 1.0  # the course's points are plain lists: editable in place
+
+
+# ---- micrograd 0.1.0's demo, side by side with 0.1.0 itself --------------------------------
+
+# One training run in the demo notebook's manner, printed as JSON lines; run once with 0.1.0
+# (its wheel first on sys.path, site-packages off) and once with this package.
+DEMO_DRIVER = textwrap.dedent("""
+    import json, random, sys
+    if sys.argv[1] != "ours":
+        sys.path.insert(0, sys.argv[1])
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+    points = json.loads(sys.stdin.read())
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+    print(json.dumps({"repr": repr(model), "nparams": len(model.parameters())}))
+    for step in range(STEPS):
+        inputs = [[Value(a), Value(b)] for (a, b), _ in points]
+        scores = [model(x) for x in inputs]
+        margins = [(1 + -y * s).relu() for (_, y), s in zip(points, scores)]
+        data_loss = sum(margins) * (1.0 / len(margins))
+        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+        total = data_loss + reg_loss
+        hits = [(y > 0) == (s.data > 0) for (_, y), s in zip(points, scores)]
+        model.zero_grad()
+        total.backward()
+        lr = 1.0 - 0.9 * step / 100
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        grads = [p.grad for p in model.parameters()[:5]]
+        print(json.dumps({"loss": total.data, "acc": sum(hits) / len(hits), "grads": grads}))
+""")
+
+
+def _demo_run(where: str, points: list, steps: int) -> list[dict]:
+    flags = ["-S", "-I"] if where != "ours" else []  # 0.1.0: nothing but the wheel and stdlib
+    script = DEMO_DRIVER.replace("STEPS", str(steps))
+    proc = subprocess.run([sys.executable, *flags, "-c", script, where], input=json.dumps(points),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel):
+    train, val, test = make_moons(RNG(7), n=50, noise=0.1)
+    points = [[x, 2 * y - 1] for x, y in [*train, *val, *test]]  # labels -1 / +1, as the demo
+    theirs = _demo_run(str(micrograd010_wheel), points, steps=15)
+    ours = _demo_run("ours", points, steps=15)
+    assert ours[0] == theirs[0]  # same repr (ReLUNeuron / LinearNeuron) and 337 parameters
+    assert theirs[0]["nparams"] == 337
+    for k, (a, b) in enumerate(zip(ours[1:], theirs[1:])):
+        assert a["acc"] == b["acc"], f"step {k}"
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-12), f"step {k}"
+        assert a["grads"] == pytest.approx(b["grads"], rel=1e-10, abs=1e-15), f"step {k}"
+    assert ours[-1]["loss"] < ours[1]["loss"] / 2  # it learns
