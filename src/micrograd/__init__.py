@@ -2,10 +2,13 @@
 
 Importing the package runs nothing and imports no plotting library; the pieces live in
 `micrograd.engine`, `micrograd.nn`, `micrograd.losses`, `micrograd.optim`, `micrograd.data`,
-`micrograd.train`, and the console script in `micrograd.cli`.
+`micrograd.train`, and the console script in `micrograd.cli`. At the top level: `Value`,
+`grad` (gradients, also of gradients), `Op` (define your own op) and `gradcheck`.
 """
 
-from micrograd.engine import Value
+from micrograd.check import gradcheck
+from micrograd.engine import Value, grad
+from micrograd.ops import Op
 
-__all__ = ["Value"]
+__all__ = ["Op", "Value", "grad", "gradcheck"]
 __version__ = "0.2.0"

@@ -1,9 +1,14 @@
-"""The autograd engine: a scalar `Value`, the ops that build a graph of them, and `backward()`.
+"""The autograd engine: a scalar `Value`, the rules of its ops, and `backward()`.
 
-Each op computes its forward value and its local derivatives (d out / d operand) in one place and
-stores them on the node it creates. `backward()` then applies the chain rule with one generic loop:
-there is no per-node closure, so nodes hold no reference cycles and the garbage collector has
-nothing to chase.
+Every op is defined once, in the table below: its forward value and its local derivatives
+(d out / d operand), written as rules that run on floats, NumPy arrays, `Value`s and symbols
+(`micrograd.ops` says how). An op stores its local derivatives on the node it creates;
+`backward()` then applies the chain rule with one generic loop. There is no per-node closure, so
+nodes hold no reference cycles and the garbage collector has nothing to chase.
+
+`grad(output, inputs)` returns gradients without touching `.grad`, and with `create_graph=True`
+the gradients are `Value`s with graphs of their own (the local rules run on Values), so they can
+be differentiated again: Newton's method, curvature, Hessian-vector products.
 """
 
 from __future__ import annotations
@@ -11,6 +16,102 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Real
+from types import SimpleNamespace
+from typing import Any
+
+from micrograd.ops import EAGER_GLOBALS, Op
+
+# ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
+# Op(name,  forward(m, operands...),           local(m, out, operands...): d out / d each operand)
+
+ADD = Op("+", lambda m, a, b: a + b, lambda m, out, a, b: (1.0, 1.0))
+MUL = Op("*", lambda m, a, b: a * b, lambda m, out, a, b: (b, a))
+POW = Op("**", lambda m, a, b: m.pow(a, b), lambda m, out, a, b: m.pow_value_locals(a, b, out))
+EXP = Op("exp", lambda m, x: m.exp(x), lambda m, out, x: (out,))
+LOG = Op("log", lambda m, x: m.log(x), lambda m, out, x: (m.recip(x),))
+TANH = Op("tanh", lambda m, x: m.tanh(x), lambda m, out, x: (1 - out**2,))
+SIGMOID = Op("sigmoid", lambda m, x: m.sigmoid(x), lambda m, out, x: (out * (1.0 - out),))
+RELU = Op("ReLU", lambda m, x: m.relu(x), lambda m, out, x: (m.if_positive(out, 1.0, 0.0),))
+SIN = Op("sin", lambda m, x: m.sin(x), lambda m, out, x: (m.cos(x),))
+COS = Op("cos", lambda m, x: m.cos(x), lambda m, out, x: (-m.sin(x),))
+SQRT = Op("sqrt", lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 * m.recip(out),))  # inf at 0
+# |x|: PyTorch's slope at 0 is 0 (the sign function)
+ABS = Op("abs", lambda m, x: m.abs(x),
+         lambda m, out, x: (m.if_positive(x, 1.0, m.if_positive(-x, -1.0, 0.0)),))
+# log(1 + e^x) as PyTorch computes it: x itself above 20, and without overflow below
+SOFTPLUS = Op("softplus",
+              lambda m, x: m.if_positive(x - 20.0, x, m.relu(x) + m.log1p(m.exp(-m.abs(x)))),
+              lambda m, out, x: (m.if_positive(x - 20.0, 1.0, m.sigmoid(x)),))
+# max/min of two: at a tie each operand gets half the gradient (PyTorch's maximum/minimum)
+MAXIMUM = Op("maximum", lambda m, a, b: m.if_positive(a - b, a, b),
+             lambda m, out, a, b: (m.if_positive(a - b, 1.0, m.if_positive(b - a, 0.0, 0.5)),
+                                   m.if_positive(b - a, 1.0, m.if_positive(a - b, 0.0, 0.5))))
+MINIMUM = Op("minimum", lambda m, a, b: m.if_positive(b - a, a, b),
+             lambda m, out, a, b: (m.if_positive(b - a, 1.0, m.if_positive(a - b, 0.0, 0.5)),
+                                   m.if_positive(a - b, 1.0, m.if_positive(b - a, 0.0, 0.5))))
+GELU_BETA, GELU_KAPPA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5, 0.044715
+
+
+def _gelu(m: Any, x: Any) -> Any:
+    """GELU, tanh form: 0.5 x (1 + tanh(β (x + κ x³))), PyTorch's `approximate="tanh"`."""
+    return 0.5 * x * (1 + m.tanh(GELU_BETA * (x + GELU_KAPPA * (x * x * x))))
+
+
+def _gelu_local(m: Any, out: Any, x: Any) -> tuple:
+    t = m.tanh(GELU_BETA * (x + GELU_KAPPA * (x * x * x)))
+    return (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (GELU_BETA * (1 + 3 * GELU_KAPPA * (x * x))),)
+
+
+GELU = Op("gelu", _gelu, _gelu_local)
+
+
+def _chain_sum(m: Any, *xs: Any) -> Any:
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x  # left to right: the float the chain of `+` nodes computes
+    return total
+
+
+def _linear(m: Any, b: Any, *wx: Any) -> Any:
+    n = len(wx) // 2  # operands (b, w0, ..., w(n-1), x0, ..., x(n-1))
+    act = b
+    for i in range(n):
+        act = act + wx[i] * wx[n + i]  # the order of 0.1.0's sum((wi*xi ...), b)
+    return act
+
+
+SUM = Op("sum", _chain_sum, lambda m, out, *xs: (1.0,) * len(xs))
+# d/db = 1, d/dw_i = x_i, d/dx_i = w_i
+LINEAR = Op("w·x+b", _linear,
+            lambda m, out, b, *wx: (1.0, *wx[len(wx) // 2 :], *wx[: len(wx) // 2]))
+# the max that shifts softmax: no gradient flows through it (softmax ignores a constant shift)
+DETACHED_MAX = Op("max", lambda m, *xs: m.max(*xs), lambda m, out, *xs: (0.0,) * len(xs))
+# values[index] with the index (a label) as the last operand, so one graph serves every label
+PICK = Op("pick", lambda m, *a: m.pick(a[-1], *a[:-1]),
+          lambda m, out, *a: (*(m.onehot(a[-1], i) for i in range(len(a) - 1)), 0.0))
+
+_POWERS: dict[float, Op] = {}
+_LEAKY: dict[float, Op] = {}
+
+
+def power(p: float) -> Op:
+    """x ** p for a constant p: one op per exponent, named as pictures show it (`**2`)."""
+    op = _POWERS.get(p)
+    if op is None:
+        op = _POWERS[p] = Op(f"**{_fmt(p)}", lambda m, x: m.pow(x, p),
+                             lambda m, out, x: (m.pow_slope(x, p),))
+    return op
+
+
+def leaky_relu(negative_slope: float = 0.01) -> Op:
+    """x if x > 0 else slope·x, one op per slope (PyTorch's default slope 0.01)."""
+    op = _LEAKY.get(negative_slope)
+    if op is None:
+        name = "leaky_relu" if negative_slope == 0.01 else f"leaky_relu({negative_slope!r})"
+        op = _LEAKY[negative_slope] = Op(
+            name, lambda m, x: m.if_positive(x, x, x * negative_slope),
+            lambda m, out, x: (m.if_positive(x, 1.0, negative_slope),))
+    return op
 
 
 def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
@@ -66,107 +167,70 @@ class Value:
         if label:
             self.label = label
 
-    # ---- primitives: forward value and local derivative side by side ----
+    # ---- the ops: each one is its rule from the table above, compiled for floats ----
 
-    def __add__(self, other: Value | float) -> Value:
-        other = _as_value(other)
-        if other is None:
-            return NotImplemented
-        return _node(self.data + other.data, (self, other), "+", (1.0, 1.0))  # d(a+b) = 1, 1
+    __add__ = ADD.eager(2, binary_method=True)
+    __mul__ = MUL.eager(2, binary_method=True)
+    exp = EXP.eager(1)
+    log = LOG.eager(1)
+    tanh = TANH.eager(1)
+    sigmoid = SIGMOID.eager(1)
+    relu = RELU.eager(1)
+    sin = SIN.eager(1)
+    cos = COS.eager(1)
+    sqrt = SQRT.eager(1)
+    abs = __abs__ = ABS.eager(1)
+    softplus = SOFTPLUS.eager(1)
+    gelu = GELU.eager(1)  # tanh form
+    maximum = MAXIMUM.eager(2, binary_method=True)  # max of two Values
+    minimum = MINIMUM.eager(2, binary_method=True)
 
-    def __mul__(self, other: Value | float) -> Value:
-        other = _as_value(other)
-        if other is None:
-            return NotImplemented
-        # d(ab)/da = b, d(ab)/db = a
-        return _node(self.data * other.data, (self, other), "*", (other.data, self.data))
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        return leaky_relu(negative_slope).eager(1)(self)
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return self._pow_value(other)
+            return POW.eager(2)(self, other)
         if not isinstance(other, Real) or isinstance(other, bool):
             return NotImplemented
-        x, p = self.data, float(other)
-        # d x^p / dx = p x^(p-1)
-        return _node(checked_pow(x, p), (self,), f"**{_fmt(other)}", (pow_local(x, p),))
-
-    def _pow_value(self, other: Value) -> Value:
-        """a ** b with both in the graph: d/da = b a^(b-1), d/db = a^b ln a."""
-        a, b = self.data, other.data
-        out = checked_pow(a, b)
-        return _node(out, (self, other), "**", pow_value_locals(a, b, out))
+        return power(float(other)).eager(1)(self)
 
     def __rpow__(self, other: float) -> Value:  # other ** self
         base = _as_value(other)
-        return NotImplemented if base is None else base._pow_value(self)
+        return NotImplemented if base is None else POW.eager(2)(base, self)
 
     @staticmethod
     def sum(values: Sequence[Value]) -> Value:
         """v0 + v1 + ... as one node, added left to right (builtin sum may reorder floats)."""
         if not values:
             raise ValueError("sum: needs at least one Value")
-        total = values[0].data
-        for v in values[1:]:
-            total = total + v.data
-        return _node(total, tuple(values), "sum", (1.0,) * len(values))  # d/dv_i = 1
+        return SUM.eager(len(values))(*values)
 
     @staticmethod
     def linear(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
         """b + w0 x0 + w1 x1 + ... as one node: a neuron before its activation.
 
-        Parents are (b, w0, w1, ..., x0, x1, ...); d/db = 1, d/dw_i = x_i, d/dx_i = w_i. The sum
-        runs in the order of the unfused chain of `+` and `*`, so the value is the same float.
+        Operands are (b, w0, w1, ..., x0, x1, ...); the sum runs in the order of the unfused
+        chain of `+` and `*`, so the value is the same float.
         """
         if len(w) != len(x):
             raise ValueError(f"linear: {len(w)} weights for {len(x)} inputs; pass one per input")
-        wd = [wi.data for wi in w]
-        xd = [xi.data for xi in x]
-        act = b.data
-        for wv, xv in zip(wd, xd):
-            act = act + wv * xv
-        return _node(act, (b, *w, *x), "w·x+b", (1.0, *xd, *wd))
+        return LINEAR.eager(1 + 2 * len(w))(b, *w, *x)
 
     @staticmethod
     def detached_max(values: Sequence[Value]) -> Value:
         """max(values) with zero gradient: the shift that makes softmax safe from overflow.
 
-        Softmax is unchanged by a constant shift, so no gradient flows through it (as in PyTorch's
-        log_softmax). Being a node, not a float, lets a recorded tape recompute it on replay.
+        Being a node, not a float, lets a recorded tape recompute it on replay.
         """
-        return _node(max(v.data for v in values), tuple(values), "max", (0.0,) * len(values))
+        return DETACHED_MAX.eager(len(values))(*values)
 
     @staticmethod
     def pick(values: Sequence[Value], index: Value) -> Value:
-        """values[index] where the index is itself a node (a label), so a tape can replay it.
+        """values[index] where the index is itself a node (a label), so a tape can replay it."""
+        return PICK.eager(len(values) + 1)(*values, index)
 
-        d/dv_i = 1 for the picked value, 0 for the rest and for the index.
-        """
-        k = pick_index(index.data, len(values))
-        local = [0.0] * (len(values) + 1)
-        local[k] = 1.0
-        return _node(values[k].data, (*values, index), "pick", tuple(local))
-
-    def exp(self) -> Value:
-        out = checked_exp(self.data)
-        return _node(out, (self,), "exp", (out,))  # d e^x = e^x
-
-    def log(self) -> Value:
-        x = self.data
-        return _node(checked_log(x), (self,), "log", (1 / x,))  # d ln x = 1/x
-
-    def tanh(self) -> Value:
-        t = math.tanh(self.data)
-        return _node(t, (self,), "tanh", (1 - t**2,))  # d tanh = 1 - tanh²
-
-    def relu(self) -> Value:
-        out = relu(self.data)
-        return _node(out, (self,), "ReLU", (float(out > 0),))  # d relu = 1 if x > 0 else 0
-
-    def sigmoid(self) -> Value:
-        s = sigmoid(self.data)
-        return _node(s, (self,), "sigmoid", (s * (1.0 - s),))  # d σ = σ(1-σ)
-
-    # ---- composites: built from the primitives above ----
+    # ---- composites: built from the ops above ----
 
     def __neg__(self) -> Value:  # -self
         return self * -1
@@ -204,15 +268,22 @@ class Value:
 
     # ---- backpropagation ----
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
         """Fill every node's `.grad` with d self / d node (times `gradient`, as in PyTorch).
 
         Leaves (nodes without parents: parameters, inputs, constants) accumulate with `+=`, as in
         PyTorch, so call `zero_grad()` between steps. Interior nodes are reset first, so a second
         `backward()` on the same graph adds the same gradient to the leaves once more and leaves the
-        interior grads equal to those of a single pass (never compounded).
+        interior grads equal to those of a single pass (never compounded). With `create_graph`
+        the grads are `Value`s that can be differentiated again (PyTorch's `create_graph=True`).
         """
+        if isinstance(gradient, bool) or not isinstance(gradient, Real):
+            raise TypeError(f"backward: gradient must be a real number, got "
+                            f"{type(gradient).__name__}; pass a float such as 1.0")
         interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
+        if create_graph:
+            _store_graph_grads(self, interior, float(gradient))
+            return
         for node in interior:
             node.grad = 0.0
         self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
@@ -271,78 +342,99 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad})"
 
 
-def relu(x: float) -> float:
-    """max(0, x) on a float (nan stays nan, as the seed's `0 if x < 0 else x`)."""
-    return 0.0 if x < 0 else x
+EAGER_GLOBALS.update(Value=Value, _node=_node, _as_value=_as_value)
 
 
-def sigmoid(x: float) -> float:
-    """1 / (1 + e^-x) on a float, without overflow for very negative x."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+# ---- gradients as Values: the local rules run on the graph's own nodes ----
 
 
-# ---- the float math of the ops, shared with micrograd.tape so a replay computes the same bits ----
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
 
 
-def checked_exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError(f"exp: exp({x!r}) overflows a float") from None
+def _value_pow_locals(a: Value, b: Value, out: Value) -> tuple[Any, Any]:
+    if a.data > 0.0:
+        dlog: Any = out * a.log()
+    else:  # the float rule's conventions: 0 along a = 0 (b >= 0), else no real derivative
+        dlog = 0.0 if a.data == 0.0 and b.data >= 0.0 else math.nan
+    return b * a ** (b - 1), dlog
 
 
-def checked_log(x: float) -> float:
-    if x <= 0.0:
-        raise ValueError(f"log: input must be > 0, got {x!r} (log is undefined there)")
-    return math.log(x)
+VALUE_MATH = SimpleNamespace(
+    exp=lambda x: x.exp(), log=lambda x: x.log(), log1p=lambda x: (1 + x).log(),
+    sqrt=lambda x: x.sqrt(), tanh=lambda x: x.tanh(), sigmoid=lambda x: x.sigmoid(),
+    sin=lambda x: x.sin(), cos=lambda x: x.cos(), abs=lambda x: x.abs(), relu=lambda x: x.relu(),
+    recip=lambda x: x**-1, pow=lambda x, p: x**p,
+    pow_slope=lambda x, p: 0.0 if p == 0.0 else p * x ** (p - 1),
+    pow_value_locals=_value_pow_locals,
+    max=lambda *xs: Value.detached_max(xs), pick=lambda k, *xs: Value.pick(xs, k),
+    onehot=lambda k, i: 1.0 if int(_data(k)) == i else 0.0,
+    if_positive=lambda x, then, otherwise: then if _data(x) > 0 else otherwise,
+)
+VALUE_MATH.__doc__ = "The rules' functions on Values: derivatives that are graphs themselves."
 
 
-def pow_local(x: float, p: float) -> float:
-    """d x^p / dx, with PyTorch's conventions where the formula breaks down."""
-    if p == 0.0:
-        return 0.0  # x**0 is constant, also at x = 0
-    if x == 0.0 and p < 1.0:
-        return math.inf  # the slope blows up at 0 for p < 1
-    try:
-        return p * x ** (p - 1)
-    except OverflowError:  # a finite x^p whose slope is beyond float range, e.g. 1e-200 ** -1
-        odd = float(p - 1).is_integer() and int(p - 1) % 2 == 1
-        return math.copysign(math.inf, p) * (math.copysign(1.0, x) if odd else 1.0)
+def _local_values(node: Value) -> tuple:
+    """The node's local derivatives as Values (its rule run on the nodes themselves)."""
+    if not isinstance(node._op, Op):
+        raise TypeError(f"create_graph: node {node._op!r} was made by user code with its own "
+                        "_backward closure; make it with an Op (micrograd.Op) to differentiate "
+                        "its gradient")
+    return tuple(node._op.local(VALUE_MATH, node, *node._prev))
 
 
-def pow_value_locals(a: float, b: float, out: float) -> tuple[float, float]:
-    """(d a^b / da, d a^b / db) for out = a^b."""
-    if a > 0.0:
-        dlog = out * math.log(a)
-    elif a == 0.0 and b >= 0.0:
-        dlog = 0.0  # PyTorch's convention: the limit along a = 0
-    else:
-        dlog = math.nan  # a^b for a < 0 has no real derivative in b (PyTorch gives nan too)
-    return pow_local(a, b), dlog
+def gradients(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+    """d root / d node for every node below `root` (times `gradient`), without touching `.grad`.
+
+    The same chain rule as `backward()`, in the same order, so float gradients are the same bits;
+    with `create_graph` the local derivatives are Values and so is every gradient.
+    """
+    interior = root.topo(leaves=False)
+    grads: dict[Value, Any] = {root: Value(gradient) if create_graph else gradient}
+    for node in reversed(interior):
+        g = grads.get(node)
+        if g is None:
+            continue
+        if create_graph:
+            locals_ = _local_values(node)
+        elif node._local is None:
+            raise TypeError(f"grad: node {node._op!r} has only a _backward closure; use "
+                            "backward(), or make it with an Op (micrograd.Op)")
+        else:
+            locals_ = node._local
+        for parent, local in zip(node._prev, locals_):
+            before = grads.get(parent)
+            if before is None:  # 0.0 + c, as backward's reset interior grads and zeroed leaves
+                grads[parent] = local * g if create_graph else 0.0 + local * g
+            else:
+                grads[parent] = before + local * g
+    return grads
 
 
-def pick_index(index: float, n: int) -> int:
-    if not (math.isfinite(index) and index == int(index) and 0 <= index < n):
-        raise ValueError(f"pick: index {index!r} is not an integer in 0..{n - 1}")
-    return int(index)
+def grad(
+    output: Value, inputs: Value | Sequence[Value], create_graph: bool = False,
+    gradient: float = 1.0,
+) -> tuple[Any, ...]:
+    """(d output / d input for each input), like `torch.autograd.grad`; `.grad` is not touched.
+
+    With `create_graph=True` each gradient is a `Value` with its own graph, so `grad` can be
+    applied to it again: `grad(grad(y, x, create_graph=True)[0], x)` is d²y/dx². An input that
+    `output` does not depend on gets 0.0 (a `Value(0.0)` with `create_graph`).
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    xs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    grads = gradients(output, gradient, create_graph)
+    zero = Value(0.0) if create_graph else 0.0
+    return tuple(grads.get(x, zero) for x in xs)
 
 
-def checked_pow(x: float, p: float) -> float:
-    """x ** p as a real float, or an error that names the op instead of a complex result."""
-    try:
-        out = x**p
-    except ZeroDivisionError:
-        raise ZeroDivisionError(f"pow: {x!r} ** {p!r} divides by zero") from None
-    except OverflowError:
-        raise OverflowError(f"pow: {x!r} ** {p!r} overflows a float") from None
-    if isinstance(out, complex):
-        raise ValueError(
-            f"pow: {x!r} ** {p!r} is not a real number (negative base, non-integer exponent)"
-        )
-    return out
+def _store_graph_grads(root: Value, interior: list[Value], gradient: float) -> None:
+    """`backward(create_graph=True)`: interior grads set, leaf grads accumulated, all Values."""
+    grads = gradients(root, gradient, create_graph=True)
+    inside = set(interior)
+    for node, g in grads.items():
+        node.grad = g if node in inside else node.grad + g
 
 
 def _fmt(p: float) -> str:

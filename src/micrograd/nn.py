@@ -12,21 +12,16 @@ model is `seed_mlp([2, 16, 3], rng=rng)`. Without `rng` the `random` module itse
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
-from micrograd.engine import Value, relu, sigmoid
+from micrograd.engine import LINEAR, RELU, SIGMOID, TANH, Value
+from micrograd.ops import FLOAT_MATH
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-_FLOAT_ACTIVATIONS = {  # the forward values of the engine's ops, without building nodes
-    "tanh": math.tanh,
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "linear": lambda a: a,
-}
+_ACTIVATION_OPS = {"tanh": TANH, "relu": RELU, "sigmoid": SIGMOID}
 INITS = ("seed", "uniform")
 
 
@@ -98,10 +93,8 @@ class Neuron(Module):
 
     def predict(self, x: Sequence[float]) -> float:
         """The same forward pass on plain floats: no graph, for plots and grids."""
-        act = self.b.data
-        for wi, xi in zip(self.w, x):
-            act = act + wi.data * xi
-        return _FLOAT_ACTIVATIONS[self.activation](act)
+        act = LINEAR.forward(FLOAT_MATH, self.b.data, *(wi.data for wi in self.w), *x)
+        return activate(self.activation, act)
 
     def __repr__(self) -> str:
         name = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
@@ -215,6 +208,12 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def activate(activation: str, z: Any, m: Any = FLOAT_MATH) -> Any:
+    """An activation's forward rule on plain numbers, no graph: floats by default, or the
+    numbers of the math namespace `m` (e.g. `micrograd.ops.numpy_math()` for arrays)."""
+    return z if activation == "linear" else _ACTIVATION_OPS[activation].forward(m, z)
 
 
 def seed_mlp(sizes: Sequence[int], activation: str = "tanh", rng: Any = None) -> MLP:

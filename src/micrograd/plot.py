@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from micrograd.data import Point
-from micrograd.tape import np_sigmoid
+from micrograd.nn import ACTIVATIONS
 from micrograd.train import History
 
 
@@ -83,7 +83,7 @@ def _layer_arrays(model: Any) -> list | None:
         layers = []
         for layer in model.layers:
             acts = {n.activation for n in layer.neurons}
-            if len(acts) != 1 or not acts <= set(_NP_ACTIVATIONS):
+            if len(acts) != 1 or not acts <= set(ACTIVATIONS):
                 return None
             w = np.array([[wi.data for wi in n.w] for n in layer.neurons], dtype=float)
             b = np.array([n.b.data for n in layer.neurons], dtype=float)
@@ -93,12 +93,12 @@ def _layer_arrays(model: Any) -> list | None:
         return None
 
 
-_NP_ACTIVATIONS = {
-    "tanh": lambda z: __import__("numpy").tanh(z),
-    "relu": lambda z: __import__("numpy").where(z < 0, 0.0, z),
-    "sigmoid": np_sigmoid,
-    "linear": lambda z: z,
-}
+def _np_activate(activation: str, z: Any) -> Any:
+    """The activation's forward rule (the engine's own) on a NumPy array."""
+    from micrograd.nn import activate
+    from micrograd.ops import numpy_math
+
+    return activate(activation, z, numpy_math())
 
 
 def predict_points(model: Any, points: Any) -> Any:
@@ -115,11 +115,18 @@ def predict_points(model: Any, points: Any) -> Any:
     if layers is None:
         return np.array([np.atleast_1d(model.predict(list(p))) for p in h.tolist()], dtype=float)
     for w, b, act in layers:
-        z = np.broadcast_to(b, (h.shape[0], b.shape[0])).copy()
-        for i in range(w.shape[1]):  # left to right, as the scalar forward adds them
-            z = z + h[:, i : i + 1] * w[:, i]
-        h = _NP_ACTIVATIONS[act](z)
+        h = _np_activate(act, np_linear(w, b, h))
     return h
+
+
+def np_linear(w: Any, b: Any, h: Any) -> Any:
+    """Every neuron of a layer on every row of h, (N, K): the engine's `w·x+b` rule on arrays,
+    so the terms are added left to right as the scalar forward adds them."""
+    from micrograd.engine import LINEAR
+    from micrograd.ops import numpy_math
+
+    cols = [h[:, i : i + 1] for i in range(w.shape[1])]
+    return LINEAR.forward(numpy_math(), b, *(w[:, i] for i in range(w.shape[1])), *cols)
 
 
 def grid(bounds: Bounds, n: int = 100) -> tuple[Any, Any, Any]:
@@ -293,8 +300,8 @@ def plot_neurons(
         w = np.array([wi.data for wi in neuron.w])
         z = neuron.b.data + pts[:, 0] * w[0] + (pts[:, 1] * w[1] if len(w) > 1 else 0.0)
         zs.append(z.reshape(n, n))
-        acts.append(_NP_ACTIVATIONS[neuron.activation](z).reshape(n, n))
-    center = float(_NP_ACTIVATIONS[act_name](np.zeros(1))[0])  # the activation at w·x + b = 0
+        acts.append(_np_activate(neuron.activation, z).reshape(n, n))
+    center = float(_np_activate(act_name, np.zeros(1))[0])  # the activation at w·x + b = 0
     spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
     cmap = _pale("RdBu_r", 0.2)  # pale, so the class-coloured points stay visible on top
     vmin, vmax = center - spread, center + spread

@@ -17,82 +17,31 @@ engine's order, so a replay gives the same bits as eager autograd.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from micrograd import engine
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
-
-# float helpers the generated code calls: the engine's own, so both compute the same bits
-_SCALAR_NAMESPACE = {
-    "_exp": engine.checked_exp,
-    "_log": engine.checked_log,
-    "_tanh": math.tanh,
-    "_sigmoid": engine.sigmoid,
-    "_pow": engine.checked_pow,
-    "_pow_local": engine.pow_local,
-    "_pow_value_locals": engine.pow_value_locals,
-    "_pick_index": engine.pick_index,
-}
+from micrograd.ops import FLOAT_MATH, Op, Sym, namespace_for, numpy_math, text_of, text_rule
 
 
-def _forward_expr(op: str, a: list[str]) -> str:
-    """The expression that computes a node from its parents' names `a` (engine order)."""
-    if op == "+":
-        return f"{a[0]} + {a[1]}"
-    if op == "*":
-        return f"{a[0]} * {a[1]}"
-    if op == "**":
-        return f"_pow({a[0]}, {a[1]})"
-    if op.startswith("**"):
-        return f"_pow({a[0]}, {float(op[2:])!r})"
-    if op in ("exp", "log", "tanh", "sigmoid"):
-        return f"_{op}({a[0]})"
-    if op == "ReLU":
-        return f"_relu({a[0]})"
-    if op == "sum":
-        return " + ".join(a)
-    if op == "w·x+b":  # parents (b, w0..w(n-1), x0..x(n-1)); same order as Value.linear
-        n = (len(a) - 1) // 2
-        return " + ".join([a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)])
-    if op == "max":
-        return f"_max({', '.join(a)})"
-    if op == "pick":
-        return f"_pick({a[-1]}, {', '.join(a[:-1])})"
-    raise ValueError(f"tape: cannot replay op {op!r}; record graphs built from Value's ops")
+def _rule_of(node: Value) -> Op:
+    op = node._op
+    if not isinstance(op, Op):
+        raise ValueError(f"tape: cannot replay op {op!r}: the node was built outside the "
+                         "engine's ops (with its own _backward closure); define it as an Op "
+                         "(micrograd.Op) to record it")
+    return op
 
 
-def _local_exprs(op: str, a: list[str], out: str) -> list[str]:
-    """d node / d parent_i for each parent, as expressions (the engine's `_local` values)."""
-    if op in ("+", "sum"):
-        return ["1.0"] * len(a)
-    if op == "*":
-        return [a[1], a[0]]
-    if op == "**":
-        return [f"_pow_value_locals({a[0]}, {a[1]}, {out})[{i}]" for i in (0, 1)]
-    if op.startswith("**"):
-        return [f"_pow_local({a[0]}, {float(op[2:])!r})"]
-    if op == "exp":
-        return [out]
-    if op == "log":
-        return [f"(1 / {a[0]})"]
-    if op == "tanh":
-        return [f"(1 - {out}**2)"]
-    if op == "ReLU":
-        return [f"_step({out})"]
-    if op == "sigmoid":
-        return [f"({out} * (1.0 - {out}))"]
-    if op == "w·x+b":
-        n = (len(a) - 1) // 2
-        return ["1.0", *a[1 + n :], *a[1 : 1 + n]]
-    if op == "max":
-        return ["0.0"] * len(a)
-    if op == "pick":
-        k = len(a) - 1
-        return [f"_onehot({a[-1]}, {i})" for i in range(k)] + ["0.0"]
-    raise ValueError(f"tape: cannot replay op {op!r}")
+def _forward_expr(node: Value, a: list[str]) -> str:
+    """The expression that computes a node from its parents' names `a`: its forward rule."""
+    return text_rule(_rule_of(node).forward, *map(Sym, a))
+
+
+def _local_exprs(node: Value, a: list[str], out: str) -> list[str]:
+    """d node / d parent_i for each parent, as expressions: its local rule (the `_local` values)."""
+    return list(text_rule(_rule_of(node).local, Sym(out), *map(Sym, a), operand=True))
 
 
 def _record(root: Value) -> tuple[list[Value], dict[Value, int]]:
@@ -112,11 +61,11 @@ class Tape:
         for i, node in enumerate(self.nodes):
             if node._prev:
                 a = [f"d[{index[p]}]" for p in node._prev]
-                fwd.append(f"    d[{i}] = {_forward_expr(node._op, a)}")
+                fwd.append(f"    d[{i}] = {_forward_expr(node, a)}")
         for i in range(len(self.nodes) - 1, -1, -1):
             node = self.nodes[i]
             a = [f"d[{index[p]}]" for p in node._prev]
-            for p, local in zip(node._prev, _local_exprs(node._op, a, f"d[{i}]") if a else ()):
+            for p, local in zip(node._prev, _local_exprs(node, a, f"d[{i}]") if a else ()):
                 # chain rule: d root/d parent += d node/d parent · d root/d node
                 bwd.append(f"    g[{index[p]}] += {local} * g[{i}]")
         root_i = len(self.nodes) - 1
@@ -124,7 +73,7 @@ class Tape:
             ["def forward(d):", *fwd, f"    return d[{root_i}]", "",
              "def backward(d, g):", *(bwd or ["    pass"]), ""]
         )
-        namespace = _scalar_namespace()
+        namespace = namespace_for(FLOAT_MATH)
         exec(compile(self.source, "<micrograd tape>", "exec"), namespace)
         self._forward, self._backward = namespace["forward"], namespace["backward"]
         self._d = [node.data for node in self.nodes]
@@ -156,22 +105,6 @@ class Tape:
             node.data, node.grad = data, grad
 
 
-def _scalar_namespace() -> dict[str, Any]:
-    def _pick(k: float, *values: float) -> float:
-        return values[engine.pick_index(k, len(values))]
-
-    return {
-        **_SCALAR_NAMESPACE,
-        "_relu": engine.relu,
-        "_step": lambda out: float(out > 0),
-        "_max": max,
-        "_pick": _pick,
-        "_onehot": lambda k, i: 1.0 if int(k) == i else 0.0,
-        "inf": math.inf,
-        "nan": math.nan,
-    }
-
-
 class BatchTape:
     """The mean cross-entropy of `model` over a batch, from one recorded per-sample graph.
 
@@ -201,12 +134,12 @@ class BatchTape:
             elif node is label:
                 names.append("y")
             elif not node._prev:
-                names.append(repr(node.data))  # a constant: inline its value
+                names.append(text_of(node.data))  # a constant: inline its value
             else:
                 names.append(f"v{i}")
         self.nodes, self.names = nodes, names
         self.source = self._generate(nodes, index, names, nin)
-        namespace = _scalar_namespace() if backend == "python" else _numpy_namespace()
+        namespace = namespace_for(FLOAT_MATH) if backend == "python" else _numpy_namespace()
         exec(compile(self.source, f"<micrograd batch tape: {backend}>", "exec"), namespace)
         self._loss, self._step = namespace["loss"], namespace["loss_and_backward"]
 
@@ -215,7 +148,7 @@ class BatchTape:
         numpy = self.backend == "numpy"
         params = range(len(self.params))
         unpack = [f"    p{j} = P[{j}].data" for j in params]
-        fwd = [f"{names[i]} = {_forward_expr(n._op, [names[index[p]] for p in n._prev])}"
+        fwd = [f"{names[i]} = {_forward_expr(n, [names[index[p]] for p in n._prev])}"
                for i, n in enumerate(nodes) if n._prev]
         root = names[-1]
         bwd: list[str] = []
@@ -226,7 +159,7 @@ class BatchTape:
                 continue
             a = [names[index[p]] for p in node._prev]
             grad = f"g{names[i][1:]}"
-            for p, local in zip(node._prev, _local_exprs(node._op, a, names[i])):
+            for p, local in zip(node._prev, _local_exprs(node, a, names[i])):
                 target = names[index[p]]
                 if not p._prev and not target.startswith("p"):
                     continue  # inputs, label, constants: nobody reads their grads
@@ -301,34 +234,7 @@ class BatchTape:
         return X, [float(y) for y in Y]
 
 
-def np_sigmoid(z: Any) -> Any:
-    """The engine's sigmoid on a NumPy array: both of its formulas, without overflow."""
-    import numpy as np
-
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _numpy_namespace() -> dict[str, Any]:
     import numpy as np
 
-    def pick(k: Any, *values: Any) -> Any:  # values[k[i]][i] for every sample i, any class count
-        k = k.astype(np.intp)
-        return np.stack(np.broadcast_arrays(*values))[k, np.arange(len(k))]
-
-    return {
-        "_np": np,
-        "_dot": np.dot,
-        "_exp": np.exp,
-        "_log": np.log,
-        "_tanh": np.tanh,
-        "_sigmoid": np_sigmoid,
-        "_pow": np.power,
-        "_pow_local": lambda x, p: 0.0 if p == 0.0 else p * np.power(x, p - 1),
-        "_pow_value_locals": lambda a, b, out: (b * np.power(a, b - 1), out * np.log(a)),
-        "_relu": lambda x: np.where(x < 0, 0.0, x),
-        "_step": lambda out: (out > 0).astype(np.float64),
-        "_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
-        "_pick": pick,
-        "_onehot": lambda k, i: (k == i).astype(np.float64),
-    }
+    return {**namespace_for(numpy_math()), "_np": np, "_dot": np.dot}

@@ -22,8 +22,10 @@ import numpy as np
 
 from micrograd.data import DATASETS, RNG
 from micrograd.graph import fmt4, trace_mlp
-from micrograd.nn import seed_mlp
+from micrograd.nn import activate, seed_mlp
+from micrograd.ops import numpy_math
 from micrograd.optim import AdamW
+from micrograd.plot import np_linear
 from micrograd.train import make_engine, sample_batch
 
 CLASSES = {"seed": 3, "yinyang": 3, "moons": 2, "circles": 2, "spiral": 3, "xor": 2}
@@ -388,19 +390,13 @@ class Session:
 
 # ---- NumPy helpers ----
 
-_ACT = {
-    "tanh": np.tanh,
-    "relu": lambda z: np.where(z < 0, 0.0, z),
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # = 1/(1+e^-z), without overflow
-    "linear": lambda z: z,
-}
 
 
 def _forward(layers: list, X: Any) -> list:
     """Every layer's output for the rows of X (the last is the logits)."""
     out, h = [], X
     for w, b, act in layers:
-        h = _ACT[act](h @ w.T + b)
+        h = activate(act, np_linear(w, b, h), numpy_math())  # the engine's rules, on arrays
         out.append(h)
     return out
 

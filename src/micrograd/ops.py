@@ -1,0 +1,323 @@
+"""What an op is: a name, a forward rule and a local-derivative rule, written once for every engine.
+
+A rule is a Python function of `m`, a small math namespace, and the op's operands:
+
+    forward(m, x)       -> the op's value               tanh: m.tanh(x)
+    local(m, out, x)    -> d out / d operand, one each  tanh: (1 - out**2,)
+
+Operands support `+ - * / **` and `m` supplies the few functions rules may call (`exp`, `log`,
+`tanh`, `sin`, `recip`, `if_positive`, ...). Because nothing else is used, one rule runs on four
+kinds of numbers, and every engine is an interpreter of the same rules:
+
+- floats (`FLOAT_MATH`): eager `Value` ops compute `data` and store the local derivatives;
+- NumPy arrays (`numpy_math()`): the NumPy tape and the pictures' grids;
+- `Value`s (`engine.VALUE_MATH`): the derivatives become graphs themselves, so gradients can be
+  differentiated again (`backward(create_graph=True)`, `grad`);
+- `Sym`bols (`SYM_MATH`): each operation writes its own source text, which is how the tape (and
+  the eager op itself, see `engine.Op`) gets straight-line code with the float operations of the
+  rule, in the rule's order, so every engine computes the same bits.
+
+Only the standard library is imported here; NumPy is imported when `numpy_math()` is first called.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+# ---- the float primitives (errors name the op, PyTorch's conventions at the edges) ----
+
+
+def checked_exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({x!r}) overflows a float") from None
+
+
+def checked_log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"log: input must be > 0, got {x!r} (log is undefined there)")
+    return math.log(x)
+
+
+def checked_sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError(f"sqrt: input must be >= 0, got {x!r} (sqrt is not real there)")
+    return math.sqrt(x)
+
+
+def checked_pow(x: float, p: float) -> float:
+    """x ** p as a real float, or an error that names the op instead of a complex result."""
+    try:
+        out = x**p
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"pow: {x!r} ** {p!r} divides by zero") from None
+    except OverflowError:
+        raise OverflowError(f"pow: {x!r} ** {p!r} overflows a float") from None
+    if isinstance(out, complex):
+        raise ValueError(
+            f"pow: {x!r} ** {p!r} is not a real number (negative base, non-integer exponent)"
+        )
+    return out
+
+
+def pow_local(x: float, p: float) -> float:
+    """d x^p / dx, with PyTorch's conventions where the formula breaks down."""
+    if p == 0.0:
+        return 0.0  # x**0 is constant, also at x = 0
+    if x == 0.0 and p < 1.0:
+        return math.inf  # the slope blows up at 0 for p < 1
+    try:
+        return p * x ** (p - 1)
+    except OverflowError:  # a finite x^p whose slope is beyond float range, e.g. 1e-200 ** -1
+        odd = float(p - 1).is_integer() and int(p - 1) % 2 == 1
+        return math.copysign(math.inf, p) * (math.copysign(1.0, x) if odd else 1.0)
+
+
+def pow_value_locals(a: float, b: float, out: float) -> tuple[float, float]:
+    """(d a^b / da, d a^b / db) for out = a^b."""
+    if a > 0.0:
+        dlog = out * math.log(a)
+    elif a == 0.0 and b >= 0.0:
+        dlog = 0.0  # PyTorch's convention: the limit along a = 0
+    else:
+        dlog = math.nan  # a^b for a < 0 has no real derivative in b (PyTorch gives nan too)
+    return pow_local(a, b), dlog
+
+
+def relu(x: float) -> float:
+    """max(0, x) on a float (nan stays nan, as the seed's `0 if x < 0 else x`)."""
+    return 0.0 if x < 0 else x
+
+
+def sigmoid(x: float) -> float:
+    """1 / (1 + e^-x) on a float, without overflow for very negative x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def recip(x: float) -> float:
+    """1 / x, and ±inf at ±0 (IEEE's answer, PyTorch's too) instead of ZeroDivisionError."""
+    return 1 / x if x != 0.0 else math.copysign(math.inf, x)
+
+
+def pick_index(index: float, n: int) -> int:
+    if not (math.isfinite(index) and index == int(index) and 0 <= index < n):
+        raise ValueError(f"pick: index {index!r} is not an integer in 0..{n - 1}")
+    return int(index)
+
+
+def _pick(k: float, *values: float) -> float:
+    return values[pick_index(k, len(values))]
+
+
+FLOAT_MATH = SimpleNamespace(
+    exp=checked_exp, log=checked_log, log1p=math.log1p, sqrt=checked_sqrt, tanh=math.tanh,
+    sigmoid=sigmoid, sin=math.sin, cos=math.cos, abs=abs, relu=relu, recip=recip,
+    pow=checked_pow, pow_slope=pow_local, pow_value_locals=pow_value_locals, max=max,
+    pick=_pick, onehot=lambda k, i: 1.0 if int(k) == i else 0.0,
+    if_positive=lambda x, then, otherwise: then if x > 0 else otherwise,
+)
+FLOAT_MATH.__doc__ = "The rules' functions on Python floats: what eager ops and the tape run."
+
+_numpy_math: SimpleNamespace | None = None
+
+
+def numpy_math() -> SimpleNamespace:
+    """The rules' functions on NumPy arrays (one element per sample), built on first use."""
+    global _numpy_math
+    if _numpy_math is None:
+        import numpy as np
+
+        def np_sigmoid(z: Any) -> Any:  # both of the float formula's branches, no overflow
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+        def pick(k: Any, *values: Any) -> Any:  # values[k[i]][i] for every sample i
+            k = np.asarray(k).astype(np.intp)
+            return np.stack(np.broadcast_arrays(*values))[k, np.arange(k.size)].reshape(k.shape)
+
+        def pow_slope(x: Any, p: float) -> Any:
+            return 0.0 if p == 0.0 else p * np.power(x, p - 1)
+
+        def recip(x: Any) -> Any:
+            with np.errstate(divide="ignore"):
+                return 1.0 / x
+
+        _numpy_math = SimpleNamespace(
+            exp=np.exp, log=np.log, log1p=np.log1p, sqrt=np.sqrt, tanh=np.tanh,
+            sigmoid=np_sigmoid, sin=np.sin, cos=np.cos, abs=np.abs,
+            relu=lambda x: np.where(x < 0, 0.0, x), recip=recip, pow=np.power,
+            pow_slope=pow_slope,
+            pow_value_locals=lambda a, b, out: (b * np.power(a, b - 1), out * np.log(a)),
+            max=lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)), pick=pick,
+            onehot=lambda k, i: (k == i).astype(np.float64),
+            if_positive=lambda x, then, otherwise: np.where(x > 0, then, otherwise),
+        )
+    return _numpy_math
+
+
+# ---- symbols: run a rule on names and get its source text ----
+
+
+class Sym:
+    """A named number whose arithmetic writes source text: `Sym("x") * 2` is `(x * 2)`.
+
+    Every operation is parenthesised, so the text evaluates in exactly the rule's order; only a
+    chain of `+`/`-` is left flat (`a + b + c` is `(a + b) + c` in Python too), so that a sum of
+    many terms does not nest parentheses past the parser's limit.
+    """
+
+    __slots__ = ("text", "chain")
+
+    def __init__(self, text: str, chain: bool = False):
+        self.text = text  # with its outer parentheses, unless `chain`
+        self.chain = chain  # a flat `x + y - z`: it needs parentheses except as a left operand
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _bin(self, op: str, other: Any, reflected: bool = False) -> Sym:
+        left, right = (other, self) if reflected else (self, other)
+        if op in "+-":
+            a = left.text if isinstance(left, Sym) else text_of(left)  # a chain stays flat
+            return Sym(f"{a} {op} {text_of(right)}", chain=True)
+        return Sym(f"({text_of(left)} {op} {text_of(right)})")
+
+    def __add__(self, o: Any) -> Sym: return self._bin("+", o)
+    def __radd__(self, o: Any) -> Sym: return self._bin("+", o, True)
+    def __sub__(self, o: Any) -> Sym: return self._bin("-", o)
+    def __rsub__(self, o: Any) -> Sym: return self._bin("-", o, True)
+    def __mul__(self, o: Any) -> Sym: return self._bin("*", o)
+    def __rmul__(self, o: Any) -> Sym: return self._bin("*", o, True)
+    def __truediv__(self, o: Any) -> Sym: return self._bin("/", o)
+    def __rtruediv__(self, o: Any) -> Sym: return self._bin("/", o, True)
+    def __pow__(self, o: Any) -> Sym: return self._bin("**", o)
+    def __rpow__(self, o: Any) -> Sym: return self._bin("**", o, True)
+    def __neg__(self) -> Sym: return Sym(f"(-{text_of(self)})")
+
+
+def text_of(x: Any) -> str:
+    """Source text of a symbol or a constant, safe as an operand (`(a + b)`, `1.0`, `(-0.5)`)."""
+    if isinstance(x, Sym):
+        return f"({x.text})" if x.chain else x.text
+    text = repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _call(name: str) -> Callable[..., Sym]:
+    return lambda *args: Sym(f"_{name}({', '.join(_top_text(a) for a in args)})")
+
+
+class _SymMath(SimpleNamespace):
+    """`m` for symbols: `m.tanh(x)` is the text `_tanh(x)`, a call of FLOAT_MATH's (or NumPy's)."""
+
+    def __getattr__(self, name: str) -> Callable[..., Sym]:
+        if name.startswith("__") or not hasattr(FLOAT_MATH, name):
+            raise AttributeError(name)
+        return _call(name)
+
+    def pow_value_locals(self, a: Any, b: Any, out: Any) -> tuple[Sym, Sym]:
+        call = _call("pow_value_locals")(a, b, out).text
+        return Sym(f"{call}[0]"), Sym(f"{call}[1]")
+
+
+SYM_MATH = _SymMath()
+
+
+def namespace_for(math_ns: SimpleNamespace) -> dict[str, Any]:
+    """Globals for generated code: `_tanh` -> math_ns.tanh, ..., plus `inf` and `nan`."""
+    names = {f"_{k}": v for k, v in vars(math_ns).items() if not k.startswith("__")}
+    return {**names, "inf": math.inf, "nan": math.nan}
+
+
+def text_rule(rule: Callable[..., Any], *args: Any, operand: bool = False) -> Any:
+    """Run `rule` on symbols: the source text (or a tuple of texts) it computes. The text is
+    bare at the top (`b + w0 * x0`, for an assignment or a tuple item), or with `operand` safe to
+    use inside a larger expression (`(1 - (o ** 2)) * g`)."""
+    out = rule(SYM_MATH, *args)
+    text = text_of if operand else _top_text
+    if isinstance(out, (tuple, list)):
+        return tuple(text(x) for x in out)
+    return text(out)
+
+
+def _top_text(x: Any) -> str:
+    return x.text if isinstance(x, Sym) else text_of(x)
+
+
+# ---- ops: a name and two rules; eager code generated from the rules ----
+
+EAGER_GLOBALS: dict[str, Any] = namespace_for(FLOAT_MATH)  # engine adds Value, _node, _as_value
+MAX_COMPILED_ARITY = 64  # wider ops (a sum over a whole batch) run their rules interpreted
+
+
+class Op(str):
+    """An op: the name a node's `_op` holds (so `node._op == "tanh"` still works), and its rules.
+
+    `forward(m, *operands)` and `local(m, out, *operands)` are written as in this module's
+    docstring. `op(a, b, ...)` applies it to Values (numbers are wrapped as constants); `eager(n)`
+    is the function an op of n operands runs, generated once from the rules on symbols, so it does
+    exactly the float operations of the rules, inline, with no interpretation per call.
+    """
+
+    forward: Callable[..., Any]
+    local: Callable[..., Any]
+
+    def __new__(cls, name: str, forward: Callable[..., Any], local: Callable[..., Any]) -> Op:
+        op = super().__new__(cls, name)
+        op.forward, op.local = forward, local
+        op._compiled = {}
+        return op
+
+    def __call__(self, *operands: Any) -> Any:
+        as_value = EAGER_GLOBALS["_as_value"]
+        values = []
+        for x in operands:
+            v = as_value(x)
+            if v is None:
+                raise TypeError(f"{self}: operands must be Values or real numbers, got "
+                                f"{type(x).__name__} {x!r}")
+            values.append(v)
+        return self.eager(len(values))(*values)
+
+    def eager(self, n: int, binary_method: bool = False) -> Callable[..., Any]:
+        """The function that makes this op's node from n Values (cached per n).
+
+        With `binary_method`, the second operand may be a number (wrapped) or a foreign type
+        (`NotImplemented`), as Python's `__add__`-style methods need.
+        """
+        key = (n, binary_method)
+        fn = self._compiled.get(key)
+        if fn is None:
+            fn = self._compile(n, binary_method) if n <= MAX_COMPILED_ARITY else self._interpret
+            self._compiled[key] = fn
+        return fn
+
+    def _interpret(self, *parents: Any) -> Any:
+        data = [p.data for p in parents]
+        out = self.forward(FLOAT_MATH, *data)
+        return EAGER_GLOBALS["_node"](out, parents, self, tuple(self.local(FLOAT_MATH, out, *data)))
+
+    def _compile(self, n: int, binary_method: bool) -> Callable[..., Any]:
+        args = [Sym(f"a{i}") for i in range(n)]
+        forward = text_rule(self.forward, *args)
+        local = text_rule(self.local, Sym("out"), *args)
+        params = ", ".join(f"p{i}" for i in range(n))
+        lines = ["def make(OP):", f"    def apply({params}):"]
+        if binary_method:
+            lines += ["        if p1.__class__ is not Value:", "            p1 = _as_value(p1)",
+                      "            if p1 is None:", "                return NotImplemented"]
+        lines += [f"        a{i} = p{i}.data" for i in range(n)]
+        lines += [f"        out = {forward}",
+                  f"        return _node(out, ({params},), OP, ({', '.join(local)},))",
+                  "    return apply"]
+        code = compile("\n".join(lines), f"<micrograd op {self}>", "exec")
+        scope: dict[str, Any] = {}
+        exec(code, EAGER_GLOBALS, scope)
+        return scope["make"](self)
