@@ -125,6 +125,33 @@ def test_home_made_op_with_its_own_backward_closure():
     assert x.grad == 0.0
 
 
+def test_a_closure_set_on_any_node_is_what_backward_runs():
+    """0.1.0's contract: `backward()` calls each node's `_backward`, whoever set it."""
+    x = Value(3.0)
+    y = x * 2.0
+    calls = []
+
+    def custom():
+        calls.append(y.grad)
+        x.grad += 10 * y.grad
+
+    y._backward = custom
+    y.backward()
+    assert calls == [1.0] and x.grad == 10.0
+    z = x * 2.0
+    z._backward()  # the default step, by hand: d z / d x = 2
+    assert x.grad == 10.0 and z.grad == 0.0  # z.grad was never seeded, so nothing flowed
+    z.grad = 1.0
+    z._backward()
+    assert x.grad == 12.0
+
+
+def test_a_fourth_positional_argument_is_a_label_not_local_derivatives():
+    a, b = Value(2.0), Value(3.0)
+    with pytest.raises(TypeError, match="label"):
+        Value(6.0, (a, b), "*", (3.0, 2.0))  # an older micrograd-lab signature: refused, loudly
+
+
 def test_attributes_set_by_course_code_are_kept():
     """The course's pictures colour nodes (`_vis_color`); its AdamW keeps `m`, `v` on them."""
     model = MLP(2, [3, 1], rng=RNG(1))

@@ -315,6 +315,18 @@ def test_nonlin_is_read_at_every_call():
     assert n([1.0, 1.0]).data == 0.0
 
 
+def test_activation_can_be_set_by_name():
+    n = Neuron(2, rng=RNG(1))
+    n.activation = "tanh"
+    assert (repr(n), n.nonlin) == ("TanhNeuron(2)", True)
+    n.activation = "linear"
+    assert (repr(n), n.nonlin) == ("LinearNeuron(2)", False)
+    n.nonlin = True
+    assert repr(n) == "TanhNeuron(2)"  # the non-linearity was kept
+    with pytest.raises(ValueError, match="unknown activation"):
+        n.activation = "gelu"
+
+
 def test_seed_mlp_is_the_chapters_model():
     a = seed_mlp([2, 16, 3], rng=RNG(42))
     b = MLP(2, [16, 3], activation="tanh", init="seed", fused=True, rng=RNG(42))

@@ -232,9 +232,17 @@ def test_batch_tape_handles_10000_points_in_constant_memory():
 
 def test_tape_rejects_unknown_ops_and_backends():
     odd = Value(1.0)
-    node = Value(2.0, (odd,), "mystery", (1.0,))
+    node = Value(2.0, (odd,), "mystery")
     with pytest.raises(ValueError, match="cannot replay op 'mystery'"):
         Tape(node)
+    named_like_ours = Value(odd.data * 2, (odd,), "exp")  # a user's node with a known name...
+    named_like_ours._backward = lambda: None
+    with pytest.raises(ValueError, match="cannot replay op 'exp'"):
+        Tape(named_like_ours)  # ...is not replayed with our exp: its closure is what it means
+    overridden = odd * 2.0
+    overridden._backward = lambda: None  # a closure set on an op's node wins there too
+    with pytest.raises(ValueError, match=r"cannot replay op '\*'"):
+        Tape(overridden)
     with pytest.raises(ValueError, match="backend"):
         BatchTape(seed_mlp([2, 3], rng=RNG(1)), 2, backend="gpu")
 

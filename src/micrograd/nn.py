@@ -72,6 +72,14 @@ class Neuron(Module):
         """The activation applied now: `nonlinearity` while `nonlin` is on, else "linear"."""
         return self.nonlinearity if self.nonlin else "linear"
 
+    @activation.setter
+    def activation(self, name: str) -> None:
+        if name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+        self.nonlin = name != "linear"
+        if self.nonlin:
+            self.nonlinearity = name
+
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
         return self.forward(_as_inputs(x, len(self.w), "Neuron"))
 
@@ -170,12 +178,14 @@ class MLP(Module):
 
     @classmethod
     def from_weights(
-        cls, sizes: Sequence[int], weights: Sequence[float], activation: str = "relu",
-        fused: bool = False,
+        cls, sizes: Sequence[int], weights: Sequence[float], *, activation: str,
+        fused: bool = True,
     ) -> MLP:
         """An MLP of `sizes` ([nin, hidden..., nout]) holding `weights` in `parameters()` order.
 
         Draws no random numbers, so rebuilding a saved model leaves every RNG as it was.
+        `activation` (the hidden layers') has no default: it is the saved model's own. Neurons
+        are fused (`w·x+b` nodes): the chain's floats, a third of the nodes.
         """
         if len(sizes) < 2:
             raise ValueError(f"sizes must be [nin, ..., nout], got {list(sizes)!r}")

@@ -27,7 +27,7 @@ from micrograd.ops import FLOAT_MATH, Op, Sym, namespace_for, numpy_math, text_o
 
 def _rule_of(node: Value) -> Op:
     op = node._op
-    if not isinstance(op, Op):
+    if not isinstance(op, Op) or node._local is None:
         raise ValueError(f"tape: cannot replay op {op!r}: the node was built outside the "
                          "engine's ops (with its own _backward closure); define it as an Op "
                          "(micrograd.Op) to record it")
