@@ -1,9 +1,10 @@
 """Computation-graph pictures: DOT text, the rendered SVG/PNG, `micrograd graph`, missing `dot`.
 
 The SVG is checked against the graph it draws: one box per value, each box showing that value's
-data and grad to 4 decimals, one circle per op. Rendering needs Graphviz's `dot`: those tests are
-marked `needs_dot` and skip without it (fail under MICROGRAD_REQUIRE_TOOLS=1, as `.ci/run` runs
-them after installing the Debian package; see conftest.py). The missing-`dot` case is made by
+data and grad (4 decimals, e-notation where that would hide them), one circle per op. Rendering
+needs Graphviz's `dot`: those tests are marked `needs_dot` and skip without it (fail under
+MICROGRAD_REQUIRE_TOOLS=1, as `.ci/run` runs them after installing the Debian package; see
+conftest.py). The missing-`dot` case is made by
 hiding `dot` from PATH, not by skipping.
 """
 
@@ -22,7 +23,7 @@ import pytest
 from micrograd import cli
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.graph import DotNotFound, draw_dot, fmt4, render, to_dot, trace_mlp
+from micrograd.graph import DotNotFound, draw_dot, fmt_number, render, to_dot, trace_mlp
 from micrograd.losses import cross_entropy
 from micrograd.nn import MLP, seed_mlp
 
@@ -69,10 +70,10 @@ def check_svg_against_graph(path: Path, root: Value) -> None:
         data = [ln for ln in lines if ln.startswith("data ")]
         grad = [ln for ln in lines if ln.startswith("grad ")]
         assert len(data) == 1 and len(grad) == 1, lines
-        # the label's number is the node's to 4 decimals (SVG writes '-' as a plain hyphen)
+        # the label's number is the node's, as fmt_number writes it (SVG writes '-' as a hyphen)
         assert math.isclose(float(data[0][5:]), v.data, abs_tol=5.1e-5), (lines, v)
         assert math.isclose(float(grad[0][5:]), v.grad, abs_tol=5.1e-5), (lines, v)
-        assert data[0] == f"data {fmt4(v.data)}" and grad[0] == f"grad {fmt4(v.grad)}"
+        assert data[0] == f"data {fmt_number(v.data)}" and grad[0] == f"grad {fmt_number(v.grad)}"
         if v._prev:
             assert ops[f"v{i}op"] == [{"*": "×"}.get(v._op, v._op)]
 
@@ -111,7 +112,10 @@ def test_dot_has_one_box_per_value_one_circle_per_op_and_every_edge():
 
 
 def test_negative_zero_is_printed_as_zero():
-    assert fmt4(-0.0) == "0.0000" and fmt4(-1e-7) == "0.0000" and fmt4(-0.00005) == "-0.0001"
+    assert fmt_number(-0.0) == "0.0000" and fmt_number(0.0) == "0.0000"
+    assert fmt_number(-0.36214) == "-0.3621" and fmt_number(2.0) == "2.0000"
+    assert fmt_number(7.08e-5) == "7.08e-05" and fmt_number(-1e-7) == "-1.00e-07"  # not hidden
+    assert fmt_number(1.234e7) == "1.23e+07" and fmt_number(float("nan")) == "nan"
 
 
 def test_to_dot_needs_no_dependency_and_import_is_light():

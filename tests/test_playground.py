@@ -32,7 +32,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from micrograd import cli
 from micrograd.data import RNG, gen_data
-from micrograd.graph import fmt4, trace_mlp
+from micrograd.graph import fmt_number, trace_mlp
 from micrograd.losses import cross_entropy
 from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
@@ -118,8 +118,8 @@ def test_graph_values_are_trace_mlp_and_do_not_touch_training_grads():
     x, label = s.train[3]
     ref = trace_mlp(s.model, x, label)  # the oracle (this one does write the model's grads)
     nodes = ref.nodes()
-    assert f["graph"]["data"] == [fmt4(v.data) for v in nodes]
-    assert f["graph"]["grad"] == [fmt4(v.grad) for v in nodes]
+    assert f["graph"]["data"] == [fmt_number(v.data) for v in nodes]
+    assert f["graph"]["grad"] == [fmt_number(v.grad) for v in nodes]
     assert info["values"] == len(nodes) == 293
     assert f["graph"]["loss"] == pytest.approx(cross_entropy(s.model(x), label).data, rel=1e-12)
     s2 = Session()

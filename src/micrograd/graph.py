@@ -3,7 +3,7 @@
 `to_dot(root)` needs nothing but the standard library. `draw_dot(root)` wraps the same text in a
 `graphviz.Digraph`, which displays inline in Jupyter (the `graphviz` package is imported only
 there). `render()` calls Graphviz's `dot` program to write SVG/PNG and raises `DotNotFound` when it
-is not installed. Every value node is a box with its `data` and `grad` (4 decimals); every op is a
+is not installed. Every value node is a box with its `data` and `grad` (`fmt_number`); every op is a
 small circle between its operands and its result. Node ids are topological indices (`v0`, `v1`,
 ...), so the same graph always gives the same text.
 """
@@ -11,6 +11,7 @@ small circle between its operands and its result. Node ids are topological indic
 from __future__ import annotations
 
 import html
+import math
 import os
 import shutil
 import subprocess
@@ -35,10 +36,19 @@ GROUP_FILL, GROUP_BORDER = "#f7f9fc", "#c9d3e0"  # a neuron's (or the loss's) op
 OP_TEXT = {"*": "×", "+": "+"}  # the rest print as the engine names them (tanh, exp, **-1, ...)
 
 
-def fmt4(x: float) -> str:
-    """A number with 4 decimals, as in every box; never `-0.0000`."""
-    text = f"{x:.4f}"
-    return "0.0000" if text == "-0.0000" else text
+def fmt_number(x: float) -> str:
+    """A number as every box shows it: 4 decimals (`-0.3621`), or 3 significant digits in
+    e-notation when 4 decimals would hide it (`7.08e-05`) or it is huge (`1.23e+07`).
+
+    A gradient of 7e-5 is not 0: after training most numbers are that small, and rounding them
+    to `0.0000` hides exactly what a learner should see. Exact zeros print `0.0000` (never
+    `-0.0000`).
+    """
+    if x == 0.0:
+        return "0.0000"
+    if math.isfinite(x) and not 1e-3 <= abs(x) < 1e6:
+        return f"{x:.2e}"
+    return f"{x:.4f}"
 
 
 def nodes_of(root: Value) -> list[Value]:
@@ -312,8 +322,8 @@ def _box(name: str, v: Value) -> str:
     rows = []
     if name:
         rows.append(f"<tr><td><b>{html.escape(name)}</b></td></tr>")
-    rows.append(f"<tr><td>data {fmt4(v.data)}</td></tr>")
-    rows.append(f'<tr><td><font color="#b03a2e">grad {fmt4(v.grad)}</font></td></tr>')
+    rows.append(f"<tr><td>data {fmt_number(v.data)}</td></tr>")
+    rows.append(f'<tr><td><font color="#b03a2e">grad {fmt_number(v.grad)}</font></td></tr>')
     return '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) \
         + "</table>"
 

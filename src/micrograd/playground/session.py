@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from micrograd.data import DATASETS, RNG
-from micrograd.graph import fmt4, trace_mlp
+from micrograd.graph import fmt_number, trace_mlp
 from micrograd.nn import activate, seed_mlp
 from micrograd.ops import numpy_math
 from micrograd.optim import AdamW
@@ -385,7 +385,8 @@ class Session:
             return None
         nodes = trace.nodes()
         return {"id": self.graph_id, "loss": _finite(trace.loss.data),
-                "data": [fmt4(v.data) for v in nodes], "grad": [fmt4(v.grad) for v in nodes]}
+                "data": [fmt_number(v.data) for v in nodes],
+                "grad": [fmt_number(v.grad) for v in nodes]}
 
 
 # ---- NumPy helpers ----

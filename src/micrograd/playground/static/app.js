@@ -644,7 +644,7 @@ function showGraphInfo() {
   const el = $("graph-info");
   if (!st || st.picked === null || st.picked >= st.points.length) { el.textContent = ""; return; }
   const p = st.points[st.picked];
-  const loss = S.graph.info && S.graph.info.loss !== null ? ` \u00b7 its loss ${S.graph.info.loss.toFixed(4)}` : "";
+  const loss = S.graph.info && S.graph.info.loss !== null ? ` \u00b7 its loss ${fmtLoss(S.graph.info.loss)}` : "";
   el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${p[0].toFixed(2)}, ${p[1].toFixed(2)}), class ${p[2]}${loss}`;
 }
 
