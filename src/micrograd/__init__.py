@@ -8,4 +8,4 @@ Importing the package runs nothing and imports no plotting library; the pieces l
 from micrograd.engine import Value
 
 __all__ = ["Value"]
-__version__ = "0.2.0"
+__version__ = "0.2.0"  # the one place: pyproject.toml reads it (setuptools dynamic)

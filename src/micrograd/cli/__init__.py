@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 
+from micrograd import __version__
 from micrograd.cli import eval as eval_command
 from micrograd.cli import graph as graph_command
 from micrograd.cli import train as train_command
@@ -26,6 +27,7 @@ __all__ = ["EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="micrograd", description="micrograd-lab: scalar autograd, trained.")
+    parser.add_argument("--version", action="version", version=f"micrograd-lab {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     train_command.add_parser(sub)
     eval_command.add_parser(sub)
