@@ -2,7 +2,8 @@
 
 Importing the package runs nothing and imports no plotting library; the pieces live in
 `micrograd.engine`, `micrograd.nn`, `micrograd.losses`, `micrograd.optim`, `micrograd.data`,
-`micrograd.train`, and the console script in `micrograd.cli`.
+`micrograd.train`, a whole training run in `micrograd.run`, and the console script in
+`micrograd.cli`.
 """
 
 from micrograd.engine import Value
