@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import baseline
+from report import fmt_dev, fmt_growth, fmt_mib, fmt_ratio, fmt_seconds, markdown_table
 from workloads import LABELS, OURS, WORKLOADS
 
 HERE = Path(__file__).resolve().parent
@@ -161,48 +162,6 @@ def deviation(lines: list[str], reference: list[str]) -> tuple[float, bool]:
             want = float(text)
             worst = max(worst, abs(float(ours[key]) - want) / abs(want))
     return worst, val_equal
-
-
-# ---- formatting ----
-
-def fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return "—"
-    return f"{s:.3f}" if s < 1 else f"{s:.2f}" if s < 100 else f"{s:.0f}"
-
-
-def fmt_mib(kib: float | None) -> str:
-    return "—" if kib is None else f"{kib / 1024:.0f}"
-
-
-def fmt_ratio(r: float | None) -> str:
-    if r is None:
-        return "—"
-    return f"{r:.1f}×" if r < 100 else f"{r:.0f}×"
-
-
-def fmt_dev(d: float) -> str:
-    return "0" if d == 0 else "missing lines" if math.isinf(d) else f"{d:.1e}"
-
-
-def fmt_growth(small: Row, big: Row) -> str:
-    """time(big)/time(small) of the loop's wall clock, and of its CPU time in parentheses."""
-    if not (small.ok and big.ok and small.loop and big.loop):
-        return "—"
-    text = f"{big.loop / small.loop:.1f}"
-    if small.loop_cpu and big.loop_cpu:
-        text += f" ({big.loop_cpu / small.loop_cpu:.1f})"
-    return text
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), rule, *map(line, rows)])
 
 
 def median(values: list[float]) -> float | None:
@@ -360,7 +319,7 @@ def render_scaling(table: dict[int, dict[str, Row]], steps: int) -> str:
 
 def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
             reference: list[str] | None) -> list[str]:
-    """One line per target of issue 3: met or missed, with the measured number."""
+    """One line per target (TARGET_RATIOS, TOLERANCE, linear growth, memory): met or missed."""
     lines = []
 
     def verdict(ok: bool) -> str:
@@ -439,7 +398,7 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="seed table only, one repetition unless --repeats (a smoke test)")
@@ -457,6 +416,11 @@ def main(argv: list[str] | None = None) -> int:
                         "$MICROGRAD_SEED_LOG or tests/data/seed_log.txt)")
     parser.add_argument("--no-cli", action="store_true",
                         help="leave out the whole-process `micrograd train` row")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     names = [n for n in args.engines.split(",") if n]
     unknown = [n for n in names if n not in WORKLOADS]
@@ -521,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     if CLI in seed:
         memory += (f"; the `micrograd train` row's is wait4's ru_maxrss, which also counts this "
                    f"runner's own peak ({runner_mib:.0f} MiB)")
-    report += ["", "Targets of issue 3:", *targets(seed, scaling, reference), "", memory + "."]
+    report += ["", "Targets:", *targets(seed, scaling, reference), "", memory + "."]
     text = "\n".join(report) + "\n"
     print(text, end="")
     if args.out:

@@ -265,7 +265,7 @@ def test_graph_command_is_deterministic_and_matches_the_committed_picture(graph_
     assert (tmp_path / "again" / "graph.dot").read_text() == (out / "graph.dot").read_text()
     committed = REPO / "docs" / "images" / "graph.dot"
     assert committed.read_text() == (out / "graph.dot").read_text(), (
-        "docs/images/graph.* are stale: regenerate them as the README's Pictures section says")
+        "docs/images/graph.* are stale: regenerate them as docs/pictures.md says")
 
 
 @pytest.mark.needs_dot

@@ -15,13 +15,11 @@ import gc
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 import time
 import weakref
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 
 import anyio
@@ -672,18 +670,3 @@ def test_serve_on_a_busy_port_is_one_line(no_serving, capsys):
     assert len(err) == 1 and "cannot listen" in err[0] and "--port 0" in err[0]
     assert no_serving["run"] == []
 
-
-def test_static_files_ship_in_the_wheel(tmp_path):
-    """A non-editable install must carry index.html, app.js and style.css (package data)."""
-    src = tmp_path / "src"
-    shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, tmp_path / name)
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                           str(tmp_path / "dist"), str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    for name in ("index.html", "app.js", "style.css"):
-        assert f"micrograd/playground/static/{name}" in names

@@ -7,8 +7,8 @@
   must come back within 200 ms. The server's memory (RSS, from /proc) must stay bounded once they
   leave: a second wave of 8 must not leave it larger than the first did.
 
-Run with `-s` to see the figures (the README quotes them). Traffic goes to loopback only; every
-loop is bounded in time.
+Run with `-s` to see the figures (docs/playground.md quotes them). Traffic goes to loopback
+only; every loop is bounded in time.
 """
 
 from __future__ import annotations

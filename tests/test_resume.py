@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from micrograd import cli, optim
+from micrograd import run as run_module
 from micrograd.checkpoint import load_checkpoint
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines arrive as printed, so we can kill on cue
@@ -361,7 +362,7 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
     line, and leaves no folder behind (a slow tape build must not delay the stop)."""
     import time
 
-    real_train = cli.train
+    real_train = run_module.train
     sleeps = []
 
     def slow_setup(*args, **kwargs):  # a signal arrives while, say, the tape is being built
@@ -371,7 +372,7 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
         sleeps.append(time.perf_counter() - t0)
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "train", slow_setup)
+    monkeypatch.setattr(run_module, "train", slow_setup)
     out = tmp_path / "run"
     t0 = time.perf_counter()
     code_now = cli.main(["train", "--steps", "5", "--no-plot", "--out", str(out)])
@@ -384,10 +385,10 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
     assert not out.exists()
 
     run = tmp_path / "resumable"  # resuming: the checkpoint it started from is left as it was
-    monkeypatch.setattr(cli, "train", real_train)
+    monkeypatch.setattr(run_module, "train", real_train)
     assert cli.main(["train", "--steps", "3", "--no-plot", "--quiet", "--out", str(run)]) == 0
     before = {p.name: p.read_bytes() for p in run.iterdir()}
-    monkeypatch.setattr(cli, "train", slow_setup)
+    monkeypatch.setattr(run_module, "train", slow_setup)
     capsys.readouterr()
     assert cli.main(["train", "--resume", str(run), "--steps", "6", "--quiet"]) == code
     err = capsys.readouterr().err

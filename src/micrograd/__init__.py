@@ -2,8 +2,9 @@
 
 Importing the package runs nothing and imports no plotting library; the pieces live in
 `micrograd.engine`, `micrograd.nn`, `micrograd.losses`, `micrograd.optim`, `micrograd.data`,
-`micrograd.train`, and the console script in `micrograd.cli`. At the top level: `Value`,
-`grad` (gradients, also of gradients), `Op` (define your own op) and `gradcheck`.
+`micrograd.train`, a whole training run in `micrograd.run`, and the console script in
+`micrograd.cli`. At the top level: `Value`, `grad` (gradients, also of gradients), `Op` (define
+your own op) and `gradcheck`.
 """
 
 from micrograd.check import gradcheck
@@ -11,4 +12,4 @@ from micrograd.engine import Value, grad
 from micrograd.ops import Op
 
 __all__ = ["Op", "Value", "grad", "gradcheck"]
-__version__ = "0.2.0"
+__version__ = "0.2.0"  # the one place: pyproject.toml reads it (setuptools dynamic)

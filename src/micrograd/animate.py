@@ -96,21 +96,7 @@ def write_training_gif(
     val = [(s, v) for s, v in zip(steps, history.val_loss) if v is not None]
     if final_val is not None:
         val.append((total, final_val))  # the val loss of the trained model, as loss.png shows
-    (train_line,) = lx.plot([], [], color="#1f77b4", lw=1.8, label="train loss")
-    (val_line,) = lx.plot([], [], color="#d62728", lw=1.6, marker="o", ms=4, label="val loss")
-    (now,) = lx.plot([], [], "o", color="#1f77b4", ms=6)
-    losses = [v for v in train_loss if v > 0] + [v for _, v in val if v > 0]
-    if losses and max(losses) / min(losses) > 20:
-        lx.set_yscale("log")
-    lx.set_xlim(0, max(total, 1))
-    if losses and lx.get_yscale() == "log":
-        lx.set_ylim(min(losses) / 1.5, max(losses) * 1.5)
-    elif losses:
-        lx.set_ylim(0, max(losses) * 1.1)
-    lx.set_xlabel("step")
-    lx.set_ylabel("cross-entropy loss")
-    lx.grid(True, alpha=0.3)
-    lx.legend(handles=[train_line, val_line], frameon=False, loc="upper right")
+    train_line, val_line, now = _loss_axes(lx, train_loss, val, total)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
               fontsize=9, frameon=False, handletextpad=0.2, columnspacing=1.2)
     head = fig.suptitle("", fontsize=12)
@@ -139,6 +125,26 @@ def write_training_gif(
     images[0].save(os.fspath(path), save_all=True, append_images=images[1:], duration=durations,
                    loop=0, optimize=False, disposal=1)
     return len(images)
+
+
+def _loss_axes(lx: Any, train_loss: list[float], val: list[tuple[int, float]], total: int):
+    """The loss panel's empty lines (train, val, the current step) and its fixed axes."""
+    (train_line,) = lx.plot([], [], color="#1f77b4", lw=1.8, label="train loss")
+    (val_line,) = lx.plot([], [], color="#d62728", lw=1.6, marker="o", ms=4, label="val loss")
+    (now,) = lx.plot([], [], "o", color="#1f77b4", ms=6)
+    losses = [v for v in train_loss if v > 0] + [v for _, v in val if v > 0]
+    if losses and max(losses) / min(losses) > 20:
+        lx.set_yscale("log")
+    lx.set_xlim(0, max(total, 1))
+    if losses and lx.get_yscale() == "log":
+        lx.set_ylim(min(losses) / 1.5, max(losses) * 1.5)
+    elif losses:
+        lx.set_ylim(0, max(losses) * 1.1)
+    lx.set_xlabel("step")
+    lx.set_ylabel("cross-entropy loss")
+    lx.grid(True, alpha=0.3)
+    lx.legend(handles=[train_line, val_line], frameon=False, loc="upper right")
+    return train_line, val_line, now
 
 
 def _shared_palette(frames: list[Any]) -> list[Any]:

@@ -1,0 +1,64 @@
+"""The `micrograd` console script (also `python -m micrograd`): a thin layer that parses, calls and
+prints. `micrograd train` runs the seed's training run by default.
+
+One module per subcommand, each with its flags (`add_parser`) and its `run`: `train`
+(a `micrograd.run.Run`), `eval`, `graph`; `playground` lives in `micrograd.playground`. A user
+mistake gives one line on stderr and exit code 2, never a traceback, and never replaces an
+existing run folder without `--force`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from micrograd import __version__
+from micrograd.cli import eval as eval_command
+from micrograd.cli import graph as graph_command
+from micrograd.cli import train as train_command
+from micrograd.cli.args import Parser
+from micrograd.config import UsageError
+
+EXIT_USAGE = 2
+
+__all__ = ["EXIT_USAGE", "UsageError", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="micrograd", description="micrograd-lab: scalar autograd, trained.")
+    parser.add_argument("--version", action="version", version=f"micrograd-lab {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+    train_command.add_parser(sub)
+    eval_command.add_parser(sub)
+    graph_command.add_parser(sub)
+    from micrograd import playground  # its flags only: the server is imported when it runs
+
+    playground.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("missing command; try 'micrograd train' (see 'micrograd --help')")
+        if args.command == "eval":
+            return eval_command.run(args)
+        if args.command == "graph":
+            return graph_command.run(args)
+        if args.command == "playground":
+            from micrograd import playground
+
+            return playground.run(args)
+        return train_command.run(args, sys.argv[1:] if argv is None else argv)
+    except UsageError as e:
+        print(f"micrograd: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("micrograd: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `micrograd train | head` is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0

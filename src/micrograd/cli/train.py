@@ -1,0 +1,199 @@
+"""`micrograd train`: its flags, and a `Run` (micrograd.run) started or resumed, then reported.
+
+The loss lines are the program's output and go to stdout in the seed's exact format; everything
+else (where files went, the progress bar, why a run stopped) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+
+from micrograd.cli.args import Parser, float_in, hidden, int_in
+from micrograd.config import (
+    FLAGGED,
+    FLOAT_RANGES,
+    INT_RANGES,
+    LIMITS,
+    NOISY,
+    TrainConfig,
+    UsageError,
+    config_from_settings,
+)
+from micrograd.data import DATASETS
+from micrograd.guard import Interrupted, RunStopped, StopSignals
+from micrograd.nn import ACTIVATIONS
+from micrograd.run import Outcome, Run, RunOptions, resume_config, summary
+from micrograd.train import ENGINES
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    t = sub.add_parser("train", help="train an MLP (default: exactly the seed's run)",
+                       description="Train an MLP; with no flags, the seed's run (MLP 2-16-3, "
+                                   "AdamW, 100 steps on the seed's 3-class data).")
+    d = TrainConfig()
+    t.add_argument("--dataset", default=d.dataset,
+                   help=f"{', '.join(DATASETS)}, or a CSV file of x1,x2,...,label rows")
+    t.add_argument("--n", type=int_in(*INT_RANGES["n"]), default=None,
+                   help=f"number of points to generate (default {d.n}; 80/10/10 split)")
+    t.add_argument("--noise", type=float_in(*FLOAT_RANGES["noise"]), default=None,
+                   help=f"noise of {', '.join(NOISY)} (default: the dataset's own)")
+    t.add_argument("--hidden", type=hidden, default=d.hidden,
+                   help="hidden layer sizes, e.g. 16 or 16,16 (default 16)")
+    t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "linear"],
+                   default=d.activation, help="hidden-layer activation (default tanh)")
+    t.add_argument("--steps", type=int_in(*INT_RANGES["steps"]), default=d.steps)
+    t.add_argument("--lr", type=float_in(*FLOAT_RANGES["lr"]), default=d.lr,
+                   help="AdamW learning rate (default 0.1)")
+    t.add_argument("--weight-decay", type=float_in(*FLOAT_RANGES["weight_decay"]),
+                   default=d.weight_decay,
+                   help="AdamW decoupled weight decay (default 1e-4)")
+    t.add_argument("--seed", type=int_in(*INT_RANGES["seed"]), default=d.seed,
+                   help="RNG seed for data then weights (default 42)")
+    t.add_argument("--eval-every", type=int_in(*INT_RANGES["eval_every"]),
+                   default=d.eval_every,
+                   help="val loss every K steps (default 10)")
+    t.add_argument("--engine", choices=["auto", *ENGINES], default=d.engine,
+                   help="how loss and gradients are computed: eager (a graph per step), tape "
+                        "(one recorded graph, replayed; same bits as eager), numpy (the tape on "
+                        "arrays; needs micrograd-lab[fast]); auto: the fastest installed")
+    t.add_argument("--batch-size", type=int_in(*INT_RANGES["batch_size"]), default=None,
+                   metavar="B",
+                   help="mini-batches of B points drawn with the run's RNG (default: full batch)")
+    add_output_flags(t)
+    return t
+
+
+def add_output_flags(t: argparse.ArgumentParser) -> None:
+    """The flags of how a run is carried out and recorded (RunOptions, the folder, resume)."""
+    t.add_argument("--out", default=None, help="run folder (default runs/<timestamp>)")
+    t.add_argument("--force", action="store_true", help="reuse an existing, non-empty --out")
+    t.add_argument("--no-plot", action="store_true",
+                   help="skip loss.png, boundary.png and neurons.png")
+    t.add_argument("--animate", action="store_true",
+                   help="also write training.gif: the decision boundary and the loss curves, "
+                        "one frame every --frame-every steps (2-D data only)")
+    t.add_argument("--frame-every", type=int_in(1, LIMITS["steps"]), default=None, metavar="K",
+                   help="with --animate, one frame every K steps (default: about 50 frames)")
+    t.add_argument("--quiet", action="store_true",
+                   help="print only the loss lines: no summary, no progress bar, no messages")
+    t.add_argument("--save-every", type=int_in(0, LIMITS["steps"]), default=0, metavar="K",
+                   help="also write checkpoint.json every K steps (default 0: only at the end "
+                        "and on Ctrl-C/SIGTERM)")
+    t.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue the run in folder RUN (or from a checkpoint.json) where it "
+                        "stopped; it writes into that folder unless --out is given")
+    t.add_argument("--detect-anomaly", action="store_true",
+                   help="when a loss goes NaN/inf, name the first operation that produced it")
+
+
+def given_flags(argv: list[str]) -> dict[str, object]:
+    """The `train` options the user typed (parsed), without argparse's defaults."""
+    parser = Parser(prog="micrograd")
+    train_parser = add_parser(parser.add_subparsers(dest="command", parser_class=Parser))
+    for action in train_parser._actions:  # SUPPRESS: an option not typed stays absent
+        action.default = argparse.SUPPRESS
+    given = vars(parser.parse_args(argv))
+    given.pop("command", None)
+    return given
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    """`micrograd train`: parse into a config, start or resume the run, say how it went."""
+    if args.frame_every is not None and not args.animate:
+        raise UsageError("--frame-every sets the frames of --animate; add --animate")
+    cfg = config_from_settings({name: getattr(args, name) for name in FLAGGED})
+    out, force, resume = args.out, args.force, None
+    if args.resume is not None:
+        cfg, resume, out, force = resume_config(args.resume, given_flags(argv), out, force)
+    options = RunOptions(plot=not args.no_plot, save_every=args.save_every,
+                         detect_anomaly=args.detect_anomaly, animate=args.animate,
+                         frame_every=args.frame_every)
+    return run_train(cfg, out, force, options, args.quiet, resume)
+
+
+def run_train(cfg: TrainConfig, out: str | None, force: bool, options: RunOptions,
+              quiet: bool, resume=None) -> int:
+    """SIGINT and SIGTERM are held from start to end (guard.StopSignals)."""
+    with StopSignals() as signals:
+        run = Run(cfg, options, signals)
+        try:
+            if resume is None:
+                run.start(out, force)
+            else:
+                run.resume(resume, out, force)
+                if not quiet:
+                    print(f"{resume.path}: " + (
+                        f"resuming at step {resume.step} of {cfg.steps}"
+                        if resume.step < cfg.steps else
+                        f"all {cfg.steps} steps are done (pass --steps N to train further)"),
+                        file=sys.stderr)
+            stopped = train_with_progress(run, quiet)
+        except Interrupted as e:  # during setup: nothing written yet
+            run.discard()
+            if resume is None:
+                what = ("no checkpoint exists yet (nothing to resume); run the command again to "
+                        "start over")
+            else:
+                what = f"{resume.path} is unchanged (step {resume.step}); resume from it again"
+            print(f"micrograd: {e} during setup, before the first step was done: {what}",
+                  file=sys.stderr)
+            return e.exit_code
+        if not quiet and run.result.final:
+            print(summary(run.result))
+        sys.stdout.flush()
+        return report(run.finish(stopped), quiet)
+
+
+def train_with_progress(run: Run, quiet: bool) -> RunStopped | None:
+    """`run.train`, with a progress bar only for a person watching, and only after a moment."""
+    if quiet or not sys.stderr.isatty():
+        return run.train(print)
+    from tqdm import tqdm
+
+    bar = tqdm(total=run.cfg.steps, initial=run.start_step, file=sys.stderr, delay=1.0,
+               leave=False, unit="step")
+    try:
+        return run.train(lambda line: bar.write(line, file=sys.stdout),
+                         lambda *_: bar.update())
+    finally:
+        bar.close()
+
+
+def report(outcome: Outcome, quiet: bool) -> int:
+    """Say where the run's files went (and why it stopped); return the exit code."""
+    out, written, skipped = outcome.out, outcome.written, outcome.skipped
+    if outcome.stopped is not None:
+        return report_stop(outcome.stopped, written, out, quiet, skipped)
+    if outcome.signum is not None:  # a signal after the last step: the checkpoint is there
+        name = signal.Signals(outcome.signum).name
+        rest = (f"; not drawn: {', '.join(skipped)} (micrograd train --resume "
+                f"{shlex.quote(out)} draws them)" if skipped else "; the run is complete")
+        print(f"micrograd: interrupted by {name} after the last step, while writing the run's "
+              f"files: wrote {', '.join(written)} to {out}{rest}", file=sys.stderr)
+        return 128 + outcome.signum
+    if not quiet:
+        gone = (f"; removed the old {', '.join(outcome.removed)} (--no-plot: they showed an "
+                "earlier step)" if outcome.removed else "")
+        print(f"wrote {', '.join(written)} to {out}{gone}", file=sys.stderr)
+    return 0
+
+
+def report_stop(stopped: RunStopped, written: list[str], out: str, quiet: bool,
+                skipped: list[str] | None = None) -> int:
+    """Say why the run stopped and where its files are; return the exit code (3, 130, 143)."""
+    wrote = f"wrote {', '.join(written)} to {out}"
+    if skipped:
+        wrote += f" (a signal stopped the drawing of {', '.join(skipped)})"
+    if stopped.interrupted:
+        print(f"micrograd: {stopped.message}: {wrote}; continue with: micrograd train --resume "
+              f"{shlex.quote(out)}", file=sys.stderr)
+        return stopped.exit_code
+    if stopped.anomaly:
+        print(f"micrograd: anomaly: {stopped.anomaly}", file=sys.stderr)
+    print(f"micrograd: error: {stopped.message}", file=sys.stderr)
+    if not quiet:
+        print(wrote, file=sys.stderr)
+    return stopped.exit_code

@@ -1,0 +1,207 @@
+"""A run's settings: `TrainConfig` (the defaults are the seed's run), its limits, and the two ways
+one is made, from the settings a user typed and from a checkpoint.
+
+The limits live here once: the CLI's flag parsers, `config_from_settings` (a new run) and
+`config_from_checkpoint` (a file that may have been edited by hand) all hold a config to them.
+A user's mistake is a `UsageError`: one line, which the CLI prints with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field, fields
+
+from micrograd.checkpoint import Checkpoint, CheckpointError
+from micrograd.data import DATASETS
+from micrograd.nn import ACTIVATIONS
+from micrograd.train import ENGINES
+
+NOISY = ("moons", "circles", "spiral", "xor")
+LIMITS = {"n": 100_000, "steps": 1_000_000, "width": 1024, "depth": 8}
+INT_RANGES = {"n": (10, LIMITS["n"]), "steps": (1, LIMITS["steps"]), "seed": (1, 2**64 - 1),
+              "eval_every": (1, LIMITS["steps"]), "batch_size": (1, LIMITS["n"])}
+FLOAT_RANGES = {  # name: (lo, hi, lo_open); betas are each in [0, 1), as torch.optim.AdamW wants
+    "noise": (0.0, 10.0, False), "lr": (0.0, 10.0, True), "weight_decay": (0.0, 1.0, False),
+    "eps": (0.0, 1.0, True)}
+# the settings `micrograd train` has a flag for (betas and eps have none)
+FLAGGED = ("dataset", "n", "noise", "hidden", "activation", "steps", "lr", "weight_decay", "seed",
+           "eval_every", "engine", "batch_size")
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def int_problem(v: int, lo: int, hi: int) -> str | None:
+    return None if lo <= v <= hi else f"{v} is out of range {lo}..{hi}"
+
+
+def float_problem(v: float, text: str, lo: float, hi: float, lo_open: bool) -> str | None:
+    if math.isfinite(v) and lo <= v <= hi and not (lo_open and v == lo):
+        return None
+    return f"{text} is not a finite number in {'(' if lo_open else '['}{lo}, {hi}]"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run; the defaults are the seed's run."""
+
+    dataset: str = "seed"  # a name from DATASETS or a path to a CSV file
+    n: int = 100
+    noise: float | None = None  # None: the generator's default
+    hidden: list[int] = field(default_factory=lambda: [16])
+    activation: str = "tanh"
+    steps: int = 100
+    lr: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    eps: float = 1e-8
+    weight_decay: float = 1e-4
+    seed: int = 42
+    eval_every: int = 10
+    engine: str = "auto"  # auto: numpy when installed, else tape (both reproduce the seed's log)
+    batch_size: int | None = None  # None: full batch, as the seed
+
+    def validate(self) -> None:
+        """Raise ValueError (one line naming the field) unless every field is within its limits.
+
+        `config_from_settings` and `config_from_checkpoint` both call this; betas and eps, which
+        no flag sets, are checked here only.
+        """
+        if not isinstance(self.dataset, str) or not self.dataset.strip():
+            raise ValueError(f"dataset {self.dataset!r} is neither a dataset name nor a path")
+        self._check_numbers()
+        if self.noise is not None and self.dataset not in NOISY:
+            raise ValueError(f"noise applies to {', '.join(NOISY)}, not {self.dataset!r}")
+        betas = self.betas
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(map(_number, betas)):
+            raise ValueError(f"betas {betas!r} is not a pair of numbers")
+        for i, beta in enumerate(betas):
+            if not (math.isfinite(beta) and 0.0 <= beta < 1.0):
+                raise ValueError(f"betas[{i}] {beta!r} is not in [0, 1)")
+        if not isinstance(self.hidden, list) or not all(
+                isinstance(h, int) and not isinstance(h, bool) for h in self.hidden):
+            raise ValueError(f"hidden {self.hidden!r} is not a list of layer sizes")
+        if len(self.hidden) > LIMITS["depth"]:
+            raise ValueError(f"hidden has {len(self.hidden)} layers; at most {LIMITS['depth']}")
+        for size in self.hidden:
+            if problem := int_problem(size, 1, LIMITS["width"]):
+                raise ValueError(f"hidden layer size {problem}")
+        if self.activation not in ACTIVATIONS or self.activation == "linear":
+            choices = ", ".join(a for a in ACTIVATIONS if a != "linear")
+            raise ValueError(f"activation {self.activation!r} is not one of {choices}")
+        if self.engine not in ("auto", *ENGINES):
+            raise ValueError(f"engine {self.engine!r} is not one of auto, {', '.join(ENGINES)}")
+
+    def _check_numbers(self) -> None:
+        for name, (lo, hi) in INT_RANGES.items():
+            v = getattr(self, name)
+            if v is None and name == "batch_size":
+                continue
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise ValueError(f"{name} {v!r} is not an integer")
+            if problem := int_problem(v, lo, hi):
+                raise ValueError(f"{name} {problem}")
+        for name, (lo, hi, lo_open) in FLOAT_RANGES.items():
+            v = getattr(self, name)
+            if v is None and name == "noise":
+                continue
+            if not _number(v):
+                raise ValueError(f"{name} {v!r} is not a number")
+            if problem := float_problem(v, repr(v), lo, hi, lo_open):
+                raise ValueError(f"{name} {problem}")
+
+
+def resolve_engine(name: str) -> str:
+    """`auto` becomes numpy when it is installed, else tape; numpy without NumPy is a mistake."""
+    import importlib.util
+
+    has_numpy = importlib.util.find_spec("numpy") is not None
+    if name == "auto":
+        return "numpy" if has_numpy else "tape"
+    if name == "numpy" and not has_numpy:
+        raise UsageError("--engine numpy needs NumPy: pip install 'micrograd-lab[fast]', or use "
+                         "--engine tape")
+    return name
+
+
+def config_from_settings(settings: dict[str, object]) -> TrainConfig:
+    """A new run's config from the FLAGGED settings (`n` None: the default); UsageError if bad."""
+    s = dict(settings)
+    n = s.pop("n")
+    cfg = TrainConfig(**s)
+    cfg.engine = resolve_engine(cfg.engine)
+    is_csv = cfg.dataset not in DATASETS
+    if is_csv and not cfg.dataset.lower().endswith(".csv") and not os.path.exists(cfg.dataset):
+        raise UsageError(f"unknown dataset {cfg.dataset!r}; use one of {', '.join(DATASETS)} "
+                         "or the path of a CSV file")
+    if is_csv:  # stored absolute: a resume or eval from another folder reads the same file
+        cfg.dataset = os.path.abspath(cfg.dataset)
+    if n is not None:
+        if is_csv:
+            raise UsageError("--n does not apply to a CSV dataset; it uses every row of the file")
+        cfg.n = n
+    if cfg.noise is not None and cfg.dataset not in NOISY:
+        raise UsageError(f"--noise applies to {', '.join(NOISY)}, not {cfg.dataset!r}")
+    try:
+        cfg.validate()
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return cfg
+
+
+def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
+    """The run's TrainConfig from a checkpoint, held to the flags' limits (TrainConfig.validate)."""
+    saved, default = ckpt.config, TrainConfig()
+
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {ckpt.path}: config {what}; it was edited or is "
+                               "damaged, use an unedited copy")
+
+    names = [f.name for f in fields(TrainConfig)]
+    unknown = sorted(set(saved) - set(names))
+    missing = [name for name in names if name not in saved]
+    if unknown or missing:
+        raise bad(f"has unknown key {unknown[0]!r}" if unknown else f"lacks {missing[0]!r}")
+    for name in names:
+        if not _same_kind(saved[name], getattr(default, name)):
+            raise bad(f"{name} is {json.dumps(saved[name])[:40]}, of the wrong type")
+    values = dict(saved)
+    values["betas"] = tuple(float(b) for b in saved["betas"])
+    for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
+        if values[name] is not None:
+            values[name] = float(values[name])
+    cfg = TrainConfig(**values)
+    try:
+        cfg.validate()
+        cfg.engine = resolve_engine(cfg.engine)
+    except ValueError as e:
+        raise bad(str(e)) from None
+    except UsageError as e:  # --engine numpy without NumPy: not the file's fault
+        raise CheckpointError(f"checkpoint {ckpt.path}: {e}") from None
+    if cfg.hidden != ckpt.sizes[1:-1] or cfg.activation != ckpt.activation:
+        raise bad(f"hidden {cfg.hidden} / {cfg.activation} disagrees with the model's sizes "
+                  f"{ckpt.sizes} / {ckpt.activation}")
+    return cfg
+
+
+def _same_kind(value: object, default: object) -> bool:
+    """Is a JSON value of the type of a TrainConfig default (None: an optional number)?"""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return _number(value)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list) and all(_same_kind(v, 0) for v in value)
+    if isinstance(default, tuple):
+        return isinstance(value, list) and len(value) == len(default) and all(map(_number, value))
+    return value is None or _number(value)

@@ -1,0 +1,472 @@
+"""One training run, from its folder to its last picture: `Run`.
+
+A `Run` owns what a run has: its folder, its config, its data (generated from the config's seed,
+or a CSV shuffled with it), the model (`nn.seed_mlp`), the AdamW optimizer, the RNG, the history,
+the checkpoints (through `guard.RunGuard`) and the stop signals (`guard.StopSignals`). Its life:
+
+    run = Run(cfg, RunOptions(...), signals)
+    run.start(out, force)               # or run.resume(checkpoint, out, force)
+    stopped = run.train(log)            # the loop: None, or the RunStopped that ended it early
+    outcome = run.finish(stopped)       # checkpoint, metrics.csv, config.json, the pictures
+
+Every check happens before the folder is made, so a refused run writes nothing. Resume validation
+lives here, in one place: `resume_config` holds the typed flags and the output folder to the
+checkpoint's run, `Run.resume` its data, model and optimizer state. Nothing here prints except the
+loss lines, through the `log` the caller passes: the CLI (`micrograd.cli.train`) says the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+from micrograd.checkpoint import (
+    FILENAME,
+    Checkpoint,
+    CheckpointError,
+    data_fingerprint,
+    load_checkpoint,
+    restore,
+)
+from micrograd.config import (
+    FLAGGED,
+    TrainConfig,
+    UsageError,
+    config_from_checkpoint,
+    config_from_settings,
+)
+from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, split
+from micrograd.files import probe_writable, same_file, write_atomic, wrong_separator
+from micrograd.guard import RunGuard, RunStopped, StopSignals, is_numerical_error
+from micrograd.nn import seed_mlp
+from micrograd.optim import AdamW
+from micrograd.train import History, TrainResult, train
+
+PICTURES = ("loss.png", "boundary.png", "neurons.png")  # drawn unless --no-plot
+MAX_GIF_FRAMES = 200  # each frame is held in memory (1 MB) until the GIF is written
+
+
+@dataclass
+class RunOptions:
+    """How a run is carried out and recorded; none of it changes the numbers."""
+
+    plot: bool = True  # loss.png, boundary.png, neurons.png
+    save_every: int = 0  # also a checkpoint every K steps (0: only at the end and on a signal)
+    detect_anomaly: bool = False
+    animate: bool = False  # training.gif
+    frame_every: int | None = None  # None: about 50 frames
+
+
+@dataclass
+class Outcome:
+    """What `Run.finish` did: the files written, and why the run ended if it ended early."""
+
+    out: str
+    stopped: RunStopped | None
+    written: list[str]
+    skipped: list[str] = field(default_factory=list)  # pictures a signal kept from being drawn
+    removed: list[str] = field(default_factory=list)  # old pictures removed (resume, --no-plot)
+    signum: int | None = None  # a signal that came after the last step
+
+
+def adamw(model, cfg: TrainConfig) -> AdamW:
+    """The run's optimizer: AdamW with the config's hyper-parameters."""
+    return AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
+                 weight_decay=cfg.weight_decay)
+
+
+class Run:
+    """A training run: `start` or `resume`, then `train`, then `finish` (see the module doc)."""
+
+    def __init__(self, cfg: TrainConfig, options: RunOptions | None = None,
+                 signals: StopSignals | None = None):
+        self.cfg, self.options = cfg, options or RunOptions()
+        self.signals = StopSignals() if signals is None else signals
+        self.out: str | None = None
+        self.created = False  # this run made its folder
+        self.checkpoint: Checkpoint | None = None  # the one it resumed from
+        self.start_step, self.history, self.saved_step, self.in_place = 0, None, None, False
+        self.snapshots = None  # training.gif's frames
+        self.result: TrainResult | None = None
+
+    # ---- setup: every check first, then the folder, the model and the optimizer ----
+
+    def start(self, out: str | None, force: bool) -> Run:
+        """Set up a new run in `out` (None: runs/<timestamp>)."""
+        self._setup(out, force, None)
+        return self
+
+    def resume(self, ckpt: Checkpoint, out: str, force: bool) -> Run:
+        """Set up the run `ckpt` holds, continued into `out` (from `resume_config`).
+
+        Refuses other data, another model or edited optimizer settings before writing anything.
+        """
+        self._setup(out, force, ckpt)
+        self.checkpoint = ckpt
+        restore(ckpt, self.model, self.optimizer, self.rng)
+        self.start_step, self.history = ckpt.step, ckpt.history
+        self.in_place = same_file(ckpt.path, os.path.join(self.out, FILENAME))  # its own folder
+        self.saved_step = ckpt.step if self.in_place else None
+        return self
+
+    def _setup(self, out: str | None, force: bool, ckpt: Checkpoint | None) -> None:
+        cfg, options = self.cfg, self.options
+        self.rng = RNG(cfg.seed)
+        self.splits = load_splits(cfg, self.rng)  # data first, then weights, as the seed
+        everything = [point for points in self.splits for point in points]
+        self.nin = len(everything[0][0])
+        nclasses = max(label for _, label in everything) + 1
+        if options.animate:
+            self.frame_every = check_animation(self.nin, cfg.steps, options.frame_every)
+        self.data_sha256 = data_fingerprint(list(self.splits))
+        sizes = [self.nin, *cfg.hidden, nclasses]
+        if ckpt is not None:
+            check_resumable(ckpt, cfg, sizes, self.data_sha256)
+        fresh = out is None or not os.path.lexists(out)
+        self.out = prepare_out(out, force)
+        self.created = fresh
+        self.model = seed_mlp(sizes, cfg.activation, rng=self.rng)
+        self.optimizer = adamw(self.model, cfg)
+
+    def discard(self) -> None:
+        """Stopped during setup: remove the folder this run made, if nothing is in it."""
+        if self.created:
+            try:
+                os.rmdir(self.out)
+            except OSError:
+                pass
+
+    # ---- the loop ----
+
+    def train(self, log=print, after=None) -> RunStopped | None:
+        """Train to `cfg.steps`; return None, or the RunStopped (signal, bad numbers) that ended
+        it. `after(step, history)` runs after each step (a progress bar)."""
+        cfg, options = self.cfg, self.options
+        train_split, val_split, test_split = self.splits
+        if options.animate:  # the model's weights every k steps, for training.gif
+            from micrograd.animate import Snapshots
+
+            self.snapshots = Snapshots(self.model, self.frame_every, start=self.start_step)
+        guard = self.guard = RunGuard(
+            self.out, self.model, self.optimizer, self.rng, config=asdict(cfg),
+            data_sha256=self.data_sha256, train_split=train_split, val_split=val_split,
+            steps=cfg.steps, save_every=options.save_every, start_step=self.start_step,
+            saved_step=self.saved_step, detect_anomaly=options.detect_anomaly,
+            history=self.history, after=each_step(after, self.snapshots), signals=self.signals)
+        stopped = None
+        try:
+            with guard:
+                self.result = train(
+                    self.model, self.optimizer, train_split, val_split, test_split,
+                    steps=cfg.steps, eval_every=cfg.eval_every, log=log, on_step=guard.on_step,
+                    start_step=self.start_step, history=self.history, engine=cfg.engine,
+                    batch_size=cfg.batch_size, rng=self.rng)
+        except RunStopped as e:
+            stopped, self.result = e, TrainResult(guard.history, {})
+        except (ArithmeticError, ValueError) as e:
+            if not is_numerical_error(e):  # a bug, not the numbers: let it show as one
+                raise
+            stopped, self.result = guard.numerical_error(e), TrainResult(guard.history, {})
+        self.signals.defer()  # from here on a signal lets the file in progress finish
+        return stopped
+
+    # ---- the files: the checkpoint first, then metrics and config, then the pictures ----
+
+    def finish(self, stopped: RunStopped | None) -> Outcome:
+        """Write the run's files; a signal now skips the pictures not yet started."""
+        out, result = self.out, self.result
+        saved = []  # the checkpoint first: the run is safe before the (slow) pictures are drawn
+        if stopped is None:
+            try:
+                self.guard.save()
+                saved = [FILENAME]
+            except RunStopped as e:  # non-finite optimizer state: never saved
+                stopped = e
+        elif stopped.interrupted:
+            saved = [FILENAME]  # on_step saved it before stopping
+        write_text(os.path.join(out, "metrics.csv"), metrics_csv(result.history))
+        config = {**asdict(self.cfg), "sizes": self.model.sizes}
+        write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
+        removed = []
+        if self.in_place and not self.options.plot:  # old pictures would show an earlier step
+            for name in PICTURES:
+                if os.path.lexists(os.path.join(out, name)):
+                    os.remove(os.path.join(out, name))
+                    removed.append(name)
+        stopping = stopped is not None and stopped.interrupted  # a signal ended training
+        drawn: list[str] = []
+        skipped: list[str] = []
+        for names, draw in self._picture_jobs(stopped):
+            if self.signals.signum is not None and not stopping:  # a signal came while drawing
+                skipped += names
+            else:
+                drawn += draw()
+        gif = [name for name in drawn if name == "training.gif"]
+        written = [*saved, *(n for n in drawn if n not in gif), "metrics.csv", "config.json", *gif]
+        return Outcome(out, stopped, written, skipped, removed, self.signals.signum)
+
+    def _picture_jobs(self, stopped: RunStopped | None) -> list:
+        """(the files it writes, how) for each picture this run draws."""
+        jobs = []
+        if self.options.plot:
+            jobs.append((["loss.png"], self._draw_loss))
+            if self.nin == 2:
+                jobs.append((["boundary.png", "neurons.png"], self._draw_model))
+        if self.snapshots is not None and stopped is None:
+            jobs.append((["training.gif"], self._draw_gif))
+        return jobs
+
+    @property
+    def title(self) -> str:
+        return f"MLP {'-'.join(map(str, self.model.sizes))} on {os.path.basename(self.cfg.dataset)}"
+
+    @property
+    def _final_val(self) -> float | None:
+        return self.result.final["val"].loss if self.result.final else None
+
+    def _split_dict(self) -> dict:
+        return dict(zip(("train", "val", "test"), self.splits))
+
+    def _draw_loss(self) -> list[str]:
+        from micrograd.plot import plot_loss
+
+        plot_loss(self.result.history, os.path.join(self.out, "loss.png"), self.title,
+                  self._final_val)
+        return ["loss.png"]
+
+    def _draw_model(self) -> list[str]:  # the plane of x1, x2: the decision boundary, the neurons
+        from micrograd.plot import plot_model
+
+        return plot_model(self.model, self._split_dict(), self.out, self.title)
+
+    def _draw_gif(self) -> list[str]:
+        from micrograd.animate import write_training_gif
+
+        self.snapshots.finish(self.cfg.steps)
+        write_training_gif(self.model, self.snapshots, self.result.history, self._split_dict(),
+                           os.path.join(self.out, "training.gif"), self.title,
+                           final_val=self._final_val)
+        return ["training.gif"]
+
+
+# ---- the data and the folder ----
+
+
+def load_splits(cfg: TrainConfig, rng: RNG):
+    """The dataset's splits; a CSV is shuffled with `rng` first, so every split gets each class."""
+    if cfg.dataset in DATASETS:
+        kwargs = {} if cfg.noise is None else {"noise": cfg.noise}
+        return DATASETS[cfg.dataset](rng, cfg.n, **kwargs)
+    try:
+        points = load_csv(cfg.dataset)  # every file problem is a one-line DataError
+    except DataError as e:
+        raise UsageError(_csv_problem(cfg.dataset, e)) from None
+    if len(points) < 10:
+        raise UsageError(f"{cfg.dataset}: {len(points)} rows; need at least 10 for an 80/10/10 "
+                         "split")
+    for i in range(len(points) - 1, 0, -1):  # Fisher-Yates, driven by the run's RNG
+        j = rng.random_u32() % (i + 1)
+        points[i], points[j] = points[j], points[i]
+    return split(points)
+
+
+def _csv_problem(path: str, error: DataError) -> str:
+    """The DataError's line, or the real cause when the file is not comma-separated."""
+    try:
+        sep = wrong_separator(read_csv_text(path))
+    except DataError:
+        sep = None
+    if sep is None:
+        return str(error)
+    return f"{path}: this looks like a {sep}-separated file; use commas (rows like 0.5,-1.2,0)"
+
+
+def prepare_out(out: str | None, force: bool) -> str:
+    """Create the run folder; refuse to reuse a non-empty one unless `force`.
+
+    The default, runs/<timestamp>, is claimed with os.mkdir, so two runs started in the same
+    second never share a folder: the second gets runs/<timestamp>-2.
+    """
+    if out is None:
+        base = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
+        out, k = base, 1
+        try:
+            os.makedirs("runs", exist_ok=True)
+            while True:
+                try:
+                    os.mkdir(out)
+                    break
+                except FileExistsError:
+                    k += 1
+                    out = f"{base}-{k}"
+            probe_writable(out)
+        except OSError as e:
+            raise UsageError(f"cannot write to run folder {out!r}: {e.strerror}") from None
+        return out
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is a file, not a folder; pick another --out")
+    if os.path.isdir(out) and os.listdir(out) and not force:
+        raise UsageError(f"run folder {out!r} already exists and is not empty; pick another "
+                         "--out or pass --force to overwrite its files")
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe_writable(out)  # a fresh temporary name: never a file of the user's
+    except OSError as e:
+        raise UsageError(f"cannot write to run folder {out!r}: {e.strerror}") from None
+    return out
+
+
+def write_text(path: str, text: str) -> None:
+    """Write a text file atomically (files.write_atomic): a crash never leaves half a file."""
+    write_atomic(path, text.encode("utf-8"))
+
+
+def metrics_csv(history: History) -> str:
+    rows = ["step,train_loss,val_loss"]
+    for s, tr, va in zip(history.step, history.train_loss, history.val_loss):
+        rows.append(f"{s},{tr!r},{'' if va is None else repr(va)}")
+    return "\n".join(rows) + "\n"
+
+
+def summary(result: TrainResult) -> str:
+    parts = [f"{name} loss {m.loss:.6f} acc {100 * m.accuracy:.1f}%"
+             for name, m in result.final.items()]
+    return "final: " + " | ".join(parts)
+
+
+def each_step(*callbacks):
+    """One `on_step(step, history)` that calls the given ones (None skipped) in order."""
+    calls = [c for c in callbacks if c is not None]
+    if len(calls) <= 1:
+        return calls[0] if calls else None
+
+    def each(step: int, history: History) -> None:
+        for call in calls:
+            call(step, history)
+    return each
+
+
+def check_animation(nin: int, steps: int, every: int | None) -> int:
+    """The frame step for --animate; refuse data it cannot draw and GIFs of too many frames."""
+    from micrograd.animate import frame_every
+
+    if nin != 2:
+        raise UsageError(f"--animate draws the plane of two input features; this data has {nin}")
+    every = frame_every(steps) if every is None else every
+    frames = steps // every + 1
+    if frames > MAX_GIF_FRAMES:
+        raise UsageError(f"--frame-every {every} makes {frames} frames of training.gif; use "
+                         f"--frame-every {math.ceil(steps / (MAX_GIF_FRAMES - 1))} or more")
+    return every
+
+
+# ---- resume validation, all of it ----
+
+
+def resume_config(path: str, given: dict[str, object], out: str | None,
+                  force: bool) -> tuple[TrainConfig, Checkpoint, str, bool]:
+    """The config and checkpoint of `--resume path`, and the (out, force) to continue into.
+
+    `given` holds the settings the user typed (flag names; others are ignored). A resumed run
+    keeps its config: a setting given now must agree with it, except `steps`, which may extend
+    the run (or shorten it, down to the checkpoint's step). `out` None: the run's own folder.
+    """
+    try:
+        ckpt = load_checkpoint(path)
+        cfg = config_from_checkpoint(ckpt)
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
+    given = {name: value for name, value in given.items() if name in FLAGGED}
+    # the run's settings, then the typed ones, normalised as a new run's (--engine auto -> numpy)
+    settings = {name: getattr(cfg, name) for name in FLAGGED}
+    if cfg.dataset not in DATASETS:
+        settings["n"] = None
+    typed = config_from_settings({**settings, **given})
+    for name in (name for name in FLAGGED if name in given and name != "steps"):
+        now, then = getattr(typed, name), getattr(cfg, name)
+        if name == "dataset" and now not in DATASETS and then not in DATASETS:
+            if not os.path.exists(then):  # the CSV was moved: the sha256 of its points decides
+                cfg.dataset = now
+                continue
+            if same_file(now, then):
+                continue
+        if now != then:
+            raise _setting_differs(name, given[name], then, ckpt)
+    if "steps" in given:
+        cfg.steps = given["steps"]
+    if ckpt.step > cfg.steps:
+        raise UsageError(f"the checkpoint is at step {ckpt.step}, past --steps {cfg.steps}; "
+                         f"pass --steps {ckpt.step} or more")
+    out, force = _resume_folder(ckpt, out, force)
+    check_not_rewinding(out, ckpt)
+    return cfg, ckpt, out, force
+
+
+def _setting_differs(name: str, typed: object, then: object, ckpt: Checkpoint) -> UsageError:
+    flag = "--" + name.replace("_", "-")
+    if name in ("hidden", "activation"):
+        return UsageError(
+            f"{flag} asks for another architecture than the checkpoint's MLP "
+            f"{'-'.join(map(str, ckpt.sizes))} ({ckpt.activation}); drop {flag} to "
+            "resume it, or start a new run without --resume")
+    return UsageError(f"{flag} {typed} differs from the run's {then}; a resumed run keeps its "
+                      f"settings (only --steps may change): drop {flag}, or start a new run")
+
+
+def _resume_folder(ckpt: Checkpoint, out: str | None, force: bool) -> tuple[str, bool]:
+    """Where a resumed run writes: by default its own folder (then its files may be replaced)."""
+    folder = os.path.dirname(ckpt.path) or "."
+    own = os.path.basename(ckpt.path) == FILENAME  # a run folder's own checkpoint
+    if out is None:
+        if not own:  # a copy, e.g. ck30.json: continuing "in place" would replace the run's own
+            raise UsageError(f"--resume {ckpt.path}: only a run folder (or its {FILENAME}) is "
+                             "continued in place; pass --out NEW_FOLDER to continue this "
+                             "checkpoint there")
+        return folder, True  # the same run, continued in its own folder
+    if own and os.path.isdir(out) and os.path.samefile(out, folder):
+        return out, True
+    return out, force
+
+
+def check_not_rewinding(out: str, ckpt: Checkpoint) -> None:
+    """Refuse to replace a checkpoint in `out` that is further on than the one being resumed."""
+    target = os.path.join(out, FILENAME)
+    if not os.path.lexists(target) or same_file(target, ckpt.path):
+        return
+    try:
+        there = load_checkpoint(target).step
+    except CheckpointError as e:
+        raise UsageError(f"{target} would be replaced, and it cannot be read to check that it "
+                         f"is not further on ({e}); move it away, or pick another --out") from None
+    if there > ckpt.step:
+        raise UsageError(f"{target} is at step {there}, further on than {ckpt.path} (step "
+                         f"{ckpt.step}); resuming would replace it: move it away first, or pick "
+                         "another --out")
+
+
+def data_changed(cfg: TrainConfig, ckpt: Checkpoint, fix: str) -> UsageError:
+    """The error for data whose sha256 is not the checkpoint's; `fix` says what to do."""
+    if cfg.dataset in DATASETS:
+        why = f"the {cfg.dataset} generator gives other points: another micrograd-lab version?"
+    else:
+        why = f"was {cfg.dataset} changed?"
+    return UsageError(f"the data of {cfg.dataset!r} are not the data {ckpt.path} was trained on "
+                      f"({why}); {fix}")
+
+
+def check_resumable(ckpt: Checkpoint, cfg: TrainConfig, sizes: list[int],
+                    data_sha256: str) -> None:
+    """Refuse to resume on other data, another model or edited optimizer settings."""
+    if data_sha256 != ckpt.data_sha256:
+        raise data_changed(cfg, ckpt, "resuming needs the very same data")
+    if sizes != ckpt.sizes:
+        raise UsageError(f"{ckpt.path} holds MLP {'-'.join(map(str, ckpt.sizes))}, but this "
+                         f"data and --hidden make MLP {'-'.join(map(str, sizes))}")
+    model = seed_mlp(sizes, cfg.activation, rng=RNG(1))
+    try:  # a dry run on a scratch model, so the real restore cannot fail after files are written
+        restore(ckpt, model, adamw(model, cfg), RNG(1))
+    except (CheckpointError, ValueError, TypeError, KeyError) as e:
+        raise UsageError(str(e)) from None
