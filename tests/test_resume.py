@@ -461,3 +461,41 @@ def test_a_csv_run_resumes_and_evaluates_from_another_folder(tmp_path, monkeypat
     assert cli.main(["train", "--resume", str(tmp_path / "run"), "--steps", "8", "--quiet",
                      "--dataset", "moved.csv"]) == 0
     assert load_checkpoint(str(tmp_path / "run")).config["dataset"] == str(second / "moved.csv")
+
+
+def test_a_resumed_run_keeps_saving_every_k_steps(tmp_path, capsys, monkeypatch):
+    """--save-every is recorded in the checkpoint: a resume without the flag keeps it, so a
+    second crash loses at most K steps (it used to turn periodic checkpoints off)."""
+    run = tmp_path / "r"
+    assert cli.main(["train", "--steps", "10", "--save-every", "4", "--no-plot", "--quiet",
+                     "--out", str(run)]) == 0
+    real_step = optim.AdamW.step
+
+    def step(self):  # the resumed run dies at its 17th update (step 16 of the run)
+        if self.t == 17:
+            raise OverflowError("exp: exp(1000.0) overflows a float")
+        real_step(self)
+
+    monkeypatch.setattr(optim.AdamW, "step", step)
+    assert cli.main(["train", "--resume", str(run), "--steps", "30", "--no-plot",
+                     "--quiet"]) == 3
+    assert load_checkpoint(str(run)).step == 16  # saved at 12 and 16, not left at 10
+    capsys.readouterr()
+    monkeypatch.setattr(optim.AdamW, "step", real_step)
+    assert cli.main(["train", "--resume", str(run), "--steps", "30", "--save-every", "0",
+                     "--no-plot", "--quiet"]) == 0  # typed, it wins (and is recorded anew)
+    assert load_checkpoint(str(run)).config["save_every"] == 0
+
+
+def test_a_checkpoint_without_a_recorded_save_every_still_resumes(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert cli.main(["train", "--steps", "5", "--no-plot", "--quiet", "--out", str(run)]) == 0
+    path = run / "checkpoint.json"
+    doc = json.loads(path.read_text())
+    del doc["config"]["save_every"]  # as written before it was recorded
+    path.write_text(json.dumps(doc))
+    assert cli.main(["train", "--resume", str(run), "--steps", "8", "--no-plot", "--quiet"]) == 0
+    doc["config"]["save_every"] = -3
+    path.write_text(json.dumps(doc))
+    assert cli.main(["train", "--resume", str(run), "--steps", "9", "--no-plot", "--quiet"]) == 2
+    assert "save_every is -3, not an integer" in capsys.readouterr().err

@@ -25,6 +25,8 @@ INT_RANGES = {"n": (10, LIMITS["n"]), "steps": (1, LIMITS["steps"]), "seed": (1,
 FLOAT_RANGES = {  # name: (lo, hi, lo_open); betas are each in [0, 1), as torch.optim.AdamW wants
     "noise": (0.0, 10.0, False), "lr": (0.0, 10.0, True), "weight_decay": (0.0, 1.0, False),
     "eps": (0.0, 1.0, True)}
+# options a checkpoint records beside the config (run.recorded_options), with their ranges
+RECORDED = {"save_every": (0, LIMITS["steps"])}
 # the settings `micrograd train` has a flag for (betas and eps have none)
 FLAGGED = ("dataset", "n", "noise", "hidden", "activation", "steps", "lr", "weight_decay", "seed",
            "eval_every", "engine", "batch_size")
@@ -164,14 +166,17 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
                                "damaged, use an unedited copy")
 
     names = [f.name for f in fields(TrainConfig)]
-    unknown = sorted(set(saved) - set(names))
+    unknown = sorted(set(saved) - set(names) - set(RECORDED))
     missing = [name for name in names if name not in saved]
     if unknown or missing:
         raise bad(f"has unknown key {unknown[0]!r}" if unknown else f"lacks {missing[0]!r}")
     for name in names:
         if not _same_kind(saved[name], getattr(default, name)):
             raise bad(f"{name} is {json.dumps(saved[name])[:40]}, of the wrong type")
-    values = dict(saved)
+    for name, (lo, hi) in RECORDED.items():  # optional: older checkpoints lack them
+        if name in saved and not (_same_kind(saved[name], 0) and lo <= saved[name] <= hi):
+            raise bad(f"{name} is {json.dumps(saved[name])[:40]}, not an integer in {lo}..{hi}")
+    values = {name: saved[name] for name in names}
     values["betas"] = tuple(float(b) for b in saved["betas"])
     for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
         if values[name] is not None:

@@ -38,17 +38,90 @@ def read_regular_file(path: str, limit: int, error: type[Exception], what: str) 
         raise error(f"{path}: cannot be read: {e.strerror}") from None
 
 
-def probe_writable(folder: str) -> None:
-    """Raise OSError unless a file can be created in `folder`.
+def probe_writable(folder: str, nbytes: int = 0) -> None:
+    """Raise OSError unless a file of `nbytes` bytes can be written (and synced) in `folder`.
 
     The probe is a fresh temporary name (mkstemp), so it can never truncate or delete a file of
-    the user's; it is removed again even if a signal interrupts the check.
+    the user's; it is removed again even if a signal interrupts the check. Real bytes, not an
+    empty file: a full disk still lets one create an empty file, and would let a run train for
+    an hour only to fail writing its checkpoint.
     """
     fd, probe = tempfile.mkstemp(prefix=".micrograd-write-test.", dir=folder)
     try:
-        os.close(fd)
+        chunk = bytes(min(nbytes, 1 << 20))
+        left = nbytes
+        while left > 0:
+            left -= os.write(fd, chunk[:left])
+        if nbytes:
+            os.fsync(fd)
     finally:
+        os.close(fd)
         os.remove(probe)
+
+
+class WriteFailed(Exception):
+    """A file could not be written (disk full, read-only, in the way): one line for the user."""
+
+
+def replace_problem(path: str) -> str | None:
+    """Why `write_atomic(path, ...)` would fail on what is at `path` now, or None.
+
+    A folder of that name, or a file marked read-only or immutable (`chattr +i`, which even root
+    cannot replace), is in the way; found before a run starts, not after it has trained.
+    """
+    if os.path.isdir(path):
+        return f"{path} is a folder: move it away or pick another --out"
+    if os.path.lexists(path) and not os.path.islink(path) and not os.access(path, os.W_OK):
+        return f"{path} is read-only (or immutable): make it writable, move it away, or pick " \
+               "another --out"
+    return None
+
+
+class FolderLock:
+    """An exclusive lock on a run folder while a run writes into it (`flock` on `.micrograd.lock`).
+
+    A second writer (two `--resume` of one run, or `--force` into a running run's folder) is
+    refused at once instead of overwriting the first's files. The kernel drops the lock when its
+    process ends, kill -9 included, so a lock is never stale; the file is removed on release.
+    Where `fcntl` does not exist (Windows) there is no lock.
+    """
+
+    NAME = ".micrograd.lock"
+
+    def __init__(self, folder: str):
+        self.path = os.path.join(folder, self.NAME)
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False if another process holds it."""
+        try:
+            import fcntl
+        except ImportError:
+            return True
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            try:  # the holder may have removed the file between our open and our lock
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                return True
+            os.close(fd)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = None
 
 
 def same_file(a: str, b: str) -> bool:

@@ -30,6 +30,9 @@ EXIT_NUMERIC = 3
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+EXIT_WRITE = 4  # a file could not be written (disk full, read-only file system)
+
+
 class RunStopped(Exception):
     """Training ended early. `interrupted`: by a signal (else by numerical trouble)."""
 
@@ -41,7 +44,7 @@ class RunStopped(Exception):
 
 # the messages of the engine's domain errors (micrograd.engine.checked_exp, checked_log,
 # checked_pow) and of the math module's; any other ValueError is a bug, not numerical trouble
-_DOMAIN_MESSAGES = ("exp: ", "log: ", "pow: ", "math domain error")
+_DOMAIN_MESSAGES = ("exp: ", "log: ", "pow: ", "sqrt: ", "math domain error")
 
 
 def is_numerical_error(exc: BaseException) -> bool:
@@ -196,6 +199,12 @@ class RunGuard:
                                    self.history, self.config, self.data_sha256)
         except ValueError as e:  # non-finite optimizer state: never saved
             raise self._numeric(self.done - 1, str(e)) from None
+        except OSError as e:  # a full disk, a read-only file system: the old checkpoint stays
+            kept = (f"the checkpoint of step {self.saved_step} is kept in {self.path}"
+                    if self.saved_step is not None else "no checkpoint of this run exists")
+            raise RunStopped(f"cannot write {self.path} at step {self.done}: "
+                             f"{e.strerror or e}; {kept}; free some space and resume",
+                             EXIT_WRITE, False) from None
         self.saved_step = self.done
         return size
 

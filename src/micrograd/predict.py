@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from micrograd import data
 from micrograd.data import DataError
-from micrograd.files import probe_writable, same_file, wrong_separator
+from micrograd.files import probe_writable, replace_problem, same_file, wrong_separator
 from micrograd.nn import MLP
 
 
@@ -92,6 +92,9 @@ def check_output(path: str, force: bool, inputs: Sequence[tuple[str, str]] = ())
     if os.path.lexists(path) and not force:
         raise DataError(f"--out {path} already exists; pass --force to overwrite it or pick "
                         "another name")
+    problem = replace_problem(path)
+    if problem:
+        raise DataError(f"--out {problem}")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         raise DataError(f"--out {path}: folder {folder} does not exist (or is not a folder)")

@@ -29,6 +29,7 @@ from micrograd.checkpoint import (
     CheckpointError,
     data_fingerprint,
     load_checkpoint,
+    n_params,
     restore,
 )
 from micrograd.config import (
@@ -39,7 +40,14 @@ from micrograd.config import (
     config_from_settings,
 )
 from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, split
-from micrograd.files import probe_writable, same_file, write_atomic, wrong_separator
+from micrograd.files import (
+    FolderLock,
+    probe_writable,
+    replace_problem,
+    same_file,
+    write_atomic,
+    wrong_separator,
+)
 from micrograd.guard import RunGuard, RunStopped, StopSignals, is_numerical_error
 from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
@@ -70,6 +78,8 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)  # pictures a signal kept from being drawn
     removed: list[str] = field(default_factory=list)  # old pictures removed (resume, --no-plot)
     signum: int | None = None  # a signal that came after the last step
+    failed: list[str] = field(default_factory=list)  # files that could not be written, and why
+    checkpoint_step: int | None = None  # the step of the checkpoint on disk, if any
 
 
 def adamw(model, cfg: TrainConfig) -> AdamW:
@@ -128,16 +138,55 @@ class Run:
         fresh = out is None or not os.path.lexists(out)
         self.out = prepare_out(out, force)
         self.created = fresh
+        self.lock = FolderLock(self.out)
+        if not self.lock.acquire():
+            raise UsageError(f"run folder {self.out!r} is in use by another micrograd run; wait "
+                             "for it to finish, or pick another --out")
+        try:
+            self._check_outputs(sizes)
+        except BaseException:
+            self.lock.release()
+            raise
         self.model = seed_mlp(sizes, cfg.activation, rng=self.rng)
         self.optimizer = adamw(self.model, cfg)
 
+    def _check_outputs(self, sizes: list[int]) -> None:
+        """Every file this run will write can be written: nothing in the way, and room on disk
+        for a checkpoint (so an hour of training is not lost to a full disk at the end)."""
+        for name in self.output_names():
+            problem = replace_problem(os.path.join(self.out, name))
+            if problem:
+                raise UsageError(problem)
+        estimate = 4096 + 64 * (n_params(sizes) + 2 * self.cfg.steps)  # checkpoint.json, about
+        try:
+            probe_writable(self.out, min(estimate, 64 << 20))
+        except OSError as e:
+            raise UsageError(f"cannot write a checkpoint in {self.out!r} ({estimate} bytes): "
+                             f"{e.strerror}; free some space or pick another --out") from None
+
+    def output_names(self) -> list[str]:
+        """The files this run writes into its folder."""
+        names = [FILENAME, "metrics.csv", "config.json"]
+        if self.options.plot:
+            names += ["loss.png", *(("boundary.png", "neurons.png") if self.nin == 2 else ())]
+        if self.options.animate:
+            names.append("training.gif")
+        return names
+
     def discard(self) -> None:
         """Stopped during setup: remove the folder this run made, if nothing is in it."""
+        self.release()
         if self.created:
             try:
                 os.rmdir(self.out)
             except OSError:
                 pass
+
+    def release(self) -> None:
+        """Let another run write into this folder (the lock also dies with the process)."""
+        lock = getattr(self, "lock", None)
+        if lock is not None:
+            lock.release()
 
     # ---- the loop ----
 
@@ -151,7 +200,8 @@ class Run:
 
             self.snapshots = Snapshots(self.model, self.frame_every, start=self.start_step)
         guard = self.guard = RunGuard(
-            self.out, self.model, self.optimizer, self.rng, config=asdict(cfg),
+            self.out, self.model, self.optimizer, self.rng,
+            config={**asdict(cfg), **recorded_options(options)},
             data_sha256=self.data_sha256, train_split=train_split, val_split=val_split,
             steps=cfg.steps, save_every=options.save_every, start_step=self.start_step,
             saved_step=self.saved_step, detect_anomaly=options.detect_anomaly,
@@ -187,9 +237,10 @@ class Run:
                 stopped = e
         elif stopped.interrupted:
             saved = [FILENAME]  # on_step saved it before stopping
-        write_text(os.path.join(out, "metrics.csv"), metrics_csv(result.history))
+        failed: list[str] = []
+        self._write(failed, "metrics.csv", metrics_csv(result.history))
         config = {**asdict(self.cfg), "sizes": self.model.sizes}
-        write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
+        self._write(failed, "config.json", json.dumps(config, indent=2) + "\n")
         removed = []
         if self.in_place and not self.options.plot:  # old pictures would show an earlier step
             for name in PICTURES:
@@ -202,11 +253,29 @@ class Run:
         for names, draw in self._picture_jobs(stopped):
             if self.signals.signum is not None and not stopping:  # a signal came while drawing
                 skipped += names
-            else:
-                drawn += draw()
+            elif not failed:  # after a write failed (a full disk), no more files are tried
+                try:
+                    drawn += draw()
+                except OSError as e:
+                    failed.append(f"{', '.join(names)} ({e.strerror or e})")
+        self.release()
         gif = [name for name in drawn if name == "training.gif"]
-        written = [*saved, *(n for n in drawn if n not in gif), "metrics.csv", "config.json", *gif]
-        return Outcome(out, stopped, written, skipped, removed, self.signals.signum)
+        tables = [name for name in ("metrics.csv", "config.json")
+                  if not any(f.startswith(name) for f in failed)]
+        written = [*saved, *(n for n in drawn if n not in gif), *tables, *gif]
+        outcome = Outcome(out, stopped, written, skipped, removed, self.signals.signum)
+        outcome.failed = failed
+        outcome.checkpoint_step = getattr(self.guard, "saved_step", None)
+        return outcome
+
+    def _write(self, failed: list[str], name: str, text: str) -> None:
+        """Write one of the run's text files; a failure is noted, not raised (one line later)."""
+        if failed:
+            return
+        try:
+            write_text(os.path.join(self.out, name), text)
+        except OSError as e:
+            failed.append(f"{name} ({e.strerror or e})")
 
     def _picture_jobs(self, stopped: RunStopped | None) -> list:
         """(the files it writes, how) for each picture this run draws."""
@@ -403,6 +472,17 @@ def resume_config(path: str, given: dict[str, object], out: str | None,
     out, force = _resume_folder(ckpt, out, force)
     check_not_rewinding(out, ckpt)
     return cfg, ckpt, out, force
+
+
+def recorded_options(options: RunOptions) -> dict[str, object]:
+    """The options a checkpoint keeps besides the config because safety depends on them: a
+    resumed run that silently stopped its periodic checkpoints could lose everything since."""
+    return {"save_every": options.save_every}
+
+
+def recorded_save_every(ckpt: Checkpoint) -> int:
+    """The run's `--save-every`, as its checkpoint recorded it (0 for checkpoints without it)."""
+    return int(ckpt.config.get("save_every", 0))
 
 
 def _setting_differs(name: str, typed: object, then: object, ckpt: Checkpoint) -> UsageError:

@@ -19,6 +19,8 @@ from micrograd.cli import graph as graph_command
 from micrograd.cli import train as train_command
 from micrograd.cli.args import Parser
 from micrograd.config import UsageError
+from micrograd.files import WriteFailed
+from micrograd.guard import EXIT_WRITE
 
 EXIT_USAGE = 2
 
@@ -56,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"micrograd: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except WriteFailed as e:
+        print(f"micrograd: error: {e}", file=sys.stderr)
+        return EXIT_WRITE
     except KeyboardInterrupt:
         print("micrograd: interrupted", file=sys.stderr)
         return 130

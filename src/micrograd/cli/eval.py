@@ -9,7 +9,7 @@ import sys
 from micrograd.checkpoint import CheckpointError, data_fingerprint, load_checkpoint
 from micrograd.config import UsageError, config_from_checkpoint
 from micrograd.data import RNG, DataError
-from micrograd.files import write_atomic
+from micrograd.files import WriteFailed, write_atomic
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
 from micrograd.run import data_changed, load_splits
@@ -86,7 +86,11 @@ def predict(args: argparse.Namespace, ckpt, model) -> int:
         if metrics:
             print(metrics, file=sys.stderr)
         return 0
-    write_atomic(args.out, text.encode())
+    try:
+        write_atomic(args.out, text.encode())
+    except OSError as e:  # a full disk, or a file that became read-only since the check
+        raise WriteFailed(f"cannot write {args.out}: {e.strerror or e}; nothing was "
+                          "written") from None
     if metrics:
         print(metrics)
     print(f"wrote predictions for {len(xs)} points to {args.out}", file=sys.stderr)

@@ -23,9 +23,9 @@ from micrograd.config import (
     config_from_settings,
 )
 from micrograd.data import DATASETS
-from micrograd.guard import Interrupted, RunStopped, StopSignals
+from micrograd.guard import EXIT_WRITE, Interrupted, RunStopped, StopSignals
 from micrograd.nn import ACTIVATIONS
-from micrograd.run import Outcome, Run, RunOptions, resume_config, summary
+from micrograd.run import Outcome, Run, RunOptions, recorded_save_every, resume_config, summary
 from micrograd.train import ENGINES
 
 
@@ -81,7 +81,7 @@ def add_output_flags(t: argparse.ArgumentParser) -> None:
                    help="print only the loss lines: no summary, no progress bar, no messages")
     t.add_argument("--save-every", type=int_in(0, LIMITS["steps"]), default=0, metavar="K",
                    help="also write checkpoint.json every K steps (default 0: only at the end "
-                        "and on Ctrl-C/SIGTERM)")
+                        "and on Ctrl-C/SIGTERM; a resumed run keeps the K it was started with)")
     t.add_argument("--resume", default=None, metavar="RUN",
                    help="continue the run in folder RUN (or from a checkpoint.json) where it "
                         "stopped; it writes into that folder unless --out is given")
@@ -105,10 +105,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.frame_every is not None and not args.animate:
         raise UsageError("--frame-every sets the frames of --animate; add --animate")
     cfg = config_from_settings({name: getattr(args, name) for name in FLAGGED})
-    out, force, resume = args.out, args.force, None
+    out, force, resume, save_every = args.out, args.force, None, args.save_every
     if args.resume is not None:
-        cfg, resume, out, force = resume_config(args.resume, given_flags(argv), out, force)
-    options = RunOptions(plot=not args.no_plot, save_every=args.save_every,
+        given = given_flags(argv)
+        cfg, resume, out, force = resume_config(args.resume, given, out, force)
+        if "save_every" not in given:  # the run keeps its periodic checkpoints
+            save_every = recorded_save_every(resume)
+    options = RunOptions(plot=not args.no_plot, save_every=save_every,
                          detect_anomaly=args.detect_anomaly, animate=args.animate,
                          frame_every=args.frame_every)
     return run_train(cfg, out, force, options, args.quiet, resume)
@@ -165,6 +168,13 @@ def train_with_progress(run: Run, quiet: bool) -> RunStopped | None:
 def report(outcome: Outcome, quiet: bool) -> int:
     """Say where the run's files went (and why it stopped); return the exit code."""
     out, written, skipped = outcome.out, outcome.written, outcome.skipped
+    if outcome.failed and (outcome.stopped is None or outcome.stopped.exit_code != EXIT_WRITE):
+        kept = (f"the checkpoint of step {outcome.checkpoint_step} is safe in {out}"
+                if outcome.checkpoint_step is not None else "no checkpoint was written")
+        print(f"micrograd: error: could not write {', '.join(outcome.failed)} in {out}; "
+              f"{kept}; free some space, then micrograd train --resume {shlex.quote(out)} "
+              "writes them", file=sys.stderr)
+        return EXIT_WRITE
     if outcome.stopped is not None:
         return report_stop(outcome.stopped, written, out, quiet, skipped)
     if outcome.signum is not None:  # a signal after the last step: the checkpoint is there

@@ -1,0 +1,137 @@
+"""What a run does when its files cannot be written, or another run writes the same folder.
+
+Each test reproduces a way a run used to lose work or end in a traceback: a folder in the way of
+an output, a disk that is full before or during training, two writers in one folder. Every case
+must end in one line on stderr, a non-zero exit code, and the last good checkpoint untouched.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from micrograd import checkpoint as checkpoint_module
+from micrograd import cli
+from micrograd import run as run_module
+from micrograd.checkpoint import load_checkpoint
+from micrograd.files import FolderLock
+
+QUIET = ["--no-plot", "--quiet"]
+
+
+def _one_line(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("name", ["metrics.csv", "config.json", "checkpoint.json", "loss.png"])
+def test_a_folder_in_the_way_of_an_output_is_refused_before_training(tmp_path, capsys, name):
+    out = tmp_path / "r"
+    (out / name).mkdir(parents=True)
+    flags = ["--no-plot"] if name != "loss.png" else []
+    code = cli.main(["train", "--steps", "3", "--quiet", "--force", "--out", str(out), *flags])
+    assert code == 2
+    err = _one_line(capsys.readouterr().err)
+    assert f"{out / name} is a folder" in err
+    assert sorted(p.name for p in out.iterdir()) == [name]  # nothing trained, nothing written
+
+
+def test_a_full_disk_mid_run_keeps_the_last_checkpoint_and_says_so(tmp_path, capsys,
+                                                                   monkeypatch):
+    real = checkpoint_module.write_atomic
+    calls = []
+
+    def write_atomic(path, data):
+        calls.append(path)
+        if len(calls) >= 3:  # steps 2 and 4 were saved; the disk is full from step 6 on
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+
+    monkeypatch.setattr(checkpoint_module, "write_atomic", write_atomic)
+    out = tmp_path / "r"
+    code = cli.main(["train", "--steps", "10", "--save-every", "2", *QUIET, "--out", str(out)])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "at step 6: No space left on device; the checkpoint of step 4 is kept" in err
+    assert load_checkpoint(str(out)).step == 4
+
+
+def test_a_full_disk_at_the_end_reports_every_file_it_could_not_write(tmp_path, capsys,
+                                                                      monkeypatch):
+    def write_atomic(path, data):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(run_module, "write_atomic", write_atomic)  # metrics.csv, config.json
+    out = tmp_path / "r"
+    code = cli.main(["train", "--steps", "4", *QUIET, "--out", str(out)])
+    assert code == 4
+    err = _one_line(capsys.readouterr().err)
+    assert "could not write metrics.csv (Read-only file system)" in err
+    assert "the checkpoint of step 4 is safe" in err
+    assert load_checkpoint(str(out)).step == 4
+
+
+def test_a_disk_too_full_for_a_checkpoint_is_found_before_training(tmp_path):
+    """A real limit, not a mock: RLIMIT_FSIZE makes every write past 2 KB fail with EFBIG, as
+    a full disk fails with ENOSPC; an empty probe file used to pass and a run trained for
+    nothing."""
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    out = tmp_path / "r"
+    proc = subprocess.run([sys.executable, "-m", "micrograd", "train", "--steps", "5", *QUIET,
+                           "--out", str(out)], capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit)
+    assert proc.returncode == 2
+    assert proc.stdout == ""  # not one step was trained
+    assert "cannot write a checkpoint in" in _one_line(proc.stderr)
+    assert "File too large" in proc.stderr
+    assert os.listdir(out) == []
+
+
+def test_a_second_writer_of_one_run_folder_is_refused_and_touches_nothing(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert cli.main(["train", "--steps", "4", *QUIET, "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    holder = FolderLock(str(out))
+    assert holder.acquire()  # as a running `micrograd train --resume` holds it
+    try:
+        capsys.readouterr()
+        code = cli.main(["train", "--resume", str(out), "--steps", "8", *QUIET])
+        assert code == 2
+        assert "is in use by another micrograd run" in _one_line(capsys.readouterr().err)
+        code = cli.main(["train", "--steps", "2", *QUIET, "--force", "--out", str(out)])
+        assert code == 2
+        assert {p.name: p.read_bytes() for p in out.iterdir()
+                if p.name != FolderLock.NAME} == before
+    finally:
+        holder.release()
+    assert cli.main(["train", "--resume", str(out), "--steps", "8", *QUIET]) == 0
+    assert load_checkpoint(str(out)).step == 8
+    assert FolderLock.NAME not in os.listdir(out)  # released: the folder is as a run leaves it
+
+
+def test_a_lock_dies_with_its_process(tmp_path):
+    code = ("import sys, time; from micrograd.files import FolderLock; "
+            "assert FolderLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline() == "held\n"
+        assert not FolderLock(str(tmp_path)).acquire()
+        proc.kill()
+        proc.wait(timeout=10)
+        lock = FolderLock(str(tmp_path))
+        assert lock.acquire()  # kill -9 leaves the file, never a held lock
+        lock.release()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
