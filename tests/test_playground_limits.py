@@ -13,6 +13,7 @@ and in traffic, against a real `micrograd playground` (uvicorn) on loopback only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import statistics
@@ -269,3 +270,38 @@ def test_bad_frames_and_broken_connections_are_logged_in_one_line(tmp_path):
     utf8 = [x for x in lines if "not UTF-8" in x]
     cut = [x for x in lines if "in the middle of a message" in x]
     assert len(utf8) == n and len(cut) >= n and len(lines) <= 3 * n, lines[:20]
+
+
+def test_a_client_that_never_reads_is_dropped_at_the_keepalive_timeout():
+    """Its close frame cannot be delivered, so closing alone would hold it (and its session)
+    forever; shortened keepalive here (the server's is 20 s)."""
+    import uvicorn
+
+    from micrograd.playground.limits import BackpressureProtocol
+
+    config = uvicorn.Config(server.create_app(dot=None), ws=BackpressureProtocol, lifespan="on",
+                            ws_ping_interval=0.3, ws_ping_timeout=0.3, log_level="error")
+    srv = uvicorn.Server(config)
+    listener = socket.create_server(("127.0.0.1", 0))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not srv.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sock, head = rawws.connect("127.0.0.1", listener.getsockname()[1])
+        with sock:
+            assert rawws.status(head) == 101
+            sock.settimeout(1.0)
+            chunk = rawws.frame(rawws.PING, b"p" * 125) * 4000
+            with contextlib.suppress(TimeoutError, OSError):
+                for _ in range(100):  # until the server stops reading us (or drops us)
+                    sock.sendall(chunk)
+            deadline = time.monotonic() + 5
+            while srv.server_state.connections and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not srv.server_state.connections  # dropped while we still hold the socket
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        listener.close()

@@ -15,7 +15,8 @@ hurting the others or the server:
   PING frame with a PONG at once; a client that sends pings and never reads the pongs made the
   server buffer them all (about 95 MB of memory per 100 MB of pings). Now the replies waiting
   for such a client stay under the transport's high-water mark (64 KiB), and the client's pings
-  wait in its own kernel buffers.
+  wait in its own kernel buffers. Such a client does not answer the server's keepalive ping
+  either, and is dropped when that times out (20 s).
 - The same protocol logs a misbehaving client in one line (text that is not UTF-8, a broken
   frame, a connection dropped mid-message) where uvicorn logged a traceback or nothing.
 """
@@ -100,6 +101,14 @@ class BackpressureProtocol(WebSocketsSansIOProtocol):
         if self.write_blocked and not self.transport.is_closing():
             self.transport.pause_reading()
         return message
+
+    def keepalive_timeout(self) -> None:
+        """No pong to our keepalive ping in time: uvicorn sends a close frame and closes, but a
+        transport closes only once its buffer is delivered, which never happens to a client that
+        does not read; so its connection (and session) would be held forever. Drop it."""
+        super().keepalive_timeout()
+        if self.transport.is_closing():
+            self.transport.abort()
 
     def send_receive_event_to_app(self) -> None:
         """Refuse text that is not UTF-8 with close code 1007 and one log line (uvicorn logs a
