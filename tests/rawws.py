@@ -78,3 +78,25 @@ def http_get(host: str, port: int, http_host: str, timeout: float = 10.0) -> int
                 break
             head += chunk
     return status(head)
+
+
+def read_frame(sock: socket.socket) -> tuple[int, bytes]:
+    """The next (unmasked, server) frame: (opcode, payload); (-1, b"") at the end of the stream."""
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+    try:
+        b0, b1 = exactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", exactly(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", exactly(8))[0]
+        return b0 & 0x0F, exactly(n)
+    except (EOFError, ConnectionError):
+        return -1, b""
