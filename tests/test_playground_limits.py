@@ -256,6 +256,11 @@ def test_bad_frames_and_broken_connections_are_logged_in_one_line(tmp_path):
             while sock.recv(4096):  # the server closes the connection
                 pass
             sock.close()
+            sock, _head = rawws.connect(host, port)  # an unmasked frame: a protocol error
+            sock.sendall(b"\x81\x05hello")
+            while sock.recv(4096):
+                pass
+            sock.close()
             sock, _head = rawws.connect(host, port)  # gone in the middle of a frame
             sock.sendall(message[:50])
             time.sleep(0.05)
@@ -268,8 +273,9 @@ def test_bad_frames_and_broken_connections_are_logged_in_one_line(tmp_path):
     lines = log.read_text().splitlines()
     assert "Traceback" not in "\n".join(lines), lines[:20]
     utf8 = [x for x in lines if "not UTF-8" in x]
+    bad = [x for x in lines if "sent a bad frame (incorrect masking); closed (1002)" in x]
     cut = [x for x in lines if "in the middle of a message" in x]
-    assert len(utf8) == n and len(cut) >= n and len(lines) <= 3 * n, lines[:20]
+    assert len(utf8) == len(bad) == n and len(cut) >= n and len(lines) <= 4 * n, lines[:20]
 
 
 def test_a_client_that_never_reads_is_dropped_at_the_keepalive_timeout():
