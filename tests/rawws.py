@@ -16,6 +16,12 @@ TEXT, BINARY, CLOSE, PING = 0x1, 0x2, 0x8, 0x9
 MASK = b"\x11\x22\x33\x44"  # any key will do; a fixed one lets a long buffer be built once
 
 
+def address(url: str) -> tuple[str, int]:
+    """(host, port) of http://HOST:PORT/ (an IPv6 HOST in brackets)."""
+    host, _, port = url.split("/")[2].rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     """One masked client frame."""
     n = len(payload)

@@ -30,22 +30,9 @@ import rawws
 from conftest import running_playground
 from micrograd.playground import server
 from micrograd.playground.limits import Limits, TokenBucket
+from test_playground_load import rss_mb
 
 websockets = pytest.importorskip("websockets.asyncio.client")
-
-
-def address(url: str) -> tuple[str, int]:
-    """(host, port) of http://HOST:PORT/ (IPv6 in brackets)."""
-    netloc = url.split("/")[2]
-    host, _, port = netloc.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise KeyError("VmRSS")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +41,7 @@ def playground():
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the server's memory")
     with running_playground() as (url, pid):
-        yield (*address(url), pid)
+        yield (*rawws.address(url), pid)
 
 
 # ---- unread pongs (issue 10, item 2)
@@ -224,7 +211,7 @@ def test_host_check_on_other_loopback_binds(bind):
     if bind == "::1" and not ipv6_loopback():
         pytest.skip("this machine has no IPv6 loopback")
     with running_playground(bind) as (url, _):
-        host, port = address(url)
+        host, port = rawws.address(url)
         ours = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         assert rawws.http_get(host, port, ours) == 200
         assert rawws.http_get(host, port, f"localhost:{port}") == 200
@@ -247,7 +234,7 @@ def test_bad_frames_and_broken_connections_are_logged_in_one_line(tmp_path):
     log = tmp_path / "server.log"
     n = 5
     with running_playground(stderr=log) as (url, _):
-        host, port = address(url)
+        host, port = rawws.address(url)
         message = rawws.text('{"type":"ping"}' + " " * 200)
         for _ in range(n):
             sock, _head = rawws.connect(host, port)  # text that is not UTF-8

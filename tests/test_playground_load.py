@@ -237,8 +237,7 @@ def test_soak_with_attackers(tmp_path):
         pytest.skip("needs /proc to read the server's memory")
     log = tmp_path / "server.log"
     with running_playground(stderr=log) as (url, pid):
-        host, port = url.split("/")[2].split(":")
-        port = int(port)
+        host, port = rawws.address(url)
         uri = f"ws://{host}:{port}/ws"
         asyncio.run(trainer(uri, {"speed": 0}, 1.0, []))  # warm up
         before = rss_mb(pid)
