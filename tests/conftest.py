@@ -218,15 +218,17 @@ def torch_mlp():
 
 
 @contextlib.contextmanager
-def running_playground():
-    """`micrograd playground --port 0 --no-browser` in a subprocess: yields (http URL, pid)."""
-    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
-                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def running_playground(host: str = "127.0.0.1", stderr: Path | None = None):
+    """`micrograd playground --host HOST --port 0 --no-browser` in a subprocess: yields (http URL,
+    pid). HOST must be a loopback address; `stderr` names a file for the server's log."""
+    err = open(stderr, "w") if stderr is not None else subprocess.PIPE
+    proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--host", host,
+                             "--port", "0", "--no-browser"], stdout=subprocess.PIPE, stderr=err,
                             text=True)
     try:
         line = proc.stdout.readline()  # printed once it listens; blocks until then
-        match = re.match(r"micrograd playground: (http://127\.0\.0\.1:\d+/) ", line)
-        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
+        match = re.match(r"micrograd playground: (http://\S+/) ", line)
+        assert match, (line, proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
         yield match.group(1), proc.pid
     finally:
         proc.terminate()
@@ -235,3 +237,5 @@ def running_playground():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if stderr is not None:
+            err.close()

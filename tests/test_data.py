@@ -198,3 +198,19 @@ def test_load_csv_rejects_directories_and_huge_files(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "MAX_CSV_BYTES", 10)
     with pytest.raises(DataError, match="byte limit"):
         load_csv(write(tmp_path, "1,2,0\n3,4,1\n"))
+
+
+def test_csv_limits_stop_early_on_a_huge_line_or_too_many_rows(tmp_path):
+    """A 48 MB one-line file used to be split into millions of fields (1.4 GB), and 8.7 million
+    tiny rows never finished loading: both are refused while reading, line by line."""
+    long_line = tmp_path / "long.csv"
+    long_line.write_text("1," * 5000 + "0\n")
+    with pytest.raises(DataError, match=r"line 1: 10,002 characters; a row holds at most 64"):
+        load_csv(long_line)
+    many = tmp_path / "many.csv"
+    many.write_text("x,y,label\n" + "0.5,1,0\n1.5,2,1\n" * 50_001)
+    with pytest.raises(DataError, match=r"more than 100,000 data rows"):
+        load_csv(many)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("x,y,label\r\n" + "0.5,1,0\r\n1.5,2,1\r\n" * 10)  # Windows line ends
+    assert len(load_csv(ok)) == 20

@@ -6,6 +6,10 @@
   the page allows); meanwhile a 9th, idle one arrives and pings every 100 ms, and every ping
   must come back within 200 ms. The server's memory (RSS, from /proc) must stay bounded once they
   leave: a second wave of 8 must not leave it larger than the first did.
+- soak: 4 visitors training and one pinging while attackers take turns for 15 s (pings whose
+  pongs are never read, tiny messages pipelined, text that is not UTF-8, frames cut off, more
+  connections than the cap): pings still come back within 200 ms (p99), memory stays bounded,
+  the refused get close code 1013, the log holds one line per bad client and no traceback.
 
 Run with `-s` to see the figures (docs/playground.md quotes them). Traffic goes to loopback
 only; every loop is bounded in time.
@@ -14,15 +18,20 @@ only; every loop is bounded in time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import socket
 import statistics
+import struct
 import time
 from pathlib import Path
 
 import pytest
 
+import rawws
 from conftest import running_playground
+from micrograd.playground.limits import DEFAULT_LIMITS, TRY_AGAIN_LATER
 
 websockets = pytest.importorskip("websockets.asyncio.client")
 
@@ -175,3 +184,92 @@ def test_eight_visitors_for_20_seconds(server):
     assert len(results) == 8 and all(r["frames"] >= 20 and r["steps"] > 0 for r in results)
     assert after - before < 80 and after2 - after < 15 and max(peak) < 1024
     assert threads_after <= threads_before + 2
+
+
+def attack(host: str, port: int, seconds: float, seen: dict) -> None:
+    """Misbehave in turns for `seconds` (one connection at a time, each closed at once)."""
+    pings = rawws.frame(rawws.PING, b"p" * 125) * 4000
+    tiny = rawws.text('{"type":"ping"}') * 10_000
+    end, turn = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        sock, _head = rawws.connect(host, port)
+        with sock:
+            sock.settimeout(0.5)
+            kind = ("pings", "tiny", "utf8", "cut")[turn % 4]
+            with contextlib.suppress(TimeoutError, OSError):
+                if kind == "pings":  # never reads its pongs
+                    for _ in range(20):
+                        sock.sendall(pings)
+                elif kind == "tiny":  # pipelined, then reset while they are answered
+                    sock.sendall(tiny)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                elif kind == "utf8":
+                    sock.sendall(rawws.text(b'{"type":"ping","id":"\xff"}'))
+                else:  # gone in the middle of a frame
+                    sock.sendall(rawws.text('{"type":"ping"}' + " " * 200)[:40])
+        seen[kind] = seen.get(kind, 0) + 1
+        turn += 1
+        time.sleep(0.2)
+
+
+def over_the_cap(host: str, port: int, extra: int) -> tuple[int, int]:
+    """Open as many connections as the cap allows and `extra` more: (accepted, refused with 1013
+    and a reason)."""
+    socks, accepted, refused = [], 0, 0
+    try:
+        for _ in range(DEFAULT_LIMITS.connections + extra):
+            sock, _head = rawws.connect(host, port)
+            socks.append(sock)
+            opcode, payload = rawws.read_frame(sock)
+            if opcode == rawws.TEXT:
+                accepted += 1
+            elif opcode == rawws.CLOSE and struct.unpack("!H", payload[:2])[0] == TRY_AGAIN_LATER:
+                refused += b"full" in payload
+    finally:
+        for sock in socks:
+            sock.close()
+    return accepted, refused
+
+
+def test_soak_with_attackers(tmp_path):
+    """15 s of normal use beside every attack of issue 10 (see the module's docstring)."""
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to read the server's memory")
+    log = tmp_path / "server.log"
+    with running_playground(stderr=log) as (url, pid):
+        host, port = rawws.address(url)
+        uri = f"ws://{host}:{port}/ws"
+        asyncio.run(trainer(uri, {"speed": 0}, 1.0, []))  # warm up
+        before = rss_mb(pid)
+        rtts, results, seen, peak = [], [], {}, []
+
+        async def soak() -> None:
+            loop = asyncio.get_running_loop()
+            attacker = loop.run_in_executor(None, attack, host, port, 14.0, seen)
+            async def sample():
+                while True:
+                    peak.append(rss_mb(pid))
+                    await asyncio.sleep(0.5)
+            sampler = asyncio.create_task(sample())
+            await asyncio.gather(pinger(uri, 14.0, rtts), attacker,
+                                 *(trainer(uri, cfg, 15.0, results) for cfg in LOAD[:4]))
+            sampler.cancel()
+
+        asyncio.run(soak())
+        accepted, refused = over_the_cap(host, port, 5)
+        time.sleep(2.0)  # every session freed
+        after = rss_mb(pid)
+        asyncio.run(trainer(uri, {"speed": 0}, 1.0, results))  # still serving
+    ms = sorted(1000 * t for t in rtts)
+    p99 = ms[int(0.99 * (len(ms) - 1))]
+    lines = log.read_text().splitlines()
+    print(f"\nsoak: attacks {seen}; ping median {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, "
+          f"max {ms[-1]:.1f} ms; RSS {before:.0f} MB before, peak {max(peak):.0f} MB, "
+          f"{after:.0f} MB after; over the cap: {accepted} accepted, {refused} refused; "
+          f"{len(lines)} log lines")
+    assert len(ms) >= 50 and p99 < 200, ms[-10:]
+    assert len(results) == 5 and all(r["steps"] > 0 for r in results)
+    assert after - before < 80 and max(peak) < 1024
+    assert accepted == DEFAULT_LIMITS.connections and refused == 5
+    assert "Traceback" not in "\n".join(lines) and len(lines) <= sum(seen.values()), lines[:10]
+    assert sum("not UTF-8" in line for line in lines) == seen["utf8"], lines[:10]

@@ -70,12 +70,12 @@ KILL_CASES = [  # (seed of the kill point, run flags, --save-every)
 def test_sigkill_at_a_random_step_then_resume_is_byte_identical(tmp_path, seed, flags,
                                                                 save_every):
     steps = 240
-    run = ["train", "--steps", str(steps), "--no-plot", *flags]
-    full = micrograd(*run, "--out", str(tmp_path / "full"))
+    run = ["train", "--steps", str(steps), "--no-plot", *flags, "--save-every", str(save_every)]
+    full = micrograd(*run, "--out", str(tmp_path / "full"))  # the same command, never killed
     full_lines = full.stdout.splitlines(keepends=True)
 
     kill_at = random.Random(seed).randrange(save_every + 2, 120)
-    proc = start(*run, "--save-every", str(save_every), "--out", str(tmp_path / "killed"))
+    proc = start(*run, "--out", str(tmp_path / "killed"))
     printed = read_until(proc, f"step {kill_at}, train loss")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)

@@ -8,6 +8,7 @@ must end in one line on stderr, a non-zero exit code, and the last good checkpoi
 from __future__ import annotations
 
 import errno
+import json
 import os
 import resource
 import signal
@@ -135,3 +136,48 @@ def test_a_lock_dies_with_its_process(tmp_path):
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def _edited_checkpoint(tmp_path, edit) -> str:
+    out = tmp_path / "r"
+    assert cli.main(["train", "--steps", "3", *QUIET, "--out", str(out)]) == 0
+    path = out / "checkpoint.json"
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    return str(out)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["config"].update(dataset="seed\0.csv"), "dataset is not a file name"),
+        (lambda d: d["config"].update(dataset="x" * 5000), "dataset is not a file name"),
+        (lambda d: d["optimizer"]["exp_avg_sq"].__setitem__(0, -1e-3),
+         "a mean of squares is never negative"),
+        (lambda d: d["optimizer"].update(betas=[0.9, 1.5]), "must each be in [0, 1)"),
+        (lambda d: d["optimizer"].update(eps=0.0), "optimizer.eps 0.0 is not in (0, 1]"),
+    ],
+    ids=["nul-in-path", "path-too-long", "negative-exp-avg-sq", "beta-above-1", "eps-zero"],
+)
+def test_a_checkpoint_with_an_impossible_field_is_refused_before_anything_is_written(
+        tmp_path, capsys, edit, message):
+    out = _edited_checkpoint(tmp_path, edit)
+    before = {name: open(os.path.join(out, name), "rb").read() for name in os.listdir(out)}
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", out, "--steps", "6", *QUIET]) == 2
+    assert message in _one_line(capsys.readouterr().err)
+    assert cli.main(["eval", "--checkpoint", out]) == 2
+    assert message in _one_line(capsys.readouterr().err)
+    assert {n: open(os.path.join(out, n), "rb").read() for n in os.listdir(out)} == before
+
+
+def test_trailing_bytes_are_not_called_a_truncated_checkpoint(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert cli.main(["train", "--steps", "3", *QUIET, "--out", str(out)]) == 0
+    path = out / "checkpoint.json"
+    path.write_bytes(path.read_bytes() + b'{"more": 1}\n')
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(out), "--steps", "6", *QUIET]) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert "has extra bytes after its end" in err and "truncated" not in err

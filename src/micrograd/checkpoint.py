@@ -204,6 +204,10 @@ def _read_json(path: str) -> Any:
         return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         body = text.strip()
+        if e.msg == "Extra data":  # a whole JSON value, then more: not a cut-off file
+            raise CheckpointError(f"checkpoint {path} has extra bytes after its end (from byte "
+                                  f"{e.pos}); it was edited or two files were joined: use an "
+                                  "unedited copy") from None
         if body.startswith("{") and (e.pos >= len(body) or not body.endswith("}")):  # cut off
             raise CheckpointError(f"checkpoint {path} is truncated (ends at byte {len(raw)}); "
                                   "use an earlier copy or train again") from None
@@ -267,9 +271,28 @@ def _check_optimizer(opt: Any, n: int, fail) -> None:
                 if x is not None:
                     _float(x, name, fail)
         elif key in ("exp_avg", "exp_avg_sq"):
-            _floats(v, name, n, fail)
+            values = _floats(v, name, n, fail)
+            if key == "exp_avg_sq" and min(values, default=0.0) < 0.0:  # a mean of squares
+                raise fail(f"{name} holds {min(values)!r}, but a mean of squares is never "
+                           "negative")
         else:
             _float(v, name, fail)
+    _check_optimizer_domains(opt, fail)
+
+
+def _check_optimizer_domains(opt: dict, fail) -> None:
+    """Hyper-parameters in the ranges the optimizers accept (as torch.optim checks them)."""
+    if not 0.0 < opt["lr"] <= 10.0:
+        raise fail(f"optimizer.lr {opt['lr']!r} is not in (0, 10]")
+    if not 0.0 <= opt["weight_decay"] <= 1.0:
+        raise fail(f"optimizer.weight_decay {opt['weight_decay']!r} is not in [0, 1]")
+    if opt["type"] == "AdamW":
+        if not all(0.0 <= b < 1.0 for b in opt["betas"]):
+            raise fail(f"optimizer.betas {opt['betas']!r} must each be in [0, 1)")
+        if not 0.0 < opt["eps"] <= 1.0:
+            raise fail(f"optimizer.eps {opt['eps']!r} is not in (0, 1]")
+    elif not 0.0 <= opt["momentum"] < 1.0:
+        raise fail(f"optimizer.momentum {opt['momentum']!r} is not in [0, 1)")
 
 
 def _short(v: Any) -> str:

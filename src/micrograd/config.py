@@ -12,10 +12,12 @@ import json
 import math
 import os
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from micrograd.checkpoint import Checkpoint, CheckpointError
 from micrograd.data import DATASETS
 from micrograd.nn import ACTIVATIONS
+from micrograd.optim import AdamW
 from micrograd.train import ENGINES
 
 NOISY = ("moons", "circles", "spiral", "xor")
@@ -25,6 +27,7 @@ INT_RANGES = {"n": (10, LIMITS["n"]), "steps": (1, LIMITS["steps"]), "seed": (1,
 FLOAT_RANGES = {  # name: (lo, hi, lo_open); betas are each in [0, 1), as torch.optim.AdamW wants
     "noise": (0.0, 10.0, False), "lr": (0.0, 10.0, True), "weight_decay": (0.0, 1.0, False),
     "eps": (0.0, 1.0, True)}
+MAX_PATH = 4096  # characters of a dataset path (Linux's PATH_MAX)
 # options a checkpoint records beside the config (run.recorded_options), with their ranges
 RECORDED = {"save_every": (0, LIMITS["steps"])}
 # the settings `micrograd train` has a flag for (betas and eps have none)
@@ -176,6 +179,10 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
     for name, (lo, hi) in RECORDED.items():  # optional: older checkpoints lack them
         if name in saved and not (_same_kind(saved[name], 0) and lo <= saved[name] <= hi):
             raise bad(f"{name} is {json.dumps(saved[name])[:40]}, not an integer in {lo}..{hi}")
+    dataset = saved["dataset"]
+    if "\0" in dataset or len(dataset) > MAX_PATH:  # os.path would raise on a NUL byte
+        raise bad(f"dataset is not a file name ({len(dataset)} characters"
+                  f"{', a NUL byte' if chr(0) in dataset else ''})")
     values = {name: saved[name] for name in names}
     values["betas"] = tuple(float(b) for b in saved["betas"])
     for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
@@ -193,6 +200,12 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
         raise bad(f"hidden {cfg.hidden} / {cfg.activation} disagrees with the model's sizes "
                   f"{ckpt.sizes} / {ckpt.activation}")
     return cfg
+
+
+def adamw(model: Any, cfg: TrainConfig) -> AdamW:
+    """The run's optimizer: AdamW with the config's hyper-parameters."""
+    return AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
+                 weight_decay=cfg.weight_decay)
 
 
 def _same_kind(value: object, default: object) -> bool:

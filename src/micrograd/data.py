@@ -8,6 +8,7 @@ class i % K are generated at index i, so every split holds every class.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ Splits = tuple[list[Point], list[Point], list[Point]]
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 MAX_CSV_BYTES = 50 * 1024 * 1024  # load_csv refuses larger files: this is a scalar engine
 MAX_CSV_FEATURES = 64
+MAX_CSV_ROWS = 100_000  # as many points as `--n` may generate
+MAX_CSV_LINE = 40 * (MAX_CSV_FEATURES + 1)  # characters: 65 numbers with room to spare
 
 
 class RNG:
@@ -231,8 +234,11 @@ def csv_rows(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
     A first row with no number in it is a header; every row must have the first row's number of
     columns, or `DataError` names the line.
     """
-    ncols = None
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    ncols, rows = None, 0
+    for lineno, line in enumerate(io.StringIO(text, newline=None), start=1):  # one line at a time
+        if len(line) > MAX_CSV_LINE:  # before splitting it: one huge line is not a huge list
+            raise DataError(f"{name} line {lineno}: {len(line):,} characters; a row holds at most "
+                            f"{MAX_CSV_FEATURES} features and a label")
         if not line.strip():
             continue
         fields = [f.strip() for f in line.split(",")]
@@ -242,6 +248,10 @@ def csv_rows(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
                 continue  # a header row: names only fix the column count
         if len(fields) != ncols:
             raise DataError(f"{name} line {lineno}: expected {ncols} columns, got {len(fields)}")
+        rows += 1
+        if rows > MAX_CSV_ROWS:
+            raise DataError(f"{name}: more than {MAX_CSV_ROWS:,} data rows; a scalar engine trains "
+                            "on at most that many: take a sample")
         yield lineno, fields
 
 

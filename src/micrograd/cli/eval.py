@@ -12,7 +12,8 @@ from micrograd.data import RNG, DataError
 from micrograd.files import WriteFailed, write_atomic
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
-from micrograd.run import data_changed, load_splits
+from micrograd.resume import data_changed
+from micrograd.run import load_splits
 
 
 def add_parser(sub) -> None:

@@ -25,7 +25,8 @@ from micrograd.config import (
 from micrograd.data import DATASETS
 from micrograd.guard import EXIT_WRITE, Interrupted, RunStopped, StopSignals
 from micrograd.nn import ACTIVATIONS
-from micrograd.run import Outcome, Run, RunOptions, recorded_save_every, resume_config, summary
+from micrograd.resume import recorded_save_every, resume_config
+from micrograd.run import Outcome, Run, RunOptions, summary
 from micrograd.train import ENGINES
 
 

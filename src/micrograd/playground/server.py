@@ -38,6 +38,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from micrograd.graph import INSTALL_HINT
 from micrograd.playground import protocol
+from micrograd.playground.limits import (
+    DEFAULT_LIMITS,
+    TRY_AGAIN_LATER,
+    BackpressureProtocol,
+    Limits,
+    TokenBucket,
+)
 from micrograd.playground.session import Diverged, Session, SessionError
 
 log = logging.getLogger("micrograd.playground")
@@ -60,20 +67,40 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
+WILDCARDS = ("", "0.0.0.0", "::")  # binds that listen on every address
+
+
+def allowed_hosts_for(bind: str) -> list[str] | None:
+    """The Host headers a server bound to `bind` accepts (None: any).
+
+    A page from another site that rebinds its own name to our address reaches us with its name
+    in Host, so every bind to one address accepts only the names of that address: the address
+    itself (IPv6 in brackets, as a Host header writes it), and for loopback binds also
+    `localhost` and the other loopback literals a browser may use. A wildcard bind is reached
+    under names we cannot know, so it checks no Host (its users were warned; Origin is still
+    checked on every WebSocket).
+    """
+    if bind in WILDCARDS:
+        return None
+    name = f"[{bind}]" if ":" in bind else bind
+    extra = [*LOOPBACK_HOSTS, "[::1]"] if is_loopback(bind) else []
+    return list(dict.fromkeys([name.lower(), *extra]))
 
 
 def create_app(
     allowed_hosts: list[str] | None = None, dot: str | None = "auto", workers: int = 2,
-    engine: str = "numpy",
+    engine: str = "numpy", limits: Limits = DEFAULT_LIMITS,
 ) -> Starlette:
-    """The ASGI app. `allowed_hosts` (e.g. LOOPBACK_HOSTS) refuses other Host headers, which
-    stops DNS-rebinding pages; `dot` is the Graphviz program ("auto": found on PATH, None:
-    missing); `workers` threads train all connections' models."""
+    """The ASGI app. `allowed_hosts` (`allowed_hosts_for(bind)`) refuses other Host headers,
+    which stops DNS-rebinding pages; `dot` is the Graphviz program ("auto": found on PATH, None:
+    missing); `workers` threads train all connections' models; `limits` caps connections and
+    each one's message rate."""
     files = {path: (resources.files(__package__).joinpath("static", name).read_bytes(), ctype)
              for path, (name, ctype) in STATIC.items()}
     dot_path = shutil.which("dot") if dot == "auto" else dot
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground")
     dot_pool = ThreadPoolExecutor(max_workers=DOT_WORKERS, thread_name_prefix="playground-dot")
+    open_sockets = 0  # one event loop: a plain counter is enough
 
     async def static(request: Request) -> Response:
         body, ctype = files[request.url.path]
@@ -84,8 +111,17 @@ def create_app(
         if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
             await ws.close(code=1008, reason="cross-origin connections are refused")
             return
+        nonlocal open_sockets
         await ws.accept()
-        await Connection(ws, pool, dot_pool, dot_path, engine).serve()
+        if open_sockets >= limits.connections:  # accepted first, so the page can show why
+            await ws.close(code=TRY_AGAIN_LATER, reason=f"the playground is full: "
+                           f"{limits.connections} connections are open; try again later")
+            return
+        open_sockets += 1
+        try:
+            await Connection(ws, pool, dot_pool, dot_path, engine, limits).serve()
+        finally:
+            open_sockets -= 1
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -110,8 +146,9 @@ class Connection:
     """One visitor: a session, the loop that trains it, and the messages in and out."""
 
     def __init__(self, ws: WebSocket, pool: ThreadPoolExecutor, dot_pool: ThreadPoolExecutor,
-                 dot: str | None, engine: str):
+                 dot: str | None, engine: str, limits: Limits = DEFAULT_LIMITS):
         self.ws, self.pool, self.dot_pool, self.dot, self.engine = ws, pool, dot_pool, dot, engine
+        self.bucket = TokenBucket(limits.rate, limits.burst)
         self.session: Session | None = None
         self.lock = asyncio.Lock()  # one of runner / handler touches the session at a time
         self.running = False
@@ -133,9 +170,12 @@ class Connection:
                 msg = await self.ws.receive()
                 if msg["type"] == "websocket.disconnect":
                     break
+                # every message yields first (sleep(0) when within the rate): a client that
+                # pipelines thousands of frames gets one turn at a time, like everyone else
+                await asyncio.sleep(self.bucket.take())
                 await self.receive(msg.get("text") if msg.get("text") is not None
                                    else msg.get("bytes"))
-        except (WebSocketDisconnect, ConnectionError):
+        except (WebSocketDisconnect, OSError):  # uvicorn's ClientDisconnected is an OSError
             pass
         finally:
             for task in [*tasks, self.render_task]:
@@ -374,10 +414,11 @@ def serve(host: str, port: int, open_browser: bool) -> int:
     loopback = is_loopback(host)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    app = create_app(allowed_hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None)
-    # no per-message deflate: on loopback it would only spend the event loop's time compressing
-    config = uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20,
-                            ws_per_message_deflate=False, lifespan="on")
+    app = create_app(allowed_hosts=allowed_hosts_for(host))
+    # no per-message deflate: on loopback it would only spend the event loop's time compressing;
+    # the WebSocket protocol stops reading a client that does not read (see limits.py)
+    config = uvicorn.Config(app, log_level="warning", ws=BackpressureProtocol,
+                            ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="on")
     server = uvicorn.Server(config)
     if not loopback:
         print(f"micrograd: warning: listening on {host}, not only this machine: anyone who can "

@@ -27,7 +27,14 @@ function connect() {
   const ws = new WebSocket(`${proto}//${location.host}/ws`);
   S.ws = ws;
   ws.onopen = () => document.body.classList.remove("offline");
-  ws.onclose = () => { if (S.ws === ws) document.body.classList.add("offline"); };
+  ws.onclose = (ev) => {
+    if (S.ws !== ws) return;
+    const why = $("offline-why");
+    why.dataset.text ??= why.innerHTML;
+    if (ev.code === 1013 && ev.reason) why.textContent = ev.reason;  // the server is full
+    else why.innerHTML = why.dataset.text;
+    document.body.classList.add("offline");
+  };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     const handler = HANDLERS[msg.type];
