@@ -237,17 +237,22 @@ def test_graph_command_draws_the_seed_model_before_and_after_training(graph_run)
     assert names == ["graph-init.dot", "graph-init.png", "graph-init.svg",
                      "graph.dot", "graph.png", "graph.svg"]
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("graph-init: MLP 2-16-3 at initialisation: loss 1.098612")
+    # the default point is the run's first training point (not (0, 0), the three-class junction)
+    (x1, x2), label = gen_data(RNG(42), 100)[0][0]
+    where = f"(point ({x1:.4g}, {x2:.4g}), label {label} (the first training point))"
+    assert lines[0].startswith("graph-init: MLP 2-16-3 at initialisation: loss 0.9615, ")
+    assert lines[0].endswith(where)
     assert lines[1].startswith("graph: MLP 2-16-3 after 100 training steps: loss ")
     assert proc.stderr.startswith("wrote ") and proc.stderr.count("\n") == 1
 
     # the untrained graph, rebuilt here, is exactly what the SVG shows
-    check_svg_against_graph(out / "graph-init.svg", trace_mlp(seed_model(), [0.0, 0.0], 0).loss)
-    # the trained one: same shape, other numbers, the final loss in the loss box
+    check_svg_against_graph(out / "graph-init.svg", trace_mlp(seed_model(), [x1, x2], label).loss)
+    # the trained one: same shape, other numbers, the final loss (as small as the run's) shown
     trained = svg_nodes(out / "graph.svg")
     assert len([k for k in trained if re.fullmatch(r"v\d+", k)]) == 293
-    loss_text = proc.stdout.splitlines()[1].split("loss ")[1].split(",")[0]
-    assert f"data {float(loss_text):.4f}" in trained["v292"]
+    loss = float(proc.stdout.splitlines()[1].split("loss ")[1].split(",")[0])
+    assert 0 < loss < 1e-4
+    assert f"data {fmt_number(loss)}" in trained["v292"]
     assert (out / "graph.dot").read_text() != (out / "graph-init.dot").read_text()
 
     from PIL import Image, ImageStat

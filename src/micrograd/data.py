@@ -78,9 +78,13 @@ def gen_data(rng: Any, n: int = 100) -> Splits:
     for _ in range(n):
         x = rng.uniform(-2.0, 2.0)
         y = rng.uniform(-2.0, 2.0)
-        label = 0 if x < 0 else 1 if y < 0 else 2
-        pts.append(([x, y], label))
+        pts.append(([x, y], seed_label(x, y)))
     return split(pts)
+
+
+def seed_label(x: float, y: float) -> int:
+    """The class the seed's data give a point: 0 on the left, 1 bottom right, 2 top right."""
+    return 0 if x < 0 else 1 if y < 0 else 2
 
 
 def yinyang_class(x: float, y: float, r_small: float, r_big: float) -> int:

@@ -313,7 +313,9 @@ def _seed_cross_entropy(
     names[loss._prev[1]] = "−1"  # -x is x * -1
     members = [*shifted, *(d._prev[1] for d in shifted), *ex, *sums, prob._prev[1], prob,
                loss._prev[0], loss._prev[1], loss]
-    groups.update((m, f"softmax cross-entropy, label {label}") for m in members)
+    frame = (f"softmax cross-entropy, label {label}: the chapter's form (exp, Σ, ÷, log); "
+             "training computes the same loss as log Σ exp − logit")
+    groups.update((m, frame) for m in members)
     return loss
 
 

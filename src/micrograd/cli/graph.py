@@ -9,7 +9,7 @@ import sys
 
 from micrograd.cli.args import hidden, int_in, point
 from micrograd.config import TrainConfig, UsageError, adamw
-from micrograd.data import RNG
+from micrograd.data import RNG, seed_label
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
 from micrograd.run import load_splits, prepare_out
@@ -25,9 +25,11 @@ def add_parser(sub) -> None:
                     "*, +, tanh, exp, log, with each value's data and grad after one backward), "
                     "at initialisation (graph-init.svg/png) and after training (graph.svg/png). "
                     "Needs Graphviz's `dot`; without it the .dot files are written.")
-    g.add_argument("--point", type=point, default=[0.0, 0.0], metavar="X1,X2",
-                   help="the input (default 0,0; write --point=-1,0.5 for a negative x1)")
-    g.add_argument("--label", type=int_in(0, 2), default=0, help="its class 0..2 (default 0)")
+    g.add_argument("--point", type=point, default=None, metavar="X1,X2",
+                   help="the input (default: the run's first training point; write "
+                        "--point=-1,0.5 for a negative x1)")
+    g.add_argument("--label", type=int_in(0, 2), default=None,
+                   help="its class 0..2 (default: the class the seed's data give the point)")
     g.add_argument("--hidden", type=hidden, default=TrainConfig().hidden,
                    help="hidden layer sizes (default 16, the seed's; 2 fits on a slide)")
     g.add_argument("--steps", type=int_in(0, 10_000), default=TrainConfig().steps,
@@ -46,7 +48,14 @@ def pictures(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
     rng = RNG(cfg.seed)
     train_split, val_split, _ = load_splits(cfg, rng)  # the seed's run: data first, then weights
     model = seed_mlp([2, *cfg.hidden, 3], cfg.activation, rng=rng)
-    where = f"point ({args.point[0]:g}, {args.point[1]:g}), label {args.label}"
+    if args.point is None:  # a point the run trains on, so its loss is the run's (not the
+        args.point = list(train_split[0][0])  # three-class junction at (0, 0): no model is sure)
+        whose = " (the first training point)"
+    else:
+        whose = ""
+    if args.label is None:
+        args.label = seed_label(*args.point)
+    where = f"point ({args.point[0]:.4g}, {args.point[1]:.4g}), label {args.label}{whose}"
     typed = f"--point={args.point[0]:g},{args.point[1]:g} --label {args.label}"
 
     def trace_at(when: str):
@@ -64,7 +73,7 @@ def pictures(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
     made = []  # a loss of -0.0 (-log 1) + 0.0 prints as 0.000000
     if args.steps:
         made.append(("graph-init", trace.to_dot(title=f"{name} at initialisation: {where}"),
-                     f"at initialisation: loss {trace.loss.data + 0.0:.6f}, "
+                     f"at initialisation: loss {trace.loss.data + 0.0:.4g}, "
                      f"{len(trace.nodes())} values ({where})"))
         model.zero_grad()  # the traced backward's grads must not leak into the first step
         train(model, adamw(model, cfg), train_split, val_split, steps=args.steps, eval_every=0,
@@ -74,7 +83,7 @@ def pictures(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
     else:
         when = "at initialisation"
     made.append(("graph", trace.to_dot(title=f"{name} {when}: {where}"),
-                 f"{when}: loss {trace.loss.data + 0.0:.6f}, {len(trace.nodes())} values "
+                 f"{when}: loss {trace.loss.data + 0.0:.4g}, {len(trace.nodes())} values "
                  f"({where})"))
     return made
 
