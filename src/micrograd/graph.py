@@ -207,6 +207,20 @@ def render(
     return written
 
 
+def render_svg(dot_text: str, timeout: float = 120.0) -> str:
+    """The SVG text `dot` draws for `dot_text` (no file written); DotNotFound without `dot`."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DotNotFound(f"Graphviz's `dot` program was not found; to draw the graph, "
+                          f"{INSTALL_HINT}")
+    proc = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        why = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
+        raise DotFailed(f"dot could not draw the graph: {why}")
+    return proc.stdout
+
+
 # ---- one datapoint through an MLP, with every fine-grained op ----
 
 

@@ -10,6 +10,7 @@ import sys
 from micrograd.cli.args import hidden, int_in, point
 from micrograd.config import TrainConfig, UsageError, adamw
 from micrograd.data import RNG, seed_label
+from micrograd.files import write_atomic
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
 from micrograd.run import load_splits, prepare_out
@@ -35,6 +36,9 @@ def add_parser(sub) -> None:
     g.add_argument("--steps", type=int_in(0, 10_000), default=TrainConfig().steps,
                    help="training steps of the seed's run before graph.svg (default 100; "
                         "0: only the untrained graph)")
+    g.add_argument("--walk", action="store_true",
+                   help="also write walk.html: the last graph's forward pass and backpropagation "
+                        "step by step, with step / back / play buttons (a standalone page)")
     g.add_argument("--out", default=None, help="run folder (default runs/<timestamp>)")
     g.add_argument("--force", action="store_true", help="reuse an existing, non-empty --out")
     g.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -43,6 +47,7 @@ def add_parser(sub) -> None:
 def pictures(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
     """(file stem, DOT text, one line about it) for each graph, all made before any folder."""
     from micrograd.graph import trace_mlp
+    from micrograd.walk import step_count
 
     cfg = TrainConfig(hidden=args.hidden)
     rng = RNG(cfg.seed)
@@ -85,7 +90,21 @@ def pictures(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
     made.append(("graph", trace.to_dot(title=f"{name} {when}: {where}"),
                  f"{when}: loss {trace.loss.data + 0.0:.4g}, {len(trace.nodes())} values "
                  f"({where})"))
+    if getattr(args, "walk", False):
+        made.append(("walk", walk_page(trace, f"{name} {when}: {where}"),
+                     f"{when}, step by step: {step_count(trace.loss)} steps ({where})"))
     return made
+
+
+def walk_page(trace, title: str) -> str:
+    """walk.html's text, or "" when `dot` is missing (then it is named among the missing)."""
+    from micrograd.graph import DotNotFound
+    from micrograd.walk import walk_html
+
+    try:
+        return walk_html(trace.loss, f"Backpropagation, step by step: {title}", **trace.style())
+    except DotNotFound:
+        return ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +120,15 @@ def run(args: argparse.Namespace) -> int:
     out = prepare_out(args.out, args.force)  # only now: a refused point leaves no folder
     written, missing = [], False
     for stem, dot_text, about in made:
+        if stem == "walk":  # a page, not DOT text
+            if dot_text:
+                write_atomic(os.path.join(out, "walk.html"), dot_text.encode("utf-8"))
+                written.append("walk.html")
+            else:
+                missing = True
+            if not args.quiet:
+                print(f"{stem}: {name} {about}")
+            continue
         try:
             written += [os.path.basename(p) for p in render(dot_text, os.path.join(out, stem))]
         except DotNotFound:

@@ -1,0 +1,209 @@
+"""Backpropagation, step by step: the forward pass node by node, then the chain rule edge by edge.
+
+Every tool shows the gradients after `backward()`; this shows backprop happening, in the order
+`backward()` itself uses (reverse topological order), so a learner sees *why* the order matters
+and why a node used twice receives two contributions (`+=`, not `=`).
+
+- `backprop_steps(root)`: the walk as a list of `Step`s, plain data, computed from the nodes'
+  stored local derivatives exactly as `backward()` does (the final grads are the same bits).
+- `walk_html(root)`: a standalone page (no network, no server): the graph drawn by Graphviz with
+  step / back / play controls; the current node is lit, the parent receiving gradient is marked,
+  and each box's `grad` changes as the walk goes. `BackpropWalk(root)` shows the same page inline
+  in Jupyter. `micrograd graph --walk` writes `walk.html` for the seed model's graph.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from micrograd.engine import Value
+from micrograd.graph import fmt_number, render_svg, to_dot
+
+MAX_WALK_NODES = 1500  # the page replays every step in the browser; beyond this it is a wall
+
+
+@dataclass
+class Step:
+    """One step of the walk. `node` and `parent` index `root.topo()` (the DOT ids `v{i}`)."""
+
+    phase: str  # "forward": `node` is computed; "seed": d root/d root = 1; "backward": an edge
+    node: int
+    text: str
+    parent: int | None = None  # backward: the operand that receives gradient
+    grad: float | None = None  # backward: the parent's grad after this step (seed: the root's)
+    contribution: int = 0  # backward: 2 for the parent's second contribution, and so on
+
+
+def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> list[Step]:
+    """The forward pass node by node, then `backward()`'s chain rule one edge at a time.
+
+    A node is called by `names[node]` (as the picture's boxes are), else its `label`, else
+    `v{i}`, its index in `root.topo()`.
+    """
+    order = root.topo()
+    index = {id(v): i for i, v in enumerate(order)}
+    given = {id(v): n for v, n in (names or {}).items()}
+
+    def _name(v: Value, i: int) -> str:
+        return given.get(id(v)) or (str(v.label) if v.label else f"v{i}")
+
+    steps: list[Step] = []
+    for i, v in enumerate(order):
+        if not v._prev:
+            continue
+        names = [_name(p, index[id(p)]) for p in v._prev]
+        values = [fmt_number(p.data) for p in v._prev]
+        if v._op in ("+", "*") and len(names) == 2:  # infix, as it was written
+            how = f"{names[0]} {v._op} {names[1]} = {values[0]} {v._op} {values[1]}"
+        else:
+            how = f"{v._op}({', '.join(f'{n}={x}' for n, x in zip(names, values))})"
+        steps.append(Step("forward", i, f"{_name(v, i)} = {how} = {fmt_number(v.data)}"))
+    grads = {id(v): 0.0 for v in order}
+    seen: dict[int, int] = {}
+    grads[id(root)] = 1.0
+    steps.append(Step("seed", index[id(root)], f"{_name(root, len(order) - 1)}.grad = 1: "
+                      "the output's derivative with respect to itself", grad=1.0))
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        if node._local is None:
+            raise ValueError(f"walk: node {node._op!r} has only a _backward closure; its local "
+                             "derivatives are unknown (make it with micrograd.Op)")
+        i, g = index[id(node)], grads[id(node)]
+        for parent, local in zip(node._prev, node._local):
+            j = index[id(parent)]
+            grads[id(parent)] += local * g  # the chain rule, as backward() adds it
+            seen[j] = seen.get(j, 0) + 1
+            again = f" (contribution {seen[j]}: it is used {seen[j]} times)" if seen[j] > 1 else ""
+            steps.append(Step(
+                "backward", i,
+                f"{_name(parent, j)}.grad += d{_name(node, i)}/d{_name(parent, j)} × "
+                f"{_name(node, i)}.grad = {fmt_number(local)} × {fmt_number(g)} → "
+                f"{fmt_number(grads[id(parent)])}{again}",
+                parent=j, grad=grads[id(parent)], contribution=seen[j]))
+    return steps
+
+
+_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font: 14px Helvetica, Arial, sans-serif; margin: 12px; color: #222; }}
+#bar {{ position: sticky; top: 0; background: #fff; padding: 6px 0;
+        border-bottom: 1px solid #ddd; }}
+button {{ font-size: 14px; padding: 3px 10px; margin-right: 4px; }}
+#text {{ font-family: Menlo, Consolas, monospace; margin-top: 6px; min-height: 1.4em; }}
+#count {{ color: #666; margin-left: 8px; }}
+.node.future {{ opacity: 0.25; }}
+.node.cur path, .node.cur polygon, .node.cur ellipse {{ stroke: #e67e22; stroke-width: 4px; }}
+.node.recv path, .node.recv polygon {{ stroke: #2e86c1; stroke-width: 4px; }}
+.node.again path, .node.again polygon {{ stroke: #8e44ad; stroke-width: 5px; }}
+</style></head><body>
+<div id="bar"><b>{title}</b><br>
+<button id="first">⇤ start</button><button id="back">◀ back</button>
+<button id="play">▶ play</button><button id="next">step ▶</button>
+<span id="count"></span><div id="text">Press "step" to walk the forward pass, then
+backpropagation edge by edge.</div></div>
+<div id="graph">{svg}</div>
+<script id="steps" type="application/json">{steps}</script>
+<script>
+const steps = JSON.parse(document.getElementById("steps").textContent);
+const nodes = {{}};
+for (const g of document.querySelectorAll("#graph g.node")) {{
+  nodes[g.querySelector("title").textContent] = g;
+}}
+const fmt = (x) => x === 0 ? "0.0000" : (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)
+  ? x.toExponential(2).replace(/e([+-])(\\d)$/, "e$10$2") : x.toFixed(4);
+function setGrad(i, x) {{
+  const g = nodes["v" + i];
+  if (!g) return;
+  for (const t of g.querySelectorAll("text")) {{
+    if (t.textContent.startsWith("grad ")) t.textContent = "grad " + fmt(x);
+  }}
+}}
+let k = 0, timer = null;
+const forwardNodes = new Set(steps.filter((s) => s.phase === "forward").map((s) => s.node));
+function show() {{
+  for (const g of Object.values(nodes)) g.classList.remove("cur", "recv", "again", "future");
+  const done = new Set();
+  for (const i of Object.keys(nodes)) if (/^v\\d+$/.test(i)) setGrad(+i.slice(1), 0);
+  for (let s = 0; s < k; s++) {{
+    const st = steps[s];
+    if (st.phase === "forward") done.add(st.node);
+    else setGrad(st.phase === "seed" ? st.node : st.parent, st.grad);
+  }}
+  const inForward = k < steps.length && steps[k].phase === "forward";
+  if (k === 0 || inForward) for (const i of forwardNodes) {{
+    if (!done.has(i)) {{ nodes["v" + i].classList.add("future");
+      if (nodes["v" + i + "op"]) nodes["v" + i + "op"].classList.add("future"); }}
+  }}
+  const last = steps[k - 1];
+  if (last) {{
+    nodes["v" + last.node].classList.add("cur");
+    if (nodes["v" + last.node + "op"]) nodes["v" + last.node + "op"].classList.add("cur");
+    if (last.parent !== null) nodes["v" + last.parent].classList.add(
+      last.contribution > 1 ? "again" : "recv");
+    document.getElementById("text").textContent = last.text;
+  }}
+  document.getElementById("count").textContent = `step ${{k}} of ${{steps.length}}`;
+}}
+function go(to) {{ k = Math.max(0, Math.min(steps.length, to)); show(); }}
+document.getElementById("next").onclick = () => go(k + 1);
+document.getElementById("back").onclick = () => go(k - 1);
+document.getElementById("first").onclick = () => go(0);
+document.getElementById("play").onclick = () => {{
+  const b = document.getElementById("play");
+  if (timer) {{ clearInterval(timer); timer = null; b.textContent = "▶ play"; return; }}
+  b.textContent = "⏸ pause";
+  timer = setInterval(() => {{ if (k >= steps.length) {{ clearInterval(timer); timer = null;
+    b.textContent = "▶ play"; }} else go(k + 1); }}, 700);
+}};
+show();
+</script></body></html>
+"""
+
+
+def walk_html(root: Value, title: str = "Backpropagation, step by step", **style: object) -> str:
+    """A standalone page that walks `root`'s graph step by step (needs Graphviz's `dot`).
+
+    `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). The picture is
+    drawn with every grad at 0, as before `backward()`; the page fills them in as it walks.
+    """
+    order = root.topo()
+    if len(order) > MAX_WALK_NODES:
+        raise ValueError(f"walk: {len(order)} values is too many to walk (at most "
+                         f"{MAX_WALK_NODES}); walk a smaller graph")
+    steps = backprop_steps(root, style.get("names"))  # type: ignore[arg-type]
+    saved = [v.grad for v in order]
+    try:
+        for v in order:
+            v.grad = 0.0
+        svg = render_svg(to_dot(root, legend=False, **style))
+    finally:
+        for v, g in zip(order, saved):
+            v.grad = g
+    svg = svg[svg.find("<svg"):]  # drop the XML prologue and DOCTYPE: it sits inside HTML
+    payload = json.dumps([asdict(s) for s in steps]).replace("</", "<\\/")
+    return _PAGE.format(title=html.escape(title), svg=svg, steps=payload)
+
+
+class BackpropWalk:
+    """`walk_html` inline in Jupyter: `BackpropWalk(loss)` as a cell's last line."""
+
+    def __init__(self, root: Value, height: int = 640, **kwargs: object):
+        self.page, self.height = walk_html(root, **kwargs), height
+
+    def _repr_html_(self) -> str:
+        srcdoc = html.escape(self.page, quote=True)  # an iframe: its own ids, its own script
+        return (f'<iframe srcdoc="{srcdoc}" style="width:100%;height:{self.height}px;'
+                f'border:1px solid #ddd"></iframe>')
+
+
+def step_count(root: Value) -> int:
+    """How many steps `backprop_steps(root)` takes: interior nodes + 1 + edges into nodes."""
+    interior = [v for v in root.topo() if v._prev]
+    return len(interior) + 1 + sum(len(v._prev) for v in interior)
+
+

@@ -1,0 +1,131 @@
+"""Backprop step by step (micrograd.walk): the steps, the page, and `micrograd graph --walk`.
+
+The steps are checked against `backward()` (the same grads, bit for bit, in the same order) and
+against what a learner must see: a node used twice receives two contributions. The page is
+driven in Chromium: each click moves one step, lights the current node, and fills in grads.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from conftest import require_chromium
+from micrograd.data import RNG
+from micrograd.engine import Value
+from micrograd.losses import cross_entropy
+from micrograd.nn import seed_mlp
+from micrograd.walk import BackpropWalk, backprop_steps, step_count, walk_html
+
+
+def _neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, (x1, x2, w1, w2, b)
+
+
+def test_the_walk_ends_with_backwards_grads_bit_for_bit():
+    model = seed_mlp([2, 4, 3], rng=RNG(3))
+    loss = cross_entropy(model([0.3, -1.2]), 2)
+    steps = backprop_steps(loss)
+    assert len(steps) == step_count(loss)
+    order = loss.topo()
+    final = {}
+    for s in steps:
+        if s.phase == "backward":
+            final[s.parent] = s.grad
+    loss.backward()
+    for i, v in enumerate(order):
+        if i in final:
+            assert final[i] == v.grad  # the same additions in the same order: the same bits
+    phases = [s.phase for s in steps]
+    assert phases == sorted(phases, key=["forward", "seed", "backward"].index)  # in that order
+
+
+def test_a_reused_node_visibly_gets_a_second_contribution():
+    a = Value(3.0, label="a")
+    b = a + a
+    b.label = "b"
+    steps = backprop_steps(b)
+    into_a = [s for s in steps if s.phase == "backward" and s.parent == 0]
+    assert [s.contribution for s in into_a] == [1, 2]
+    assert [s.grad for s in into_a] == [1.0, 2.0]
+    assert into_a[1].text == "a.grad += db/da × b.grad = 1.0000 × 1.0000 → 2.0000 " \
+                             "(contribution 2: it is used 2 times)"
+    assert steps[0].text == "b = a + a = 3.0000 + 3.0000 = 6.0000"
+
+
+def test_nodes_with_only_a_closure_cannot_be_walked():
+    x = Value(1.0)
+    y = Value(2.0, (x,), "mystery")
+    y._backward = lambda: None
+    with pytest.raises(ValueError, match="only a _backward closure"):
+        backprop_steps(y)
+
+
+@pytest.mark.needs_dot
+def test_the_page_is_standalone_and_leaves_the_graph_as_it_was():
+    o, leaves = _neuron()
+    o.backward()
+    before = [v.grad for v in leaves]
+    page = walk_html(o, title="a <neuron>")
+    assert "<svg" in page and "a &lt;neuron&gt;" in page and "http" not in page.split("<svg")[0]
+    assert [v.grad for v in leaves] == before  # drawn at grad 0, then restored
+    assert 'srcdoc="' in BackpropWalk(o)._repr_html_()
+
+
+@pytest.mark.needs_dot
+@pytest.mark.needs_chromium
+def test_the_page_steps_forward_and_back_in_chromium(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    o, _ = _neuron()
+    page_file = tmp_path / "walk.html"
+    page_file.write_text(walk_html(o), encoding="utf-8")
+    steps = backprop_steps(o)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=require_chromium(), args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+                "file://") else route.abort())  # a standalone page fetches nothing
+            page.goto(page_file.as_uri())
+            assert page.inner_text("#count") == f"step 0 of {len(steps)}"
+            assert page.locator("g.node.future").count() > 0  # nothing computed yet
+            for _ in range(9):
+                page.click("#next")
+            assert page.inner_text("#text") == steps[8].text
+            assert page.inner_text("#count") == f"step 9 of {len(steps)}"
+            texts = "els => els.map(e => e.textContent)"  # SVG text has no innerText
+            current = page.eval_on_selector_all("g.node.cur title", texts)
+            assert f"v{steps[8].node}" in current
+            receiving = page.eval_on_selector_all("g.node.recv text", texts)
+            assert f"grad {steps[8].grad:.4f}" in receiving
+            page.click("#back")
+            assert page.inner_text("#text") == steps[7].text
+            page.click("#first")
+            assert page.inner_text("#count") == f"step 0 of {len(steps)}"
+        finally:
+            browser.close()
+
+
+@pytest.mark.needs_dot
+def test_micrograd_graph_walk_writes_the_page(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "micrograd", "graph", "--hidden", "2",
+                           "--steps", "3", "--walk", "--out", str(tmp_path / "g")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "g" / "walk.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and '"phase": "backward"' in page
+    assert "walk: MLP 2-2-3 after 3 training steps, step by step: 96 steps" in proc.stdout
+    assert not math.isnan(float(proc.stdout.split("loss ")[1].split(",")[0]))
