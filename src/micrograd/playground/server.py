@@ -142,6 +142,17 @@ def create_app(
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
+def _closed_while_sending(error: RuntimeError) -> bool:
+    """Is `error` a send on a socket that the protocol layer had already closed?
+
+    `limits.BackpressureProtocol` closes a client that sends a bad frame (1002, 1007) at once; a
+    frame this connection was preparing meanwhile then meets a closed socket. That is the client
+    going away, not a bug: uvicorn and Starlette say so with these RuntimeErrors.
+    """
+    text = str(error)
+    return "after sending 'websocket.close'" in text or "close message has been sent" in text
+
+
 class Connection:
     """One visitor: a session, the loop that trains it, and the messages in and out."""
 
@@ -177,6 +188,9 @@ class Connection:
                                    else msg.get("bytes"))
         except (WebSocketDisconnect, OSError):  # uvicorn's ClientDisconnected is an OSError
             pass
+        except RuntimeError as e:  # the protocol closed the socket (a bad frame) while we sent
+            if not _closed_while_sending(e):
+                raise
         finally:
             for task in [*tasks, self.render_task]:
                 if task is not None:
@@ -208,6 +222,12 @@ class Connection:
                 await getattr(self, f"on_{kind}")(**fields)
             except (SessionError, Diverged) as e:
                 await self.error(str(e), kind)
+            except RuntimeError as e:
+                if _closed_while_sending(e):
+                    return  # the socket is gone: serve() is ending this connection
+                log.exception("playground: %s failed", kind)
+                await self.error(f"internal error while handling {kind}; see the server log",
+                                 kind)
             except Exception:  # a bug: logged here, never shown to the page as a traceback
                 log.exception("playground: %s failed", kind)
                 await self.error(f"internal error while handling {kind}; see the server log",
