@@ -156,6 +156,9 @@ def test_conventions_at_kinks_and_edges_are_pytorchs():
     a, b = Value(2.0), Value(2.0)
     a.maximum(b).backward()
     assert (a.grad, b.grad) == (0.5, 0.5)  # a tie splits the gradient, as torch.maximum
+    base, exponent = Value(0.2), Value(0.0)  # a ** 0: the slope in a is the constant 0...
+    (slope,), = [grad(base**exponent, [base], create_graph=True)]
+    assert grad(slope, [base, exponent]) == (0.0, 0.0)  # ...so its derivatives are 0 (torch's)
 
 
 def test_hessian_of_an_mlp_loss_matches_torch():

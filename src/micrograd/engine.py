@@ -372,7 +372,9 @@ def _value_pow_locals(a: Value, b: Value, out: Value) -> tuple[Any, Any]:
         dlog: Any = out * a.log()
     else:  # the float rule's conventions: 0 along a = 0 (b >= 0), else no real derivative
         dlog = 0.0 if a.data == 0.0 and b.data >= 0.0 else math.nan
-    return b * a ** (b - 1), dlog
+    # at b = 0 the slope in a is the constant 0 (pow_local's convention, and PyTorch's, whose
+    # second derivative there is 0 as well)
+    return (0.0 if b.data == 0.0 else b * a ** (b - 1)), dlog
 
 
 VALUE_MATH = SimpleNamespace(
