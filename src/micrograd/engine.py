@@ -34,6 +34,7 @@ SIGMOID = Op("sigmoid", lambda m, x: m.sigmoid(x), lambda m, out, x: (out * (1.0
 RELU = Op("ReLU", lambda m, x: m.relu(x), lambda m, out, x: (m.if_positive(out, 1.0, 0.0),))
 SIN = Op("sin", lambda m, x: m.sin(x), lambda m, out, x: (m.cos(x),))
 COS = Op("cos", lambda m, x: m.cos(x), lambda m, out, x: (-m.sin(x),))
+RECIP = Op("recip", lambda m, x: m.recip(x), lambda m, out, x: (-(out * out),))  # 1/x, ±inf at 0
 SQRT = Op("sqrt", lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 * m.recip(out),))  # inf at 0
 # |x|: PyTorch's slope at 0 is 0 (the sign function)
 ABS = Op("abs", lambda m, x: m.abs(x),
@@ -381,7 +382,7 @@ VALUE_MATH = SimpleNamespace(
     exp=lambda x: x.exp(), log=lambda x: x.log(), log1p=lambda x: (1 + x).log(),
     sqrt=lambda x: x.sqrt(), tanh=lambda x: x.tanh(), sigmoid=lambda x: x.sigmoid(),
     sin=lambda x: x.sin(), cos=lambda x: x.cos(), abs=lambda x: x.abs(), relu=lambda x: x.relu(),
-    recip=lambda x: x**-1, pow=lambda x, p: x**p,
+    recip=lambda x: RECIP(x), pow=lambda x, p: x**p,
     pow_slope=lambda x, p: 0.0 if p == 0.0 else p * x ** (p - 1),
     pow_value_locals=_value_pow_locals,
     max=lambda *xs: Value.detached_max(xs), pick=lambda k, *xs: Value.pick(xs, k),
