@@ -62,6 +62,21 @@ def seed_log_path() -> Path:
     pytest.fail(f"seed reference log not found at {SEED_LOG}", pytrace=False)
 
 
+def assert_matches_seed_log(lines: list[str], seed_log_path: Path, rel: float = 1e-12) -> None:
+    """`lines` are the chapter's log: the same 110 lines in order, val lines equal as printed,
+    train losses within `rel` relative (bit-for-bit equality is impossible: the chapter's own
+    engine sums gradients in set order, which changes from run to run)."""
+    reference = seed_log_path.read_text().splitlines()
+    assert len(lines) == len(reference) == 110
+    for ours, theirs in zip(lines, reference):
+        if " val loss " in theirs:
+            assert ours == theirs
+            continue
+        (head, value), (their_head, their_value) = ours.rsplit(" ", 1), theirs.rsplit(" ", 1)
+        assert head == their_head
+        assert float(value) == pytest.approx(float(their_value), rel=rel)
+
+
 # ---- external tools: skip when missing, fail instead under MICROGRAD_REQUIRE_TOOLS=1 ----
 
 

@@ -22,6 +22,7 @@ import textwrap
 import pytest
 import torch
 
+from conftest import assert_matches_seed_log
 from micrograd.data import RNG, gen_data, gen_data_yinyang, make_moons, make_yinyang
 from micrograd.engine import Value
 from micrograd.graph import to_dot
@@ -220,15 +221,7 @@ def test_chapter_script_with_adamw_state_on_parameters_prints_the_log(seed_log_p
             p.data -= lr * (m_hat / (v_hat**0.5 + 1e-8) + decay * p.data)
             p.grad = 0
         lines.append(f"step {step}, train loss {loss.data}")
-    reference = seed_log_path.read_text().splitlines()
-    assert len(lines) == len(reference) == 110
-    for ours, theirs in zip(lines, reference):
-        if " val loss " in theirs:
-            assert ours == theirs
-        else:
-            head, value = theirs.rsplit(" ", 1)
-            assert ours.rsplit(" ", 1)[0] == head
-            assert float(ours.rsplit(" ", 1)[1]) == pytest.approx(float(value), rel=1e-12)
+    assert_matches_seed_log(lines, seed_log_path)
 
 
 def test_course_dataset_names_draw_the_same_points():

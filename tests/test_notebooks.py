@@ -15,6 +15,8 @@ import nbclient
 import nbformat
 import pytest
 
+from conftest import assert_matches_seed_log
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "docs" / "notebooks").glob("*.ipynb"))
 
 
@@ -42,14 +44,5 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, seed_log_path):
     assert lines, "the notebook printed nothing"
     if path.stem != "02_mlp_and_training":
         return
-    log = [line for line in lines if line.startswith("step ")]
-    reference = seed_log_path.read_text().splitlines()
-    assert len(log) == len(reference) == 110
-    for ours, theirs in zip(log, reference):
-        if " val loss " in theirs:
-            assert ours == theirs
-        else:
-            assert ours.rsplit(" ", 1)[0] == theirs.rsplit(" ", 1)[0]
-            assert float(ours.rsplit(" ", 1)[1]) == pytest.approx(float(theirs.rsplit(" ", 1)[1]),
-                                                                   rel=1e-12)
+    assert_matches_seed_log([line for line in lines if line.startswith("step ")], seed_log_path)
     assert (tmp_path / "boundary.png").stat().st_size > 10_000
