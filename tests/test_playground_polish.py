@@ -21,7 +21,7 @@ import pytest
 from conftest import running_playground
 from micrograd.graph import fmt_number
 from micrograd.plot import class_colors
-from test_playground_browser import CHROMIUM_ARGS, number, wait_until
+from test_playground_browser import CHROMIUM_ARGS, new_page, number, wait_until
 
 pytestmark = pytest.mark.needs_chromium
 
@@ -47,13 +47,8 @@ def browser(chromium_path):
 
 
 def open_page(browser, url: str, width: int = 1440, height: int = 1100):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.set_default_timeout(20_000)
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
-    page.goto(url)
+    """A tab on the playground once its first frame is shown."""
+    page = new_page(browser, url, width, height)
     page.wait_for_selector("body[data-connected='1']")
     wait_until(lambda: page.text_content("#train-loss") not in ("", "–"), "a first frame")
     return page

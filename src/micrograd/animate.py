@@ -90,12 +90,7 @@ def write_training_gif(
     fig = Figure(figsize=(10.0, 4.6), dpi=90)
     canvas = FigureCanvasAgg(fig)
     ax, lx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
-    layer = plot.BoundaryLayer(ax, bounds, nclasses, n=grid_n)
-    handles = plot.draw_points(ax, splits, colors)
-    ax.set_xlim(bounds[0], bounds[1])
-    ax.set_ylim(bounds[2], bounds[3])
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    layer, handles = _plane_axes(ax, bounds, nclasses, splits, colors, grid_n)
 
     steps, train_loss = history.step, history.train_loss
     val = [(s, v) for s, v in zip(steps, history.val_loss) if v is not None]
@@ -134,6 +129,20 @@ def write_training_gif(
     images[0].save(os.fspath(path), save_all=True, append_images=images[1:], duration=durations,
                    loop=0, optimize=False, disposal=1)
     return len(images)
+
+
+def _plane_axes(ax: Any, bounds: Any, nclasses: int, splits: dict[str, Sequence[Point]],
+                colors: list[str], grid_n: int) -> tuple[Any, list[Any]]:
+    """The boundary panel: its redrawable class map and the points (with their legend handles)."""
+    from micrograd import plot
+
+    layer = plot.BoundaryLayer(ax, bounds, nclasses, n=grid_n)
+    handles = plot.draw_points(ax, splits, colors)
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return layer, handles
 
 
 def frame_label(done: int, total: int) -> str:

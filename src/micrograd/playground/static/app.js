@@ -311,7 +311,7 @@ function paintBlend(cv, T, colourAt) {
 }
 
 function paintTile(cv, T, valueAt) {
-  // valueAt(row, col) in [-1, 1]: orange below 0, white at 0, blue above
+  // valueAt(row, col) in [-1, 1]: grey below 0, white at 0, purple above
   paintBlend(cv, T, (r, c) => {
     const v = valueAt(r, c);
     return [v >= 0 ? POS : NEG, Math.min(1, Math.abs(v))];
