@@ -49,16 +49,21 @@ def page(chromium_path, playground_url):
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
                                     timeout=60_000)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1250})
-            page.set_default_timeout(20_000)
-            page.problems = []
-            page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
-            page.goto(playground_url)
-            yield page
+            yield new_page(browser, playground_url)
         finally:
             browser.close()
+
+
+def new_page(browser, url: str, width: int = 1440, height: int = 1250):
+    """A tab on `url`; its console errors and warnings and page errors gather in page.problems."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(20_000)
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    page.goto(url)
+    return page
 
 
 def wait_until(fn, what: str, timeout: float = 20.0):

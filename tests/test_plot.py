@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageStat
 
-from micrograd import cli, plot
+from micrograd import animate, cli, plot
 from micrograd.animate import Snapshots, frame_every
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
@@ -128,7 +128,55 @@ def test_neurons_png_has_a_tile_per_neuron(tmp_path, hidden, activation, panels,
     assert spread(path) > 20
 
 
+def hue_gap(a, b) -> float:
+    """Degrees between the hues of two colours."""
+    import colorsys
+
+    from matplotlib.colors import to_rgb
+
+    d = abs(colorsys.rgb_to_hsv(*to_rgb(a))[0] - colorsys.rgb_to_hsv(*to_rgb(b))[0]) * 360
+    return min(d, 360 - d)
+
+
+@pytest.mark.parametrize("diverging", [True, False])
+def test_neuron_colours_are_no_class_colour(diverging):
+    """The tiles' shades (grey, white, purple) never look like a class, so points stay visible."""
+    import colorsys
+
+    cmap = plot.neuron_cmap(diverging)
+    for t in np.linspace(0, 1, 33):
+        rgb = cmap(t)[:3]
+        if colorsys.rgb_to_hsv(*rgb)[1] < 0.12:  # grey or white: no hue
+            continue
+        for c in plot.class_colors(4):  # the playground's datasets have at most 3 classes
+            assert hue_gap(rgb, c) > 40, (t, rgb, c)
+
+
+def test_neurons_png_names_the_class_colours(monkeypatch, tmp_path):
+    from matplotlib.figure import Figure
+
+    figures = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (figures.append(self),
+                                                                   save(self, *a, **k)))
+    model, splits = seed_setup((4,))
+    plot.plot_neurons(model, [p for pts in splits.values() for p in pts], tmp_path / "n.png")
+    (legend,) = figures[0].legends
+    assert [t.get_text() for t in legend.get_texts()] == ["class 0", "class 1", "class 2"]
+    faces = [h.get_markerfacecolor() for h in legend.legend_handles]
+    assert faces == plot.class_colors(3)
+
+
 # ---- training as an animation ----
+
+
+def test_frame_labels_follow_the_logs_step_numbering(seed_log_path):
+    """The log's last line is step 99; the GIF's last frame (the trained model) says so."""
+    last_logged = int(seed_log_path.read_text().strip().splitlines()[-1].split(",")[0].split()[1])
+    assert last_logged == 99
+    assert animate.frame_label(0, 100) == "step 0 of 0–99"
+    assert animate.frame_label(98, 100) == "step 98 of 0–99"
+    assert animate.frame_label(100, 100) == f"after step {last_logged} of 0–99"
 
 
 def test_snapshots_every_k_steps_and_the_last():
@@ -185,6 +233,37 @@ def test_pictures_need_two_features(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "two input features" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_drawing_the_gif_says_so_on_stderr(tmp_path, capsys):
+    """Not a terminal: one line before the frames are drawn (the loss lines stay on stdout)."""
+    assert cli.main(["train", "--animate", "--steps", "4", "--out", str(tmp_path / "r")]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("drawing training.gif") == 1 and "drawing" not in out
+    assert err.index("drawing training.gif (5 frames) ...") < err.index("wrote ")
+    assert cli.main(["train", "--animate", "--steps", "4", "--quiet",
+                     "--out", str(tmp_path / "q")]) == 0
+    assert "drawing" not in capsys.readouterr().err
+
+
+def test_drawing_the_gif_on_a_terminal_shows_a_bar(monkeypatch):
+    import io
+
+    from micrograd.cli.train import DrawingProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    progress = DrawingProgress(quiet=False)
+    for i in range(6):
+        progress(i, 5)
+    progress.close()
+    shown = term.getvalue()
+    assert "drawing training.gif" in shown and "0/5" in shown and "frame/s" in shown
+    assert "..." not in shown  # the bar, not the line
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd.data import Point
@@ -60,10 +60,15 @@ def write_training_gif(
     last_frame_ms: int = 2000,
     grid_n: int = 90,
     final_val: float | None = None,
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> int:
     """Render every snapshot (boundary left, loss curves right) into a GIF; return the frame count.
 
-    The frame labelled `step s` shows the model after s updates, and the loss curves up to there.
+    Frames are labelled in the training log's numbering (`frame_label`): the weights after s
+    updates are "step s", as the log's line of step s measures them; the trained model, after
+    the last update, is "after step 99" for the seed's 100 steps, whose log ends at step 99.
+    `on_frame(i, n)` is called with i = 0 before the first of the n frames, then as frame i is
+    drawn (for a progress bar).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -85,12 +90,7 @@ def write_training_gif(
     fig = Figure(figsize=(10.0, 4.6), dpi=90)
     canvas = FigureCanvasAgg(fig)
     ax, lx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
-    layer = plot.BoundaryLayer(ax, bounds, nclasses, n=grid_n)
-    handles = plot.draw_points(ax, splits, colors)
-    ax.set_xlim(bounds[0], bounds[1])
-    ax.set_ylim(bounds[2], bounds[3])
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    layer, handles = _plane_axes(ax, bounds, nclasses, splits, colors, grid_n)
 
     steps, train_loss = history.step, history.train_loss
     val = [(s, v) for s, v in zip(steps, history.val_loss) if v is not None]
@@ -103,6 +103,8 @@ def write_training_gif(
     fig.tight_layout(rect=(0, 0, 1, 0.94))
 
     frames = []
+    if on_frame is not None:
+        on_frame(0, len(snapshots.frames))
     for done, weights in snapshots.frames:
         for p, w in zip(params, weights):
             p.data = w
@@ -116,15 +118,44 @@ def write_training_gif(
         if train_x:
             right = (plot.predict_points(replica, train_x).argmax(axis=1) == train_y).mean()
             acc = f"   ·   train accuracy {100 * right:.0f}%"
-        head.set_text(f"{title + ': ' if title else ''}step {done} / {total}{acc}")
+        head.set_text(f"{title + ': ' if title else ''}{frame_label(done, total)}{acc}")
         canvas.draw()
         frames.append(Image.frombuffer("RGBA", canvas.get_width_height(),
                                        canvas.buffer_rgba()).convert("RGB"))
+        if on_frame is not None:
+            on_frame(len(frames), len(snapshots.frames))
     images = _shared_palette(frames)
     durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
     images[0].save(os.fspath(path), save_all=True, append_images=images[1:], duration=durations,
                    loop=0, optimize=False, disposal=1)
     return len(images)
+
+
+def _plane_axes(ax: Any, bounds: Any, nclasses: int, splits: dict[str, Sequence[Point]],
+                colors: list[str], grid_n: int) -> tuple[Any, list[Any]]:
+    """The boundary panel: its redrawable class map and the points (with their legend handles)."""
+    from micrograd import plot
+
+    layer = plot.BoundaryLayer(ax, bounds, nclasses, n=grid_n)
+    handles = plot.draw_points(ax, splits, colors)
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return layer, handles
+
+
+def frame_label(done: int, total: int) -> str:
+    """A frame's step in the training log's numbering.
+
+    `train` logs steps 0..total-1, and the line "step s, train loss L" measures the model after s
+    updates, before step s's own update. So the frame of the weights after `done` updates is
+    "step done" (its loss is the one logged at step done, the loss panel's dot), and the last
+    frame, the trained model, is "after step total-1": for the seed's 100 steps "step 0 of 0–99",
+    ..., "step 98 of 0–99", then "after step 99 of 0–99", as the log ends at step 99.
+    """
+    span = f" of 0–{total - 1}"
+    return f"after step {total - 1}{span}" if done >= total > 0 else f"step {done}{span}"
 
 
 def _loss_axes(lx: Any, train_loss: list[float], val: list[tuple[int, float]], total: int):

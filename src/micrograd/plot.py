@@ -256,15 +256,21 @@ def plot_boundary(
 MAX_NEURON_PANELS = 64
 
 
-def _pale(name: str, white: float, lo: float = 0.12, hi: float = 0.88) -> Any:
-    """The part lo..hi of a matplotlib colormap (no darkest ends), mixed with `white` of white."""
-    import numpy as np
-    from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
+# A neuron's value over the plane: grey below 0, white at 0, purple above (the playground's tiles
+# too). Neither end is a class colour, so class-coloured points stay visible on any tile.
+NEURON_NEG, NEURON_POS = "#4d4d4d", "#762a83"
 
-    rgba = colormaps[name](np.linspace(lo, hi, 256))
-    rgba[:, :3] = white + (1.0 - white) * rgba[:, :3]
-    return ListedColormap(rgba, name=f"{name}_pale")
+
+def neuron_cmap(diverging: bool = True) -> Any:
+    """grey → white → purple (or white → purple for relu, which is never negative), kept pale
+    (70% of the purple, 60% of the grey) so that the points drawn on top stand out."""
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+    pale = [0.3 + 0.7 * c for c in to_rgb(NEURON_POS)]
+    if not diverging:
+        return LinearSegmentedColormap.from_list("neuron_pos", ["#ffffff", pale])
+    neg = [0.4 + 0.6 * c for c in to_rgb(NEURON_NEG)]
+    return LinearSegmentedColormap.from_list("neuron", [neg, "#ffffff", pale])
 
 
 def plot_neurons(
@@ -303,14 +309,14 @@ def plot_neurons(
         acts.append(_np_activate(neuron.activation, z).reshape(n, n))
     center = float(_np_activate(act_name, np.zeros(1))[0])  # the activation at w·x + b = 0
     spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
-    cmap = _pale("RdBu_r", 0.2)  # pale, so the class-coloured points stay visible on top
+    cmap = neuron_cmap()
     vmin, vmax = center - spread, center + spread
     if act_name == "tanh":
         vmin, vmax = -1.0, 1.0  # tanh's full range, so tiles of different runs compare
     elif act_name == "sigmoid":
         vmin, vmax = 0.0, 1.0
-    elif act_name == "relu":  # never negative: white at 0, red as it grows
-        cmap, vmin = _pale("Reds", 0.0, 0.0, 0.75), 0.0
+    elif act_name == "relu":  # never negative: white at 0, purple as it grows
+        cmap, vmin = neuron_cmap(diverging=False), 0.0
     prefix = "logit" if len(model.layers) == 1 else "h1["
     colors = class_colors(max((y for _, y in points), default=0) + 1)
     image = None
@@ -321,9 +327,9 @@ def plot_neurons(
         if z.min() < 0 < z.max():
             ax.contour(xs, ys, z, levels=[0.0], colors="#1a1a1a", linewidths=1.0,
                        linestyles="--")
-        ax.scatter([p[0][0] for p in points], [p[0][1] for p in points], s=9,
-                   c=[colors[y % len(colors)] for _, y in points], edgecolors="white",
-                   linewidths=0.6)  # a white ring keeps a blue point visible on blue
+        ax.scatter([p[0][0] for p in points], [p[0][1] for p in points], s=12,
+                   c=[colors[y % len(colors)] for _, y in points], edgecolors="#1a1a1a",
+                   linewidths=0.5)  # class colours, dark rims: visible on every shade
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlim(bounds[0], bounds[1])
@@ -334,11 +340,22 @@ def plot_neurons(
     more = f" (first {len(shown)} of {len(neurons)})" if len(neurons) > len(shown) else ""
     fig.suptitle(f"{title or 'first-layer neurons'}{more}\n{act_name}(w·x + b) over the plane; "
                  "dashed: w·x + b = 0", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1 - 0.9 / fig.get_figwidth(), 1))
+    fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1 - 0.9 / fig.get_figwidth(), 1))
+    _class_legend(fig, colors)
     cax = fig.add_axes((1 - 0.75 / fig.get_figwidth(), 0.12, 0.18 / fig.get_figwidth(), 0.7))
     fig.colorbar(image, cax=cax).ax.tick_params(labelsize=8)
     fig.savefig(os.fspath(path))
     return len(shown)
+
+
+def _class_legend(fig: Any, colors: list[str]) -> None:
+    """A row under the tiles naming the points' class colours."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker="o", ms=5, mfc=c, mec="#1a1a1a", mew=0.5,
+                      label=f"class {i}") for i, c in enumerate(colors)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+               fontsize=8, handletextpad=0.2, columnspacing=1.0, borderaxespad=0.2)
 
 
 def plot_model(

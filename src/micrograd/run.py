@@ -22,6 +22,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from micrograd.checkpoint import (
@@ -212,8 +213,11 @@ class Run:
 
     # ---- the files: the checkpoint first, then metrics and config, then the pictures ----
 
-    def finish(self, stopped: RunStopped | None) -> Outcome:
-        """Write the run's files; a signal now skips the pictures not yet started."""
+    def finish(self, stopped: RunStopped | None,
+               on_frame: Callable[[int, int], None] | None = None) -> Outcome:
+        """Write the run's files; a signal now skips the pictures not yet started. `on_frame(i,
+        n)` follows the drawing of training.gif (animate.write_training_gif)."""
+        self._on_frame = on_frame
         out, result = self.out, self.result
         saved = []  # the checkpoint first: the run is safe before the (slow) pictures are drawn
         if stopped is None:
@@ -304,7 +308,7 @@ class Run:
         self.snapshots.finish(self.cfg.steps)
         write_training_gif(self.model, self.snapshots, self.result.history, self._split_dict(),
                            os.path.join(self.out, "training.gif"), self.title,
-                           final_val=self._final_val)
+                           final_val=self._final_val, on_frame=self._on_frame)
         return ["training.gif"]
 
 

@@ -148,7 +148,12 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, options: RunOption
         if not quiet and run.result.final:
             print(summary(run.result))
         sys.stdout.flush()
-        return report(run.finish(stopped), quiet)
+        progress = DrawingProgress(quiet)
+        try:
+            outcome = run.finish(stopped, progress)
+        finally:
+            progress.close()
+        return report(outcome, quiet)
 
 
 def train_with_progress(run: Run, quiet: bool) -> RunStopped | None:
@@ -164,6 +169,34 @@ def train_with_progress(run: Run, quiet: bool) -> RunStopped | None:
                          lambda *_: bar.update())
     finally:
         bar.close()
+
+
+class DrawingProgress:
+    """training.gif's frames as they are drawn (seconds after the log ends): on a terminal a bar
+    like training's, otherwise one line "drawing training.gif ..."; nothing when quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if done == 0:
+            if not sys.stderr.isatty():
+                print(f"drawing training.gif ({total} frames) ...", file=sys.stderr, flush=True)
+                return
+            from tqdm import tqdm
+
+            self.close()
+            self.bar = tqdm(total=total, file=sys.stderr, leave=False, unit="frame",
+                            desc="drawing training.gif")
+        elif self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def report(outcome: Outcome, quiet: bool) -> int:

@@ -9,15 +9,18 @@
 const CLASS_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
   "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"];
 const TINT = 0.55; // how much of the class colour shows over white
-const POS = [76, 114, 176]; // positive activations and weights: blue
-const NEG = [221, 132, 82]; // negative: orange
+// Neurons and weights: purple above 0, grey below (micrograd.plot's neuron colours), so that no
+// tile or line looks like a class.
+const POS = [118, 42, 131]; // #762a83
+const NEG = [77, 77, 77]; // #4d4d4d
+const LINK_MAX = 3.3; // the widest weight line, px: the largest |w| of the frame
 const $ = (id) => document.getElementById(id);
 
 const S = {
   ws: null, state: null, frame: null, probs: null, addClass: 0, running: false,
   history: { step: [], train: [], val: [] },
   graph: { id: -1, nodes: [], zoom: 0.8, width: 0, height: 0, info: null },
-  layout: null,
+  layout: null, plane: 400, linkWidths: [], ticks: null,
 };
 
 // ---------- connection ----------
@@ -26,14 +29,14 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${proto}//${location.host}/ws`);
   S.ws = ws;
-  ws.onopen = () => document.body.classList.remove("offline");
+  ws.onopen = () => setOnline(true);
   ws.onclose = (ev) => {
     if (S.ws !== ws) return;
     const why = $("offline-why");
     why.dataset.text ??= why.innerHTML;
     if (ev.code === 1013 && ev.reason) why.textContent = ev.reason;  // the server is full
     else why.innerHTML = why.dataset.text;
-    document.body.classList.add("offline");
+    setOnline(false);
   };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
@@ -52,16 +55,35 @@ const HANDLERS = {
   graph: onGraph,
   status: (m) => { setRunning(m.running); $("step-count").textContent = m.step.toLocaleString("en"); },
   pong: () => {},
-  error: (m) => toast(m.message),
+  error: (m) => toast(m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null),
 };
 
+// The server's "there are no training points" error: gone as soon as the page has some.
+const NO_POINTS = /no training points/;
+const hasTrainingPoints = (st) => st.points.some((p) => p[3] === 0);
+
 let toastTimer = null;
-function toast(text) {
+let toastUntil = null; // a state in which the toast no longer holds: hide it then
+function toast(text, until = null) {
   const el = $("toast");
   el.textContent = text;
   el.classList.add("show");
+  toastUntil = until;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove("show"), 6000);
+  toastTimer = setTimeout(hideToast, 6000);
+}
+
+function hideToast() {
+  clearTimeout(toastTimer);
+  toastUntil = null;
+  $("toast").classList.remove("show");
+}
+
+function setOnline(online) {
+  // offline: nothing trains, so the run buttons show play, disabled, with an "offline" note
+  document.body.classList.toggle("offline", !online);
+  if (!online) setRunning(false);
+  for (const id of ["play", "step", "reset"]) $(id).disabled = !online;
 }
 
 function setRunning(running) {
@@ -73,6 +95,7 @@ function setRunning(running) {
 
 function onState(st) {
   S.state = st;
+  if (toastUntil && toastUntil(st)) hideToast();
   const c = st.config;
   S.history = { step: [...st.history.step], train: [...st.history.train], val: [...st.history.val] };
   for (const b of document.querySelectorAll("#datasets button")) {
@@ -149,6 +172,14 @@ function buildLegend(k, points) {
     box.appendChild(span);
   };
   for (let i = 0; i < k; i++) item("", CLASS_COLORS[i], `class ${i}`);
+  const key = $("net-classes"); // the same class colours, in the network panel's key
+  key.replaceChildren();
+  for (let i = 0; i < k; i++) {
+    const sw = document.createElement("i");
+    sw.className = "swatch";
+    sw.style.background = CLASS_COLORS[i];
+    key.append(...(i ? [", "] : []), sw, `${i}`);
+  }
   const nval = points.filter((p) => p[3] === 1).length;
   item("circle", null, `train (${points.length - nval})`);
   item("square", null, `val (${nval})`);
@@ -280,7 +311,7 @@ function paintBlend(cv, T, colourAt) {
 }
 
 function paintTile(cv, T, valueAt) {
-  // valueAt(row, col) in [-1, 1]: orange below 0, white at 0, blue above
+  // valueAt(row, col) in [-1, 1]: grey below 0, white at 0, purple above
   paintBlend(cv, T, (r, c) => {
     const v = valueAt(r, c);
     return [v >= 0 ? POS : NEG, Math.min(1, Math.abs(v))];
@@ -332,16 +363,19 @@ function drawLinks() {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, L.W, L.H);
   const weights = S.frame && sameSizes(S.frame.sizes, L.sizes) ? S.frame.weights : null;
+  const wmax = weights ? maxWeight(weights, L.sizes) : 0;
+  S.linkWidths = [];
   for (let l = 0; l + 1 < L.sizes.length; l++) {
     const nin = L.sizes[l], nout = L.sizes[l + 1];
     const xa = L.xs[l] + L.s / 2, xb = L.xs[l + 1] - L.s / 2, xm = (xa + xb) / 2;
     for (let j = 0; j < nout; j++) {
       for (let i = 0; i < nin; i++) {
         const w = weights ? weights[l][j * (nin + 1) + i] : 0;
-        const a = Math.min(1, Math.abs(w));
+        const a = wmax > 0 ? Math.abs(w) / wmax : 0; // relative to this frame's largest |w|
         const col = w >= 0 ? POS : NEG;
-        ctx.strokeStyle = `rgba(${col[0]},${col[1]},${col[2]},${weights ? 0.12 + 0.5 * a : 0.12})`;
-        ctx.lineWidth = weights ? 0.3 + Math.min(3, 1.2 * Math.abs(w)) : 0.3;
+        ctx.strokeStyle = `rgba(${col[0]},${col[1]},${col[2]},${0.12 + 0.55 * a})`;
+        ctx.lineWidth = 0.3 + (LINK_MAX - 0.3) * a;
+        S.linkWidths.push(ctx.lineWidth);
         ctx.beginPath();
         ctx.moveTo(xa, L.columns[l][i]);
         ctx.bezierCurveTo(xm, L.columns[l][i], xm, L.columns[l + 1][j], xb, L.columns[l + 1][j]);
@@ -349,6 +383,15 @@ function drawLinks() {
       }
     }
   }
+}
+
+function maxWeight(weights, sizes) {
+  // the largest |w| of the frame (biases, not drawn, left out)
+  let m = 0;
+  weights.forEach((row, l) => row.forEach((w, k) => {
+    if (k % (sizes[l] + 1) !== sizes[l]) m = Math.max(m, Math.abs(w));
+  }));
+  return m;
 }
 
 // ---------- frames: numbers, curves, the plane, tiles, graph values ----------
@@ -359,8 +402,8 @@ function onFrame(f) {
   S.probs = b64bytes(f.probs);
   setRunning(f.running);
   $("step-count").textContent = f.step.toLocaleString("en");
-  $("train-loss").textContent = fmtLoss(f.train_loss);
-  $("val-loss").textContent = fmtLoss(f.val_loss);
+  $("train-loss").textContent = fmtNum(f.train_loss);
+  $("val-loss").textContent = fmtNum(f.val_loss);
   $("train-acc").textContent = fmtAcc(f.train_acc);
   $("val-acc").textContent = fmtAcc(f.val_acc);
   const h = S.history;
@@ -381,9 +424,17 @@ function onFrame(f) {
   updateGraph(f.graph);
 }
 
-function fmtLoss(x) {
+function fmtNum(x, decimals = 4) {
+  // as micrograd.graph.fmt_number writes the graph's boxes: `decimals` places, or 3 significant
+  // digits in e-notation ("7.08e-05") when those places would hide the number or it is huge
   if (x === null || x === undefined) return "\u2013";
-  return x >= 0.001 ? x.toFixed(4) : x.toExponential(2);
+  if (x === 0) return (0).toFixed(decimals);
+  const a = Math.abs(x);
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (a >= 10 ** (1 - decimals) && a < 1e6) return x.toFixed(decimals);
+  const [m, e] = x.toExponential(2).split("e");
+  return `${m}e${e[0]}${e.slice(1).padStart(2, "0")}`;
 }
 
 function fmtAcc(x) {
@@ -414,7 +465,7 @@ function hiDpi(cv, w, h) {
 }
 
 function drawCurve() {
-  const W = 400, H = 110, left = 44, right = 8, top = 8, bottom = 18;
+  const W = $("curve").clientWidth || 400, H = 110, left = 50, right = 8, top = 8, bottom = 18;
   const ctx = hiDpi($("curve"), W, H);
   ctx.clearRect(0, 0, W, H);
   ctx.font = "10px system-ui, sans-serif";
@@ -451,8 +502,8 @@ function drawCurve() {
   }
   ctx.fillStyle = "#667085";
   ctx.textAlign = "right";
-  ctx.fillText(fmtAxis(hi), left - 4, top + 8);
-  ctx.fillText(log ? fmtAxis(lo) : "0", left - 4, H - bottom);
+  ctx.fillText(fmtNum(hi, 2), left - 4, top + 8);
+  ctx.fillText(log ? fmtNum(lo, 2) : "0", left - 4, H - bottom);
   ctx.textAlign = "left";
   ctx.fillText(`step ${s0}`, left, H - 4);
   ctx.textAlign = "right";
@@ -467,18 +518,16 @@ function drawCurve() {
   if (log) ctx.fillText("log scale", mid + 84, H - 4);
 }
 
-function fmtAxis(v) {
-  return v >= 0.01 ? v.toFixed(2) : v.toExponential(0);
-}
 
 function toPixel(x, y) {
   const [x0, x1, y0, y1] = S.state.extent;
-  return [((x - x0) / (x1 - x0)) * 400, ((y1 - y) / (y1 - y0)) * 400];
+  return [((x - x0) / (x1 - x0)) * S.plane, ((y1 - y) / (y1 - y0)) * S.plane];
 }
 
 function drawBoundary() {
-  const W = 400, H = 400;
   const cv = $("boundary");
+  S.plane = cv.clientWidth || 400; // square, as wide as the Output panel allows (at most 400)
+  const W = S.plane, H = S.plane;
   const ctx = hiDpi(cv, W, H);
   ctx.fillStyle = "#ffffff";
   ctx.fillRect(0, 0, W, H);
@@ -566,27 +615,46 @@ function drawContours(ctx, G, K, p, W, H) {
 }
 
 function drawAxes(ctx, extent, W, H) {
+  // every tick in the extent, ends included; a label near an edge slides inward to stay whole
   const [x0, x1, y0, y1] = extent;
   const span = x1 - x0;
   const step = span > 6 ? 2 : span > 3 ? 1 : 0.5;
+  const ticks = (a, b) => {
+    const out = [];
+    for (let k = Math.ceil(a / step - 1e-9); k * step <= b + 1e-9; k++) out.push(k * step);
+    return out;
+  };
   ctx.font = "10px system-ui, sans-serif";
+  ctx.textAlign = "left";
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = "rgba(40,40,40,0.8)";
+  ctx.beginPath();
+  for (const v of ticks(x0, x1)) { const x = toPixel(v, 0)[0]; ctx.moveTo(x, H); ctx.lineTo(x, H - 4); }
+  for (const v of ticks(y0, y1)) { const y = toPixel(0, v)[1]; ctx.moveTo(0, y); ctx.lineTo(4, y); }
+  ctx.stroke();
   ctx.fillStyle = "rgba(40,40,40,0.8)";
   ctx.strokeStyle = "rgba(255,255,255,0.8)"; // a halo: labels stay legible over any colour
   ctx.lineWidth = 3;
+  const drawn = { x: [], y: [] };
   const label = (t, x, y) => { ctx.strokeText(t, x, y); ctx.fillText(t, x, y); };
-  ctx.textAlign = "center";
-  for (let v = Math.ceil(x0 / step) * step; v <= x1 - step / 4; v += step) {
-    label(fmtTick(v), toPixel(v, 0)[0], H - 5);
+  for (const v of ticks(x0, x1)) { // along the bottom
+    const t = fmtTick(v), w = ctx.measureText(t).width;
+    const left = Math.min(Math.max(toPixel(v, 0)[0] - w / 2, 2), W - 2 - w);
+    label(t, left, H - 6);
+    drawn.x.push([t, left, left + w]);
   }
-  ctx.textAlign = "left";
-  for (let v = Math.ceil(y0 / step) * step; v <= y1 - step / 4; v += step) {
-    if (H - toPixel(0, v)[1] > 22) label(fmtTick(v), 5, toPixel(0, v)[1] + 3);
+  for (const v of ticks(y0, y1)) { // along the left edge, above the bottom row
+    const t = fmtTick(v), w = ctx.measureText(t).width;
+    const base = Math.min(Math.max(toPixel(0, v)[1] + 3.5, 11), H - 19);
+    label(t, 6, base);
+    drawn.y.push([t, base - 8, base, 6 + w]);
   }
+  S.ticks = drawn;
 }
 
 function fmtTick(v) {
   const r = Math.round(v * 10) / 10;
-  return Object.is(r, -0) ? "0" : String(r);
+  return r === 0 ? "0" : String(r).replace("-", "\u2212"); // a true minus sign
 }
 
 // ---------- the computation graph ----------
@@ -651,8 +719,8 @@ function showGraphInfo() {
   const el = $("graph-info");
   if (!st || st.picked === null || st.picked >= st.points.length) { el.textContent = ""; return; }
   const p = st.points[st.picked];
-  const loss = S.graph.info && S.graph.info.loss !== null ? ` \u00b7 its loss ${fmtLoss(S.graph.info.loss)}` : "";
-  el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${p[0].toFixed(2)}, ${p[1].toFixed(2)}), class ${p[2]}${loss}`;
+  const loss = S.graph.info && S.graph.info.loss !== null ? ` \u00b7 its loss ${fmtNum(S.graph.info.loss)}` : "";
+  el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${fmtNum(p[0], 3)}, ${fmtNum(p[1], 3)}), class ${p[2]}${loss}`;
 }
 
 function applyZoom() {
@@ -697,8 +765,8 @@ function planeClick(ev) {
   const st = S.state;
   if (!st) return;
   const rect = $("boundary").getBoundingClientRect();
-  const px = ((ev.clientX - rect.left) / rect.width) * 400;
-  const py = ((ev.clientY - rect.top) / rect.height) * 400;
+  const px = ((ev.clientX - rect.left) / rect.width) * S.plane;
+  const py = ((ev.clientY - rect.top) / rect.height) * S.plane;
   let best = -1, bestD = 64; // within 8 px: pick that point
   st.points.forEach((p, i) => {
     const [qx, qy] = toPixel(p[0], p[1]);
@@ -707,7 +775,7 @@ function planeClick(ev) {
   });
   if (best >= 0) { send({ type: "pick", index: best }); return; }
   const [x0, x1, y0, y1] = st.extent;
-  const x = x0 + (px / 400) * (x1 - x0), y = y1 - (py / 400) * (y1 - y0);
+  const x = x0 + (px / S.plane) * (x1 - x0), y = y1 - (py / S.plane) * (y1 - y0);
   send({ type: "add_point", x: Math.round(x * 1000) / 1000, y: Math.round(y * 1000) / 1000, label: S.addClass });
 }
 
@@ -751,7 +819,12 @@ function wire() {
       send({ type: S.running ? "pause" : "play" });
     }
   });
-  window.addEventListener("resize", () => { if (S.state) buildNetwork(S.state.sizes, S.state.config.hidden); });
+  window.addEventListener("resize", () => {
+    if (!S.state) return;
+    buildNetwork(S.state.sizes, S.state.config.hidden);
+    drawCurve();
+    drawBoundary();
+  });
 }
 
 wire();

@@ -1,0 +1,221 @@
+"""The playground's details a first-time user tripped on (issue 14), in Debian's Chromium.
+
+Numbers as the graph's boxes write them (`graph.fmt_number`: e-notation when small), every axis
+tick labelled and whole, a layout that fits from 1024 px, neuron colours no class uses and a
+class key, weight lines scaled to the current weights, a toast that goes once its cause is gone,
+and the offline state when the server stops. Skipped like test_playground_browser.py when
+chromium or playwright is missing (failed under MICROGRAD_REQUIRE_TOOLS=1).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from conftest import running_playground
+from micrograd.graph import fmt_number
+from micrograd.plot import class_colors
+from test_playground_browser import CHROMIUM_ARGS, new_page, number, wait_until
+
+pytestmark = pytest.mark.needs_chromium
+
+SHOTS_ENV = "MICROGRAD_PLAYGROUND_SHOTS"  # a folder: the screenshots of these tests go there
+
+
+@pytest.fixture(scope="module")
+def playground_url():
+    with running_playground() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_page(browser, url: str, width: int = 1440, height: int = 1100):
+    """A tab on the playground once its first frame is shown."""
+    page = new_page(browser, url, width, height)
+    page.wait_for_selector("body[data-connected='1']")
+    wait_until(lambda: page.text_content("#train-loss") not in ("", "–"), "a first frame")
+    return page
+
+
+def shot(page, name: str) -> None:
+    if os.environ.get(SHOTS_ENV):
+        page.screenshot(path=os.path.join(os.environ[SHOTS_ENV], name), full_page=True)
+
+
+def train(page, steps: int) -> None:
+    """Train at 300 steps/s for at least `steps` steps, then pause (at full speed the seed's
+    model soon fits so well that its losses round to exactly 0)."""
+    page.select_option("#speed", "300")
+    wait_until(lambda: page.input_value("#speed") == "300", "300 steps/s")
+    page.click("#play")
+    wait_until(lambda: number(page, "#step-count") >= steps, f"{steps} steps", timeout=60)
+    page.click("#play")
+    wait_until(lambda: "running" not in (page.get_attribute("body", "class") or ""), "pause")
+    time.sleep(0.3)  # the last frame
+
+
+def test_numbers_are_written_as_the_graph_writes_them(browser, playground_url):
+    page = open_page(browser, playground_url)
+    values = [0.0, -0.0, 7.08e-5, -7.08e-5, 0.0012345, 0.001, 0.00099996, -0.36214, 1.5,
+              123.456789, 999999.99, 1.2345e7, 1e-300, -2.5e-12]
+    js = page.evaluate(f"() => {json.dumps(values)}.map(v => fmtNum(v))")
+    assert js == [fmt_number(v) for v in values]
+    assert page.evaluate("() => [fmtNum(0.05, 3), fmtNum(-0.644, 3), fmtNum(0.004, 3)]") == [
+        "0.050", "-0.644", "4.00e-03"]
+
+    train(page, 120)  # the seed's model, trained: losses far below 1e-3
+    box = page.evaluate("() => S.graph.nodes[S.graph.nodes.length - 1].data.textContent")
+    shown = re.fullmatch(r"data (\S+)", box).group(1)  # the loss box's own number
+    assert re.fullmatch(r"\d\.\d\de-\d\d", shown), box  # tiny, and not "0.0000"
+    assert page.text_content("#graph-info").endswith(f"its loss {shown}")
+    train_loss = page.text_content("#train-loss")
+    assert re.fullmatch(r"\d\.\d\de-\d\d", train_loss) and 0 < float(train_loss) < 1e-3
+    assert page.problems == []
+    page.close()
+
+
+def ticks_for(page, extent) -> dict:
+    """The plane redrawn as for data with this extent: its tick labels (text, box)."""
+    return page.evaluate("""(e) => {
+        const old = S.state.extent;
+        S.state.extent = e;
+        drawBoundary();
+        const t = S.ticks;
+        S.state.extent = old;
+        drawBoundary();
+        return t; }""", extent)
+
+
+@pytest.mark.parametrize(("extent", "labels"), [
+    ([-2.2, 2.2, -2.2, 2.2], ["\u22122", "\u22121", "0", "1", "2"]),  # the seed's
+    ([-2, 2, -2, 2], ["\u22122", "\u22121", "0", "1", "2"]),  # ticks on the very edges
+    ([-1.1, 1.1, -1.1, 1.1], ["\u22121", "\u22120.5", "0", "0.5", "1"]),
+])
+def test_every_tick_is_labelled_whole(browser, playground_url, extent, labels):
+    page = open_page(browser, playground_url)
+    plane = page.evaluate("() => S.plane")
+    ticks = ticks_for(page, extent)
+    assert [t for t, *_ in ticks["x"]] == labels, ticks  # left to right, minus signs kept
+    assert [t for t, *_ in ticks["y"]] == labels, ticks  # bottom to top, the ends too
+    for t, left, right in ticks["x"]:
+        assert 0 <= left < right <= plane, (t, left, right)
+    for t, top, base, right in ticks["y"]:  # above the row of x labels
+        assert 0 <= top < base <= plane - 15 and right < plane, (t, top, base)
+    if extent == [-2, 2, -2, 2]:
+        shot(page, "ticks.png")
+    assert page.problems == []
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1009, 1024, 1280, 1920])  # 1009: 1024 beside a scroll bar
+def test_the_page_fits_from_1024_px(browser, playground_url, width):
+    page = open_page(browser, playground_url, width=width)
+    scroll, client = page.evaluate("() => [document.documentElement.scrollWidth, "
+                                   "document.documentElement.clientWidth]")
+    assert scroll <= client == width
+    for panel in ("#data-panel", "#network-panel", "#output-panel", "#graph-panel"):
+        box = page.locator(panel).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (panel, box)
+    plane = page.locator("#boundary").bounding_box()
+    out = page.locator("#output-panel").bounding_box()
+    assert abs(plane["width"] - plane["height"]) < 1 and 300 <= plane["width"] <= 400
+    assert plane["x"] + plane["width"] <= out["x"] + out["width"]
+    net = page.locator("#net canvas.tile").evaluate_all("els => els.map(e => e.offsetLeft)")
+    assert len(net) == 2 + 16 + 3 and min(net) >= 0
+    shot(page, f"layout-{width}.png")
+    # a click on the (smaller) plane still adds the point where it was clicked
+    x0, x1, y0, y1 = page.evaluate("() => S.state.extent")
+    before = page.evaluate("() => S.state.points.map(p => p.slice(0, 2))")
+    page.click("#boundary", position={"x": plane["width"] - 6, "y": 6})
+    wait_until(lambda: page.text_content("#points-count") == "101", "the added point")
+    (x, y), = [p for p in page.evaluate("() => S.state.points.map(p => p.slice(0, 2))")
+               if p not in before]
+    assert abs(x - (x0 + (1 - 6 / plane["width"]) * (x1 - x0))) < 0.03
+    assert abs(y - (y1 - 6 / plane["width"] * (y1 - y0))) < 0.03
+    assert page.problems == []
+    page.close()
+
+
+def hue(rgb) -> tuple[float, float]:
+    h, s, _ = colorsys.rgb_to_hsv(*(c / 255 for c in rgb))
+    return h * 360, s
+
+
+def test_neuron_tiles_and_weights_use_no_class_colour(browser, playground_url):
+    page = open_page(browser, playground_url)
+    train(page, 60)
+    pixels = page.evaluate("""() => S.layout.tiles.slice(0, -1).flat().map(cv => {
+        const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+        const out = [];
+        for (let k = 0; k < d.length; k += 4 * 7) out.push([d[k], d[k + 1], d[k + 2]]);
+        return out; }).flat()""")
+    classes = [hue(tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)))[0] for c in class_colors(3)]
+    coloured = 0
+    for rgb in pixels:
+        h, s = hue(rgb)
+        if s < 0.15 or min(rgb) > 200:  # grey or nearly white: no hue to confuse
+            continue
+        coloured += 1
+        gap = min(min(abs(h - c), 360 - abs(h - c)) for c in classes)
+        assert gap > 40, (rgb, h)
+    assert coloured > 100  # the purple half of the tiles is there
+    # the network panel's key names the class colours of the output tiles
+    assert page.locator("#net-classes .swatch").count() == 3
+    widths = page.evaluate("() => S.linkWidths")
+    assert len(widths) == 2 * 16 + 16 * 3
+    assert max(widths) == pytest.approx(page.evaluate("() => LINK_MAX"))
+    thick = sum(w > 0.8 * max(widths) for w in widths)
+    assert thick <= len(widths) // 4, sorted(widths)  # scaled to this frame's weights
+    shot(page, "tiles.png")
+    assert page.problems == []
+    page.close()
+
+
+def test_no_points_toast_goes_once_points_exist(browser, playground_url):
+    page = open_page(browser, playground_url)
+    page.click("#clear")
+    wait_until(lambda: page.text_content("#points-count") == "0", "no points")
+    page.click("#play")
+    wait_until(lambda: page.is_visible("#toast"), "the toast")
+    assert "no training points" in page.text_content("#toast")
+    shot(page, "toast.png")
+    page.click("#boundary", position={"x": 100, "y": 100})
+    t = time.monotonic()
+    wait_until(lambda: not page.is_visible("#toast"), "the toast to go", timeout=3)
+    assert time.monotonic() - t < 3  # not the 6 s of other toasts
+    assert page.text_content("#points-count") == "1"
+    page.close()
+
+
+def test_a_stopped_server_shows_offline(browser):
+    with running_playground() as (url, pid):
+        page = open_page(browser, url)
+        page.click("#play")
+        wait_until(lambda: "running" in (page.get_attribute("body", "class") or ""), "playing")
+        assert page.is_visible("#play .icon-pause")
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: "offline" in (page.get_attribute("body", "class") or ""), "offline")
+        assert page.is_visible("#play .icon-play") and not page.is_visible("#play .icon-pause")
+        for button in ("#play", "#step", "#reset"):
+            assert page.is_disabled(button), button
+        assert page.is_visible("#conn-note") and page.text_content("#conn-note") == "offline"
+        assert page.is_visible("#offline")
+        shot(page, "offline.png")
+        page.close()
