@@ -4,17 +4,24 @@ Runs one workload of `workloads.py` on `n` points for `steps` steps with the MLP
 such as `2-256-256-3`, default the seed's `2-16-3`), printing the seed's log lines to stdout,
 then one line `BENCH {json}` with the loop's wall and CPU seconds, its build time (tapes: the
 recording and compiling, part of the loop), this process's own peak memory and the library
-versions. `run.py` starts one of these per measurement, so every
-engine runs in a fresh interpreter and imports only what it needs. A RecursionError (the
-baseline's recursive topological sort on large data) is reported in the JSON, not as a crash.
+versions. NumPy's BLAS runs on one thread, as PyTorch does. `run.py` starts one of these per
+measurement, so every engine runs in a fresh interpreter and imports only what it needs. A
+RecursionError (the baseline's recursive topological sort on large data) is reported in the
+JSON, not as a crash.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
+
+# one thread for NumPy's BLAS, as PyTorch gets (`torch.set_num_threads(1)`): on a shared machine
+# OpenBLAS's threads mostly wait for each other (2-256-256-3 ran 4× slower with them)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def peak_rss_kib() -> int:
