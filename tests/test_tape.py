@@ -374,3 +374,23 @@ def test_compiled_build_is_fast_on_a_wide_mlp():
     vec = BatchTape(model, 2, backend="numpy")
     assert time.perf_counter() - start < 2.0  # loose: a shared CI machine
     assert vec.compiled and len(vec.source.splitlines()) < 80
+
+
+class _ScaledNet:
+    """Logits scaled by a constant made anew for every neuron (`o * 0.5` wraps 0.5 each time)."""
+
+    def __init__(self, rng):
+        self.mlp = seed_mlp([2, 6, 3], "relu", rng=rng)
+
+    def parameters(self):
+        return self.mlp.parameters()
+
+    def __call__(self, x):
+        return [o * 0.5 for o in self.mlp(x)]
+
+
+def test_compiled_numpy_tape_groups_ops_with_equal_constants():
+    rng = RNG(11)
+    data = [([rng.uniform(-2, 2), rng.uniform(-2, 2)], int(rng.random() * 3)) for _ in range(25)]
+    vec = _compare_numpy_with_eager(lambda: _ScaledNet(RNG(2)), 2, data)
+    assert "* 0.5)  # * of 3 columns" in vec.source

@@ -34,6 +34,7 @@ Build time is linear in the graph: one pass over the nodes and their operands pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,8 +53,8 @@ class Array:
         self.cols: dict[int, str] = {}  # column j -> the N-vector accumulating its gradient
 
 
-def find_arrays(nodes: list[Value], params: dict[Value, int],
-                inputs: list[Value]) -> dict[Value, tuple[Array, int]]:
+def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value],
+                label: Value | None = None) -> dict[Value, tuple[Array, int]]:
     """Every node that belongs to a layer or elementwise array: node -> (array, column)."""
     where: dict[Value, int] = {n: i for i, n in enumerate(nodes)}
     x_array = Array("X", list(inputs), -1, "input")
@@ -80,7 +81,7 @@ def find_arrays(nodes: list[Value], params: dict[Value, int],
         grouped = False
         candidates: dict[tuple, dict[int, Value]] = {}
         for node in nodes:
-            key = _elementwise_key(node, col, params)
+            key = _elementwise_key(node, col, params, label)
             if key is not None:
                 candidates.setdefault(key[0], {}).setdefault(key[1], node)
         for key, members in candidates.items():
@@ -96,7 +97,8 @@ def find_arrays(nodes: list[Value], params: dict[Value, int],
     return col
 
 
-def _elementwise_key(node: Value, col: dict, params: dict) -> tuple[tuple, int] | None:
+def _elementwise_key(node: Value, col: dict, params: dict,
+                     label: Value | None) -> tuple[tuple, int] | None:
     """(group key, column) if `node` can be column j of an elementwise array, else None."""
     if node in col or not node._prev or node._local is None or not isinstance(node._op, Op) \
             or node._op in NOT_ELEMENTWISE or node._op is LINEAR:
@@ -113,6 +115,8 @@ def _elementwise_key(node: Value, col: dict, params: dict) -> tuple[tuple, int] 
             slots.append(id(array))
         elif p in params:
             return None
+        elif not p._prev and p is not label:  # a constant: equal values group (`o * 0.5` each)
+            slots.append(("c", p.data.hex()))
         else:
             slots.append(("s", id(p)))
     if j is None:
@@ -293,7 +297,7 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
     """Source of `loss(X, Y, P)` and `loss_and_backward(X, Y, P)` on arrays, and the constants
     it needs; None when no layer is found (the caller keeps its per-node code)."""
     index = {p: j for j, p in enumerate(params)}
-    col = find_arrays(nodes, index, inputs)
+    col = find_arrays(nodes, index, inputs, label)
     root = nodes[-1]
     if root in col or not root._prev or not any(a.kind == "layer" for a, _ in col.values()):
         return None
@@ -320,6 +324,7 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
     for kind, unit in reversed(units):
         {"node": em.node_backward, "layer": em.layer_backward,
          "elementwise": em.elementwise_backward}[kind](unit)
+    em.bwd = _live(em.bwd)
     head = ["    p = _data(P)", "    y = Y"]
     ret = f"    return float(_np.sum({rname})) * (1.0 / len(Y))"
     lines = ["def loss(X, Y, P):", *head, *(f"    {s}" for s in em.fwd), ret, "",
@@ -327,6 +332,21 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
              "    gP = _np.zeros(len(P))", *(f"    {s}" for s in em.bwd),
              "    _add_grads(P, gP)", ret, ""]
     return "\n".join(lines), consts
+
+
+def _live(lines: list[str]) -> list[str]:
+    """The backward lines that reach a parameter's gradient (`gP`): e.g. the gradient of the
+    detached max (its local derivatives are 0) is computed by nobody's need and left out."""
+    needed, kept = {"gP"}, []
+    for line in reversed(lines):
+        target, _, expr = line.partition(" = ") if " += " not in line else ("gP", "", line)
+        if target in needed:
+            kept.append(line)
+            needed.update(_NAME.findall(expr))
+    return kept[::-1]
+
+
+_NAME = re.compile(r"\b[gG]\w*")
 
 
 def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:

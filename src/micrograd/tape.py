@@ -240,6 +240,11 @@ class BatchTape:
         """Mean cross-entropy, and its gradient added into every parameter's `.grad`."""
         return self._step(*self._batch(X, Y), self.params)
 
+    def batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
+        """X and Y as this tape reads them (NumPy arrays for the numpy backend): convert a batch
+        used at every step once, as `train` does; `loss(*tape.batch(X, Y))` is `loss(X, Y)`."""
+        return self._batch(X, Y)
+
     def _batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
         if self.backend == "numpy":
             import numpy as np

@@ -155,6 +155,9 @@ def train(
     runner = make_engine(engine, model, nin) if isinstance(engine, str) else engine
     X, Y = [x for x, _ in train_split], [y for _, y in train_split]
     Xv, Yv = [x for x, _ in val_split], [y for _, y in val_split]
+    if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
+        X, Y = runner.batch(X, Y)
+        Xv, Yv = runner.batch(Xv, Yv)
     with gc_paused():
         for step in range(start_step, steps):
             val_loss = None
