@@ -2,13 +2,15 @@
 
 The arithmetic follows PyTorch's CPU kernels operation by operation (lerp, addcmul, addcdiv), so a
 PyTorch float64 twin of a run agrees to the last few bits, not just approximately. AdamW with at
-least `VECTOR_MIN_PARAMS` parameters steps on NumPy arrays when NumPy is installed: every element
-gets the same IEEE operations in the same order, so the same bits as the loop over floats
-(tested), at a fraction of the time on wide models.
+least `VECTOR_MIN_PARAMS` parameters steps on NumPy arrays when NumPy is installed
+(`micrograd.arrays`, imported only then): every element gets the same IEEE operations in the same
+order, so the same bits as the loop over floats (tested), at a fraction of the time on wide
+models.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -115,8 +117,10 @@ class AdamW(Optimizer):
         decay = 1 - lr * self.weight_decay
         step_size = lr / (1 - beta1**self.t)  # bias correction of the first moment
         bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
-        if len(self.params) >= VECTOR_MIN_PARAMS and _numpy() is not None:
-            self._step_arrays(decay, step_size, bias_correction2_sqrt)
+        if len(self.params) >= VECTOR_MIN_PARAMS and _has_numpy():
+            from micrograd.arrays import adamw_step  # NumPy, imported only here
+
+            adamw_step(self, decay, step_size, bias_correction2_sqrt)
             return
         m, v = self.exp_avg, self.exp_avg_sq
         for i, p in enumerate(self.params):
@@ -126,29 +130,6 @@ class AdamW(Optimizer):
             v[i] = v[i] * beta2 + (1 - beta2) * g * g  # v ← β2 v + (1-β2) g²
             denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
             p.data = p.data + -step_size * m[i] / denom  # p ← p - lr m̂ / (√v̂ + ε)
-
-    def _step_arrays(self, decay: float, step_size: float, bias_correction2_sqrt: float) -> None:
-        """`step()` on NumPy arrays: the same operations in the same order on every element, so
-        the same bits (each is one correctly rounded IEEE operation, as on Python floats)."""
-        np = _numpy()
-        beta1, beta2 = self.betas
-        n = len(self.params)
-        p = np.fromiter([q.data for q in self.params], np.float64, n)
-        g = np.fromiter([q.grad for q in self.params], np.float64, n)
-        m, v = np.array(self.exp_avg, dtype=np.float64), np.array(self.exp_avg_sq, np.float64)
-        with np.errstate(all="ignore"):  # inf and nan propagate as in the float loop
-            p = p * decay
-            weight = 1 - beta1
-            if abs(weight) < 0.5:  # _lerp's two forms, chosen once for every element
-                m = m + weight * (g - m)
-            else:
-                m = g - (g - m) * (1 - weight)
-            v = v * beta2 + (1 - beta2) * g * g
-            denom = np.sqrt(v) / bias_correction2_sqrt + self.eps
-            p = p + -step_size * m / denom
-        self.exp_avg, self.exp_avg_sq = m.tolist(), v.tolist()
-        for q, x in zip(self.params, p.tolist()):
-            q.data = x
 
     def state_dict(self) -> dict[str, Any]:
         return {"type": "AdamW", "lr": self.lr, "betas": list(self.betas), "eps": self.eps,
@@ -167,13 +148,8 @@ class AdamW(Optimizer):
 VECTOR_MIN_PARAMS = 1024  # from here on AdamW steps on NumPy arrays when NumPy is installed
 
 
-def _numpy() -> Any:
-    """NumPy if it is installed (imported on first use), else None."""
-    try:
-        import numpy
-    except ImportError:
-        return None
-    return numpy
+def _has_numpy() -> bool:
+    return importlib.util.find_spec("numpy") is not None
 
 
 def _lerp(start: float, end: float, weight: float) -> float:
