@@ -1,12 +1,73 @@
-"""How the benchmark report prints its figures: number formats and Markdown tables."""
+"""How the benchmark report prints its figures (number formats, Markdown tables) and what it
+says about the code and the machine measured."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import os
+import platform
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
 
-if TYPE_CHECKING:
-    from run import Row
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    """One process: its log lines, timings (seconds) and peak memory (KiB)."""
+
+    process_seconds: float
+    loop_seconds: float | None = None
+    loop_cpu_seconds: float | None = None  # CPU time of the loop: less sensitive to other load
+    build_seconds: float | None = None  # tapes: recording and compiling (part of the loop)
+    peak_kib: int | None = None
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+@dataclass
+class Row:
+    """The runs of one engine at one size."""
+
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    skipped: str | None = None  # why the row was not run
+
+    @property
+    def ok(self) -> list[Run]:
+        return [r for r in self.runs if r.error is None]
+
+    @property
+    def loop(self) -> float | None:
+        return median([r.loop_seconds for r in self.ok if r.loop_seconds is not None])
+
+    @property
+    def loop_cpu(self) -> float | None:
+        return median([r.loop_cpu_seconds for r in self.ok if r.loop_cpu_seconds is not None])
+
+    @property
+    def build(self) -> float | None:
+        return median([r.build_seconds for r in self.ok if r.build_seconds is not None])
+
+    @property
+    def process(self) -> float | None:
+        return median([r.process_seconds for r in self.ok])
+
+    @property
+    def peak_kib(self) -> int | None:
+        peaks = [r.peak_kib for r in self.ok if r.peak_kib is not None]
+        return max(peaks) if peaks else None
+
+    @property
+    def error(self) -> str | None:
+        return next((r.error for r in self.runs if r.error is not None), None)
 
 
 def fmt_seconds(s: float | None) -> str:
@@ -47,3 +108,33 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(header), rule, *map(line, rows)])
+
+
+def code_version() -> str:
+    """The commit measured, and whether src/ had uncommitted changes (git, if available)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "src")
+    except (OSError, subprocess.SubprocessError):
+        return "code: not a git checkout"
+    return f"code: commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
+
+
+def src_stamp() -> float:
+    """The newest modification time under src/: compared before and after the run."""
+    return max((p.stat().st_mtime for p in (REPO / "src").rglob("*.py")), default=0.0)
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"

@@ -7,11 +7,13 @@ from its wheel, never installed), our eager engine, tape and NumPy tape, and PyT
 sample at a time and full batch, plus the whole `micrograd train --no-plot` command. Repetitions
 are interleaved (one of each engine, then again), so load from other programs hits all alike.
 
-Prints two Markdown tables: the seed run (loop seconds, whole-process seconds, peak memory, speed-up
-over the baseline, deviation of the printed losses from the seed's log) and a scaling table at
-1,000 and 10,000 points; then whether the issue's targets are met. Options: `--quick` (seed
-table only, one repetition unless `--repeats N`), `--out FILE` (also write the report as
-Markdown); see `--help`.
+Prints three Markdown tables: the seed run (loop and build seconds, whole-process seconds, peak
+memory, speed-up over the baseline, deviation of the printed losses from the seed's log), a
+scaling table at 1,000, 10,000 and 100,000 points (with each loop's ratio to PyTorch's full
+batch), and wide models (2-64-64-3, 2-256-256-3: `wide.py`); then whether the issue's targets
+are met. Hand-written NumPy (`hand.py`) is the limit row. Options: `--quick` (seed table only,
+one repetition unless `--repeats N`; `--wide` adds the wide table), `--out FILE` (also write
+the report as Markdown); see `--help`.
 This script imports only the standard library, so its own memory stays small (see `worker.py`
 on why that matters for the peak-memory column).
 """
@@ -20,24 +22,35 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import math
 import os
-import platform
 import re
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import baseline
-from report import fmt_dev, fmt_growth, fmt_mib, fmt_ratio, fmt_seconds, markdown_table
+from report import (
+    Row,
+    Run,
+    code_version,
+    fmt_dev,
+    fmt_growth,
+    fmt_mib,
+    fmt_ratio,
+    fmt_seconds,
+    machine,
+    markdown_table,
+    src_stamp,
+)
+from wide import MODELS, POINTS, STEPS, render_wide, vs_torch_targets, wide_table
 from workloads import LABELS, OURS, WORKLOADS
 
 HERE = Path(__file__).resolve().parent
@@ -46,24 +59,11 @@ SEED_LOG_ENV = "MICROGRAD_SEED_LOG"
 SEED_LOG = REPO / "tests" / "data" / "seed_log.txt"  # the LLM101n chapter micro_grad's printed run
 CLI = "cli"  # the row of the whole `micrograd train --no-plot` command
 LABELS = {**LABELS, CLI: "`micrograd train --no-plot` (default engine)"}
-SIZES = (1_000, 10_000)
+SIZES = (1_000, 10_000, 100_000)
 TARGET_RATIOS = {"eager": 10.0, "tape": 50.0, "numpy": 150.0}
 TOLERANCE = 1e-12  # relative, on the printed train losses
 MEMORY_LIMIT_KIB = 1e9 / 1024  # 1 GB
 LOG_LINE = re.compile(r"^step (\d+), (train|val) loss (\S+)$")
-
-
-@dataclass
-class Run:
-    """One process: its log lines, timings (seconds) and peak memory (KiB)."""
-
-    process_seconds: float
-    loop_seconds: float | None = None
-    loop_cpu_seconds: float | None = None  # CPU time of the loop: less sensitive to other load
-    peak_kib: int | None = None
-    lines: list[str] = field(default_factory=list)
-    error: str | None = None
-    versions: dict[str, str] = field(default_factory=dict)
 
 
 def spawn(cmd: list[str], timeout: float) -> tuple[str, str, int, float, int]:
@@ -87,9 +87,10 @@ def spawn(cmd: list[str], timeout: float) -> tuple[str, str, int, float, int]:
         return out.read().decode(), err.read().decode(), code, wall, usage.ru_maxrss
 
 
-def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float) -> Run:
-    """One worker process running workload `name`."""
-    cmd = [sys.executable, str(HERE / "worker.py"), name, str(n), str(steps)]
+def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float,
+            model: str = "2-16-3") -> Run:
+    """One worker process running workload `name` with the MLP `model`."""
+    cmd = [sys.executable, str(HERE / "worker.py"), name, str(n), str(steps), model]
     if name == "baseline" and wheel is not None:
         cmd.append(str(wheel))
     stdout, stderr, code, wall, _ = spawn(cmd, timeout)
@@ -104,6 +105,7 @@ def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float) -
     result = json.loads(bench[-1][len("BENCH "):])
     run.loop_seconds = result.get("loop_seconds")
     run.loop_cpu_seconds = result.get("loop_cpu_seconds")
+    run.build_seconds = result.get("build_seconds")
     run.peak_kib = result.get("peak_rss_kib")
     run.error = result.get("error")
     run.versions = result.get("versions", {})
@@ -164,45 +166,7 @@ def deviation(lines: list[str], reference: list[str]) -> tuple[float, bool]:
     return worst, val_equal
 
 
-def median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 # ---- the two tables ----
-
-@dataclass
-class Row:
-    """The runs of one engine at one size."""
-
-    name: str
-    runs: list[Run] = field(default_factory=list)
-    skipped: str | None = None  # why the row was not run
-
-    @property
-    def ok(self) -> list[Run]:
-        return [r for r in self.runs if r.error is None]
-
-    @property
-    def loop(self) -> float | None:
-        return median([r.loop_seconds for r in self.ok if r.loop_seconds is not None])
-
-    @property
-    def loop_cpu(self) -> float | None:
-        return median([r.loop_cpu_seconds for r in self.ok if r.loop_cpu_seconds is not None])
-
-    @property
-    def process(self) -> float | None:
-        return median([r.process_seconds for r in self.ok])
-
-    @property
-    def peak_kib(self) -> int | None:
-        peaks = [r.peak_kib for r in self.ok if r.peak_kib is not None]
-        return max(peaks) if peaks else None
-
-    @property
-    def error(self) -> str | None:
-        return next((r.error for r in self.runs if r.error is not None), None)
-
 
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -226,13 +190,13 @@ def seed_table(names: list[str], repeats: int, wheel: Path | None, timeout: floa
 def render_seed(rows: dict[str, Row], reference: list[str] | None, repeats: int) -> str:
     base = rows.get("baseline")
     base_loop = base.loop if base is not None else None
-    header = ["engine", f"loop s (median of {repeats})", "whole process s (median)",
-              "peak MiB", "speed-up vs baseline (loop)",
+    header = ["engine", f"loop s (median of {repeats})", "of which build s",
+              "whole process s (median)", "peak MiB", "speed-up vs baseline (loop)",
               "max rel. dev. of train losses vs seed log", "val lines equal as printed"]
     out = []
     for name, row in rows.items():
         if row.error is not None and not row.ok:
-            out.append([LABELS[name], row.error, "—", "—", "—", "—", "—"])
+            out.append([LABELS[name], row.error, "—", "—", "—", "—", "—", "—"])
             continue
         loop = row.loop
         ratio = base_loop / loop if base_loop and loop else None
@@ -244,7 +208,8 @@ def render_seed(rows: dict[str, Row], reference: list[str] | None, repeats: int)
             equal = "yes" if all(e for _, e in devs) else "NO"
         failed = len(row.runs) - len(row.ok)
         note = f" ({failed} failed: {row.error})" if failed else ""
-        out.append([LABELS[name], fmt_seconds(loop) + note, fmt_seconds(row.process),
+        out.append([LABELS[name], fmt_seconds(loop) + note, fmt_seconds(row.build),
+                    fmt_seconds(row.process),
                     fmt_mib(row.peak_kib), fmt_ratio(ratio), dev, equal])
     return markdown_table(header, out)
 
@@ -290,29 +255,28 @@ def scaling_table(names: list[str], seed_rows: dict[str, Row], steps: int, repea
 
 
 def render_scaling(table: dict[int, dict[str, Row]], steps: int) -> str:
-    small, big = SIZES
-    header = [
-        "engine",
-        f"{small:,} pts: loop s", f"{small:,} pts: peak MiB",
-        f"{big:,} pts: loop s", f"{big:,} pts: peak MiB",
-        f"growth time({big // 1000}k)/time({small // 1000}k), loop (CPU) (linear = "
-        f"{big // small})",
-    ]
+    header = ["engine"]
+    for n in SIZES:
+        header += [f"{n:,} pts: loop s", f"{n:,} pts: peak MiB", f"{n:,} pts: × PyTorch batch"]
+    header.append("growth per ×10 points, loop (CPU) (linear = 10)")
     out = []
-    for name in table[small]:
+    for name in table[SIZES[0]]:
         cells = [LABELS[name]]
         for n in SIZES:
             row = table[n][name]
             if row.skipped:
-                cells += [row.skipped, "—"]
+                cells += [row.skipped, "—", "—"]
             elif not row.ok:
-                cells += [row.error or "no run", "—"]
+                cells += [row.error or "no run", "—", "—"]
             else:
                 loops = sorted(r.loop_seconds for r in row.ok)
                 runs = (f" ({len(loops)} runs: {fmt_seconds(loops[0])}–{fmt_seconds(loops[-1])})"
                         if len(loops) > 1 else " (1 run)")
-                cells += [fmt_seconds(row.loop) + runs, fmt_mib(row.peak_kib)]
-        cells.append(fmt_growth(table[small][name], table[big][name]))
+                torch = table[n].get("torch-batch")
+                ratio = row.loop / torch.loop if torch is not None and torch.loop else None
+                cells += [fmt_seconds(row.loop) + runs, fmt_mib(row.peak_kib), fmt_ratio(ratio)]
+        cells.append(" · ".join(fmt_growth(table[a][name], table[b][name])
+                                for a, b in itertools.pairwise(SIZES)))
         out.append(cells)
     return markdown_table(header, out)
 
@@ -344,7 +308,7 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
                              f"(max {fmt_dev(worst)}, val lines "
                              f"{'equal' if equal else 'DIFFER'})")
     if scaling is not None:
-        small, big = SIZES
+        small, big = SIZES[:2]
         for name in OURS:
             if name not in scaling[big]:
                 continue
@@ -368,36 +332,6 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
     return lines
 
 
-def code_version() -> str:
-    """The commit measured, and whether src/ had uncommitted changes (git, if available)."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                              timeout=30, check=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--", "src")
-    except (OSError, subprocess.SubprocessError):
-        return "code: not a git checkout"
-    return f"code: commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
-
-
-def src_stamp() -> float:
-    """The newest modification time under src/: compared before and after the run."""
-    return max((p.stat().st_mtime for p in (REPO / "src").rglob("*.py")), default=0.0)
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -414,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip a scaling row estimated to take longer (default 10)")
     parser.add_argument("--seed-log", help="the seed's printed log (default: "
                         "$MICROGRAD_SEED_LOG or tests/data/seed_log.txt)")
+    parser.add_argument("--wide", action="store_true",
+                        help="with --quick: also the wide-model table (always in a full run)")
     parser.add_argument("--no-cli", action="store_true",
                         help="leave out the whole-process `micrograd train` row")
     return parser
@@ -445,10 +381,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started, code, stamp = time.time(), code_version(), src_stamp()
     seed = seed_table(names, repeats, wheel, timeout, with_cli=not args.no_cli)
-    scaling = None
+    scaling = wide = None
     if not args.quick:
         scaling = scaling_table(names, seed, args.scaling_steps, repeats, budget=args.repeat_under,
                                 limit=limit, wheel=wheel, timeout=timeout)
+    if args.wide or not args.quick:
+        wide = wide_table(names, measure, repeats, timeout, progress)
     versions = {}
     for row in seed.values():
         for run in row.runs:
@@ -478,6 +416,11 @@ def main(argv: list[str] | None = None) -> int:
             "",
             render_scaling(scaling, args.scaling_steps),
         ]
+    if wide is not None:
+        report += ["", f"Wide models: MLP {' and '.join(MODELS)} (tanh), {POINTS:,} points, "
+                   f"{STEPS} steps; the loop includes the build (recording, compiling the tape).",
+                   "",
+                   render_wide(wide, repeats)]
     if src_stamp() != stamp:
         report.insert(2, "WARNING: files in src/ changed during the run; these numbers mix two "
                          "versions of the code, so run it again.")
@@ -485,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     if CLI in seed:
         memory += (f"; the `micrograd train` row's is wait4's ru_maxrss, which also counts this "
                    f"runner's own peak ({runner_mib:.0f} MiB)")
-    report += ["", "Targets:", *targets(seed, scaling, reference), "", memory + "."]
+    report += ["", "Targets:", *targets(seed, scaling, reference),
+               *vs_torch_targets(seed, scaling, wide), "", memory + "."]
     text = "\n".join(report) + "\n"
     print(text, end="")
     if args.out:

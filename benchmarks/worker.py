@@ -1,18 +1,27 @@
-"""One benchmark process: `python benchmarks/worker.py WORKLOAD N STEPS [WHEEL]`.
+"""One benchmark process: `python benchmarks/worker.py WORKLOAD N STEPS [MODEL [WHEEL]]`.
 
-Runs one workload of `workloads.py` on `n` points for `steps` steps, printing the seed's log lines
-to stdout, then one line `BENCH {json}` with the loop's wall and CPU seconds, this process's own
-peak memory and the library versions. `run.py` starts one of these per measurement, so every
-engine runs in a fresh interpreter and imports only what it needs. A RecursionError (the
-baseline's recursive topological sort on large data) is reported in the JSON, not as a crash.
+Runs one workload of `workloads.py` on `n` points for `steps` steps with the MLP `MODEL` (sizes
+such as `2-256-256-3`, default the seed's `2-16-3`), printing the seed's log lines to stdout,
+then one line `BENCH {json}` with the loop's wall and CPU seconds, its build time (tapes: the
+recording and compiling, part of the loop), this process's own peak memory and the library
+versions. NumPy's BLAS runs on one thread, as PyTorch does. `run.py` starts one of these per
+measurement, so every engine runs in a fresh interpreter and imports only what it needs. A
+RecursionError (the baseline's recursive topological sort on large data) is reported in the
+JSON, not as a crash.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
+
+# one thread for NumPy's BLAS, as PyTorch gets (`torch.set_num_threads(1)`): on a shared machine
+# OpenBLAS's threads mostly wait for each other (2-256-256-3 ran 4× slower with them)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def peak_rss_kib() -> int:
@@ -34,10 +43,11 @@ def peak_rss_kib() -> int:
 
 def main(argv: list[str]) -> int:
     name, n, steps = argv[0], int(argv[1]), int(argv[2])
-    wheel = argv[3] if len(argv) > 3 else None
+    sizes = tuple(int(k) for k in argv[3].split("-")) if len(argv) > 3 else (2, 16, 3)
+    wheel = argv[4] if len(argv) > 4 else None
     import workloads
 
-    loop = workloads.prepare(name, n, wheel)
+    loop = workloads.prepare(name, n, wheel, sizes)
     last = [0.0, 0.0]  # wall and CPU clocks at the last log line
 
     def log(line: str) -> None:
@@ -47,7 +57,7 @@ def main(argv: list[str]) -> int:
     result: dict[str, object] = {}
     start, start_cpu = time.perf_counter(), time.process_time()
     try:
-        loop(steps, log)
+        result.update(loop(steps, log) or {})
         result["loop_seconds"] = last[0] - start
         result["loop_cpu_seconds"] = last[1] - start_cpu
     except RecursionError:

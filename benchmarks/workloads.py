@@ -1,16 +1,21 @@
 """The seed's workload on every engine: RNG(42) → gen_data(n) → MLP 2-16-3 → AdamW → the loop.
 
-`prepare(name, n)` sets up one engine's run (data, weights, optimizer) and returns
+`prepare(name, n, sizes=...)` sets up one engine's run (data, weights, optimizer; `sizes` picks a
+wider MLP, e.g. (2, 256, 256, 3), tanh hidden layers, weights drawn as the seed's) and returns
 `loop(steps, log)`, which trains and passes every log line to `log` in the seed's format:
-`step k, val loss X` every 10 steps (before the step) and `step k, train loss X` every step.
-The benchmark times `loop` from its call to its last log line. Each workload imports what it needs
-inside `prepare`, so a process running one engine imports nothing of the others.
+`step k, val loss X` every 10 steps (before the step) and `step k, train loss X` every step, and
+returns its build time (`{"build_seconds": s}`: recording and compiling a tape), included in the
+loop's time. The benchmark times `loop` from its call to its last log line. Each workload imports
+what it needs inside `prepare`, so a process running one engine imports nothing of the others.
 
 - `baseline`: PyPI micrograd 0.1.0 with the seed's tanh/exp/log (see `baseline.py`).
 - `eager`, `tape`, `numpy`: `micrograd.train.train(..., engine=name)`.
 - `torch-sample`, `torch-batch`: PyTorch float64 on one thread, the same data and initial
   weights, `torch.optim.AdamW` with the seed's hyper-parameters; one graph per sample summed as
   the seed does, or one batched graph.
+- `numpy-hand`: the same model, forward and backward written by hand in NumPy (matrix products,
+  tanh, log-softmax) and AdamW on arrays with `micrograd.optim.AdamW`'s operations: the limit of
+  what a NumPy engine can reach on this stack.
 """
 
 from __future__ import annotations
@@ -18,14 +23,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-Loop = Callable[[int, Callable[[str], None]], None]
+Loop = Callable[[int, Callable[[str], None]], dict[str, float] | None]
 OURS = ("eager", "tape", "numpy")
-WORKLOADS = ("baseline", *OURS, "torch-sample", "torch-batch")
+WORKLOADS = ("baseline", *OURS, "numpy-hand", "torch-sample", "torch-batch")
+SEED_SIZES = (2, 16, 3)
 LABELS = {
     "baseline": "baseline: micrograd 0.1.0 + seed's tanh/exp/log",
     "eager": "ours: eager",
     "tape": "ours: tape",
     "numpy": "ours: numpy tape",
+    "numpy-hand": "hand-written NumPy (the limit)",
     "torch-sample": "PyTorch f64, one sample at a time",
     "torch-batch": "PyTorch f64, full batch",
 }
@@ -33,16 +40,23 @@ LABELS = {
 LR, BETAS, EPS, WEIGHT_DECAY, EVAL_EVERY = 0.1, (0.9, 0.95), 1e-8, 1e-4, 10
 
 
-def prepare(name: str, n: int = 100, wheel: str | None = None) -> Loop:
+def prepare(name: str, n: int = 100, wheel: str | None = None,
+            sizes: tuple[int, ...] = SEED_SIZES) -> Loop:
     """The training loop of workload `name` on the seed's data with `n` points."""
     if name == "baseline":
         import baseline
 
+        if tuple(sizes) != SEED_SIZES:
+            raise ValueError("the baseline runs the seed's MLP 2-16-3 only")
         return baseline.prepare(n, wheel)
     if name in OURS:
-        return prepare_ours(name, n)
+        return prepare_ours(name, n, sizes)
+    if name == "numpy-hand":
+        import hand
+
+        return hand.prepare(n, sizes)
     if name in ("torch-sample", "torch-batch"):
-        return prepare_torch(n, batched=name == "torch-batch")
+        return prepare_torch(n, batched=name == "torch-batch", sizes=sizes)
     raise ValueError(f"unknown workload {name!r}; use one of {WORKLOADS}")
 
 
@@ -57,24 +71,30 @@ def versions() -> dict[str, str]:
     return out
 
 
-def prepare_ours(engine: str, n: int) -> Loop:
+def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES) -> Loop:
+    import time
+
     from micrograd.data import RNG, gen_data
     from micrograd.nn import seed_mlp
     from micrograd.optim import AdamW
-    from micrograd.train import train
+    from micrograd.train import make_engine, train
 
     if engine == "numpy":
         import numpy  # noqa: F401  (imported here, not in the timed loop, as torch is)
 
     rng = RNG(42)
     train_split, val_split, _ = gen_data(rng, n=n)
-    model = seed_mlp([2, 16, 3], rng=rng)
+    model = seed_mlp(list(sizes), rng=rng)
     optimizer = AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS, weight_decay=WEIGHT_DECAY)
 
-    def loop(steps: int, log: Callable[[str], None]) -> None:
+    def loop(steps: int, log: Callable[[str], None]) -> dict[str, float]:
+        start = time.perf_counter()
+        runner = make_engine(engine, model, len(train_split[0][0]))  # what train() would build
+        built = time.perf_counter() - start
         # no test split: the seed's loop never evaluates it
         train(model, optimizer, train_split, val_split, (), steps=steps, eval_every=EVAL_EVERY,
-              log=log, engine=engine)
+              log=log, engine=runner)
+        return {"build_seconds": built}
 
     return loop
 
@@ -85,7 +105,7 @@ def seed_weights(rng, sizes: list[int]) -> list[list[list[float]]]:
             for nin, nout in itertools.pairwise(sizes)]
 
 
-def prepare_torch(n: int, batched: bool) -> Loop:
+def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES) -> Loop:
     import torch
     import torch.nn.functional as F
 
@@ -95,12 +115,13 @@ def prepare_torch(n: int, batched: bool) -> Loop:
     f64 = torch.float64
     rng = RNG(42)
     train_split, val_split, _ = gen_data(rng, n=n)
-    lin1, lin2 = torch.nn.Linear(2, 16, dtype=f64), torch.nn.Linear(16, 3, dtype=f64)
+    lins = [torch.nn.Linear(a, b, dtype=f64) for a, b in itertools.pairwise(sizes)]
     with torch.no_grad():
-        for lin, rows in zip((lin1, lin2), seed_weights(rng, [2, 16, 3])):
+        for lin, rows in zip(lins, seed_weights(rng, list(sizes))):
             lin.weight.copy_(torch.tensor(rows, dtype=f64))
             lin.bias.zero_()
-    model = torch.nn.Sequential(lin1, torch.nn.Tanh(), lin2)
+    layers = [m for lin in lins[:-1] for m in (lin, torch.nn.Tanh())]
+    model = torch.nn.Sequential(*layers, lins[-1])
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS,
                                   weight_decay=WEIGHT_DECAY)
 

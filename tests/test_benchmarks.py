@@ -41,9 +41,10 @@ def check_first_steps(lines: list[str], ref: list[str]) -> None:
         assert abs(float(value) - float(want_value)) <= TOL * abs(float(want_value)), (got, want)
 
 
-@pytest.mark.parametrize("name", ["eager", "tape", "numpy", "torch-sample", "torch-batch"])
+@pytest.mark.parametrize("name", ["eager", "tape", "numpy", "numpy-hand", "torch-sample",
+                                  "torch-batch"])
 def test_workload_starts_as_the_seed_log(name, ref):
-    if name == "numpy":
+    if name.startswith("numpy"):
         pytest.importorskip("numpy")
     if name.startswith("torch"):
         pytest.importorskip("torch")
@@ -111,3 +112,18 @@ def test_scaling_skips_slow_rows_and_rows_past_a_recursion_error(monkeypatch):
     assert table[10_000]["eager"].loop == 100.0
     text = bench.render_scaling(table, 100)
     assert "RecursionError" in text and "10.0" in text  # eager grows linearly
+
+
+@pytest.mark.parametrize("name", ["numpy", "numpy-hand"])
+def test_wide_workloads_agree(name):
+    """A wide model's run: the numpy tape and hand-written NumPy print the same losses (1e-12)."""
+    pytest.importorskip("numpy")
+    logs = {}
+    for workload in ("numpy", name):
+        lines: list[str] = []
+        result = workloads.prepare(workload, 200, sizes=(2, 32, 8, 3))(3, lines.append)
+        logs[workload] = [float(line.split()[-1]) for line in lines]
+        if workload == "numpy":
+            assert 0 < result["build_seconds"] < 5
+    for a, b in zip(logs["numpy"], logs[name], strict=True):
+        assert abs(a - b) <= 1e-12 * abs(a)

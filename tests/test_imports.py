@@ -96,7 +96,7 @@ def test_static_check_sees_a_third_party_import(tmp_path):
 
 # Modules with an optional dependency (NumPy for the tape's numpy backend, torch for the bridge):
 # they may import it inside a function, never when the module itself is imported.
-LAZY = ["tape", "torch_bridge", "plot", "cli"]
+LAZY = ["tape", "torch_bridge", "plot", "cli", "optim"]
 
 
 @pytest.mark.parametrize("name", LAZY)

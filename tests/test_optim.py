@@ -266,3 +266,32 @@ def test_step_updates_the_values_in_place(cls):
     opt.step()
     assert [id(p) for p in opt.params] == ids
     assert all(p.data != p0 for p, p0 in zip(ps, P0))
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.95), (0.3, 0.999), (0.7, 0.5)])
+def test_adamw_on_arrays_gives_the_float_loops_bits(monkeypatch, betas):
+    """Wide models step AdamW on NumPy arrays: bit for bit the loop over floats, incl. inf/nan."""
+    pytest.importorskip("numpy")
+    import random
+
+    import micrograd.optim as optim
+
+    rng = random.Random(4)
+    n = optim.VECTOR_MIN_PARAMS + 7
+    start = [rng.uniform(-3, 3) for _ in range(n)]
+    start[:4] = [0.0, -0.0, 1e-300, -5e300]
+    runs = []
+    for min_params in (optim.VECTOR_MIN_PARAMS, 10**9):  # arrays, then the float loop
+        monkeypatch.setattr(optim, "VECTOR_MIN_PARAMS", min_params)
+        params = [Value(x) for x in start]
+        opt = optim.AdamW(params, lr=0.05, betas=betas, eps=1e-8, weight_decay=1e-2)
+        grads = random.Random(9)
+        for step in range(5):
+            for p in params:
+                p.grad = grads.uniform(-2, 2) * 10.0 ** grads.randint(-200, 200)
+            params[5].grad = [0.0, math.inf, -math.inf, math.nan, 1e-320][step]
+            opt.step()
+        runs.append([x.hex() for x in [*(p.data for p in params), *opt.exp_avg,
+                                       *opt.exp_avg_sq]])
+        assert all(type(x) is float for x in opt.exp_avg)
+    assert runs[0] == runs[1]

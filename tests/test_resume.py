@@ -96,9 +96,12 @@ def test_sigkill_at_a_random_step_then_resume_is_byte_identical(tmp_path, seed, 
 
 @pytest.fixture(scope="module")
 def forty_steps(tmp_path_factory):
-    """An uninterrupted 40-step run, to compare interrupted-and-resumed runs against."""
+    """An uninterrupted 40-step run, to compare interrupted-and-resumed runs against. Eager (8 ms
+    a step): a signal sent after step 12 lands before step 30; the compiled numpy engine can run
+    20 steps while the test reads a line and signals."""
     out = tmp_path_factory.mktemp("forty") / "run"
-    proc = micrograd("train", "--steps", "40", "--eval-every", "5", "--no-plot", "--out", str(out))
+    proc = micrograd("train", "--steps", "40", "--eval-every", "5", "--no-plot", "--out", str(out),
+                     "--engine", "eager")
     return out, proc.stdout.splitlines(keepends=True)
 
 
@@ -106,7 +109,8 @@ def forty_steps(tmp_path_factory):
 def test_a_signal_stops_after_the_current_step_and_saves_everything(tmp_path, forty_steps,
                                                                     sig, code):
     out = tmp_path / "run"
-    proc = start("train", "--steps", "1000000", "--eval-every", "5", "--out", str(out))
+    proc = start("train", "--steps", "1000000", "--eval-every", "5", "--out", str(out),
+                 "--engine", "eager")
     printed = read_until(proc, "step 12, train loss")
     proc.send_signal(sig)
     rest, err = proc.stdout.read(), proc.stderr.read()  # not communicate(): it would skip the
@@ -151,7 +155,7 @@ def test_resume_into_a_new_folder_leaves_the_old_one_alone(tmp_path, forty_steps
     full_out, _ = forty_steps
     old = tmp_path / "old"
     assert cli.main(["train", "--steps", "15", "--eval-every", "5", "--no-plot", "--quiet",
-                     "--out", str(old)]) == 0
+                     "--out", str(old), "--engine", "eager"]) == 0  # as forty_steps
     before = {p.name: p.read_bytes() for p in old.iterdir()}
     new = tmp_path / "new"
     assert cli.main(["train", "--resume", str(old / "checkpoint.json"), "--steps", "40",

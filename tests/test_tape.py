@@ -278,3 +278,119 @@ def test_numpy_tape_handles_many_classes():
     for pe, pn in zip(model_eager.parameters(), model_np.parameters()):
         assert abs(pe.grad - pn.grad) <= 1e-10 * abs(pe.grad) + 1e-15
 
+
+
+# ---- the numpy backend's compiler (micrograd.compile): layers as matrix products ----
+
+
+def _compare_numpy_with_eager(make_model, nin, data, steps=3):
+    """Losses within 1e-12 relative and grads within 1e-10 of eager, step after step."""
+    pytest.importorskip("numpy")
+    m_eager, m_np = make_model(), make_model()
+    X, Y = [x for x, _ in data], [y for _, y in data]
+    eager, vec = EagerEngine(m_eager), BatchTape(m_np, nin, backend="numpy")
+    opts = [AdamW(m.parameters(), lr=0.05) for m in (m_eager, m_np)]
+    for _ in range(steps):
+        a, b = eager.loss_and_backward(X, Y), vec.loss_and_backward(X, Y)
+        assert abs(a - b) <= 1e-12 * abs(a), (a, b)
+        assert abs(eager.loss(X, Y) - vec.loss(X, Y)) <= 1e-12 * abs(a)
+        for pe, pn in zip(m_eager.parameters(), m_np.parameters()):
+            assert abs(pe.grad - pn.grad) <= 1e-10 * abs(pe.grad) + 1e-15
+        for opt in opts:
+            opt.step()
+            opt.zero_grad()
+    return vec
+
+
+@pytest.mark.parametrize("sizes", [[16, 3], [1, 3], [5, 1, 4], [8, 8, 8, 3], [7, 2], [1, 1, 2]])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+def test_compiled_numpy_tape_matches_eager_on_random_mlps(sizes, activation):
+    rng = RNG(len(sizes) * 100 + sizes[0])
+    nin = 3
+    data = [([rng.uniform(-2, 2) for _ in range(nin)], int(rng.random() * sizes[-1]))
+            for _ in range(37)]
+    seed = int(rng.random() * 1000)
+    vec = _compare_numpy_with_eager(
+        lambda: seed_mlp([nin, *sizes], activation, rng=RNG(seed)), nin, data)
+    assert vec.compiled
+    # one matrix product per layer in loss() and in loss_and_backward(), no per-neuron line
+    assert vec.source.count("w·x+b of") == 2 * len(sizes) and " + p[0] * " not in vec.source
+
+
+def test_compiled_numpy_tape_reproduces_the_seed_run_within_1e12():
+    tr, _, model, _ = seed_setup()
+    assert BatchTape(model, 2, backend="numpy").compiled
+    _compare_numpy_with_eager(lambda: seed_setup()[2], 2, tr, steps=20)
+
+
+class _OddNet:
+    """A layer, a shared weight, a user op on some neurons only and a skip connection: the
+    compiler groups what it can and leaves the rest as per-node lines."""
+
+    def __init__(self, rng):
+        from micrograd.nn import Layer
+
+        self.l1 = Layer(2, 4, activation="tanh", rng=rng, fused=True)
+        self.l2 = Layer(4, 3, nonlin=False, rng=rng, fused=True)
+        self.shared = Value(rng.uniform(-1, 1))
+
+    def parameters(self):
+        return [*self.l1.parameters(), *self.l2.parameters(), self.shared]
+
+    def __call__(self, x):
+        from micrograd.engine import Op
+
+        square_plus = Op("square_plus", lambda m, a: a * a + 1.0, lambda m, out, a: (2.0 * a,))
+        h = self.l1.forward(x)
+        h = [square_plus(h[0]), h[1] * self.shared, h[2], h[3] + x[0]]
+        out = self.l2.forward(h)
+        return [out[0], out[1] * self.shared, out[2]]
+
+
+def test_compiled_numpy_tape_falls_back_per_node_on_odd_graphs():
+    rng = RNG(3)
+    data = [([rng.uniform(-2, 2), rng.uniform(-2, 2)], int(rng.random() * 3)) for _ in range(20)]
+    vec = _compare_numpy_with_eager(lambda: _OddNet(RNG(5)), 2, data)
+    assert vec.compiled and "_square_plus" not in vec.source
+    assert "_columns(len(Y)," in vec.source  # layer 2's inputs gathered from per-node lines
+
+
+def test_unfused_mlp_keeps_the_per_node_numpy_lines():
+    from micrograd.nn import MLP
+
+    rng = RNG(9)
+    data = [([rng.uniform(-2, 2), rng.uniform(-2, 2)], int(rng.random() * 3)) for _ in range(20)]
+    vec = _compare_numpy_with_eager(lambda: MLP(2, [4, 3], rng=RNG(1)), 2, data)
+    assert not vec.compiled and "@" not in vec.source
+
+
+def test_compiled_build_is_fast_on_a_wide_mlp():
+    """2-256-256-3 (67,331 parameters) builds in well under a second (0.13 s measured)."""
+    import time
+
+    pytest.importorskip("numpy")
+    model = seed_mlp([2, 256, 256, 3], rng=RNG(1))
+    start = time.perf_counter()
+    vec = BatchTape(model, 2, backend="numpy")
+    assert time.perf_counter() - start < 2.0  # loose: a shared CI machine
+    assert vec.compiled and len(vec.source.splitlines()) < 80
+
+
+class _ScaledNet:
+    """Logits scaled by a constant made anew for every neuron (`o * 0.5` wraps 0.5 each time)."""
+
+    def __init__(self, rng):
+        self.mlp = seed_mlp([2, 6, 3], "relu", rng=rng)
+
+    def parameters(self):
+        return self.mlp.parameters()
+
+    def __call__(self, x):
+        return [o * 0.5 for o in self.mlp(x)]
+
+
+def test_compiled_numpy_tape_groups_ops_with_equal_constants():
+    rng = RNG(11)
+    data = [([rng.uniform(-2, 2), rng.uniform(-2, 2)], int(rng.random() * 3)) for _ in range(25)]
+    vec = _compare_numpy_with_eager(lambda: _ScaledNet(RNG(2)), 2, data)
+    assert "* 0.5)  # * of 3 columns" in vec.source

@@ -1,11 +1,16 @@
 """Optimizers that update `Value` parameters in place, computing what `torch.optim` computes.
 
 The arithmetic follows PyTorch's CPU kernels operation by operation (lerp, addcmul, addcdiv), so a
-PyTorch float64 twin of a run agrees to the last few bits, not just approximately.
+PyTorch float64 twin of a run agrees to the last few bits, not just approximately. AdamW with at
+least `VECTOR_MIN_PARAMS` parameters steps on NumPy arrays when NumPy is installed
+(`micrograd.arrays`, imported only then): every element gets the same IEEE operations in the same
+order, so the same bits as the loop over floats (tested), at a fraction of the time on wide
+models.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -112,6 +117,11 @@ class AdamW(Optimizer):
         decay = 1 - lr * self.weight_decay
         step_size = lr / (1 - beta1**self.t)  # bias correction of the first moment
         bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
+        if len(self.params) >= VECTOR_MIN_PARAMS and _has_numpy():
+            from micrograd.arrays import adamw_step  # NumPy, imported only here
+
+            adamw_step(self, decay, step_size, bias_correction2_sqrt)
+            return
         m, v = self.exp_avg, self.exp_avg_sq
         for i, p in enumerate(self.params):
             g = p.grad
@@ -133,6 +143,13 @@ class AdamW(Optimizer):
         self.weight_decay, self.t = float(state["weight_decay"]), int(state["step"])
         self.exp_avg = [float(x) for x in state["exp_avg"]]
         self.exp_avg_sq = [float(x) for x in state["exp_avg_sq"]]
+
+
+VECTOR_MIN_PARAMS = 1024  # from here on AdamW steps on NumPy arrays when NumPy is installed
+
+
+def _has_numpy() -> bool:
+    return importlib.util.find_spec("numpy") is not None
 
 
 def _lerp(start: float, end: float, weight: float) -> float:

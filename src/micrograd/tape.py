@@ -12,7 +12,8 @@ engine's order, so a replay gives the same bits as eager autograd.
 - `BatchTape(model, nin)` records the loss of one sample, with the inputs and the label as leaves,
   and replays it over a batch: the trainer's `tape` engine (any batch size, any number of points,
   memory independent of both). With `backend="numpy"` every line runs on arrays, one element per
-  sample: the trainer's `numpy` engine.
+  sample: the trainer's `numpy` engine. Its graph is first compiled into array code (one matrix
+  product per layer, see `micrograd.compile`); graphs without layers keep the per-node lines.
 """
 
 from __future__ import annotations
@@ -125,6 +126,19 @@ class BatchTape:
         out = model(inputs)
         root = cross_entropy([out] if isinstance(out, Value) else out, label)
         nodes, index = _record(root)
+        self.compiled = False
+        if backend == "numpy":
+            from micrograd.compile import compile_numpy, namespace_extras
+
+            compiled = compile_numpy(nodes, self.params, inputs, label)
+            if compiled is not None:
+                self.nodes, self.compiled = nodes, True
+                self.source, consts = compiled
+                namespace = {**_numpy_namespace(), **namespace_extras(consts)}
+                exec(compile(self.source, "<micrograd batch tape: numpy, compiled>", "exec"),
+                     namespace)
+                self._loss, self._step = namespace["loss"], namespace["loss_and_backward"]
+                return
         leaf_names = {p: f"p{j}" for j, p in enumerate(self.params)}
         leaf_names.update({x: f"x{k}" for k, x in enumerate(inputs)})
         names: list[str] = []
@@ -225,6 +239,11 @@ class BatchTape:
     def loss_and_backward(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
         """Mean cross-entropy, and its gradient added into every parameter's `.grad`."""
         return self._step(*self._batch(X, Y), self.params)
+
+    def batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
+        """X and Y as this tape reads them (NumPy arrays for the numpy backend): convert a batch
+        used at every step once, as `train` does; `loss(*tape.batch(X, Y))` is `loss(X, Y)`."""
+        return self._batch(X, Y)
 
     def _batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
         if self.backend == "numpy":

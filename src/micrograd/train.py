@@ -10,6 +10,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from micrograd.data import Point
 from micrograd.engine import Value
@@ -135,7 +136,7 @@ def train(
     on_step: Callable[[int, History], None] | None = None,
     start_step: int = 0,
     history: History | None = None,
-    engine: str = "eager",
+    engine: Any = "eager",
     batch_size: int | None = None,
     rng=None,
 ) -> TrainResult:
@@ -143,17 +144,20 @@ def train(
 
     Full-batch by default (the seed's loop); with `batch_size`, each step draws a mini-batch with
     `rng`. `engine` picks how loss and gradients are computed (all give the seed's log within
-    1e-12; eager and tape bit for bit). `start_step` and `history` continue an earlier run
-    (resume): steps start_step..steps-1 run and append to `history`. `on_step(step, history)` is
-    called after every step's update.
+    1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built.
+    `start_step` and `history` continue an earlier run (resume): steps start_step..steps-1 run
+    and append to `history`. `on_step(step, history)` is called after every step's update.
     """
     if batch_size is not None and rng is None:
         raise ValueError("train: a batch_size needs the run's rng to draw mini-batches")
     history = History() if history is None else history
     nin = len(train_split[0][0])
-    runner = make_engine(engine, model, nin)
+    runner = make_engine(engine, model, nin) if isinstance(engine, str) else engine
     X, Y = [x for x, _ in train_split], [y for _, y in train_split]
     Xv, Yv = [x for x, _ in val_split], [y for _, y in val_split]
+    if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
+        X, Y = runner.batch(X, Y)
+        Xv, Yv = runner.batch(Xv, Yv)
     with gc_paused():
         for step in range(start_step, steps):
             val_loss = None
