@@ -180,3 +180,11 @@ def test_mse_scalar_forms():
 def test_mse_rejects_mismatched_or_empty(pred, target):
     with pytest.raises(ValueError, match="mse"):
         mse(pred, target)
+
+
+def test_one_logit_is_a_loss_of_zero():
+    """A single class: softmax is 1, the loss 0 and its gradient 0 (PyTorch's answer too)."""
+    x = Value(0.7)
+    loss = cross_entropy([x], 0)
+    loss.backward()
+    assert (loss.data, x.grad) == (0.0, 0.0)

@@ -119,7 +119,8 @@ def _pick(k: float, *values: float) -> float:
 FLOAT_MATH = SimpleNamespace(
     exp=checked_exp, log=checked_log, log1p=math.log1p, sqrt=checked_sqrt, tanh=math.tanh,
     sigmoid=sigmoid, sin=math.sin, cos=math.cos, abs=abs, relu=relu, recip=recip,
-    pow=checked_pow, pow_slope=pow_local, pow_value_locals=pow_value_locals, max=max,
+    pow=checked_pow, pow_slope=pow_local, pow_value_locals=pow_value_locals,
+    max=lambda *xs: max(xs),  # also of one value (the softmax of a single class)
     pick=_pick, onehot=lambda k, i: 1.0 if int(k) == i else 0.0,
     if_positive=lambda x, then, otherwise: then if x > 0 else otherwise,
 )
