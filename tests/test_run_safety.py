@@ -181,3 +181,17 @@ def test_trailing_bytes_are_not_called_a_truncated_checkpoint(tmp_path, capsys):
     assert cli.main(["train", "--resume", str(out), "--steps", "6", *QUIET]) == 2
     err = _one_line(capsys.readouterr().err)
     assert "has extra bytes after its end" in err and "truncated" not in err
+
+
+def test_a_checkpoint_far_larger_than_its_model_allows_is_refused_unread(tmp_path, capsys):
+    """A 2-16-3 model's checkpoint is ~10 KB; padded to 300 KB it is refused before parsing,
+    whose memory grows with the file (a 1e9-byte file used to peak near 2 GB)."""
+    out = tmp_path / "r"
+    assert cli.main(["train", "--steps", "3", *QUIET, "--out", str(out)]) == 0
+    path = out / "checkpoint.json"
+    path.write_bytes(path.read_bytes() + b" " * 300_000)  # still valid JSON
+    capsys.readouterr()
+    assert cli.main(["eval", "--checkpoint", str(out)]) == 2
+    assert "byte limit" in _one_line(capsys.readouterr().err)
+    path.write_bytes(path.read_bytes()[:-290_000])  # within the bound: read as usual
+    assert cli.main(["eval", "--checkpoint", str(out)]) == 0

@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +193,7 @@ def _read_json(path: str) -> Any:
         raise CheckpointError(
             f"no {FILENAME} in {folder or '.'}: the run saved none (it was killed before its "
             "first --save-every checkpoint, or is not a run folder)")
-    raw = read_regular_file(path, MAX_CHECKPOINT_BYTES, CheckpointError, f"a {FILENAME} file")
+    raw = read_regular_file(path, _size_bound(path), CheckpointError, f"a {FILENAME} file")
     if not raw.strip():
         raise CheckpointError(f"checkpoint {path} is empty; it was never written completely")
     try:
@@ -215,6 +216,35 @@ def _read_json(path: str) -> Any:
                               f"{e.colno}: {e.msg})") from None
     except (ValueError, RecursionError) as e:
         raise CheckpointError(f"checkpoint {path} is not valid JSON ({e})") from None
+
+
+_HEAD = re.compile(rb'^\{"format":"[^"]*","version":\d+,"step":(\d{1,10}),"model":'
+                   rb'\{"type":"MLP","sizes":\[(\d{1,7}(?:,\d{1,7}){1,15})\]')
+BYTES_PER_NUMBER = 32  # repr of a float64 is at most 24 characters, and a separator
+
+
+def _size_bound(path: str) -> int:
+    """The most bytes a checkpoint can hold, from the step and sizes at its start.
+
+    A checkpoint holds three numbers per parameter (weight and two AdamW moments, or SGD's one
+    buffer) and two per step (the losses), plus a small config: a file much larger than its own
+    model allows was padded or edited, and is refused before it is read (parsing JSON takes about
+    twice the file in memory). A file whose start is not as micrograd-lab writes it gets the
+    general limit, and the full checks after parsing.
+    """
+    if not os.path.isfile(path):  # a FIFO would block the read: read_regular_file refuses it
+        return MAX_CHECKPOINT_BYTES
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return MAX_CHECKPOINT_BYTES  # read_regular_file reports it
+    m = _HEAD.match(head)
+    if not m:
+        return MAX_CHECKPOINT_BYTES
+    sizes = [int(s) for s in m.group(2).split(b",")]
+    numbers = 3 * n_params(sizes) + 2 * int(m.group(1))
+    return min(MAX_CHECKPOINT_BYTES, BYTES_PER_NUMBER * numbers + 64 * 1024)
 
 
 def _no_constant(name: str) -> Any:
