@@ -1,6 +1,6 @@
-"""The playground's web server: three packaged static files and one WebSocket per visitor.
+"""The playground's web server: the packaged static files and one WebSocket per visitor.
 
-Starlette on uvicorn. `GET /` serves index.html, `/static/app.js` and `/static/style.css` the rest:
+Starlette on uvicorn. `GET /` serves index.html, `/static/*.js` and `/static/style.css` (STATIC):
 the only files it reads, loaded from the package when the app is made, so nothing a page sends
 reaches the file system. `/ws` carries the live stream: the page sends the messages of
 `protocol.py`; the server answers with `state`, `frame`, `graph`, `status`, `pong` and `error`.
@@ -58,6 +58,9 @@ DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
 STATIC = {  # URL path -> (packaged file, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/static/features.js": ("features.js", "text/javascript; charset=utf-8"),
+    "/static/plane.js": ("plane.js", "text/javascript; charset=utf-8"),
+    "/static/link.js": ("link.js", "text/javascript; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 HEADERS = {
