@@ -46,16 +46,19 @@ function featureGrid(name, T) {
 }
 
 function toggleFeature(name) {
-  const on = new Set(activeFeatures());
+  // clicks quicker than the server's answer build on each other (S.featuresWant until a state)
+  const on = new Set(S.featuresWant || activeFeatures());
   if (on.has(name)) on.delete(name);
   else on.add(name);
   if (!on.size) { toast("keep at least one input feature: switch another on first"); return; }
-  send({ type: "configure", features: FEATURE_NAMES.filter((n) => on.has(n)) });
+  S.featuresWant = FEATURE_NAMES.filter((n) => on.has(n));
+  send({ type: "configure", features: S.featuresWant });
 }
 
 function buildInputColumn(net, x, rows, s) {
   // all features as tiles at the heights `rows`; returns the canvases of those in use, in order
   const active = activeFeatures();
+  S.featuresWant = null;
   const used = [];
   FEATURES.forEach(([name, label], k) => {
     const on = active.includes(name);

@@ -56,7 +56,12 @@ function paintPlane(ctx, W, H) {
     f.focus.index === S.hover.index ? S.focusBytes : null;
   if (focus) {
     const G = Math.round(Math.sqrt(focus.length));
-    paintGrid(ctx, G, W, H, (i) => neuronRgb(focus[i] / 127.5 - 1));
+    // an output in its tile's colours: a class's probability in the class colour (its byte is
+    // p × 255), the regression output on the value map; any other neuron purple and grey
+    const out = S.hover.layer === st.sizes.length - 1;
+    const cls = out && st.classes ? hexRgb(CLASS_COLORS[S.hover.index]) : null;
+    paintGrid(ctx, G, W, H, (i) => (cls ? cls.map((ch) => 255 + (ch - 255) * (focus[i] / 255))
+      : out ? valueRgb(focus[i] / 127.5 - 1, REG_TINT) : neuronRgb(focus[i] / 127.5 - 1)));
     ctx.beginPath();
     marchZero(ctx, G, Float32Array.from(focus, (b) => b - 127.5), W, H);
     ctx.stroke();
@@ -183,6 +188,7 @@ function pointsLegend(box, points) {
     return span;
   };
   item("circle", `train (${points.length - ntest})`);
-  const t = item("circle hollow", `test (${ntest})`);
-  if (!S.state.config.show_test) t.classList.add("off");
+  const shown = Boolean(S.state.config.show_test);
+  const t = item("circle hollow", `test (${ntest}${shown ? "" : ", hidden"})`);
+  t.classList.toggle("off", !shown);
 }
