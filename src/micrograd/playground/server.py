@@ -241,8 +241,9 @@ class Connection:
     async def on_configure(self, **fields: Any) -> None:
         await self._change(self.session.configure, fields)
 
-    async def on_add_point(self, x: float, y: float, label: int) -> None:
-        await self._change(self.session.add_point, x, y, label)
+    async def on_add_point(self, x: float, y: float, label: int | None = None,
+                           value: float | None = None) -> None:
+        await self._change(self.session.add_point, x, y, label, value)
 
     async def on_clear(self) -> None:
         await self._change(self.session.clear)
@@ -255,6 +256,12 @@ class Connection:
 
     async def on_pick(self, index: int) -> None:
         await self._change(self.session.pick, index)
+
+    async def on_focus(self, layer: int | None = None, index: int | None = None) -> None:
+        """Show a neuron on the big plane (or the plane again): a fresh frame, no state."""
+        async with self.lock:
+            await self.in_pool(self.session.set_focus, layer, index)
+            await self.send_frame()
 
     async def on_play(self) -> None:
         self.running = True
