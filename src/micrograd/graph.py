@@ -347,7 +347,7 @@ def _squared_error(out: list[Value], target: float, names: dict[Value, str],
     d = out[0] - target
     loss = d * d
     names[d._prev[1]], names[d], names[loss] = "−y", "out − y", "loss"
-    frame = f"squared error (out − y)², target y = {fmt_number(target)}"
+    frame = "squared error (out − y)², y the point's target"  # y itself is in the −y box
     groups.update((m, frame) for m in (d._prev[1], d, loss))
     return loss
 

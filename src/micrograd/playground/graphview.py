@@ -77,15 +77,16 @@ class GraphPanel:
         layers, regression, mode = self.shadow.layers, self._regression(), self._graph_mode()
         if mode == "full":
             trace = trace_mlp(self.shadow, x, label, regression=regression)
-            rename = [(rf"^x{i}$", LABELS[f]) for i, f in enumerate(self.config.features)]
-        else:
-            h = list(x)
-            for layer in layers[:-1]:
-                h = layer.predict(h)
-            trace = trace_mlp(_Head(layers[-1]), h, label, regression=regression)
-            depth = len(layers) - 1
-            rename = [(r"^x(\d+)$", rf"h{depth}[\1]"), (r"^w1\[", f"w{depth + 1}["),
-                      (r"^b1\[", f"b{depth + 1}[")]
+            for v, feature in zip(trace.inputs, self.config.features):
+                trace.names[v] = LABELS[feature]  # x₁, x₁², sin x₂ as the page names them
+            return trace, mode
+        h = list(x)  # head: the last hidden layer's outputs are the inputs
+        for layer in layers[:-1]:
+            h = layer.predict(h)
+        trace = trace_mlp(_Head(layers[-1]), h, label, regression=regression)
+        depth = len(layers) - 1
+        rename = [(r"^x(\d+)$", rf"h{depth}[\1]"), (r"^w1\[", f"w{depth + 1}["),
+                  (r"^b1\[", f"b{depth + 1}[")]
         for v, name in trace.names.items():
             for pattern, repl in rename:
                 name = re.sub(pattern, repl, name)

@@ -113,6 +113,7 @@ class Session(GraphPanel):
         self._graph_key: tuple | None = None
         self._mode: tuple[tuple | None, str, int] = (None, "full", 0)  # key, mode, values
         self.focus: tuple[int, int] | None = None  # (layer, index) of the hovered neuron
+        self._grid: tuple[tuple | None, Any] = (None, None)  # (extent, features), grid inputs
         self.regenerate_data()
 
     # ---- data ----
@@ -335,10 +336,9 @@ class Session(GraphPanel):
     def frame(self) -> dict[str, Any]:
         """Losses, accuracies, the plane (class probabilities or regression values), tiles,
         the hovered neuron's picture, weights, penalty, graph values."""
-        m, layers, nin = self.math, layer_lists(self.model), len(self.config.features)
-        regression = self.regression()
+        m, layers, regression = self.math, layer_lists(self.model), self.regression()
         with m.errstate():
-            grid = m.inputs(expand(grid_rows(self.extent, GRID), self.config.features), nin)
+            grid = self._grid_inputs()
             acts = m.forward(layers, grid)
             tiles = b"".join(m.tile_bytes(a, act, GRID, GRID // TILE)
                              for a, (_, _, act) in zip(acts[:-1], layers[:-1]))
@@ -361,6 +361,14 @@ class Session(GraphPanel):
         self._check_graph()
         frame["graph"] = self.graph_values()
         return frame
+
+    def _grid_inputs(self) -> Any:
+        """The features of the plane's cell centres, as the math reads them (made once)."""
+        key = (self.extent, tuple(self.config.features))
+        if self._grid[0] != key:
+            rows = expand(grid_rows(self.extent, GRID), self.config.features)
+            self._grid = (key, self.math.inputs(rows, len(self.config.features)))
+        return self._grid[1]
 
     # ---- the hovered neuron ----
 
