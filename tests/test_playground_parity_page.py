@@ -235,15 +235,21 @@ def test_the_link_restores_every_setting(browser, playground_url):
     wait_until(lambda: config(page)["hidden"] == [15, 16], "15 in the first")
     page.click("#regenerate")  # the data seed: 43
     wait_until(lambda: config(page)["seed"] == 43, "seed 43")
+    # one control at a time: a state answering the last one resets the controls to the settings
+    # in force, so a slider moved before it arrives would send its old value
     for sel, value in [("#activation", "relu"), ("#lr", "0.03"), ("#weight_decay", "0.001"),
                        ("#batch_size", "10"), ("#speed", "5"), ("#regularization", "l1"),
                        ("#reg_rate", "0.003")]:
         page.select_option(sel, value)
-    page.check("#show_test")
-    page.check("#discretize")
+        wait_until(lambda sel=sel, value=value: str(config(page)[sel[1:]]) == value, sel)
+    for box in ("#show_test", "#discretize"):
+        page.check(box)
+        wait_until(lambda box=box: config(page)[box[1:]] is True, box)
     for slider, value in [("#n", "200"), ("#noise", "0.3"), ("#train_frac", "0.6")]:
         page.fill(slider, value)
         page.dispatch_event(slider, "change")
+        wait_until(lambda slider=slider, value=value: str(config(page)[slider[1:]]) == value,
+                   slider)
     want = {"problem": "regression", "dataset": "gauss",
             "features": ["x1", "x2", "x1_x2", "sin_x1"], "hidden": [15, 16], "activation": "relu",
             "lr": 0.03, "weight_decay": 0.001,
