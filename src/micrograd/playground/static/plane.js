@@ -173,7 +173,7 @@ function valueLegend(box) {
   span.className = "value-key";
   const bar = document.createElement("i");
   bar.className = "value-bar";
-  span.append("\u22121", bar, "+1 predicted value");
+  span.append("\u22121", bar, "+1 prediction");
   box.appendChild(span);
 }
 
