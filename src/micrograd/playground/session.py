@@ -3,14 +3,15 @@
 A `Session` is plain Python with no web code: the server hands it validated messages and sends
 what it returns. Training runs on the trainer's `numpy` engine (the BatchTape replayed on arrays;
 `engine="tape"` is the pure-Python one, same bits as eager); the plane's class probabilities and
-the hidden neurons' tiles come from one NumPy forward pass over a grid of points, straight from the
-weights (no graph). The computation graph of the picked point is `micrograd.graph.trace_mlp` on a
-shadow copy of the model, so drawing it never touches the gradients that training accumulates.
+the hidden neurons' tiles come from one forward pass over a grid of points, straight from the
+weights (no graph), in `plane.py`. Without NumPy (Pyodide, the static export) the session trains
+on the `tape` engine and `plane.py` computes the pictures on lists: same rules, same numbers. The
+computation graph of the picked point is `micrograd.graph.trace_mlp` on a shadow copy of the
+model, so drawing it never touches the gradients that training accumulates.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import math
 import re
@@ -18,14 +19,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from micrograd.data import DATASETS, RNG
 from micrograd.graph import fmt_number, trace_mlp
-from micrograd.nn import activate, seed_mlp
-from micrograd.ops import numpy_math
+from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
-from micrograd.plot import np_linear
+from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
 from micrograd.train import make_engine, sample_batch
 
 CLASSES = {"seed": 3, "yinyang": 3, "moons": 2, "circles": 2, "spiral": 3, "xor": 2}
@@ -90,9 +88,12 @@ class _Head:
 class Session:
     """The data, model, optimizer and step counter of one connection."""
 
-    def __init__(self, config: Config | None = None, engine: str = "numpy"):
+    def __init__(self, config: Config | None = None, engine: str | None = None,
+                 use_numpy: bool | None = None):
         self.config = Config() if config is None else config
-        self.engine_name = engine
+        self.math = plane_math(use_numpy)  # NumPy's arrays, or lists where NumPy is missing
+        # the numpy engine where NumPy is, else the pure-Python tape (the same bits as eager)
+        self.engine_name = engine or ("numpy" if self.math.numpy else "tape")
         self.graph_id = 0
         self.pending_render = False  # the graph's shape changed: the server lays it out again
         self._graph_key: tuple | None = None
@@ -124,11 +125,15 @@ class Session:
         self.build_model()
 
     def _points_changed(self) -> None:
-        self._arrays = tuple(
-            np.array([x for x, _ in part], dtype=np.float64).reshape(-1, 2) for part in
-            (self.train, self.val)
-        ) + tuple(np.array([y for _, y in part], dtype=np.intp) for part in
-                  (self.train, self.val))
+        """The points as the engine and the plane's math read them, converted once per change."""
+        rows = [[x for x, _ in part] for part in (self.train, self.val)]
+        targets = [[float(y) for _, y in part] for part in (self.train, self.val)]
+        self._rows = rows
+        self._targets = targets
+        m = self.math
+        self._arrays = (m.inputs(rows[0], 2), m.inputs(rows[1], 2), m.targets(targets[0]),
+                        m.targets(targets[1]))
+        self._batch: tuple | None = None  # the engine's copy of the training set, made on use
 
     def points(self) -> list[list[float]]:
         """[x, y, label, 0 for train / 1 for val] for every point, train first (4 decimals)."""
@@ -225,18 +230,20 @@ class Session:
             raise SessionError("there are no training points; add some or regenerate the data")
         if self.diverged:
             raise Diverged("the loss is not finite; lower the learning rate and press reset")
-        X, _, Y, _ = self._arrays
-        Yf = Y.astype(np.float64)
+        if self._batch is None:
+            batch = getattr(self.engine, "batch", lambda X, Y: (X, Y))  # eager takes lists
+            self._batch = batch(self._rows[0], self._targets[0])
+        X, Y = self._batch
         full = self.config.batch_size == 0 or self.config.batch_size >= len(Y)
         start, done = time.perf_counter(), 0
-        with np.errstate(all="ignore"):  # a diverging run shows up as a non-finite loss
+        with self.math.errstate():  # a diverging run shows up as a non-finite loss
             while done < max_steps:
                 try:
                     if full:
-                        loss = self.engine.loss_and_backward(X, Yf)
+                        loss = self.engine.loss_and_backward(X, Y)
                     else:
                         idx = sample_batch(self.rng, len(Y), self.config.batch_size)
-                        loss = self.engine.loss_and_backward(X[idx], Yf[idx])
+                        loss = self.engine.loss_and_backward(*_take(X, Y, idx))
                 except (OverflowError, ValueError, ZeroDivisionError):  # the python tape's
                     loss = math.nan
                 if not math.isfinite(loss):
@@ -263,32 +270,22 @@ class Session:
 
     def frame(self) -> dict[str, Any]:
         """Losses, accuracies, the plane's class probabilities, tiles, weights, graph values."""
-        x0, x1, y0, y1 = self.extent
-        # cell centres; row 0 is the top of the plane (largest y), as a canvas draws it
-        xs = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID
-        ys = y1 - (np.arange(GRID) + 0.5) * (y1 - y0) / GRID
-        gx, gy = np.meshgrid(xs, ys)
-        layers = self._layer_arrays()
-        with np.errstate(all="ignore"):
-            acts = _forward(layers, np.column_stack([gx.ravel(), gy.ravel()]))
-            probs = _softmax(acts[-1])
-            tiles = [_tile_bytes(a.reshape(GRID, GRID, -1)[::2, ::2], act)
-                     for a, (_, _, act) in zip(acts[:-1], layers[:-1])]
+        m, layers = self.math, layer_lists(self.model)
+        with m.errstate():
+            acts = m.forward(layers, m.inputs(grid_rows(self.extent, GRID), 2))
+            tiles = b"".join(m.tile_bytes(a, act, GRID, GRID // TILE)
+                             for a, (_, _, act) in zip(acts[:-1], layers[:-1]))
             Xt, Xv, Yt, Yv = self._arrays
-            train_loss, train_acc = _loss_acc(layers, Xt, Yt)
-            val_loss, val_acc = _loss_acc(layers, Xv, Yv)
+            train_loss, train_acc = m.loss_acc(layers, Xt, Yt)
+            val_loss, val_acc = m.loss_acc(layers, Xv, Yv)
+            probs = m.softmax_bytes(acts[-1], self.classes)
         self._record(train_loss, val_loss)
         out = {
             "type": "frame", "step": self.step, "train_loss": train_loss, "val_loss": val_loss,
             "train_acc": train_acc, "val_acc": val_acc, "sizes": self.model.sizes,
-            "grid": GRID, "classes": self.classes,
-            "probs": _b64(np.nan_to_num(probs, nan=1.0 / self.classes) * 255),
-            "tile": TILE, "tiles": _b64(np.concatenate(tiles) if tiles else np.zeros(0)),
-            "weights": [np.column_stack([w, b]).ravel().round(4).tolist()
-                        for w, b, _ in layers],
+            "grid": GRID, "classes": self.classes, "probs": b64(probs),
+            "tile": TILE, "tiles": b64(tiles), "weights": m.weights(layers),
         }
-        if not all(np.isfinite(w).all() for w, _, _ in layers):
-            out["weights"] = [[0.0] * (w.size + b.size) for w, b, _ in layers]
         self._check_graph()
         out["graph"] = self.graph_values()
         return out
@@ -304,11 +301,6 @@ class Session:
         if len(h["step"]) > HISTORY_MAX:
             for key in h:
                 h[key] = h[key][::2]
-
-    def _layer_arrays(self) -> list[tuple[Any, Any, str]]:
-        return [(np.array([[w.data for w in n.w] for n in layer.neurons]),
-                 np.array([n.b.data for n in layer.neurons]), layer.neurons[0].activation)
-                for layer in self.model.layers]
 
     # ---- the computation graph of the picked point ----
 
@@ -389,52 +381,11 @@ class Session:
                 "grad": [fmt_number(v.grad) for v in nodes]}
 
 
-# ---- NumPy helpers ----
-
-
-
-def _forward(layers: list, X: Any) -> list:
-    """Every layer's output for the rows of X (the last is the logits)."""
-    out, h = [], X
-    for w, b, act in layers:
-        h = activate(act, np_linear(w, b, h), numpy_math())  # the engine's rules, on arrays
-        out.append(h)
-    return out
-
-
-def _softmax(z: Any) -> Any:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _loss_acc(layers: list, X: Any, Y: Any) -> tuple[float | None, float | None]:
-    """Mean cross-entropy and accuracy (argmax, first on ties); None for an empty split."""
-    if len(Y) == 0:
-        return None, None
-    z = _forward(layers, X)[-1]
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    loss = float(-logp[np.arange(len(Y)), Y].mean())
-    return _finite(loss), float((z.argmax(axis=1) == Y).mean())
-
-
-def _tile_bytes(a: Any, act: str) -> Any:
-    """(T, T, neurons) activations as one T×T byte image per neuron: 0 is -1, 255 is +1.
-
-    tanh is already in [-1, 1]; sigmoid's (0, 1) is stretched to it; relu and linear are divided
-    by their largest magnitude on the tile.
-    """
-    a = np.moveaxis(a, -1, 0)
-    if act == "sigmoid":
-        a = 2 * a - 1
-    elif act in ("relu", "linear"):
-        scale = np.abs(a).reshape(len(a), -1).max(axis=1)
-        a = a / np.where(scale > 0, scale, 1.0)[:, None, None]
-    return (np.nan_to_num(np.clip(a, -1, 1)) + 1) * 127.5
-
-
-def _b64(a: Any) -> str:
-    return base64.b64encode(np.clip(np.rint(a), 0, 255).astype(np.uint8).tobytes()).decode()
+def _take(X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
+    """The rows `idx` of a batch: fancy indexing on arrays, a list on lists."""
+    if isinstance(X, list):
+        return [X[i] for i in idx], [Y[i] for i in idx]
+    return X[idx], Y[idx]
 
 
 def _finite(x: float) -> float | None:
