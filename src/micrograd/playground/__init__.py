@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     """Export (--export), or check the extra is installed, then serve until Ctrl-C. Returns the
     exit code."""
     if args.export is not None:
-        return export(args.export, args.runtime_from)
+        return run_export(args.export, args.runtime_from)
     if args.runtime_from:
         raise UsageError("--runtime-from only goes with --export DIR")
     missing = missing_dependencies()
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     return serve(args.host, args.port, not args.no_browser)
 
 
-def export(folder: Path, runtime_from: list[Path] | None) -> int:
+def run_export(folder: Path, runtime_from: list[Path] | None) -> int:
     """`--export DIR`: write the static playground and say how to serve it."""
     from micrograd.playground.export import export as write_export
 
