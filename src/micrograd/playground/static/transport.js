@@ -26,6 +26,17 @@ function socketTransport(events) {
 
 function workerTransport(events) {
   // messages sent before Python is ready wait in the worker; the graph panel says what loads
+  const note = (text) => {
+    const hint = document.querySelector("#graph-view > p.hint");
+    if (hint) hint.textContent = text;
+  };
+  if (location.protocol === "file:") { // browsers start no module worker from a file
+    const reason = "This page must come from a web server, not a file: run `python -m " +
+      "http.server --bind 127.0.0.1` in its folder and open http://127.0.0.1:8000/";
+    note(reason);
+    setTimeout(() => events.onclose({ code: 1011, reason }));
+    return { send: () => {}, close: () => {} };
+  }
   const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module" });
   let closed = false;
   const end = (reason) => {
@@ -33,10 +44,6 @@ function workerTransport(events) {
     closed = true;
     worker.terminate();
     events.onclose({ code: 1011, reason });
-  };
-  const note = (text) => {
-    const hint = document.querySelector("#graph-view > p.hint");
-    if (hint) hint.textContent = text;
   };
   note("starting Python in this page\u2026");
   worker.onmessage = (ev) => {
