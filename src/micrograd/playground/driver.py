@@ -95,6 +95,11 @@ class Driver:
     def on_regenerate(self) -> list[str]:
         return self.change(self.session.new_seed)
 
+    def on_focus(self, layer: int | None = None, index: int | None = None) -> list[str]:
+        """Show a neuron on the big plane (or the plane again): a fresh frame, no state."""
+        self.session.set_focus(layer, index)
+        return self.frame()
+
     def on_play(self) -> list[str]:
         self.running = True
         return [encode(self.status())]

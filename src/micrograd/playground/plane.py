@@ -101,22 +101,28 @@ class PurePlane:
             out.append(h)
         return out
 
-    def softmax_bytes(self, logits: list[list[float]], classes: int) -> bytes:
-        """Class probabilities row by row, class by class, as bytes (probability × 255)."""
+    def column(self, cols: list[list[float]], j: int) -> list[float]:
+        return cols[j]
+
+    def softmax(self, logits: list[list[float]]) -> list[list[float]]:
+        """Class probabilities, one column per class (shifted by each row's max, as NumPy's)."""
         if not all(math.isfinite(sum(col)) for col in logits):  # diverged: row by row, slowly
-            rows = (_softmax(z) for z in zip(*logits))
-            return bytes(to_byte((1.0 / classes if p != p else p) * 255) for e in rows for p in e)
-        exp, tops = math.exp, list(map(max, *logits)) if classes > 1 else logits[0]
+            return [list(col) for col in zip(*(_softmax(z) for z in zip(*logits)))]
+        exp, tops = math.exp, list(map(max, *logits)) if len(logits) > 1 else logits[0]
         e = [[exp(v - t) for v, t in zip(col, tops)] for col in logits]
         total = e[0]
         for col in e[1:]:
             total = [s + v for s, v in zip(total, col)]  # left to right, as _sum
-        probs = [[v / s for v, s in zip(col, total)] for col in e]
-        return bytes(round(p * 255) for row in zip(*probs) for p in row)
+        return [[v / s for v, s in zip(col, total)] for col in e]
 
-    def unit_bytes(self, col: list[float]) -> bytes:
-        """One column clipped to [-1, 1] as bytes (the regression plane)."""
-        return bytes(unit_bytes_list(col))
+    def prob_bytes(self, probs: list[list[float]], classes: int) -> bytes:
+        """Probabilities row by row, class by class, as bytes (× 255; NaN as 1/classes)."""
+        return bytes(to_byte((1.0 / classes if p != p else p) * 255)
+                     for row in zip(*probs) for p in row)
+
+    def column_bytes(self, col: list[float], act: str) -> bytes:
+        """One neuron over the grid as bytes, scaled by `scale_rule` (as its tile)."""
+        return bytes(unit_bytes_list(scale_rule(act, col)))
 
     def tile_bytes(self, cols: list[list[float]], act: str, grid: int, stride: int) -> bytes:
         """Each neuron's column sampled every `stride` rows and columns of the grid, scaled to
@@ -184,24 +190,38 @@ class NumpyPlane:
             out.append(h)
         return out
 
-    def softmax_bytes(self, z: Any, classes: int) -> bytes:
+    def column(self, a: Any, j: int) -> Any:
+        return a[:, j]
+
+    def softmax(self, z: Any) -> Any:
         np = self.np
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        return self._bytes(np.nan_to_num(e / e.sum(axis=1, keepdims=True), nan=1.0 / classes)
-                           * 255)
+        return e / e.sum(axis=1, keepdims=True)
 
-    def unit_bytes(self, a: Any) -> bytes:
-        return self._bytes((np_nan0(self.np, self.np.clip(a, -1, 1)) + 1) * 127.5)
+    def prob_bytes(self, probs: Any, classes: int) -> bytes:
+        return self._bytes(self.np.nan_to_num(probs, nan=1.0 / classes) * 255)
+
+    def column_bytes(self, col: Any, act: str) -> bytes:
+        return self._unit_bytes(self._scaled(col[None, :], act))
 
     def tile_bytes(self, a: Any, act: str, grid: int, stride: int) -> bytes:
         np = self.np
         a = np.moveaxis(a.reshape(grid, grid, -1)[::stride, ::stride], -1, 0)
+        return self._unit_bytes(self._scaled(a.reshape(len(a), -1), act))
+
+    def _scaled(self, a: Any, act: str) -> Any:
+        """`scale_rule` on each row of (neurons, values)."""
+        np = self.np
         if act == "sigmoid":
-            a = 2 * a - 1
-        elif act in ("relu", "linear"):
-            scale = np.abs(a).reshape(len(a), -1).max(axis=1) if a.size else np.zeros(0)
-            a = a / np.where(scale > 0, scale, 1.0)[:, None, None]
-        return self.unit_bytes(a)
+            return 2 * a - 1
+        if act in ("relu", "linear"):
+            scale = np.abs(a).max(axis=1) if a.size else np.zeros(len(a))
+            return a / np.where(scale > 0, scale, 1.0)[:, None]
+        return a
+
+    def _unit_bytes(self, a: Any) -> bytes:
+        np = self.np
+        return self._bytes((np.nan_to_num(np.clip(a, -1, 1), nan=0.0) + 1) * 127.5)
 
     def loss_acc(self, layers: Layers, X: Any, Y: Any,
                  regression: bool = False) -> tuple[float | None, float | None]:
@@ -230,13 +250,10 @@ class NumpyPlane:
         return np.clip(np.rint(a), 0, 255).astype(np.uint8).tobytes()
 
 
-def np_nan0(np: Any, a: Any) -> Any:
-    return np.nan_to_num(a, nan=0.0)
-
-
 def scale_rule(act: str, values: list[float]) -> list[float]:
     """Neuron outputs brought to [-1, 1] for a picture: tanh already is; sigmoid's (0, 1) is
-    stretched to it; relu and linear are divided by their largest magnitude in the picture."""
+    stretched to it; relu and linear are divided by their largest magnitude in the picture;
+    "clip" (a regression output) is only clipped, as every value is before it becomes a byte."""
     if act == "sigmoid":
         return [2 * v - 1 for v in values]
     if act in ("relu", "linear"):
