@@ -191,6 +191,10 @@ def test_exported_page_numbers_are_cpythons(page):
         a, b = base64.b64decode(got[key]), base64.b64decode(want[key])
         assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) <= 1, key
     assert len(got["graph"]["data"]) == len(want["graph"]["data"]) == 293
+    # a message the worker's code does not name reaches the same Python as on the server
+    page.evaluate("send({type: 'focus', layer: 1, index: 3})")
+    focus = wait_until(lambda: (frame(page) or {}).get("focus"), "a focused frame")
+    assert (focus["layer"], focus["index"]) == (1, 3) and len(focus["grid"]) > 0
     assert page.blocked == [] and page.problems == []
 
 
@@ -259,16 +263,17 @@ def test_the_wheel_is_the_installed_package_and_imports(tmp_path):
 
 
 class FakeSession(Session):
-    def focus(self, index: int) -> None:  # a message type the transports know nothing about
-        self.focused = index
+    def highlight(self, index: int) -> None:  # a message type no transport knows
+        self.highlighted = index
 
 
 def test_driver_dispatches_a_new_message_type_to_the_session(monkeypatch):
-    monkeypatch.setitem(protocol.MESSAGES, "focus", ({"index": protocol._int("index", 0, 9)}, {}))
+    check = protocol._int("index", 0, 9)
+    monkeypatch.setitem(protocol.MESSAGES, "highlight", ({"index": check}, {}))
     driver = Driver(FakeSession(None, "tape"))
-    out = [json.loads(t) for t in driver.receive(json.dumps({"type": "focus", "index": 3}))]
-    assert [m["type"] for m in out] == ["state", "frame"] and driver.session.focused == 3
-    bad = json.loads(driver.receive(json.dumps({"type": "focus", "index": 30}))[0])
+    out = [json.loads(t) for t in driver.receive(json.dumps({"type": "highlight", "index": 3}))]
+    assert [m["type"] for m in out] == ["state", "frame"] and driver.session.highlighted == 3
+    bad = json.loads(driver.receive(json.dumps({"type": "highlight", "index": 30}))[0])
     assert bad["type"] == "error" and "index must be in 0..9" in bad["message"]
 
 
