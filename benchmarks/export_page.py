@@ -47,8 +47,9 @@ def rate(page, speed: int, seconds: float) -> tuple[float, float]:
     """(steps/s, frames/s) while playing at `speed` for `seconds`."""
     page.evaluate(f"send({{type: 'configure', speed: {speed}}})")
     page.wait_for_function(f"S.state.config.speed === {speed}")
-    page.evaluate("window.frames_seen = 0; const h = HANDLERS.frame; "
-                  "HANDLERS.frame = (f) => { window.frames_seen++; h(f); }; 0")
+    page.evaluate("if (window.frames_seen === undefined) { const h = HANDLERS.frame; "
+                  "HANDLERS.frame = (f) => { window.frames_seen++; h(f); }; } "
+                  "window.frames_seen = 0")
     page.evaluate("send({type: 'play'})")
     time.sleep(1.0)  # past the first slices
     s0, f0, t0 = page.evaluate("S.frame.step"), page.evaluate("window.frames_seen"), \

@@ -12,13 +12,15 @@ Standard library and this package only: nothing here may need NumPy, a server or
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from micrograd.playground.driver import Driver, LayoutError, graph_message
+from micrograd.playground.driver import SLICE, Driver, LayoutError, graph_message
 from micrograd.playground.session import Session
 
 LOG_HINT = "see the browser's console"
+MAX_SLICE = 0.15  # seconds: pause and settings wait at most this long, plus one frame
 
 
 class Page:
@@ -39,7 +41,14 @@ class Page:
         return self._texts(self.driver.receive(text))
 
     def train_slice(self, now: float) -> list[str]:
-        return self._texts(self.driver.train_slice(now))
+        """One slice and its frame. At full speed the slice lasts as long as its frame took
+        (between SLICE and MAX_SLICE): a frame costs Pyodide several times the server's 40 ms
+        slice, and training should get at least half of the worker's time."""
+        start = time.perf_counter()
+        texts = self._texts(self.driver.train_slice(now))
+        frame_time = time.perf_counter() - start - self.driver.slice
+        self.driver.slice = min(max(SLICE, frame_time), MAX_SLICE)
+        return texts
 
     def _texts(self, texts: list[str]) -> list[str]:
         """The driver's messages, then the graph's new layout when its shape changed."""

@@ -47,6 +47,7 @@ class Driver:
     def __init__(self, session: Session, log_hint: str = "see the server log"):
         self.session = session
         self.log_hint = log_hint  # where a bug's traceback went, for the page's error line
+        self.slice = SLICE  # seconds of training per slice at full speed
         self.running = False
         self.pending = 0  # steps asked for by `step` messages
         self._owed = 0.0  # steps owed at `speed` per second, not yet trained
@@ -120,7 +121,7 @@ class Driver:
     # ---- training ----
 
     def train_slice(self, now: float) -> list[str]:
-        """Train for at most SLICE seconds and return the frame ([] when nothing was due).
+        """Train for at most `self.slice` seconds and return the frame ([] when nothing was due).
 
         `now` is the transport's clock in seconds: at `speed` steps per second the steps owed
         since the last slice are trained (a stalled second is not made up); pending `step`
@@ -144,7 +145,7 @@ class Driver:
             return []
         out: list[str] = []
         try:
-            done = self.session.train_steps(n, SLICE)
+            done = self.session.train_steps(n, self.slice)
         except (SessionError, Diverged) as e:
             self.running, self.pending, done = False, 0, 0
             out += [encode(error(str(e), "play")), encode(self.status())]
