@@ -36,8 +36,8 @@ from micrograd import cli
 from micrograd.config import UsageError
 from micrograd.playground import export as export_module
 from micrograd.playground import protocol, runtime
-from micrograd.playground.browser import Page
-from micrograd.playground.driver import Driver
+from micrograd.playground.browser import MAX_SLICE, Page
+from micrograd.playground.driver import SLICE, Driver
 from micrograd.playground.session import Session
 from micrograd.playground.wheel import build_wheel
 
@@ -290,6 +290,23 @@ def test_browser_page_answers_in_the_servers_texts():
     broken = Page("tape", lambda dot: 1 / 0)
     graph = json.loads(broken.hello()[2])
     assert graph["svg"] is None and graph["error"].startswith("Graphviz's dot failed")
+
+
+def test_browser_slices_grow_with_the_frames_cost(monkeypatch):
+    """At full speed a slice lasts as long as its frame took (40 to 150 ms)."""
+    page = Page("tape", lambda dot: "<svg></svg>")
+    page.hello()
+    page.receive('{"type": "configure", "speed": 0}')
+    page.receive('{"type": "play"}')
+    page.train_slice(0.0)
+    assert page.driver.slice == SLICE  # CPython draws a frame in a few ms
+    frame = page.driver.frame
+    monkeypatch.setattr(page.driver, "frame", lambda: time.sleep(0.1) or frame())
+    page.train_slice(1.0)
+    assert 0.09 < page.driver.slice <= MAX_SLICE
+    monkeypatch.setattr(page.driver, "frame", lambda: time.sleep(0.3) or frame())
+    page.train_slice(2.0)
+    assert page.driver.slice == MAX_SLICE
 
 
 # ---------------------------------------------------------------- bad input
