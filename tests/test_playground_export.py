@@ -216,7 +216,8 @@ def test_export_writes_the_page_the_runtime_and_the_wheel(exported):
                for p in exported.folder.rglob("*") if p.is_file()}
     assert on_disk == names
     index = (exported.folder / "index.html").read_text()
-    assert export_module.TRANSPORT_META in index and '"/static/' not in index
+    assert export_module.TRANSPORT_META in index and export_module.CSP_META in index
+    assert "\"/static/" not in index
     manifest = json.loads((exported.folder / "export.json").read_text())
     assert manifest["engine"] == "tape" and (exported.folder / manifest["wheel"]).is_file()
     for name in ("index.html", "static/app.js", "static/transport.js", "static/worker.js"):

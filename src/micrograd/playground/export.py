@@ -30,6 +30,10 @@ MANIFEST = "export.json"
 GENERATOR = "micrograd playground --export"
 ENGINE = "tape"  # the pure-Python engine: NumPy has no build this folder could serve
 TRANSPORT_META = '<meta name="micrograd-transport" content="worker">'
+# the served page's policy, plus WebAssembly compilation: nothing loads from another origin
+CSP_META = ('<meta http-equiv="Content-Security-Policy" content="default-src \'self\'; '
+            "script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self'; "
+            'connect-src \'self\'">')
 
 
 @dataclass
@@ -57,7 +61,7 @@ def worker_page(index: str) -> str:
     """The served index.html, made a static page: relative links, the Worker transport."""
     index = index.replace('="/static/', '="static/')
     end = index.index("</head>")
-    return f"{index[:end]}{TRANSPORT_META}\n{index[end:]}"
+    return f"{index[:end]}{TRANSPORT_META}\n{CSP_META}\n{index[end:]}"
 
 
 def runtime_files(runtime_from: list[Path] | None) -> dict[str, bytes]:
