@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+from pathlib import Path
+
+from micrograd.config import UsageError
 
 REQUIRES = ("starlette", "uvicorn", "websockets", "numpy")  # the `playground` extra
 INSTALL = "pip install 'micrograd-lab[playground]'"
@@ -41,6 +44,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="address to listen on (default 127.0.0.1, this machine only; another "
                         "address lets other machines in, with a warning)")
     p.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
+    p.add_argument("--export", metavar="DIR", type=Path,
+                   help="serve nothing: write the playground as a static folder DIR (the page, "
+                        "Pyodide, viz.js and this package's wheel) that any web server can host; "
+                        "the model trains in the visitor's browser")
+    p.add_argument("--runtime-from", metavar="PATH", type=Path, action="append",
+                   help="with --export: take Pyodide's and viz.js's npm tarballs from PATH (a "
+                        "folder holding them, or a .tgz file; repeatable) instead of the cache or "
+                        "the npm registry")
 
 
 def missing_dependencies() -> list[str]:
@@ -48,7 +59,12 @@ def missing_dependencies() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the extra is installed, then serve until Ctrl-C. Returns the exit code."""
+    """Export (--export), or check the extra is installed, then serve until Ctrl-C. Returns the
+    exit code."""
+    if args.export is not None:
+        return run_export(args.export, args.runtime_from)
+    if args.runtime_from:
+        raise UsageError("--runtime-from only goes with --export DIR")
     missing = missing_dependencies()
     if missing:
         print(f"micrograd: error: the playground needs {', '.join(missing)}: {INSTALL}",
@@ -57,3 +73,15 @@ def run(args: argparse.Namespace) -> int:
     from micrograd.playground.server import serve
 
     return serve(args.host, args.port, not args.no_browser)
+
+
+def run_export(folder: Path, runtime_from: list[Path] | None) -> int:
+    """`--export DIR`: write the static playground and say how to serve it."""
+    from micrograd.playground.export import export as write_export
+
+    done = write_export(folder, runtime_from)
+    print(f"micrograd playground: exported to {folder} ({len(done.files)} files, "
+          f"{done.size / 1e6:.1f} MB); try it with `python -m http.server --bind 127.0.0.1 "
+          f"--directory {folder}` and http://127.0.0.1:8000/, or copy the folder to any web "
+          "host")
+    return 0

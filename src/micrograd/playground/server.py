@@ -5,7 +5,8 @@ the only files it reads, loaded from the package when the app is made, so nothin
 reaches the file system. `/ws` carries the live stream: the page sends the messages of
 `protocol.py`; the server answers with `state`, `frame`, `graph`, `status`, `pong` and `error`.
 
-Each connection owns one `Session` and drops it when the socket closes. Training runs in a small
+Each connection owns one `Session` and drops it when the socket closes; what a message does is
+`driver.py`'s business (the exported page's worker uses the same driver). Training runs in a small
 thread pool in slices of at most 40 ms (then one frame is computed and sent), so the event loop is
 always free to answer a ping; pings are answered straight from the receive loop, every other
 message waits its turn in the connection's inbox. The graph's layout comes from Graphviz's `dot`
@@ -16,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import logging
-import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +38,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from micrograd.graph import INSTALL_HINT
 from micrograd.playground import protocol
+from micrograd.playground.driver import Driver, LayoutError, encode, error, graph_message
 from micrograd.playground.limits import (
     DEFAULT_LIMITS,
     TRY_AGAIN_LATER,
@@ -45,18 +46,17 @@ from micrograd.playground.limits import (
     Limits,
     TokenBucket,
 )
-from micrograd.playground.session import Diverged, Session, SessionError
+from micrograd.playground.session import Session
 
 log = logging.getLogger("micrograd.playground")
 
 FRAME_INTERVAL = 0.05  # at most 20 frames a second per connection
-SLICE = 0.04  # seconds of training per frame at full speed
-MAX_PENDING_STEPS = 10_000  # `step` requests queue at most this many steps
 INBOX = 64  # queued messages per connection; more are refused with an error
 DOT_TIMEOUT = 30.0  # seconds for `dot` to lay out one graph
 DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
 STATIC = {  # URL path -> (packaged file, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
+    "/static/transport.js": ("transport.js", "text/javascript; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/static/features.js": ("features.js", "text/javascript; charset=utf-8"),
     "/static/plane.js": ("plane.js", "text/javascript; charset=utf-8"),
@@ -157,16 +157,15 @@ def _closed_while_sending(error: RuntimeError) -> bool:
 
 
 class Connection:
-    """One visitor: a session, the loop that trains it, and the messages in and out."""
+    """One visitor: a session's `Driver`, the loop that trains it, and the messages in and out."""
 
     def __init__(self, ws: WebSocket, pool: ThreadPoolExecutor, dot_pool: ThreadPoolExecutor,
                  dot: str | None, engine: str, limits: Limits = DEFAULT_LIMITS):
         self.ws, self.pool, self.dot_pool, self.dot, self.engine = ws, pool, dot_pool, dot, engine
         self.bucket = TokenBucket(limits.rate, limits.burst)
         self.session: Session | None = None
+        self.driver: Driver | None = None
         self.lock = asyncio.Lock()  # one of runner / handler touches the session at a time
-        self.running = False
-        self.pending = 0  # steps asked for by `step` messages
         self.wake = asyncio.Event()
         self.inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(INBOX)
         self.render_task: asyncio.Task | None = None
@@ -177,8 +176,8 @@ class Connection:
         try:
             async with self.lock:
                 self.session = await self.in_pool(Session, None, self.engine)
-                await self.ws.send_text(await self.in_pool(lambda: encode(self.state())))
-                await self.send_frame()
+                self.driver = Driver(self.session)
+                await self.reply(self.driver.hello)
             tasks = [asyncio.create_task(self.runner()), asyncio.create_task(self.worker())]
             while True:
                 msg = await self.ws.receive()
@@ -200,14 +199,14 @@ class Connection:
                     task.cancel()
             await asyncio.gather(*[t for t in [*tasks, self.render_task] if t is not None],
                                  return_exceptions=True)
-            self.session = None  # the model, optimizer and tape go with it
+            self.session = self.driver = None  # the model, optimizer and tape go with them
             release_memory()
 
     async def receive(self, text: Any) -> None:
         try:
             kind, fields = protocol.parse(text)
         except protocol.ProtocolError as e:
-            await self.error(str(e), None)
+            await self.send(error(str(e), None))
             return
         if kind == "ping":  # answered at once, whatever the session is doing
             await self.send({"type": "pong", **fields})
@@ -215,135 +214,44 @@ class Connection:
         try:
             self.inbox.put_nowait((kind, fields))
         except asyncio.QueueFull:
-            await self.error(f"more than {INBOX} messages are waiting; {kind} was dropped", kind)
+            await self.send(error(f"more than {INBOX} messages are waiting; {kind} was dropped",
+                                  kind))
 
     async def worker(self) -> None:
-        """Handle queued messages in order, each answered with an error if it cannot be done."""
+        """Handle queued messages in order (the driver answers each, with an error if need be);
+        a message waits for the training slice in flight, so `pause` reports the final step."""
         while True:
             kind, fields = await self.inbox.get()
             try:
-                await getattr(self, f"on_{kind}")(**fields)
-            except (SessionError, Diverged) as e:
-                await self.error(str(e), kind)
+                async with self.lock:
+                    await self.reply(self.driver.handle, kind, fields)
             except RuntimeError as e:
                 if _closed_while_sending(e):
                     return  # the socket is gone: serve() is ending this connection
-                log.exception("playground: %s failed", kind)
-                await self.error(f"internal error while handling {kind}; see the server log",
-                                 kind)
-            except Exception:  # a bug: logged here, never shown to the page as a traceback
-                log.exception("playground: %s failed", kind)
-                await self.error(f"internal error while handling {kind}; see the server log",
-                                 kind)
-
-    # ---- message handlers ----
-
-    async def on_configure(self, **fields: Any) -> None:
-        await self._change(self.session.configure, fields)
-
-    async def on_add_point(self, x: float, y: float, label: int | None = None,
-                           value: float | None = None) -> None:
-        await self._change(self.session.add_point, x, y, label, value)
-
-    async def on_clear(self) -> None:
-        await self._change(self.session.clear)
-
-    async def on_regenerate(self) -> None:
-        await self._change(self.session.new_seed)
-
-    async def on_reset(self) -> None:
-        await self._change(self.session.reset)
-
-    async def on_pick(self, index: int) -> None:
-        await self._change(self.session.pick, index)
-
-    async def on_focus(self, layer: int | None = None, index: int | None = None) -> None:
-        """Show a neuron on the big plane (or the plane again): a fresh frame, no state."""
-        async with self.lock:
-            await self.in_pool(self.session.set_focus, layer, index)
-            await self.send_frame()
-
-    async def on_play(self) -> None:
-        self.running = True
-        self.wake.set()
-        await self.send(self.status())
-
-    async def on_pause(self) -> None:
-        self.running = False
-        self.pending = 0
-        async with self.lock:  # the slice in flight ends first: the status has the final step
-            await self.send(self.status())
-
-    async def on_step(self, count: int = 1) -> None:
-        self.pending = min(self.pending + count, MAX_PENDING_STEPS)
-        self.wake.set()
-
-    async def _change(self, fn: Any, *args: Any) -> None:
-        """Apply a change to the session, then send the new state and a frame."""
-        def change() -> str:
-            fn(*args)
-            return encode(self.state())
-        async with self.lock:
-            await self.ws.send_text(await self.in_pool(change))
-            await self.send_frame()
-
-    # ---- training ----
+                raise
+            self.wake.set()
 
     async def runner(self) -> None:
-        """Train while playing (or while steps are pending), one frame per slice."""
+        """Train while the driver is busy (playing, or steps pending), one frame per slice."""
         loop = asyncio.get_running_loop()
-        owed, last = 0.0, loop.time()
         while True:
-            if not self.running and not self.pending:
+            if not self.driver.busy:
                 self.wake.clear()
                 await self.wake.wait()
-                owed, last = 0.0, loop.time()
                 continue
             tick = loop.time()
             async with self.lock:
-                if not self.running and not self.pending:
-                    continue  # paused while this loop waited for the lock
-                speed = self.session.config.speed
-                if self.pending:
-                    n = self.pending
-                elif speed == 0:
-                    n = 1 << 30  # as many as fit in the slice
-                else:  # steps owed at `speed` per second; a stalled second is not made up
-                    owed = min(owed + speed * (tick - last), speed * 0.25 + 1)
-                    n = int(owed)
-                last = tick
-                if n:
-                    try:
-                        done = await self.in_pool(self.session.train_steps, n, SLICE)
-                    except (SessionError, Diverged) as e:
-                        self.running, self.pending, done = False, 0, 0
-                        await self.error(str(e), "play")
-                        await self.send(self.status())
-                    if self.pending:
-                        self.pending -= min(done, self.pending)
-                    else:
-                        owed -= done
-                    await self.send_frame()
+                await self.reply(self.driver.train_slice, tick)
             await asyncio.sleep(max(0.0, FRAME_INTERVAL - (loop.time() - tick)))
 
-    # ---- sending ----
-
-    def state(self) -> dict[str, Any]:
-        return {**self.session.state(), "running": self.running}
-
-    def status(self) -> dict[str, Any]:
-        return {"type": "status", "running": self.running, "step": self.session.step}
-
-    async def send_frame(self) -> None:
-        """Compute and send a frame (call with the lock held); lay the graph out if it changed.
-
-        The frame is computed and encoded in the pool: the event loop only passes text on.
-        """
-        session = self.session
-        await self.ws.send_text(await self.in_pool(
-            lambda: encode({**session.frame(), "running": self.running})))
-        if session.pending_render:
-            info = await self.in_pool(session.graph_dot)
+    async def reply(self, fn: Any, *args: Any) -> None:
+        """Run a driver call in the pool (call with the lock held) and send the texts it returns
+        (the event loop only passes text on); lay the graph out if its shape changed."""
+        driver = self.driver
+        for text in await self.in_pool(fn, *args):
+            await self.ws.send_text(text)
+        info = driver.take_layout()
+        if info is not None:
             if self.render_task is not None:
                 self.render_task.cancel()
             self.render_task = asyncio.create_task(self.render(info))
@@ -351,8 +259,9 @@ class Connection:
     async def render(self, info: dict[str, Any]) -> None:
         """Lay out the graph with `dot` and send the SVG, off the lock and off the event loop
         (a thread waits for `dot`, trims and encodes its half-megabyte of SVG)."""
+        layout = None if self.dot is None else functools.partial(run_dot, self.dot)
         text = await asyncio.get_running_loop().run_in_executor(
-            self.dot_pool, graph_message, self.dot, info)
+            self.dot_pool, graph_message, info, layout, DOT_MISSING)
         if self.session is not None and info["id"] == self.session.graph_id:
             await self.ws.send_text(text)
 
@@ -361,9 +270,6 @@ class Connection:
 
     async def send(self, msg: dict[str, Any]) -> None:
         await self.ws.send_text(encode(msg))
-
-    async def error(self, message: str, request: str | None) -> None:
-        await self.send({"type": "error", "message": message, "request": request})
 
 
 def release_memory() -> None:
@@ -387,37 +293,21 @@ def release_memory() -> None:
 _malloc_trim: Any = None
 
 
-def encode(msg: dict[str, Any]) -> str:
-    """Strict JSON (a NaN would break the page's parser), compact."""
-    return json.dumps(msg, allow_nan=False, separators=(",", ":"))
-
-
-def graph_message(dot: str | None, info: dict[str, Any]) -> str:
-    """The `graph` message for `Session.graph_dot()`'s result: the SVG, or why there is none."""
-    msg = {"type": "graph", "id": info["id"], "svg": None, "note": info["note"]}
-    if info["dot"] is not None:
-        if dot is None:
-            msg["error"] = ("Graphviz's `dot` program was not found, so the graph cannot be "
-                            f"drawn; to see it, {INSTALL_HINT}, then restart the playground")
-        else:
-            try:
-                msg["svg"] = run_dot(dot, info["dot"])
-                msg.update(values=info["values"], mode=info["mode"])
-            except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
-                msg["error"] = f"Graphviz's dot failed: {str(e)[:200]}"
-    return encode(msg)
+DOT_MISSING = ("Graphviz's `dot` program was not found, so the graph cannot be drawn; to see "
+               f"it, {INSTALL_HINT}, then restart the playground")
 
 
 def run_dot(dot: str, text: str) -> str:
-    """SVG text from DOT text, by Graphviz's `dot`, trimmed to the <svg> element."""
-    proc = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True,
-                          timeout=DOT_TIMEOUT)
+    """SVG text from DOT text, by Graphviz's `dot`."""
+    try:
+        proc = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        raise LayoutError(str(e)) from None
     if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.decode(errors="replace").strip()
-                           or f"exit {proc.returncode}")
-    svg = proc.stdout.decode()
-    svg = svg[svg.index("<svg"):]  # no XML prologue or DOCTYPE inside a page
-    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)  # nor comments: a third of the size
+        raise LayoutError(proc.stderr.decode(errors="replace").strip()
+                          or f"exit {proc.returncode}")
+    return proc.stdout.decode()
 
 
 def serve(host: str, port: int, open_browser: bool) -> int:

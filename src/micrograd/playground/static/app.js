@@ -1,5 +1,6 @@
-// micrograd playground: the page. No build step, no libraries: one WebSocket to the server,
-// which owns the model; this file only sends what the controls say and draws what comes back.
+// micrograd playground: the page. No build step, no libraries: one connection to the model
+// (transport.js: the server's WebSocket, or the exported page's Python worker), which owns the
+// model; this file only sends what the controls say and draws what comes back.
 //   in:  state (data, network, settings), frame (losses, class probabilities over the plane,
 //        neuron tiles, weights, the graph's numbers), graph (its SVG), status, pong, error
 //   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, focus, ping
@@ -29,27 +30,30 @@ const S = {
 // ---------- connection ----------
 
 function connect() {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${proto}//${location.host}/ws`);
-  S.ws = ws;
-  ws.onopen = () => setOnline(true);
-  ws.onclose = (ev) => {
-    if (S.ws !== ws) return;
-    const why = $("offline-why");
-    why.dataset.text ??= why.innerHTML;
-    if (ev.code === 1013 && ev.reason) why.textContent = ev.reason;  // the server is full
-    else why.innerHTML = why.dataset.text;
-    setOnline(false);
-  };
-  ws.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    const handler = HANDLERS[msg.type];
-    if (handler) handler(msg);
-  };
+  // the transport (transport.js): the server's WebSocket, or the exported page's Python worker
+  if (S.ws) S.ws.close();
+  const t = openTransport({
+    onopen: () => { if (S.ws === t) setOnline(true); },
+    onclose: (ev) => {
+      if (S.ws !== t) return;
+      const why = $("offline-why");
+      why.dataset.text ??= why.innerHTML;
+      if (ev.reason && ev.code !== 1000) why.textContent = ev.reason;  // e.g. the server is full
+      else why.innerHTML = why.dataset.text;
+      setOnline(false);
+    },
+    onmessage: (data) => {
+      if (S.ws !== t) return;
+      const msg = JSON.parse(data);
+      const handler = HANDLERS[msg.type];
+      if (handler) handler(msg);
+    },
+  });
+  S.ws = t;
 }
 
 function send(msg) {
-  if (S.ws && S.ws.readyState === WebSocket.OPEN) S.ws.send(JSON.stringify(msg));
+  if (S.ws) S.ws.send(JSON.stringify(msg));
 }
 
 const HANDLERS = {

@@ -1,0 +1,135 @@
+"""`micrograd playground --export DIR`: the playground as a static folder, for any web server.
+
+A teacher cannot run a server for thirty students; a folder of files on any static host (a
+university web space, GitHub Pages, `python -m http.server`) is one link. The folder holds the
+served playground's own page (index.html, app.js...; relative links, so it works below any path)
+with one `<meta>` that makes transport.js talk to a Web Worker instead of a WebSocket; the worker
+(static/worker.js) runs this package under Pyodide from `pyodide/`, lays graphs out with viz.js
+from `viz/`, and installs `micrograd` from the wheel in `wheels/`. Nothing is fetched from
+anywhere but the folder's own server.
+
+`export.json` lists what an export wrote. Exporting into a folder that holds one replaces those
+files (and removes the ones the new export no longer has); any other non-empty folder is refused,
+so a typo never overwrites a user's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import micrograd
+from micrograd.config import UsageError
+from micrograd.playground import runtime
+from micrograd.playground.wheel import build_wheel
+
+MANIFEST = "export.json"
+GENERATOR = "micrograd playground --export"
+ENGINE = "tape"  # the pure-Python engine: NumPy has no build this folder could serve
+TRANSPORT_META = '<meta name="micrograd-transport" content="worker">'
+# the served page's policy, plus WebAssembly compilation: nothing loads from another origin
+CSP_META = ('<meta http-equiv="Content-Security-Policy" content="default-src \'self\'; '
+            "script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self'; "
+            'connect-src \'self\'">')
+
+
+@dataclass
+class Exported:
+    """What an export wrote: the folder, its files and their total size in bytes."""
+
+    folder: Path
+    files: list[str]
+    size: int
+
+
+def page_files() -> dict[str, bytes]:
+    """The page: index.html at the top (marked for the Worker transport), the rest in static/."""
+    out = {}
+    for entry in sorted(resources.files(__package__).joinpath("static").iterdir(),
+                        key=lambda e: e.name):
+        if entry.is_file() and not entry.name.startswith("."):
+            out[f"static/{entry.name}"] = entry.read_bytes()
+    index = out.pop("static/index.html").decode()
+    out["index.html"] = worker_page(index).encode()
+    return out
+
+
+def worker_page(index: str) -> str:
+    """The served index.html, made a static page: relative links, the Worker transport."""
+    index = index.replace('="/static/', '="static/')
+    end = index.index("</head>")
+    return f"{index[:end]}{TRANSPORT_META}\n{CSP_META}\n{index[end:]}"
+
+
+def runtime_files(runtime_from: list[Path] | None) -> dict[str, bytes]:
+    """Pyodide's and viz.js's files the page loads, from the pinned (checked) tarballs."""
+    out = {}
+    for tarball, folder in ((runtime.PYODIDE, "pyodide"), (runtime.VIZ, "viz")):
+        for name, data in runtime.files_of(tarball, runtime.fetch(tarball, runtime_from)).items():
+            out[f"{folder}/{Path(name).name}"] = data
+    return out
+
+
+def notice() -> bytes:
+    lines = [f"Exported by micrograd-lab {micrograd.__version__} (`micrograd playground --export`)."
+             "", "Third-party files in this folder, unmodified, from the npm registry:"]
+    for t, folder in ((runtime.PYODIDE, "pyodide/"), (runtime.VIZ, "viz/")):
+        lines.append(f"- {folder}: {t.name} {t.version} ({t.license}), {t.url}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def previous_export(folder: Path) -> list[str]:
+    """The files a previous export wrote in `folder` ([] for a new or empty folder); a folder
+    with anything else in it is refused."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--export {folder}: a file of that name exists; name a folder")
+    if not folder.exists() or not any(folder.iterdir()):
+        return []
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        if manifest.get("generator") == GENERATOR and isinstance(manifest.get("files"), list):
+            return [f for f in manifest["files"] if isinstance(f, str)]
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise UsageError(f"--export {folder}: the folder is not empty and holds no previous export; "
+                     f"name a new or empty folder (nothing was written)")
+
+
+def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
+    """Write the static playground into `folder` (see the module's docstring)."""
+    previous = previous_export(folder)
+    files = {**page_files(), **runtime_files(runtime_from)}
+    wheel_name, wheel = build_wheel()
+    files[f"wheels/{wheel_name}"] = wheel
+    files["THIRD-PARTY.txt"] = notice()
+    manifest = {"generator": GENERATOR, "micrograd": micrograd.__version__, "engine": ENGINE,
+                "wheel": f"wheels/{wheel_name}", "pyodide": runtime.PYODIDE.version,
+                "viz": runtime.VIZ.version, "files": sorted([*files, MANIFEST])}
+    files[MANIFEST] = (json.dumps(manifest, indent=1) + "\n").encode()
+    try:
+        for name, data in files.items():
+            _write(folder / name, data)
+        for name in set(previous) - set(files):
+            _remove_stale(folder, name)
+    except OSError as e:
+        raise UsageError(f"--export {folder}: cannot write {e.filename or folder}: "
+                         f"{e.strerror or e}") from None
+    return Exported(folder, sorted(files), sum(len(d) for d in files.values()))
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _remove_stale(folder: Path, name: str) -> None:
+    """Remove a file an earlier export wrote, if it is still a plain file inside `folder`."""
+    path = folder / name
+    inside = os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
+    if inside and path.is_file() and not path.is_symlink():
+        path.unlink()

@@ -1,0 +1,66 @@
+// micrograd playground: how the page reaches its model. Two transports with one interface, so
+// app.js is the same page in both modes:
+//   openTransport({ onopen(), onclose({ code, reason }), onmessage(text) }) -> { send(text), close() }
+// - WebSocket: the served playground (`micrograd playground`): the model lives in the server.
+// - Worker: the exported page (`micrograd playground --export DIR`), chosen by
+//   <meta name="micrograd-transport" content="worker">: the model lives in a Web Worker running
+//   this package under Pyodide (static/worker.js). Same JSON messages, both ways.
+"use strict";
+
+function openTransport(events) {
+  const meta = document.querySelector('meta[name="micrograd-transport"]');
+  return meta && meta.content === "worker" ? workerTransport(events) : socketTransport(events);
+}
+
+function socketTransport(events) {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/ws`);
+  ws.onopen = () => events.onopen();
+  ws.onclose = (ev) => events.onclose({ code: ev.code, reason: ev.reason });
+  ws.onmessage = (ev) => events.onmessage(ev.data);
+  return {
+    send: (text) => { if (ws.readyState === WebSocket.OPEN) ws.send(text); },
+    close: () => ws.close(),
+  };
+}
+
+function workerTransport(events) {
+  // messages sent before Python is ready wait in the worker; the graph panel says what loads
+  const note = (text) => {
+    const hint = document.querySelector("#graph-view > p.hint");
+    if (hint) hint.textContent = text;
+  };
+  if (location.protocol === "file:") { // browsers start no module worker from a file
+    const reason = "This page must come from a web server, not a file: run `python -m " +
+      "http.server --bind 127.0.0.1` in its folder and open http://127.0.0.1:8000/";
+    note(reason);
+    setTimeout(() => events.onclose({ code: 1011, reason }));
+    return { send: () => {}, close: () => {} };
+  }
+  const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module" });
+  let closed = false;
+  const end = (reason) => {
+    if (closed) return;
+    closed = true;
+    worker.terminate();
+    events.onclose({ code: 1011, reason });
+  };
+  note("starting Python in this page\u2026");
+  worker.onmessage = (ev) => {
+    const m = ev.data;
+    if (typeof m === "string") events.onmessage(m);
+    else if (m.kind === "ready") events.onopen();
+    else if (m.kind === "progress") note(m.text);
+    else if (m.kind === "failed") { note(m.reason); end(m.reason); }
+  };
+  worker.onerror = (ev) => {
+    ev.preventDefault();
+    const reason = `the page's Python worker could not start: ${ev.message || "see the console"}`;
+    note(reason);
+    end(reason);
+  };
+  return {
+    send: (text) => { if (!closed) worker.postMessage(text); },
+    close: () => { closed = true; worker.terminate(); }, // a reconnect: no offline banner
+  };
+}

@@ -1,0 +1,62 @@
+// micrograd playground, exported page: the model's thread (a module Web Worker).
+// It loads Pyodide (CPython in WebAssembly) and viz.js (Graphviz in WebAssembly) from the exported
+// folder, unpacks this package's wheel into Pyodide's site-packages (no micropip, no network) and
+// runs micrograd.playground.browser: the server's own Driver, answering the page with the server's
+// own JSON messages. Training runs here in slices of at most 40 ms; between slices the messages
+// the page sent meanwhile (pause, step, configure...) are handled, so neither side freezes.
+//   from the page: protocol messages (JSON text)
+//   to the page:   protocol messages (JSON text), and {kind: "ready" | "progress" | "failed"}
+import { loadPyodide } from "../pyodide/pyodide.mjs";
+import { instance as vizInstance } from "../viz/viz.js";
+
+const FRAME_INTERVAL = 50; // ms from one slice's start to the next (as the server: 20 frames/s)
+const ROOT = new URL("../", import.meta.url);
+const inbox = [];
+let wake = null;
+
+self.onmessage = (ev) => {
+  inbox.push(ev.data); // kept until Python is ready: nothing the page sends is lost
+  if (wake) wake();
+};
+
+function post(list) {
+  const texts = list.toJs();
+  list.destroy();
+  for (const text of texts) postMessage(text);
+}
+
+async function start() {
+  const manifest = await (await fetch(new URL("export.json", ROOT))).json();
+  postMessage({ kind: "progress", text: "starting Python in this page (Pyodide)\u2026" });
+  const [pyodide, viz, wheel] = await Promise.all([
+    loadPyodide({ indexURL: new URL("pyodide/", ROOT).href }),
+    vizInstance(),
+    fetch(new URL(manifest.wheel, ROOT)).then((r) => {
+      if (!r.ok) throw new Error(`${manifest.wheel}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }),
+  ]);
+  const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+  pyodide.unpackArchive(wheel, "wheel", { extractDir: site });
+  const browser = pyodide.pyimport("micrograd.playground.browser");
+  const page = browser.start(manifest.engine, (dot) => viz.renderString(dot, { format: "svg" }));
+  postMessage({ kind: "ready" });
+  post(page.hello());
+  for (;;) {
+    while (inbox.length) post(page.receive(inbox.shift()));
+    if (!page.busy) {
+      await new Promise((resolve) => { wake = resolve; });
+      wake = null;
+      continue;
+    }
+    const t0 = performance.now();
+    post(page.train_slice(t0 / 1000));
+    const rest = Math.max(0, FRAME_INTERVAL - (performance.now() - t0));
+    await new Promise((resolve) => setTimeout(resolve, rest)); // the page's messages come in here
+  }
+}
+
+start().catch((e) => {
+  console.error(e);
+  postMessage({ kind: "failed", reason: `Python could not start in this page: ${String(e.message || e).split("\n")[0]}` });
+});
