@@ -116,6 +116,7 @@ MESSAGES: dict[str, tuple[dict[str, Callable[[Any], Any]], dict[str, Callable[[A
     "step": ({}, {"count": _int("count", *LIMITS["step_count"])}),
     "reset": ({}, {}),
     "pick": ({"index": _int("index", *LIMITS["index"])}, {}),
+    "walk": ({}, {}),  # backprop step by step for the picked point (walkmsg.py)
 }
 
 

@@ -46,6 +46,7 @@ from micrograd.playground.limits import (
     TokenBucket,
 )
 from micrograd.playground.session import Diverged, Session, SessionError
+from micrograd.playground.walkmsg import walk_message
 
 log = logging.getLogger("micrograd.playground")
 
@@ -59,6 +60,9 @@ STATIC = {  # URL path -> (packaged file, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/static/walk.js": ("walk.js", "text/javascript; charset=utf-8"),  # backprop step by step
+    "/static/walkpanel.js": ("walkpanel.js", "text/javascript; charset=utf-8"),
+    "/static/walkpanel.css": ("walkpanel.css", "text/css; charset=utf-8"),
 }
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
@@ -263,6 +267,10 @@ class Connection:
         self.pending = 0
         async with self.lock:  # the slice in flight ends first: the status has the final step
             await self.send(self.status())
+
+    async def on_walk(self) -> None:  # answered on the weights of now (the page pauses first)
+        async with self.lock:
+            await self.ws.send_text(await self.in_pool(lambda: encode(walk_message(self.session))))
 
     async def on_step(self, count: int = 1) -> None:
         self.pending = min(self.pending + count, MAX_PENDING_STEPS)
