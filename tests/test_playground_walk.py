@@ -45,7 +45,7 @@ def test_the_message_is_backprop_of_the_picked_point_on_the_weights_of_now():
     session.train_steps(5)  # not the initial weights: the walk follows training
     session.pick(7)
     msg = json.loads(encode(walk_message(session)))  # strict JSON, as the server sends it
-    trace, mode = session.trace()
+    trace, _ = session.trace()
     expected = backprop_steps(trace.loss, trace.names)
     assert (msg["type"], msg["id"], msg["step"], msg["mode"]) == ("walk", session.graph_id, 5,
                                                                   "full")
@@ -276,5 +276,10 @@ def test_training_pauses_and_a_new_point_restarts_the_walk(browser, playground_u
     wait_until(lambda: number(page, "#step-count") > step, "training again")
     page.click("#play")
     assert page.locator("#graph-view .walk-cur").count() == 0
+    page.click("#walk-toggle")
+    wait_until(lambda: page.get_attribute("#walk-bar", "data-k") == "0", "the walk again")
+    page.click("#clear")  # no point, no graph: the walk ends and cannot start
+    wait_until(lambda: page.is_disabled("#walk-toggle"), "a disabled walk button")
+    assert "walking" not in (page.get_attribute("body", "class") or "")
     assert page.problems == []
     page.close()

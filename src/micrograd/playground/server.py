@@ -3,7 +3,8 @@
 Starlette on uvicorn. `GET /` serves index.html, `/static/app.js` and `/static/style.css` the rest:
 the only files it reads, loaded from the package when the app is made, so nothing a page sends
 reaches the file system. `/ws` carries the live stream: the page sends the messages of
-`protocol.py`; the server answers with `state`, `frame`, `graph`, `status`, `pong` and `error`.
+`protocol.py`; the server answers with `state`, `frame`, `graph`, `walk` (backprop step by step,
+`walkmsg.py`), `status`, `pong` and `error`.
 
 Each connection owns one `Session` and drops it when the socket closes. Training runs in a small
 thread pool in slices of at most 40 ms (then one frame is computed and sent), so the event loop is

@@ -26,6 +26,7 @@ window.Walk = (() => {
     el.toggle = button("walk-toggle", "step through backprop",
       "Walk this graph's forward pass, then backprop edge by edge (training pauses)");
     el.toggle.onclick = () => (W.active ? leave() : enter());
+    el.toggle.disabled = true; // until a graph is drawn
     head.insertBefore(el.toggle, head.querySelector(".zoom"));
     el.bar = document.createElement("div");
     el.bar.id = "walk-bar";
@@ -45,7 +46,8 @@ window.Walk = (() => {
     el.note.id = "walk-note";
     el.note.className = "hint small";
     el.note.textContent = "Training is paused while you walk: the walk uses the weights of now. "
-      + "Play leaves the walk; one training step restarts it on the new weights. Keys: \u2190 \u2192.";
+      + "Play leaves the walk; one training step restarts it on the new weights. Keys: \u2190 \u2192. "
+      + "A box without a name is called v{i} by its place in the graph's order (hover it).";
     el.bar.append(controls, el.text, el.note);
     $("graph-note").after(el.bar);
     el.first.onclick = () => go(0);
@@ -140,6 +142,7 @@ window.Walk = (() => {
   }
 
   function onGraph(g) {
+    el.toggle.disabled = !g.svg; // nothing drawn (no point, no Graphviz): nothing to walk
     if (!W.active) return;
     if (!g.svg) { leave(); return; }
     if (W.walk && W.walk.id === g.id) attach();
