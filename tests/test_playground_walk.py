@@ -267,7 +267,7 @@ def test_training_pauses_and_a_new_point_restarts_the_walk(browser, playground_u
     page.evaluate("() => send({type: 'pick', index: 9})")  # what a click on a point sends
     wait_until(lambda: page.evaluate("() => Walk.walk && Walk.walk.steps") not in (None, steps),
                 "the new point's walk")
-    assert page.get_attribute("#walk-bar", "data-k") == "0"
+    wait_until(lambda: page.get_attribute("#walk-bar", "data-k") == "0", "it drawn")
     page.click("#walk-next")
     assert page.text_content("#walk-text") == page.evaluate("() => Walk.walk.steps[0].text")
     page.click("#play")  # training again: the walk ends, the boxes are training's

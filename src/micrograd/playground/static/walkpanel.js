@@ -105,6 +105,7 @@ window.Walk = (() => {
   function request() {
     stopPlay();
     W.pending = true;
+    delete el.bar.dataset.k; // no step shown until the new walk is drawn
     el.count.textContent = "";
     el.phase.textContent = "";
     el.text.textContent = "computing the walk\u2026";
@@ -124,6 +125,7 @@ window.Walk = (() => {
     W.walk = m;
     W.k = 0;
     W.items = null;
+    delete el.bar.dataset.k;
     attach();
   }
 
@@ -152,7 +154,10 @@ window.Walk = (() => {
   // A frame's graph numbers: true while the walk owns the boxes (the frame leaves them alone).
   function holds(vals) {
     if (!W.active) return false;
-    if (S.running) { leave(); return false; } // play was pressed: training owns them again
+    // frames sent before our pause still say "running": until the walk (sent after the pause)
+    // comes, they only wait; after it, a running frame means play was pressed
+    if (W.pending) return true;
+    if (S.running) { leave(); return false; } // training owns the boxes again
     const w = W.walk;
     if (w && !W.pending && (vals.id !== w.id || vals.data.some((d, i) => d !== w.data[i]))) {
       request(); // other weights or another point: walk that
