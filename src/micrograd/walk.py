@@ -158,17 +158,20 @@ def walk_html(root: Value, title: str = "Backpropagation, step by step", **style
     """A standalone page that walks `root`'s graph step by step (needs Graphviz's `dot`).
 
     `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). The picture is
-    drawn with every grad at 0, as before `backward()`; the page fills them in as it walks.
+    drawn with the grads the walk ends on (so each box is wide enough for its last number); the
+    page shows them as 0, as before `backward()`, and fills them in as it walks.
     """
     order = root.topo()
     if len(order) > MAX_WALK_NODES:
         raise ValueError(f"walk: {len(order)} values is too many to walk (at most "
                          f"{MAX_WALK_NODES}); walk a smaller graph")
     steps = backprop_steps(root, style.get("names"))  # type: ignore[arg-type]
+    final = {s.parent if s.phase == "backward" else s.node: s.grad for s in steps
+             if s.phase != "forward"}
     saved = [v.grad for v in order]
     try:
-        for v in order:
-            v.grad = 0.0
+        for i, v in enumerate(order):
+            v.grad = final.get(i, 0.0)  # type: ignore[assignment]
         svg = render_svg(to_dot(root, legend=False, **style))
     finally:
         for v, g in zip(order, saved):

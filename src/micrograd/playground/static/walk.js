@@ -19,12 +19,16 @@ const WalkView = {
     return `${m}e${e[0]}${e.slice(1).padStart(2, "0")}`;
   },
 
-  // the picture's nodes and edges by their DOT title ("v5", "v5op", "v3->v5op")
+  // the picture's nodes and edges by their DOT title ("v5", "v5op", "v3->v5op"); a value used
+  // twice by one op (a + a) has two edges into it: the second is "v3->v5op#2"
   index(root) {
     const items = {};
     for (const g of root.querySelectorAll("g.node, g.edge")) {
       const t = g.querySelector("title");
-      if (t) items[t.textContent] = g;
+      if (!t) continue;
+      let key = t.textContent;
+      for (let n = 2; key in items; n++) key = `${t.textContent}#${n}`;
+      items[key] = g;
     }
     return items;
   },
@@ -69,13 +73,17 @@ const WalkView = {
     add(`v${last.node}`, "walk-cur");
     add(`v${last.node}op`, "walk-cur");
     if (last.phase === "forward") { // the operands' edges into the op
-      const into = `->v${last.node}op`;
-      for (const key of Object.keys(items)) if (key.endsWith(into)) add(key, "walk-cur");
+      const into = new RegExp(`->v${last.node}op(#\\d+)?$`);
+      for (const key of Object.keys(items)) if (into.test(key)) add(key, "walk-cur");
       add(`v${last.node}op->v${last.node}`, "walk-cur");
     } else if (last.parent !== null && last.parent !== undefined) {
       const cls = last.contribution > 1 ? "walk-again" : "walk-recv";
+      let nth = 1; // which of this op's edges from the parent: a + a passes gradient twice
+      for (let s = k - 2; s >= 0 && steps[s].phase === "backward" && steps[s].node === last.node; s--) {
+        if (steps[s].parent === last.parent) nth++;
+      }
       add(`v${last.parent}`, cls);
-      add(`v${last.parent}->v${last.node}op`, cls);
+      add(`v${last.parent}->v${last.node}op${nth > 1 ? `#${nth}` : ""}`, cls);
     }
     return last;
   },
