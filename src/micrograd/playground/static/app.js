@@ -3,7 +3,6 @@
 //   in:  state (data, network, settings), frame (losses, class probabilities over the plane,
 //        neuron tiles, weights, the graph's numbers), graph (its SVG), status, pong, error
 //   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, ping
-//   (walkpanel.js: walk in, walk out)
 "use strict";
 
 // Seaborn's "deep" palette, as micrograd.plot draws the boundary picture.
