@@ -249,7 +249,7 @@ def test_reset_restarts_the_same_weights_and_divergence_stops_training():
     ('{"type": "configure", "weight_decay": 2}', "weight_decay must be in"),
     ('{"type": "configure", "batch_size": -1}', "batch_size must be in"),
     ('{"type": "configure", "speed": 1001}', "speed must be in"),
-    ('{"type": "add_point", "x": 0, "y": 0}', "missing field 'label'"),
+    ('{"type": "add_point", "x": 0, "y": 0}', "exactly one of 'label'"),
     ('{"type": "add_point", "x": "0", "y": 0, "label": 0}', "x must be a number"),
     ('{"type": "add_point", "x": 1e6, "y": 0, "label": 0}', "x must be in"),
     ('{"type": "add_point", "x": 0, "y": 0, "label": -1}', "label must be in"),

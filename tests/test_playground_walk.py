@@ -61,6 +61,15 @@ def test_the_message_is_backprop_of_the_picked_point_on_the_weights_of_now():
     assert [fmt_number(final.get(i, 0.0)) for i in range(len(msg["grad"]))] == msg["grad"]
 
 
+def test_regression_with_features_walks_the_graph_the_panel_draws():
+    session = Session(Config(problem="regression", dataset="gauss", hidden=HIDDEN,
+                             features=["x1", "x2", "x1x2"], regularization="L2", reg_rate=0.1))
+    msg = walk_message(session)
+    shown = session.graph_values()
+    assert msg["grad"] == shown["grad"] and msg["data"] == shown["data"]
+    assert len(msg["data"]) == session.graph_dot()["values"]
+
+
 def test_a_reused_value_gets_a_second_contribution_flagged():
     a = Value(3.0, label="a")
     b = a + a

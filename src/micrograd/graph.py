@@ -250,8 +250,10 @@ class Trace:
         return nodes_of(self.loss)
 
 
-def trace_mlp(model: Any, x: Sequence[float], label: int) -> Trace:
+def trace_mlp(model: Any, x: Sequence[float], label: int | float,
+              regression: bool = False) -> Trace:
     """Forward `x` through `model`'s neurons op by op, take cross-entropy with `label`, backward.
+    With `regression`, `label` is the target and the loss the squared error (out - target)².
 
     The forward is written out here (`b + w0·x0 + w1·x1 + ...`, then the activation; then the
     seed's softmax cross-entropy) so that the picture always shows each `*`, `+`, `tanh`, `exp` and
@@ -284,11 +286,15 @@ def trace_mlp(model: Any, x: Sequence[float], label: int) -> Trace:
                 names[act] = f"z{li}[{j}]"
                 act = getattr(act, n.activation)()
                 members.append(act)
-            names[act] = f"logit{j}" if li == last else f"h{li}[{j}]"
+            names[act] = (("out" if regression else f"logit{j}") if li == last else
+                          f"h{li}[{j}]")
             groups.update((m, frame) for m in members)
             out.append(act)
         h = out
-    loss = _seed_cross_entropy(h, label, names, groups)
+    if regression:
+        loss = _squared_error(h, float(label), names, groups)
+    else:
+        loss = _seed_cross_entropy(h, label, names, groups)
     loss.backward()
     return Trace(loss, h, xs, model.parameters(), names, groups)
 
@@ -330,6 +336,19 @@ def _seed_cross_entropy(
     frame = (f"softmax cross-entropy, label {label}: the chapter's form (exp, Σ, ÷, log); "
              "training computes the same loss as log Σ exp − logit")
     groups.update((m, frame) for m in members)
+    return loss
+
+
+def _squared_error(out: list[Value], target: float, names: dict[Value, str],
+                   groups: dict[Value, str]) -> Value:
+    """(out - target)² as training computes it: out + (-target), times itself."""
+    if len(out) != 1:
+        raise ValueError(f"a squared error needs one output, the model has {len(out)}")
+    d = out[0] - target
+    loss = d * d
+    names[d._prev[1]], names[d], names[loss] = "−y", "out − y", "loss"
+    frame = "squared error (out − y)², y the point's target"  # y itself is in the −y box
+    groups.update((m, frame) for m in (d._prev[1], d, loss))
     return loss
 
 

@@ -18,7 +18,7 @@ engine's order, so a replay gives the same bits as eager autograd.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd.engine import Value
@@ -107,7 +107,8 @@ class Tape:
 
 
 class BatchTape:
-    """The mean cross-entropy of `model` over a batch, from one recorded per-sample graph.
+    """The mean cross-entropy of `model` over a batch, from one recorded per-sample graph
+    (or the mean of another per-sample `loss(outputs, target)`, e.g. a squared error).
 
     The graph of one sample (inputs and label as leaves) is recorded once. `loss(X, Y)` replays
     its forward pass for every row; `loss_and_backward(X, Y)` also adds the gradient of the mean
@@ -116,7 +117,8 @@ class BatchTape:
     backpropagated last to first, as the eager graph's reversed topological order does.
     """
 
-    def __init__(self, model: Any, nin: int, backend: str = "python"):
+    def __init__(self, model: Any, nin: int, backend: str = "python",
+                 loss: Callable[[list[Value], Value], Value] = cross_entropy):
         if backend not in ("python", "numpy"):
             raise ValueError(f"unknown tape backend {backend!r}; use 'python' or 'numpy'")
         self.backend = backend
@@ -124,7 +126,7 @@ class BatchTape:
         inputs = [Value(0.0) for _ in range(nin)]
         label = Value(0.0)
         out = model(inputs)
-        root = cross_entropy([out] if isinstance(out, Value) else out, label)
+        root = loss([out] if isinstance(out, Value) else out, label)
         nodes, index = _record(root)
         self.compiled = False
         if backend == "numpy":

@@ -14,7 +14,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from micrograd.playground.session import ACTIVATIONS, CLASSES, MAX_SEED
+from micrograd.playground.session import (
+    ACTIVATIONS,
+    CLASSES,
+    FEATURE_NAMES,
+    MAX_SEED,
+    PROBLEMS,
+    REGRESSION,
+    REGULARIZATIONS,
+)
 
 MAX_MESSAGE = 16_384  # characters; the largest real message (configure) is ~200
 LIMITS = {
@@ -32,6 +40,9 @@ LIMITS = {
     "coord": (-1000.0, 1000.0),
     "index": (0, 10_000),
     "label": (0, 9),
+    "value": (-1.0, 1.0),
+    "reg_rate": (0.0, 10.0),
+    "layer": (0, 10),
 }
 
 
@@ -83,6 +94,27 @@ def _hidden(v: Any) -> list[int]:
     return [_int("hidden layer size", *LIMITS["width"])(size) for size in v]
 
 
+def _bool(name: str) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        if not isinstance(v, bool):
+            raise ProtocolError(f"{name} must be true or false, got {_show(v)}")
+        return v
+    return check
+
+
+def _features(v: Any) -> list[str]:
+    options = ", ".join(FEATURE_NAMES)
+    if not isinstance(v, list) or not v:
+        raise ProtocolError(f"features must be a non-empty list of {options}, got {_show(v)}")
+    for name in v:
+        if not isinstance(name, str) or name not in FEATURE_NAMES:
+            raise ProtocolError(f"features: unknown feature {_show(name)}; use {options}")
+    if len(set(v)) != len(v):
+        raise ProtocolError("features: each feature at most once, got "
+                            f"{', '.join(n for n in FEATURE_NAMES if v.count(n) > 1)} twice")
+    return list(v)
+
+
 def _ping_id(v: Any) -> int | str:
     if isinstance(v, str) and len(v) <= 64:
         return v
@@ -90,7 +122,8 @@ def _ping_id(v: Any) -> int | str:
 
 
 CONFIGURE = {
-    "dataset": _choice("dataset", tuple(CLASSES)),
+    "problem": _choice("problem", PROBLEMS),
+    "dataset": _choice("dataset", (*CLASSES, *REGRESSION)),
     "noise": _num("noise", *LIMITS["noise"]),
     "n": _int("n", *LIMITS["n"]),
     "train_frac": _num("train_frac", *LIMITS["train_frac"]),
@@ -101,14 +134,20 @@ CONFIGURE = {
     "weight_decay": _num("weight_decay", *LIMITS["weight_decay"]),
     "batch_size": _int("batch_size", *LIMITS["batch_size"]),
     "speed": _int("speed", *LIMITS["speed"]),
+    "features": _features,
+    "regularization": _choice("regularization", REGULARIZATIONS),
+    "reg_rate": _num("reg_rate", *LIMITS["reg_rate"]),
+    "discretize": _bool("discretize"),
+    "show_test": _bool("show_test"),
 }
 
 # type -> (required fields, optional fields), each field with its checker
 MESSAGES: dict[str, tuple[dict[str, Callable[[Any], Any]], dict[str, Callable[[Any], Any]]]] = {
     "ping": ({}, {"id": _ping_id}),
     "configure": ({}, CONFIGURE),
-    "add_point": ({"x": _num("x", *LIMITS["coord"]), "y": _num("y", *LIMITS["coord"]),
-                   "label": _int("label", *LIMITS["label"])}, {}),
+    "add_point": ({"x": _num("x", *LIMITS["coord"]), "y": _num("y", *LIMITS["coord"])},
+                  {"label": _int("label", *LIMITS["label"]),
+                   "value": _num("value", *LIMITS["value"])}),
     "clear": ({}, {}),
     "regenerate": ({}, {}),
     "play": ({}, {}),
@@ -116,8 +155,13 @@ MESSAGES: dict[str, tuple[dict[str, Callable[[Any], Any]], dict[str, Callable[[A
     "step": ({}, {"count": _int("count", *LIMITS["step_count"])}),
     "reset": ({}, {}),
     "pick": ({"index": _int("index", *LIMITS["index"])}, {}),
+    "focus": ({}, {"layer": _int("layer", *LIMITS["layer"]),
+                   "index": _int("index", *LIMITS["index"])}),
     "walk": ({}, {}),  # backprop step by step for the picked point (walkmsg.py)
 }
+# optional fields that come together: exactly one of a group (add_point), or all or none (focus)
+ONE_OF = {"add_point": ("label", "value")}
+ALL_OR_NONE = {"focus": ("layer", "index")}
 
 
 def parse(text: Any) -> tuple[str, dict[str, Any]]:
@@ -147,6 +191,13 @@ def parse(text: Any) -> tuple[str, dict[str, Any]]:
         raise ProtocolError(f"{kind}: missing field {missing[0]!r}")
     if kind == "configure" and not fields:
         raise ProtocolError(f"configure: give at least one of {', '.join(CONFIGURE)}")
+    if kind in ONE_OF and sum(k in fields for k in ONE_OF[kind]) != 1:
+        a, b = ONE_OF[kind]
+        raise ProtocolError(f"{kind}: give exactly one of {a!r} (classification) or {b!r} "
+                            "(regression)")
+    if kind in ALL_OR_NONE and 0 < sum(k in fields for k in ALL_OR_NONE[kind]) < 2:
+        raise ProtocolError(f"{kind}: give both {' and '.join(map(repr, ALL_OR_NONE[kind]))}, "
+                            "or neither to clear it")
     checks = {**required, **optional}
     return kind, {k: checks[k](v) for k, v in fields.items()}
 

@@ -1,6 +1,6 @@
-"""The playground's web server: three packaged static files and one WebSocket per visitor.
+"""The playground's web server: the packaged static files and one WebSocket per visitor.
 
-Starlette on uvicorn. `GET /` serves index.html, `/static/app.js` and `/static/style.css` the rest:
+Starlette on uvicorn. `GET /` serves index.html, `/static/*.js` and `/static/style.css` (STATIC):
 the only files it reads, loaded from the package when the app is made, so nothing a page sends
 reaches the file system. `/ws` carries the live stream: the page sends the messages of
 `protocol.py`; the server answers with `state`, `frame`, `graph`, `walk` (backprop step by step,
@@ -60,6 +60,9 @@ DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
 STATIC = {  # URL path -> (packaged file, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/static/features.js": ("features.js", "text/javascript; charset=utf-8"),
+    "/static/plane.js": ("plane.js", "text/javascript; charset=utf-8"),
+    "/static/link.js": ("link.js", "text/javascript; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
     "/static/walk.js": ("walk.js", "text/javascript; charset=utf-8"),  # backprop step by step
     "/static/walkpanel.js": ("walkpanel.js", "text/javascript; charset=utf-8"),
@@ -243,8 +246,9 @@ class Connection:
     async def on_configure(self, **fields: Any) -> None:
         await self._change(self.session.configure, fields)
 
-    async def on_add_point(self, x: float, y: float, label: int) -> None:
-        await self._change(self.session.add_point, x, y, label)
+    async def on_add_point(self, x: float, y: float, label: int | None = None,
+                           value: float | None = None) -> None:
+        await self._change(self.session.add_point, x, y, label, value)
 
     async def on_clear(self) -> None:
         await self._change(self.session.clear)
@@ -257,6 +261,12 @@ class Connection:
 
     async def on_pick(self, index: int) -> None:
         await self._change(self.session.pick, index)
+
+    async def on_focus(self, layer: int | None = None, index: int | None = None) -> None:
+        """Show a neuron on the big plane (or the plane again): a fresh frame, no state."""
+        async with self.lock:
+            await self.in_pool(self.session.set_focus, layer, index)
+            await self.send_frame()
 
     async def on_play(self) -> None:
         self.running = True

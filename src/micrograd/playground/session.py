@@ -2,46 +2,55 @@
 
 A `Session` is plain Python with no web code: the server hands it validated messages and sends
 what it returns. Training runs on the trainer's `numpy` engine (the BatchTape replayed on arrays;
-`engine="tape"` is the pure-Python one, same bits as eager); the plane's class probabilities and
-the hidden neurons' tiles come from one NumPy forward pass over a grid of points, straight from the
-weights (no graph). The computation graph of the picked point is `micrograd.graph.trace_mlp` on a
-shadow copy of the model, so drawing it never touches the gradients that training accumulates.
+`engine="tape"` is the pure-Python one, same bits as eager); the plane's class probabilities (or
+regression values), the hidden neurons' tiles and a hovered neuron's picture come from one forward
+pass over a grid of points, straight from the weights (no graph), in `plane.py`. Without NumPy
+(Pyodide, the static export) the session trains on the `tape` engine and `plane.py` computes the
+pictures on lists: same rules, same numbers. The graph panel is `graphview.py`.
+
+Beyond the seed's run the page can set TensorFlow Playground's knobs: the input features
+(`features.py`), a regression problem (`regression.py`: two datasets, the mean squared error),
+an L1 or L2 penalty on the weights (added to their gradients before the AdamW step), and two
+display switches (`discretize`, `show_test`) that are only stored, so that state restores them.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from micrograd.data import DATASETS, RNG
-from micrograd.graph import fmt_number, trace_mlp
-from micrograd.nn import activate, seed_mlp
-from micrograd.ops import numpy_math
+from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
-from micrograd.plot import np_linear
+from micrograd.playground.features import DEFAULT as DEFAULT_FEATURES
+from micrograd.playground.features import FEATURES, canonical, expand
+from micrograd.playground.graphview import GRAPH_MAX_VALUES, GraphPanel
+from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
+from micrograd.playground.regression import REGRESSION_DATASETS, squared_error
+from micrograd.tape import BatchTape
 from micrograd.train import make_engine, sample_batch
 
 CLASSES = {"seed": 3, "yinyang": 3, "moons": 2, "circles": 2, "spiral": 3, "xor": 2}
+REGRESSION = tuple(REGRESSION_DATASETS)  # plane, gauss
 # the generators' own noise; seed and yinyang have none, so the playground jitters their points
 DEFAULT_NOISE = {"seed": 0.0, "yinyang": 0.0, "moons": 0.1, "circles": 0.05, "spiral": 0.2,
-                 "xor": 0.1}
-OWN_NOISE = ("moons", "circles", "spiral", "xor")
+                 "xor": 0.1, "plane": 0.0, "gauss": 0.0}
+OWN_NOISE = ("moons", "circles", "spiral", "xor", *REGRESSION)  # regression: noise on targets
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+PROBLEMS = ("classification", "regression")
+REGULARIZATIONS = ("none", "l1", "l2")
+FEATURE_NAMES = tuple(FEATURES)
 BETAS, EPS = (0.9, 0.95), 1e-8  # the seed's AdamW
 
 MAX_SEED = 2**31 - 1
 MAX_POINTS = 2000  # generated (at most LIMITS n) plus clicked
 GRID = 50  # the plane: GRID × GRID class probabilities
 TILE = 25  # each hidden neuron's tile: every other grid point
-GRAPH_MAX_VALUES = 600  # above this the graph panel shows the output layer and the loss only
 HISTORY_MAX = 1000  # loss-curve points kept; beyond, every other one is dropped
+__all__ = ["GRAPH_MAX_VALUES", "Config", "Diverged", "Session", "SessionError"]
 
 
 @dataclass
@@ -59,10 +68,16 @@ class Config:
     weight_decay: float = 1e-4
     batch_size: int = 0  # 0: full batch, as the seed
     speed: int = 30  # training steps per second; 0: as fast as the machine goes
+    problem: str = "classification"  # or "regression" (dataset plane or gauss)
+    features: list[str] = field(default_factory=lambda: list(DEFAULT_FEATURES))
+    regularization: str = "none"  # "l1", "l2": a penalty on the weights (not the biases)
+    reg_rate: float = 0.0
+    discretize: bool = False  # display only: the page's hard class colours
+    show_test: bool = False  # display only: the page draws the validation points
 
 
-DATA_FIELDS = ("dataset", "noise", "n", "train_frac", "seed")
-NETWORK_FIELDS = ("hidden", "activation")
+DATA_FIELDS = ("problem", "dataset", "noise", "n", "train_frac", "seed")
+NETWORK_FIELDS = ("hidden", "activation", "features")
 
 
 class SessionError(ValueError):
@@ -73,80 +88,100 @@ class Diverged(ArithmeticError):
     """The loss became NaN or infinite: training stops until the model is reset."""
 
 
-class _Head:
-    """The output layer alone, as a model `trace_mlp` can walk (for graphs too big to draw)."""
-
-    def __init__(self, layer: Any):
-        self.layers = [layer]
-
-    def parameters(self) -> list:
-        return self.layers[0].parameters()
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
+def check_dataset(problem: str, dataset: str) -> None:
+    """A dataset of the other problem kind is refused, naming the ones that fit."""
+    if (dataset in REGRESSION) != (problem == "regression"):
+        kind = "regression" if dataset in REGRESSION else "classification"
+        fits = REGRESSION if problem == "regression" else tuple(CLASSES)
+        raise SessionError(f"dataset {dataset!r} is for {kind}; for {problem} use "
+                           f"{', '.join(fits[:-1])} or {fits[-1]}")
 
 
-class Session:
+class Session(GraphPanel):
     """The data, model, optimizer and step counter of one connection."""
 
-    def __init__(self, config: Config | None = None, engine: str = "numpy"):
+    def __init__(self, config: Config | None = None, engine: str | None = None,
+                 use_numpy: bool | None = None):
         self.config = Config() if config is None else config
-        self.engine_name = engine
+        check_dataset(self.config.problem, self.config.dataset)
+        self.config.features = canonical(self.config.features)
+        self.math = plane_math(use_numpy)  # NumPy's arrays, or lists where NumPy is missing
+        # the numpy engine where NumPy is, else the pure-Python tape (the same bits as eager)
+        self.engine_name = engine or ("numpy" if self.math.numpy else "tape")
         self.graph_id = 0
         self.pending_render = False  # the graph's shape changed: the server lays it out again
         self._graph_key: tuple | None = None
         self._mode: tuple[tuple | None, str, int] = (None, "full", 0)  # key, mode, values
+        self.focus: tuple[int, int] | None = None  # (layer, index) of the hovered neuron
+        self._grid: tuple[tuple | None, Any] = (None, None)  # (extent, features), grid inputs
         self.regenerate_data()
 
     # ---- data ----
+
+    def regression(self) -> bool:
+        return self.config.problem == "regression"
 
     def regenerate_data(self) -> None:
         """New points from the config's dataset and seed, then fresh weights (the seed's order)."""
         c = self.config
         rng = RNG(c.seed)
-        gen = DATASETS[c.dataset]
-        if c.dataset in OWN_NOISE:
-            splits = gen(rng, c.n, noise=c.noise)
+        if self.regression():
+            pool = REGRESSION_DATASETS[c.dataset](rng, c.n, noise=c.noise)
         else:
-            splits = gen(rng, c.n)
-        pool = [(list(x), y) for part in splits for x, y in part]
+            gen = DATASETS[c.dataset]
+            splits = gen(rng, c.n, noise=c.noise) if c.dataset in OWN_NOISE else gen(rng, c.n)
+            pool = [(list(x), y) for part in splits for x, y in part]
         if c.dataset not in OWN_NOISE and c.noise > 0:  # jitter positions; labels stay
             pool = [([x[0] + c.noise * rng.gauss(), x[1] + c.noise * rng.gauss()], y)
                     for x, y in pool]
         cut = min(max(round(c.train_frac * len(pool)), 1), len(pool) - 1)
         self.train, self.val = pool[:cut], pool[cut:]
-        self.classes = CLASSES[c.dataset]
+        self.classes = 0 if self.regression() else CLASSES[c.dataset]
         self.extent = _extent(pool)
         self.picked: int | None = 0
         self._weights_state = rng.state  # reset() starts the weights from here again
-        self._points_changed()
         self.build_model()
+        self._points_changed()
 
     def _points_changed(self) -> None:
-        self._arrays = tuple(
-            np.array([x for x, _ in part], dtype=np.float64).reshape(-1, 2) for part in
-            (self.train, self.val)
-        ) + tuple(np.array([y for _, y in part], dtype=np.intp) for part in
-                  (self.train, self.val))
+        """The points' features as the engine and the plane's math read them, made once."""
+        feats = self.config.features
+        rows = [expand([x for x, _ in part], feats) for part in (self.train, self.val)]
+        targets = [[float(y) for _, y in part] for part in (self.train, self.val)]
+        self._rows, self._targets = rows, targets
+        m, nin = self.math, len(feats)
+        self._arrays = (m.inputs(rows[0], nin), m.inputs(rows[1], nin), m.targets(targets[0]),
+                        m.targets(targets[1]))
+        self._batch: tuple | None = None  # the engine's copy of the training set, made on use
 
     def points(self) -> list[list[float]]:
-        """[x, y, label, 0 for train / 1 for val] for every point, train first (4 decimals)."""
-        return [[round(x[0], 4), round(x[1], 4), y, 0] for x, y in self.train] + \
-            [[round(x[0], 4), round(x[1], 4), y, 1] for x, y in self.val]
+        """[x, y, label (regression: the target), 0 for train / 1 for val] for every point,
+        train first (4 decimals)."""
+        def target(y: float) -> float:
+            return round(y, 4) if self.regression() else y
+        return [[round(x[0], 4), round(x[1], 4), target(y), 0] for x, y in self.train] + \
+            [[round(x[0], 4), round(x[1], 4), target(y), 1] for x, y in self.val]
 
-    def add_point(self, x: float, y: float, label: int) -> None:
-        """Add a training point of class `label` (it must lie on the plane)."""
+    def add_point(self, x: float, y: float, label: int | None = None,
+                  value: float | None = None) -> None:
+        """Add a training point of class `label`, or in regression of target `value` (it must
+        lie on the plane)."""
         x0, x1, y0, y1 = self.extent
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             raise SessionError(f"point ({x:g}, {y:g}) is off the plane "
                                f"[{x0:g}, {x1:g}] × [{y0:g}, {y1:g}]")
-        if not 0 <= label < self.classes:
-            raise SessionError(f"label {label} is not a class of {self.config.dataset} "
-                               f"(0..{self.classes - 1})")
+        if self.regression() and (value is None or label is not None):
+            raise SessionError("add_point: a regression point needs a value in [-1, 1], "
+                               "not a label")
+        if not self.regression():
+            if label is None or value is not None:
+                raise SessionError("add_point: a classification point needs a label, not a value")
+            if not 0 <= label < self.classes:
+                raise SessionError(f"label {label} is not a class of {self.config.dataset} "
+                                   f"(0..{self.classes - 1})")
         if len(self.train) + len(self.val) >= MAX_POINTS:
             raise SessionError(f"the plane holds at most {MAX_POINTS} points; clear it first")
-        self.train.append(([float(x), float(y)], int(label)))
+        self.train.append(([float(x), float(y)], float(value) if label is None else int(label)))
         if self.picked is None:
             self.picked = len(self.train) - 1  # the first point on a cleared plane: graph it
         elif self.picked >= len(self.train) - 1:
@@ -164,7 +199,7 @@ class Session:
             raise SessionError(f"point {index} does not exist; there are {n} points")
         self.picked = index
 
-    def picked_point(self) -> tuple[list[float], int] | None:
+    def picked_point(self) -> tuple[list[float], Any] | None:
         if self.picked is None:
             return None
         i = self.picked
@@ -177,16 +212,25 @@ class Session:
         c = self.config
         rng = RNG(c.seed)
         rng.state = self._weights_state
-        self.model = seed_mlp([2, *c.hidden, self.classes], c.activation, rng=rng)
+        nin = len(c.features)
+        self.model = seed_mlp([nin, *c.hidden, self.classes or 1], c.activation, rng=rng)
         self.rng = rng  # then it draws the mini-batches, as `micrograd train` does
         self.params = self.model.parameters()
+        self.weights = [w for layer in self.model.layers for n in layer.neurons for w in n.w]
         self.optimizer = AdamW(self.params, lr=c.lr, betas=BETAS, eps=EPS,
                                weight_decay=c.weight_decay)
-        self.engine = make_engine(self.engine_name, self.model, 2)
+        if self.regression():  # the mean of (out - y)² on the same tape machinery
+            backend = "numpy" if self.engine_name == "numpy" else "python"
+            self.engine = BatchTape(self.model, nin, backend=backend, loss=squared_error)
+        else:
+            self.engine = make_engine(self.engine_name, self.model, nin)
         self.shadow = copy.deepcopy(self.model)  # the graph panel's copy
         self.step = 0
         self.history: dict[str, list] = {"step": [], "train": [], "val": []}
         self.diverged = False
+        self._batch = None
+        if self.focus is not None and not self._neuron_exists(*self.focus):
+            self.focus = None  # the hovered neuron went with the old network
 
     def reset(self) -> None:
         self.build_model()
@@ -199,8 +243,12 @@ class Session:
     def configure(self, fields: dict[str, Any]) -> str:
         """Apply validated settings; returns what was rebuilt: 'data', 'network' or 'hyper'."""
         old = asdict(self.config)
+        fields = dict(fields)
+        if "features" in fields:
+            fields["features"] = canonical(fields["features"])
+        check_dataset(fields.get("problem", old["problem"]), fields.get("dataset", old["dataset"]))
         if "dataset" in fields and "noise" not in fields and fields["dataset"] != old["dataset"]:
-            fields = {**fields, "noise": DEFAULT_NOISE[fields["dataset"]]}
+            fields["noise"] = DEFAULT_NOISE[fields["dataset"]]
         for key, value in fields.items():
             setattr(self.config, key, value)
         changed = {k for k in fields if fields[k] != old[k]}
@@ -209,6 +257,7 @@ class Session:
             return "data"
         if changed & set(NETWORK_FIELDS):
             self.build_model()
+            self._points_changed()
             return "network"
         self.optimizer.lr = self.config.lr
         self.optimizer.weight_decay = self.config.weight_decay
@@ -225,18 +274,20 @@ class Session:
             raise SessionError("there are no training points; add some or regenerate the data")
         if self.diverged:
             raise Diverged("the loss is not finite; lower the learning rate and press reset")
-        X, _, Y, _ = self._arrays
-        Yf = Y.astype(np.float64)
+        if self._batch is None:
+            batch = getattr(self.engine, "batch", lambda X, Y: (X, Y))  # eager takes lists
+            self._batch = batch(self._rows[0], self._targets[0])
+        X, Y = self._batch
         full = self.config.batch_size == 0 or self.config.batch_size >= len(Y)
         start, done = time.perf_counter(), 0
-        with np.errstate(all="ignore"):  # a diverging run shows up as a non-finite loss
+        with self.math.errstate():  # a diverging run shows up as a non-finite loss
             while done < max_steps:
                 try:
                     if full:
-                        loss = self.engine.loss_and_backward(X, Yf)
+                        loss = self.engine.loss_and_backward(X, Y)
                     else:
                         idx = sample_batch(self.rng, len(Y), self.config.batch_size)
-                        loss = self.engine.loss_and_backward(X[idx], Yf[idx])
+                        loss = self.engine.loss_and_backward(*_take(X, Y, idx))
                 except (OverflowError, ValueError, ZeroDivisionError):  # the python tape's
                     loss = math.nan
                 if not math.isfinite(loss):
@@ -244,6 +295,7 @@ class Session:
                     self.optimizer.zero_grad()
                     raise Diverged(f"the loss became {loss} at step {self.step}; lower the "
                                    "learning rate and press reset")
+                self._penalize()
                 self.optimizer.step()
                 self.optimizer.zero_grad()
                 self.step += 1
@@ -251,6 +303,26 @@ class Session:
                 if time.perf_counter() - start >= budget:
                     break
         return done
+
+    def _penalize(self) -> None:
+        """The penalty's gradient into the weights' (not the biases'): L1 rate·sign(w), L2
+        rate·w, as TensorFlow Playground regularizes; AdamW's step then sees the sum."""
+        kind, rate = self.config.regularization, self.config.reg_rate
+        if kind == "l2":
+            for w in self.weights:
+                w.grad += rate * w.data
+        elif kind == "l1":
+            for w in self.weights:
+                w.grad += rate * ((w.data > 0) - (w.data < 0))
+
+    def penalty(self) -> float:
+        """The penalty's value: rate·Σ|w| (L1), rate·Σw²/2 (L2), 0 without one."""
+        kind, rate = self.config.regularization, self.config.reg_rate
+        if kind == "l1":
+            return rate * math.fsum(abs(w.data) for w in self.weights)
+        if kind == "l2":
+            return rate * math.fsum(w.data * w.data for w in self.weights) / 2
+        return 0.0
 
     # ---- what the page draws ----
 
@@ -262,36 +334,77 @@ class Session:
                 "history": self.history, "engine": self.engine_name}
 
     def frame(self) -> dict[str, Any]:
-        """Losses, accuracies, the plane's class probabilities, tiles, weights, graph values."""
-        x0, x1, y0, y1 = self.extent
-        # cell centres; row 0 is the top of the plane (largest y), as a canvas draws it
-        xs = x0 + (np.arange(GRID) + 0.5) * (x1 - x0) / GRID
-        ys = y1 - (np.arange(GRID) + 0.5) * (y1 - y0) / GRID
-        gx, gy = np.meshgrid(xs, ys)
-        layers = self._layer_arrays()
-        with np.errstate(all="ignore"):
-            acts = _forward(layers, np.column_stack([gx.ravel(), gy.ravel()]))
-            probs = _softmax(acts[-1])
-            tiles = [_tile_bytes(a.reshape(GRID, GRID, -1)[::2, ::2], act)
-                     for a, (_, _, act) in zip(acts[:-1], layers[:-1])]
+        """Losses, accuracies, the plane (class probabilities or regression values), tiles,
+        the hovered neuron's picture, weights, penalty, graph values."""
+        m, layers, regression = self.math, layer_lists(self.model), self.regression()
+        with m.errstate():
+            grid = self._grid_inputs()
+            acts = m.forward(layers, grid)
+            tiles = b"".join(m.tile_bytes(a, act, GRID, GRID // TILE)
+                             for a, (_, _, act) in zip(acts[:-1], layers[:-1]))
             Xt, Xv, Yt, Yv = self._arrays
-            train_loss, train_acc = _loss_acc(layers, Xt, Yt)
-            val_loss, val_acc = _loss_acc(layers, Xv, Yv)
+            train_loss, train_acc = m.loss_acc(layers, Xt, Yt, regression)
+            val_loss, val_acc = m.loss_acc(layers, Xv, Yv, regression)
+            out = acts[-1] if regression else m.softmax(acts[-1])
+            plane = {"values": b64(m.column_bytes(m.column(out, 0), "clip"))} if regression \
+                else {"probs": b64(m.prob_bytes(out, self.classes))}
+            focus = self._focus_grid(grid, [*acts[:-1], out], layers)
         self._record(train_loss, val_loss)
-        out = {
+        penalty = self.penalty()
+        frame = {
             "type": "frame", "step": self.step, "train_loss": train_loss, "val_loss": val_loss,
             "train_acc": train_acc, "val_acc": val_acc, "sizes": self.model.sizes,
-            "grid": GRID, "classes": self.classes,
-            "probs": _b64(np.nan_to_num(probs, nan=1.0 / self.classes) * 255),
-            "tile": TILE, "tiles": _b64(np.concatenate(tiles) if tiles else np.zeros(0)),
-            "weights": [np.column_stack([w, b]).ravel().round(4).tolist()
-                        for w, b, _ in layers],
+            "grid": GRID, "classes": self.classes, **plane,
+            "tile": TILE, "tiles": b64(tiles), "weights": m.weights(layers),
+            "penalty": penalty if math.isfinite(penalty) else None, "focus": focus,
         }
-        if not all(np.isfinite(w).all() for w, _, _ in layers):
-            out["weights"] = [[0.0] * (w.size + b.size) for w, b, _ in layers]
         self._check_graph()
-        out["graph"] = self.graph_values()
-        return out
+        frame["graph"] = self.graph_values()
+        return frame
+
+    def _grid_inputs(self) -> Any:
+        """The features of the plane's cell centres, as the math reads them (made once)."""
+        key = (self.extent, tuple(self.config.features))
+        if self._grid[0] != key:
+            rows = expand(grid_rows(self.extent, GRID), self.config.features)
+            self._grid = (key, self.math.inputs(rows, len(self.config.features)))
+        return self._grid[1]
+
+    # ---- the hovered neuron ----
+
+    def _neuron_exists(self, layer: int, index: int) -> bool:
+        sizes = self.model.sizes
+        return 0 <= layer < len(sizes) and 0 <= index < sizes[layer]
+
+    def set_focus(self, layer: int | None = None, index: int | None = None) -> None:
+        """Show neuron `index` of `layer` on the big plane (0: the input features, then the
+        hidden layers, then the outputs); no layer: show the plane again."""
+        if layer is None:
+            self.focus = None
+            return
+        sizes = self.model.sizes
+        if not 0 <= layer < len(sizes):
+            raise SessionError(f"focus: layer {layer} does not exist; use 0 (inputs) to "
+                               f"{len(sizes) - 1} (outputs)")
+        if not 0 <= index < sizes[layer]:
+            raise SessionError(f"focus: layer {layer} has {sizes[layer]} neurons; use index "
+                               f"0..{sizes[layer] - 1}")
+        self.focus = (layer, index)
+
+    def _focus_grid(self, grid: Any, outs: list, layers: list) -> dict[str, Any] | None:
+        """The hovered neuron over the whole grid, scaled as its tile is (an input as a linear
+        neuron, a class probability as a sigmoid, a regression output clipped to [-1, 1])."""
+        if self.focus is None:
+            return None
+        layer, index = self.focus
+        m = self.math
+        if layer == 0:
+            col, rule = m.column(grid, index), "linear"
+        else:
+            col = m.column(outs[layer - 1], index)
+            rule = layers[layer - 1][2] if layer < len(layers) else \
+                "clip" if self.regression() else "sigmoid"
+        return {"layer": layer, "index": index, "grid": b64(m.column_bytes(col, rule))}
 
     def _record(self, train_loss: float | None, val_loss: float | None) -> None:
         h = self.history
@@ -305,140 +418,12 @@ class Session:
             for key in h:
                 h[key] = h[key][::2]
 
-    def _layer_arrays(self) -> list[tuple[Any, Any, str]]:
-        return [(np.array([[w.data for w in n.w] for n in layer.neurons]),
-                 np.array([n.b.data for n in layer.neurons]), layer.neurons[0].activation)
-                for layer in self.model.layers]
 
-    # ---- the computation graph of the picked point ----
-
-    def graph_key(self) -> tuple | None:
-        """What fixes the graph's shape: sizes, activation, the picked label. None: no point."""
-        point = self.picked_point()
-        if point is None:
-            return None
-        return (tuple(self.model.sizes), self.config.activation, point[1])
-
-    def _check_graph(self) -> None:
-        """A new shape gets a new `graph_id` and asks for a new layout (`pending_render`)."""
-        key = self.graph_key()
-        if key != self._graph_key:
-            self._graph_key = key
-            self.graph_id += 1
-            self.pending_render = True
-
-    def trace(self) -> tuple[Any, str]:
-        """The picked point's graph on the current weights: (trace, 'full' or 'head')."""
-        point = self.picked_point()
-        assert point is not None
-        for s, p in zip(self.shadow.parameters(), self.params):
-            s.data = p.data
-        x, label = point
-        layers = self.shadow.layers
-        if self._graph_mode() == "full":
-            return trace_mlp(self.shadow, x, label), "full"
-        h = list(x)
-        for layer in layers[:-1]:
-            h = layer.predict(h)
-        trace = trace_mlp(_Head(layers[-1]), h, label)
-        depth = len(layers) - 1
-        rename = [(r"^x(\d+)$", rf"h{depth}[\1]"), (r"^w1\[", f"w{depth + 1}["),
-                  (r"^b1\[", f"b{depth + 1}[")]
-        for v, name in trace.names.items():
-            for pattern, repl in rename:
-                name = re.sub(pattern, repl, name)
-            trace.names[v] = name
-        return trace, "head"
-
-    def _graph_mode(self) -> str:
-        """'full' when the whole graph has at most GRAPH_MAX_VALUES values, else 'head'."""
-        key = self.graph_key()
-        if self._mode[0] != key:
-            point = self.picked_point()
-            full = len(trace_mlp(self.shadow, point[0], point[1]).nodes())
-            self._mode = (key, "full" if full <= GRAPH_MAX_VALUES else "head", full)
-        return self._mode[1]
-
-    def graph_dot(self) -> dict[str, Any]:
-        """The DOT text of the picked point's graph and a line saying what it shows."""
-        self._check_graph()
-        self.pending_render = False
-        if self.picked_point() is None:
-            return {"id": self.graph_id, "dot": None, "note": "no points: add one to see its graph"}
-        trace, mode = self.trace()
-        n = len(trace.nodes())
-        note = f"{n} values"
-        if mode == "head":
-            note = (f"the whole graph has {self._mode[2]} values, too many to read (at most "
-                    f"{GRAPH_MAX_VALUES} are drawn): showing the output layer and the loss; the "
-                    f"last hidden layer's outputs enter as inputs")
-        return {"id": self.graph_id, "dot": trace.to_dot(), "note": note, "values": n,
-                "mode": mode}
-
-    def graph_values(self) -> dict[str, Any] | None:
-        """Every node's data and grad, formatted as the SVG boxes show them, in DOT order."""
-        if self.picked_point() is None:
-            return None
-        try:
-            trace, _ = self.trace()
-        except (ArithmeticError, ValueError):  # a diverged model: nothing sensible to show
-            return None
-        nodes = trace.nodes()
-        return {"id": self.graph_id, "loss": _finite(trace.loss.data),
-                "data": [fmt_number(v.data) for v in nodes],
-                "grad": [fmt_number(v.grad) for v in nodes]}
-
-
-# ---- NumPy helpers ----
-
-
-
-def _forward(layers: list, X: Any) -> list:
-    """Every layer's output for the rows of X (the last is the logits)."""
-    out, h = [], X
-    for w, b, act in layers:
-        h = activate(act, np_linear(w, b, h), numpy_math())  # the engine's rules, on arrays
-        out.append(h)
-    return out
-
-
-def _softmax(z: Any) -> Any:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _loss_acc(layers: list, X: Any, Y: Any) -> tuple[float | None, float | None]:
-    """Mean cross-entropy and accuracy (argmax, first on ties); None for an empty split."""
-    if len(Y) == 0:
-        return None, None
-    z = _forward(layers, X)[-1]
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    loss = float(-logp[np.arange(len(Y)), Y].mean())
-    return _finite(loss), float((z.argmax(axis=1) == Y).mean())
-
-
-def _tile_bytes(a: Any, act: str) -> Any:
-    """(T, T, neurons) activations as one T×T byte image per neuron: 0 is -1, 255 is +1.
-
-    tanh is already in [-1, 1]; sigmoid's (0, 1) is stretched to it; relu and linear are divided
-    by their largest magnitude on the tile.
-    """
-    a = np.moveaxis(a, -1, 0)
-    if act == "sigmoid":
-        a = 2 * a - 1
-    elif act in ("relu", "linear"):
-        scale = np.abs(a).reshape(len(a), -1).max(axis=1)
-        a = a / np.where(scale > 0, scale, 1.0)[:, None, None]
-    return (np.nan_to_num(np.clip(a, -1, 1)) + 1) * 127.5
-
-
-def _b64(a: Any) -> str:
-    return base64.b64encode(np.clip(np.rint(a), 0, 255).astype(np.uint8).tobytes()).decode()
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+def _take(X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
+    """The rows `idx` of a batch: fancy indexing on arrays, a list on lists."""
+    if isinstance(X, list):
+        return [X[i] for i in idx], [Y[i] for i in idx]
+    return X[idx], Y[idx]
 
 
 def _extent(points: list) -> tuple[float, float, float, float]:

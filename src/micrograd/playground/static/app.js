@@ -2,7 +2,9 @@
 // which owns the model; this file only sends what the controls say and draws what comes back.
 //   in:  state (data, network, settings), frame (losses, class probabilities over the plane,
 //        neuron tiles, weights, the graph's numbers), graph (its SVG), status, pong, error
-//   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, ping
+//   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, focus, ping
+// features.js (the input column, neuron hover), plane.js (the Output panel's plane) and link.js
+// (the shareable link) are loaded before this file and share its globals.
 "use strict";
 
 // Seaborn's "deep" palette, as micrograd.plot draws the boundary picture.
@@ -21,6 +23,7 @@ const S = {
   history: { step: [], train: [], val: [] },
   graph: { id: -1, nodes: [], zoom: 0.8, width: 0, height: 0, info: null },
   layout: null, plane: 400, linkWidths: [], ticks: null,
+  values: null, hover: null, focusBytes: null, preview: null, addValue: 1, linkPending: false,
 };
 
 // ---------- connection ----------
@@ -83,6 +86,7 @@ function hideToast() {
 function setOnline(online) {
   // offline: nothing trains, so the run buttons show play, disabled, with an "offline" note
   document.body.classList.toggle("offline", !online);
+  if (online) S.linkPending = true; // a new session: the link's settings are sent to it
   if (!online) setRunning(false);
   for (const id of ["play", "step", "reset"]) $(id).disabled = !online;
 }
@@ -99,8 +103,10 @@ function onState(st) {
   if (toastUntil && toastUntil(st)) hideToast();
   const c = st.config;
   S.history = { step: [...st.history.step], train: [...st.history.train], val: [...st.history.val] };
+  const problem = c.problem || "classification";
   for (const b of document.querySelectorAll("#datasets button")) {
     b.classList.toggle("active", b.dataset.dataset === c.dataset);
+    b.classList.toggle("hidden", (b.dataset.problem || "classification") !== problem);
   }
   setSlider("n", c.n, String(c.n));
   setSlider("noise", c.noise, c.noise.toFixed(2));
@@ -110,6 +116,17 @@ function onState(st) {
   setSelect("weight_decay", c.weight_decay);
   setSelect("batch_size", c.batch_size);
   setSelect("speed", c.speed);
+  setSelect("problem", problem);
+  setSelect("regularization", c.regularization || "none");
+  setSelect("reg_rate", c.reg_rate || 0);
+  $("show_test").checked = Boolean(c.show_test);
+  $("discretize").checked = Boolean(c.discretize);
+  const regression = !st.classes;
+  $("add-hint").textContent = `Click the plane to add a point of ${regression ? "value" : "class"}`;
+  $("add-class").classList.toggle("hidden", regression);
+  $("add-value-box").classList.toggle("hidden", !regression);
+  $("key-class").classList.toggle("hidden", regression);
+  $("key-value").classList.toggle("hidden", !regression);
   const layers = c.hidden.length;
   $("layers-count").textContent = layers;
   $("layers-word").textContent = layers === 1 ? "layer" : "layers";
@@ -128,6 +145,8 @@ function onState(st) {
   drawCurve();
   drawBoundary();
   showGraphInfo();
+  showPlaneNote();
+  linkOnState(st);
 }
 
 function setSlider(id, value, text) {
@@ -173,6 +192,7 @@ function buildLegend(k, points) {
     box.appendChild(span);
   };
   for (let i = 0; i < k; i++) item("", CLASS_COLORS[i], `class ${i}`);
+  if (!k) valueLegend(box);
   const key = $("net-classes"); // the same class colours, in the network panel's key
   key.replaceChildren();
   for (let i = 0; i < k; i++) {
@@ -181,9 +201,7 @@ function buildLegend(k, points) {
     sw.style.background = CLASS_COLORS[i];
     key.append(...(i ? [", "] : []), sw, `${i}`);
   }
-  const nval = points.filter((p) => p[3] === 1).length;
-  item("circle", null, `train (${points.length - nval})`);
-  item("square", null, `val (${nval})`);
+  pointsLegend(box, points);
 }
 
 // ---------- the network diagram: input tiles, hidden neuron tiles, output tiles, links ----------
@@ -194,12 +212,13 @@ function buildNetwork(sizes, hidden) {
   const W = net.clientWidth, H = net.clientHeight;
   const cols = sizes.length;
   const top = 52;
-  const maxn = Math.max(...sizes);
+  const rows = sizes.map((n, i) => (i === 0 ? FEATURES.length : n)); // every feature has a tile
+  const maxn = Math.max(...rows);
   const gap = maxn > 10 ? 3 : 8;
   const s = Math.max(12, Math.min(44, Math.floor((H - top - 8) / maxn) - gap));
-  const pad = s / 2 + 36;
-  const xs = sizes.map((_, i) => (cols === 1 ? W / 2 : pad + (i * (W - 2 * pad)) / (cols - 1)));
-  const columns = sizes.map((n, i) => {
+  const pad = s / 2 + 30, padIn = s / 2 + 44; // room for the features' names on the left
+  const xs = sizes.map((_, i) => (cols === 1 ? W / 2 : padIn + (i * (W - pad - padIn)) / (cols - 1)));
+  const columns = rows.map((n, i) => {
     const total = n * s + (n - 1) * gap;
     const y0 = top + (H - top - total) / 2;
     return Array.from({ length: n }, (_, j) => y0 + j * (s + gap) + s / 2);
@@ -224,6 +243,12 @@ function buildNetwork(sizes, hidden) {
       head.append(pms, text(`${n} neuron${n === 1 ? "" : "s"}`));
     }
     net.appendChild(head);
+    if (i === 0) { // the features' tiles; the links start at the ones in use
+      const used = activeFeatures().map((name) => columns[0][FEATURE_NAMES.indexOf(name)]);
+      tiles.push(buildInputColumn(net, xs[0], columns[0], s));
+      columns[0] = used;
+      return;
+    }
     const col = [];
     for (let j = 0; j < n; j++) {
       const cv = document.createElement("canvas");
@@ -231,27 +256,28 @@ function buildNetwork(sizes, hidden) {
       cv.width = cv.height = Math.round(s * (window.devicePixelRatio || 1));
       Object.assign(cv.style, { width: `${s}px`, height: `${s}px`,
         left: `${xs[i] - s / 2}px`, top: `${columns[i][j] - s / 2}px` });
-      if (i === 0) cv.title = `input x${j + 1}`;
+      hoverable(cv, i, j);
+      if (i === cols - 1 && !S.state.classes) cv.title = "output: the predicted value";
       else if (i === cols - 1) { cv.title = `output: class ${j}`; cv.style.borderColor = CLASS_COLORS[j]; }
       else cv.title = `layer ${i}, neuron ${j}`;
       net.appendChild(cv);
       col.push(cv);
     }
     tiles.push(col);
-    if (i === 0 || i === cols - 1) {
+    if (i === cols - 1 && S.state.classes) {
       for (let j = 0; j < n; j++) {
         const lab = document.createElement("span");
         lab.className = "tile-label";
-        lab.textContent = i === 0 ? `x${j + 1}` : `${j}`;
+        lab.textContent = `${j}`;
         lab.style.top = `${columns[i][j]}px`;
-        if (i === 0) lab.style.left = `${xs[i] - s / 2 - 20}px`;
-        else lab.style.left = `${xs[i] + s / 2 + 6}px`;
+        lab.style.left = `${xs[i] + s / 2 + 6}px`;
         net.appendChild(lab);
       }
     }
   });
   S.layout = { sizes, xs, columns, s, tiles, W, H };
-  drawInputTiles();
+  keepFocus(sizes);
+  drawFeatureTiles();
   drawLinks();
   if (S.frame && sameSizes(S.frame.sizes, sizes)) drawTiles(S.frame);
 }
@@ -319,16 +345,6 @@ function paintTile(cv, T, valueAt) {
   });
 }
 
-function drawInputTiles() {
-  const L = S.layout;
-  if (!L || !S.state) return;
-  const [x0, x1, y0, y1] = S.state.extent;
-  const T = 16;
-  const sx = Math.max(Math.abs(x0), Math.abs(x1)), sy = Math.max(Math.abs(y0), Math.abs(y1));
-  paintTile(L.tiles[0][0], T, (r, c) => (x0 + ((c + 0.5) / T) * (x1 - x0)) / sx);
-  paintTile(L.tiles[0][1], T, (r, c) => (y1 - ((r + 0.5) / T) * (y1 - y0)) / sy);
-}
-
 function drawTiles(f) {
   const L = S.layout;
   if (!L || !sameSizes(f.sizes, L.sizes)) return;
@@ -342,9 +358,15 @@ function drawTiles(f) {
       k++;
     }
   }
-  // output tiles: the probability of each class over the plane, in its colour
+  // output tiles: the probability of each class over the plane, in its colour (regression: the
+  // predicted value, on the plane's map)
   const G = f.grid, K = f.classes, p = S.probs;
   const out = L.tiles[L.sizes.length - 1];
+  if (!K) {
+    if (S.values) paintBlend(out[0], G, (r, c) => [S.values[r * G + c] >= 127.5 ? HIGH : LOW,
+      Math.abs(S.values[r * G + c] / 127.5 - 1) * REG_TINT]);
+    return;
+  }
   out.forEach((cv, j) => {
     const col = hexRgb(CLASS_COLORS[j]);
     paintBlend(cv, G, (r, c) => [col, p[(r * G + c) * K + j] / 255]);
@@ -400,10 +422,13 @@ function maxWeight(weights, sizes) {
 function onFrame(f) {
   if (!S.state || f.classes !== S.state.classes) return; // a frame from before a data change
   S.frame = f;
-  S.probs = b64bytes(f.probs);
+  S.probs = f.probs ? b64bytes(f.probs) : null;
+  S.values = f.values ? b64bytes(f.values) : null; // regression
+  S.focusBytes = f.focus && f.focus.grid ? b64bytes(f.focus.grid) : null;
   setRunning(f.running);
   $("step-count").textContent = f.step.toLocaleString("en");
   $("train-loss").textContent = fmtNum(f.train_loss);
+  $("train-loss").title = f.penalty ? `data loss; the regularization penalty adds ${fmtNum(f.penalty)}` : "";
   $("val-loss").textContent = fmtNum(f.val_loss);
   $("train-acc").textContent = fmtAcc(f.train_acc);
   $("val-acc").textContent = fmtAcc(f.val_acc);
@@ -534,62 +559,15 @@ function drawBoundary() {
   ctx.fillRect(0, 0, W, H);
   const st = S.state;
   if (!st) return;
-  const f = S.frame;
-  if (f && S.probs && f.classes === st.classes) {
-    const G = f.grid, K = f.classes, p = S.probs;
-    const cols = CLASS_COLORS.slice(0, K).map(hexRgb);
-    const off = document.createElement("canvas");
-    off.width = off.height = G;
-    const octx = off.getContext("2d");
-    const img = octx.createImageData(G, G);
-    for (let i = 0; i < G * G; i++) {
-      let r = 0, g = 0, b = 0, tot = 0;
-      for (let k = 0; k < K; k++) {
-        const q = p[i * K + k];
-        r += q * cols[k][0]; g += q * cols[k][1]; b += q * cols[k][2]; tot += q;
-      }
-      tot = tot || 1;
-      // the class colours weighted by probability, then mixed with white (as boundary.png)
-      img.data[4 * i] = 255 - TINT * (255 - r / tot);
-      img.data[4 * i + 1] = 255 - TINT * (255 - g / tot);
-      img.data[4 * i + 2] = 255 - TINT * (255 - b / tot);
-      img.data[4 * i + 3] = 255;
-    }
-    octx.putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(off, 0, 0, W, H);
-    drawContours(ctx, G, K, p, W, H);
-  }
+  paintPlane(ctx, W, H);
   drawAxes(ctx, st.extent, W, H);
-  const picked = st.picked;
-  st.points.forEach((pt, i) => {
-    const [px, py] = toPixel(pt[0], pt[1]);
-    ctx.fillStyle = CLASS_COLORS[pt[2]];
-    ctx.strokeStyle = "#1a1a1a";
-    ctx.lineWidth = 0.9;
-    ctx.beginPath();
-    if (pt[3] === 1) ctx.rect(px - 4, py - 4, 8, 8);
-    else ctx.arc(px, py, 4.2, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.stroke();
-    if (i === picked) {
-      ctx.lineWidth = 2.2;
-      ctx.strokeStyle = "#111";
-      ctx.beginPath();
-      ctx.arc(px, py, 9, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-  });
+  drawPoints(ctx);
   cv.dataset.draws = String(Number(cv.dataset.draws || 0) + 1);
 }
 
 function drawContours(ctx, G, K, p, W, H) {
-  // the edge of each class's region (its probability minus the best other one is 0), by
-  // marching squares over the grid's cell centres
-  ctx.strokeStyle = "rgba(40,40,40,0.8)";
-  ctx.lineWidth = 1.1;
+  // the edge of each class's region: where its probability minus the best other one is 0
   ctx.beginPath();
-  const px = (c) => ((c + 0.5) / G) * W, py = (r) => ((r + 0.5) / G) * H;
   for (let k = 0; k < (K === 2 ? 1 : K); k++) {
     const m = new Float32Array(G * G);
     for (let i = 0; i < G * G; i++) {
@@ -597,20 +575,7 @@ function drawContours(ctx, G, K, p, W, H) {
       for (let j = 0; j < K; j++) if (j !== k && p[i * K + j] > best) best = p[i * K + j];
       m[i] = p[i * K + k] - best;
     }
-    for (let r = 0; r + 1 < G; r++) {
-      for (let c = 0; c + 1 < G; c++) {
-        const a = m[r * G + c], b = m[r * G + c + 1], d = m[(r + 1) * G + c], e = m[(r + 1) * G + c + 1];
-        const pts = [];
-        if ((a > 0) !== (b > 0)) pts.push([r, c + a / (a - b)]);
-        if ((b > 0) !== (e > 0)) pts.push([r + b / (b - e), c + 1]);
-        if ((d > 0) !== (e > 0)) pts.push([r + 1, c + d / (d - e)]);
-        if ((a > 0) !== (d > 0)) pts.push([r + a / (a - d), c]);
-        for (let q = 0; q + 1 < pts.length; q += 2) {
-          ctx.moveTo(px(pts[q][1]), py(pts[q][0]));
-          ctx.lineTo(px(pts[q + 1][1]), py(pts[q + 1][0]));
-        }
-      }
-    }
+    marchZero(ctx, G, m, W, H);
   }
   ctx.stroke();
 }
@@ -723,7 +688,7 @@ function showGraphInfo() {
   if (!st || st.picked === null || st.picked >= st.points.length) { el.textContent = ""; return; }
   const p = st.points[st.picked];
   const loss = S.graph.info && S.graph.info.loss !== null ? ` \u00b7 its loss ${fmtNum(S.graph.info.loss)}` : "";
-  el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${fmtNum(p[0], 3)}, ${fmtNum(p[1], 3)}), class ${p[2]}${loss}`;
+  el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${fmtNum(p[0], 3)}, ${fmtNum(p[1], 3)}), ${st.classes ? `class ${p[2]}` : `value ${fmtNum(p[2], 2)}`}${loss}`;
 }
 
 function applyZoom() {
@@ -772,6 +737,7 @@ function planeClick(ev) {
   const py = ((ev.clientY - rect.top) / rect.height) * S.plane;
   let best = -1, bestD = 64; // within 8 px: pick that point
   st.points.forEach((p, i) => {
+    if (!pointVisible(p)) return;
     const [qx, qy] = toPixel(p[0], p[1]);
     const d = (qx - px) ** 2 + (qy - py) ** 2;
     if (d < bestD) { best = i; bestD = d; }
@@ -779,7 +745,8 @@ function planeClick(ev) {
   if (best >= 0) { send({ type: "pick", index: best }); return; }
   const [x0, x1, y0, y1] = st.extent;
   const x = x0 + (px / S.plane) * (x1 - x0), y = y1 - (py / S.plane) * (y1 - y0);
-  send({ type: "add_point", x: Math.round(x * 1000) / 1000, y: Math.round(y * 1000) / 1000, label: S.addClass });
+  const what = st.classes ? { label: S.addClass } : { value: S.addValue };
+  send({ type: "add_point", x: Math.round(x * 1000) / 1000, y: Math.round(y * 1000) / 1000, ...what });
 }
 
 function wire() {
@@ -803,6 +770,7 @@ function wire() {
   for (const id of ["lr", "weight_decay"]) $(id).onchange = () => send({ type: "configure", [id]: parseFloat($(id).value) });
   for (const id of ["batch_size", "speed"]) $(id).onchange = () => send({ type: "configure", [id]: parseInt($(id).value, 10) });
   $("activation").onchange = () => send({ type: "configure", activation: $("activation").value });
+  wireParity();
   $("layers-plus").onclick = () => {
     const h = S.state.config.hidden;
     if (h.length < 4) send({ type: "configure", hidden: [...h, h.length ? h[h.length - 1] : 4] });
@@ -828,6 +796,26 @@ function wire() {
     drawCurve();
     drawBoundary();
   });
+}
+
+function wireParity() {
+  // issue 14's controls: problem type, regularization, the plane's options, the point value
+  $("problem").onchange = () => {
+    const problem = $("problem").value;
+    send({ type: "configure", problem, dataset: PROBLEM_DEFAULT[problem] });
+  };
+  $("regularization").onchange = () => send({ type: "configure", regularization: $("regularization").value });
+  $("reg_rate").onchange = () => send({ type: "configure", reg_rate: parseFloat($("reg_rate").value) });
+  for (const id of ["show_test", "discretize"]) $(id).onchange = () => send({ type: "configure", [id]: $(id).checked });
+  const value = $("add-value");
+  const showValue = () => {
+    S.addValue = parseFloat(value.value);
+    $("add-value-out").textContent = `${S.addValue > 0 ? "+" : S.addValue < 0 ? "\u2212" : ""}${Math.abs(S.addValue).toFixed(1)}`;
+    $("add-value-out").style.color = rgbCss(valueRgb(S.addValue));
+  };
+  value.oninput = showValue;
+  showValue();
+  wireLink();
 }
 
 wire();
