@@ -59,7 +59,7 @@ def test_a_reused_node_visibly_gets_a_second_contribution():
     assert [s.contribution for s in into_a] == [1, 2]
     assert [s.grad for s in into_a] == [1.0, 2.0]
     assert into_a[1].text == "a.grad += db/da × b.grad = 1.0000 × 1.0000 → 2.0000 " \
-                             "(contribution 2: it is used 2 times)"
+                             "(contribution 2 of 2: it is used 2 times)"
     assert steps[0].text == "b = a + a = 3.0000 + 3.0000 = 6.0000"
 
 
@@ -101,15 +101,15 @@ def test_the_page_steps_forward_and_back_in_chromium(tmp_path):
                 "file://") else route.abort())  # a standalone page fetches nothing
             page.goto(page_file.as_uri())
             assert page.inner_text("#count") == f"step 0 of {len(steps)}"
-            assert page.locator("g.node.future").count() > 0  # nothing computed yet
+            assert page.locator("g.node.walk-future").count() > 0  # nothing computed yet
             for _ in range(9):
                 page.click("#next")
             assert page.inner_text("#text") == steps[8].text
             assert page.inner_text("#count") == f"step 9 of {len(steps)}"
             texts = "els => els.map(e => e.textContent)"  # SVG text has no innerText
-            current = page.eval_on_selector_all("g.node.cur title", texts)
+            current = page.eval_on_selector_all("g.node.walk-cur title", texts)
             assert f"v{steps[8].node}" in current
-            receiving = page.eval_on_selector_all("g.node.recv text", texts)
+            receiving = page.eval_on_selector_all("g.node.walk-recv text", texts)
             assert f"grad {steps[8].grad:.4f}" in receiving
             page.click("#back")
             assert page.inner_text("#text") == steps[7].text

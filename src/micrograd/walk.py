@@ -18,6 +18,7 @@ import html
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from importlib import resources
 
 from micrograd.engine import Value
 from micrograd.graph import fmt_number, render_svg, to_dot
@@ -63,6 +64,10 @@ def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> lis
         steps.append(Step("forward", i, f"{_name(v, i)} = {how} = {fmt_number(v.data)}"))
     grads = {id(v): 0.0 for v in order}
     seen: dict[int, int] = {}
+    uses: dict[int, int] = {}  # how many contributions each value will receive in all
+    for v in order:
+        for p in v._prev:
+            uses[index[id(p)]] = uses.get(index[id(p)], 0) + 1
     grads[id(root)] = 1.0
     steps.append(Step("seed", index[id(root)], f"{_name(root, len(order) - 1)}.grad = 1: "
                       "the output's derivative with respect to itself", grad=1.0))
@@ -77,7 +82,8 @@ def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> lis
             j = index[id(parent)]
             grads[id(parent)] += local * g  # the chain rule, as backward() adds it
             seen[j] = seen.get(j, 0) + 1
-            again = f" (contribution {seen[j]}: it is used {seen[j]} times)" if seen[j] > 1 else ""
+            again = (f" (contribution {seen[j]} of {uses[j]}: it is used {uses[j]} times)"
+                     if seen[j] > 1 else "")
             steps.append(Step(
                 "backward", i,
                 f"{_name(parent, j)}.grad += d{_name(node, i)}/d{_name(parent, j)} × "
@@ -96,57 +102,30 @@ body {{ font: 14px Helvetica, Arial, sans-serif; margin: 12px; color: #222; }}
 button {{ font-size: 14px; padding: 3px 10px; margin-right: 4px; }}
 #text {{ font-family: Menlo, Consolas, monospace; margin-top: 6px; min-height: 1.4em; }}
 #count {{ color: #666; margin-left: 8px; }}
-.node.future {{ opacity: 0.25; }}
-.node.cur path, .node.cur polygon, .node.cur ellipse {{ stroke: #e67e22; stroke-width: 4px; }}
-.node.recv path, .node.recv polygon {{ stroke: #2e86c1; stroke-width: 4px; }}
-.node.again path, .node.again polygon {{ stroke: #8e44ad; stroke-width: 5px; }}
+.walk-future {{ opacity: 0.25; }}
+.node.walk-cur path, .node.walk-cur polygon, .node.walk-cur ellipse {{ stroke: #e67e22;
+  stroke-width: 4px; }}
+.node.walk-recv path, .node.walk-recv polygon {{ stroke: #2e86c1; stroke-width: 4px; }}
+.node.walk-again path, .node.walk-again polygon {{ stroke: #8e44ad; stroke-width: 5px; }}
+.edge.walk-cur path {{ stroke: #e67e22; stroke-width: 2.5px; }}
+.edge.walk-recv path {{ stroke: #2e86c1; stroke-width: 2.5px; }}
+.edge.walk-again path {{ stroke: #8e44ad; stroke-width: 3px; }}
 </style></head><body>
 <div id="bar"><b>{title}</b><br>
 <button id="first">⇤ start</button><button id="back">◀ back</button>
 <button id="play">▶ play</button><button id="next">step ▶</button>
-<span id="count"></span><div id="text">Press "step" to walk the forward pass, then
+<span id="count"></span><div id="text">Press "step" (or →) to walk the forward pass, then
 backpropagation edge by edge.</div></div>
 <div id="graph">{svg}</div>
 <script id="steps" type="application/json">{steps}</script>
 <script>
+{walk_js}
 const steps = JSON.parse(document.getElementById("steps").textContent);
-const nodes = {{}};
-for (const g of document.querySelectorAll("#graph g.node")) {{
-  nodes[g.querySelector("title").textContent] = g;
-}}
-const fmt = (x) => x === 0 ? "0.0000" : (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)
-  ? x.toExponential(2).replace(/e([+-])(\\d)$/, "e$10$2") : x.toFixed(4);
-function setGrad(i, x) {{
-  const g = nodes["v" + i];
-  if (!g) return;
-  for (const t of g.querySelectorAll("text")) {{
-    if (t.textContent.startsWith("grad ")) t.textContent = "grad " + fmt(x);
-  }}
-}}
+const items = WalkView.index(document.getElementById("graph"));
 let k = 0, timer = null;
-const forwardNodes = new Set(steps.filter((s) => s.phase === "forward").map((s) => s.node));
 function show() {{
-  for (const g of Object.values(nodes)) g.classList.remove("cur", "recv", "again", "future");
-  const done = new Set();
-  for (const i of Object.keys(nodes)) if (/^v\\d+$/.test(i)) setGrad(+i.slice(1), 0);
-  for (let s = 0; s < k; s++) {{
-    const st = steps[s];
-    if (st.phase === "forward") done.add(st.node);
-    else setGrad(st.phase === "seed" ? st.node : st.parent, st.grad);
-  }}
-  const inForward = k < steps.length && steps[k].phase === "forward";
-  if (k === 0 || inForward) for (const i of forwardNodes) {{
-    if (!done.has(i)) {{ nodes["v" + i].classList.add("future");
-      if (nodes["v" + i + "op"]) nodes["v" + i + "op"].classList.add("future"); }}
-  }}
-  const last = steps[k - 1];
-  if (last) {{
-    nodes["v" + last.node].classList.add("cur");
-    if (nodes["v" + last.node + "op"]) nodes["v" + last.node + "op"].classList.add("cur");
-    if (last.parent !== null) nodes["v" + last.parent].classList.add(
-      last.contribution > 1 ? "again" : "recv");
-    document.getElementById("text").textContent = last.text;
-  }}
+  const last = WalkView.show(steps, k, items);
+  if (last) document.getElementById("text").textContent = last.text;
   document.getElementById("count").textContent = `step ${{k}} of ${{steps.length}}`;
 }}
 function go(to) {{ k = Math.max(0, Math.min(steps.length, to)); show(); }}
@@ -160,33 +139,46 @@ document.getElementById("play").onclick = () => {{
   timer = setInterval(() => {{ if (k >= steps.length) {{ clearInterval(timer); timer = null;
     b.textContent = "▶ play"; }} else go(k + 1); }}, 700);
 }};
+document.addEventListener("keydown", (ev) => {{
+  if (ev.key === "ArrowRight") go(k + 1);
+  else if (ev.key === "ArrowLeft") go(k - 1);
+}});
 show();
 </script></body></html>
 """
+
+
+def walk_js() -> str:
+    """The walk's drawing code, shared with the playground's graph panel (one file, two pages)."""
+    return resources.files("micrograd.playground").joinpath("static", "walk.js").read_text(
+        encoding="utf-8")
 
 
 def walk_html(root: Value, title: str = "Backpropagation, step by step", **style: object) -> str:
     """A standalone page that walks `root`'s graph step by step (needs Graphviz's `dot`).
 
     `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). The picture is
-    drawn with every grad at 0, as before `backward()`; the page fills them in as it walks.
+    drawn with the grads the walk ends on (so each box is wide enough for its last number); the
+    page shows them as 0, as before `backward()`, and fills them in as it walks.
     """
     order = root.topo()
     if len(order) > MAX_WALK_NODES:
         raise ValueError(f"walk: {len(order)} values is too many to walk (at most "
                          f"{MAX_WALK_NODES}); walk a smaller graph")
     steps = backprop_steps(root, style.get("names"))  # type: ignore[arg-type]
+    final = {s.parent if s.phase == "backward" else s.node: s.grad for s in steps
+             if s.phase != "forward"}
     saved = [v.grad for v in order]
     try:
-        for v in order:
-            v.grad = 0.0
+        for i, v in enumerate(order):
+            v.grad = final.get(i, 0.0)  # type: ignore[assignment]
         svg = render_svg(to_dot(root, legend=False, **style))
     finally:
         for v, g in zip(order, saved):
             v.grad = g
     svg = svg[svg.find("<svg"):]  # drop the XML prologue and DOCTYPE: it sits inside HTML
     payload = json.dumps([asdict(s) for s in steps]).replace("</", "<\\/")
-    return _PAGE.format(title=html.escape(title), svg=svg, steps=payload)
+    return _PAGE.format(title=html.escape(title), svg=svg, steps=payload, walk_js=walk_js())
 
 
 class BackpropWalk:

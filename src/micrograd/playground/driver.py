@@ -30,6 +30,7 @@ from typing import Any
 
 from micrograd.playground import protocol
 from micrograd.playground.session import Diverged, Session, SessionError
+from micrograd.playground.walkmsg import walk_message
 
 log = logging.getLogger("micrograd.playground")
 
@@ -100,6 +101,11 @@ class Driver:
         """Show a neuron on the big plane (or the plane again): a fresh frame, no state."""
         self.session.set_focus(layer, index)
         return self.frame()
+
+    def on_walk(self) -> list[str]:
+        """Backprop step by step for the picked point, on the weights of now (the page pauses
+        training first): `walkmsg.walk_message`."""
+        return [encode(walk_message(self.session))]
 
     def on_play(self) -> list[str]:
         self.running = True

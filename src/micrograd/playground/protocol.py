@@ -157,6 +157,7 @@ MESSAGES: dict[str, tuple[dict[str, Callable[[Any], Any]], dict[str, Callable[[A
     "pick": ({"index": _int("index", *LIMITS["index"])}, {}),
     "focus": ({}, {"layer": _int("layer", *LIMITS["layer"]),
                    "index": _int("index", *LIMITS["index"])}),
+    "walk": ({}, {}),  # backprop step by step for the picked point (walkmsg.py)
 }
 # optional fields that come together: exactly one of a group (add_point), or all or none (focus)
 ONE_OF = {"add_point": ("label", "value")}

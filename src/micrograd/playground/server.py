@@ -3,7 +3,8 @@
 Starlette on uvicorn. `GET /` serves index.html, `/static/*.js` and `/static/style.css` (STATIC):
 the only files it reads, loaded from the package when the app is made, so nothing a page sends
 reaches the file system. `/ws` carries the live stream: the page sends the messages of
-`protocol.py`; the server answers with `state`, `frame`, `graph`, `status`, `pong` and `error`.
+`protocol.py`; the server answers with `state`, `frame`, `graph`, `walk` (backprop step by step,
+`walkmsg.py`), `status`, `pong` and `error`.
 
 Each connection owns one `Session` and drops it when the socket closes; what a message does is
 `driver.py`'s business (the exported page's worker uses the same driver). Training runs in a small
@@ -62,6 +63,9 @@ STATIC = {  # URL path -> (packaged file, content type)
     "/static/plane.js": ("plane.js", "text/javascript; charset=utf-8"),
     "/static/link.js": ("link.js", "text/javascript; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/static/walk.js": ("walk.js", "text/javascript; charset=utf-8"),  # backprop step by step
+    "/static/walkpanel.js": ("walkpanel.js", "text/javascript; charset=utf-8"),
+    "/static/walkpanel.css": ("walkpanel.css", "text/css; charset=utf-8"),
 }
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "

@@ -60,6 +60,7 @@ const HANDLERS = {
   state: onState,
   frame: onFrame,
   graph: onGraph,
+  walk: (m) => window.Walk?.onSteps(m), // backprop step by step (walkpanel.js)
   status: (m) => { setRunning(m.running); $("step-count").textContent = m.step.toLocaleString("en"); },
   pong: () => {},
   error: (m) => toast(m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null),
@@ -664,12 +665,14 @@ function onGraph(g) {
   view.dataset.renders = String(Number(view.dataset.renders) + 1);
   view.dataset.id = String(g.id);
   showGraphInfo();
+  window.Walk?.onGraph(g); // a walk in progress moves to the new picture
 }
 
 function updateGraph(vals) {
   if (!vals) return;
   S.graph.info = vals;
   showGraphInfo();
+  if (window.Walk?.holds(vals)) return; // walking: the walk writes the boxes
   if (vals.id !== S.graph.id || !S.graph.nodes.length) return;
   const nodes = S.graph.nodes;
   for (let i = 0; i < vals.data.length; i++) {

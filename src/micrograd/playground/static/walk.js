@@ -1,0 +1,96 @@
+// Backprop, step by step, drawn on a Graphviz SVG of micrograd.graph.to_dot (value boxes `v{i}`,
+// op circles `v{i}op`, edges `v3->v5op`): what the picture shows after the first k steps of
+// micrograd.walk.backprop_steps. One file for both walks, so they light the same boxes and write
+// the same grads: micrograd.walk's standalone page inlines this text, and the playground loads
+// it before walkpanel.js. No DOM is built here; a page brings its own buttons.
+"use strict";
+
+const WalkView = {
+  CLASSES: ["walk-cur", "walk-recv", "walk-again", "walk-future"],
+
+  // as micrograd.graph.fmt_number writes the boxes: 4 decimals, or 3 significant digits in
+  // e-notation when 4 decimals would hide the number or it is huge
+  fmt(x) {
+    if (x === 0) return "0.0000";
+    if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+    const a = Math.abs(x);
+    if (a >= 1e-3 && a < 1e6) return x.toFixed(4);
+    const [m, e] = x.toExponential(2).split("e");
+    return `${m}e${e[0]}${e.slice(1).padStart(2, "0")}`;
+  },
+
+  // the picture's nodes and edges by their DOT title ("v5", "v5op", "v3->v5op"); a value used
+  // twice by one op (a + a) has two edges into it: the second is "v3->v5op#2"
+  index(root) {
+    const items = {};
+    for (const g of root.querySelectorAll("g.node, g.edge")) {
+      const t = g.querySelector("title");
+      if (!t) continue;
+      let key = t.textContent;
+      for (let n = 2; key in items; n++) key = `${t.textContent}#${n}`;
+      items[key] = g;
+    }
+    return items;
+  },
+
+  setGrad(items, i, x) {
+    const g = items[`v${i}`];
+    if (!g) return;
+    const text = `grad ${WalkView.fmt(x)}`;
+    for (const t of g.querySelectorAll("text")) {
+      if (t.textContent.startsWith("grad ") && t.textContent !== text) t.textContent = text;
+    }
+  },
+
+  clear(items) {
+    for (const g of Object.values(items)) g.classList.remove(...WalkView.CLASSES);
+  },
+
+  // Draw the state after the first k steps; return the k-th step (null at the start). Before
+  // the backward pass every grad reads 0 and the values not computed yet are faded; each step
+  // lights its node (and op circle); a backward step also lights the operand receiving gradient
+  // and the edge it flows along, in another colour when the operand already had a contribution.
+  show(steps, k, items) {
+    WalkView.clear(items);
+    for (const key of Object.keys(items)) if (/^v\d+$/.test(key)) WalkView.setGrad(items, +key.slice(1), 0);
+    const done = new Set();
+    for (let s = 0; s < k; s++) {
+      const st = steps[s];
+      if (st.phase === "forward") done.add(st.node);
+      else WalkView.setGrad(items, st.phase === "seed" ? st.node : st.parent, st.grad);
+    }
+    const add = (key, cls) => { if (items[key]) items[key].classList.add(cls); };
+    if (k === 0 || (k < steps.length && steps[k].phase === "forward")) {
+      for (const st of steps) {
+        if (st.phase === "forward" && !done.has(st.node)) {
+          add(`v${st.node}`, "walk-future");
+          add(`v${st.node}op`, "walk-future");
+        }
+      }
+    }
+    const last = steps[k - 1];
+    if (!last) return null;
+    add(`v${last.node}`, "walk-cur");
+    add(`v${last.node}op`, "walk-cur");
+    if (last.phase === "forward") { // the operands' edges into the op
+      const into = new RegExp(`->v${last.node}op(#\\d+)?$`);
+      for (const key of Object.keys(items)) if (into.test(key)) add(key, "walk-cur");
+      add(`v${last.node}op->v${last.node}`, "walk-cur");
+    } else if (last.parent !== null && last.parent !== undefined) {
+      const cls = last.contribution > 1 ? "walk-again" : "walk-recv";
+      let nth = 1; // which of this op's edges from the parent: a + a passes gradient twice
+      for (let s = k - 2; s >= 0 && steps[s].phase === "backward" && steps[s].node === last.node; s--) {
+        if (steps[s].parent === last.parent) nth++;
+      }
+      add(`v${last.parent}`, cls);
+      add(`v${last.parent}->v${last.node}op${nth > 1 ? `#${nth}` : ""}`, cls);
+    }
+    return last;
+  },
+
+  // a node's box as a rectangle in client pixels (for scrolling it into view)
+  box(items, i) {
+    const g = items[`v${i}`];
+    return g ? g.getBoundingClientRect() : null;
+  },
+};

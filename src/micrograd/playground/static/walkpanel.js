@@ -1,0 +1,228 @@
+// micrograd playground: "step through backprop", a mode of the graph panel. It walks the picked
+// point's graph as micrograd.walk does: the forward pass node by node, then backward()'s chain
+// rule one edge at a time in reversed topological order, each step's `parent.grad += local ×
+// node.grad` written out with its numbers. The drawing is walk.js's (shared with the standalone
+// walk.html); this file adds the controls and the talk with the server:
+//   out: {"type": "walk"} (and "pause": training stops while the walk is on)
+//   in:  walk {id, steps, data, grad} or {id, steps: null, error}
+// app.js calls Walk.onSteps (a walk message), Walk.onGraph (a new SVG) and Walk.holds (a frame's
+// graph numbers: while walking the boxes are the walk's, and a change of weights restarts it).
+"use strict";
+
+window.Walk = (() => {
+  const W = {
+    active: false, // the mode is on
+    walk: null, // the server's walk message being shown
+    pending: false, // a walk was asked for and has not come yet
+    k: 0, // steps taken
+    items: null, // the SVG's nodes and edges by DOT title
+    timer: null,
+  };
+  const PLAY_MS = 450;
+  const el = {};
+
+  function build() {
+    const head = document.querySelector("#graph-panel .graph-head");
+    el.toggle = button("walk-toggle", "step through backprop",
+      "Walk this graph's forward pass, then backprop edge by edge (training pauses)");
+    el.toggle.onclick = () => (W.active ? leave() : enter());
+    el.toggle.disabled = true; // until a graph is drawn
+    head.insertBefore(el.toggle, head.querySelector(".zoom"));
+    el.bar = document.createElement("div");
+    el.bar.id = "walk-bar";
+    el.first = button("walk-first", "\u21e4", "back to the start");
+    el.back = button("walk-back", "\u25c0 back", "one step back (\u2190)");
+    el.play = button("walk-play", "\u25b6 play", "play the walk");
+    el.next = button("walk-next", "step \u25b6", "one step (\u2192)");
+    el.jump = button("walk-jump", "backward \u21e5", "skip to the start of the backward pass");
+    el.count = span("walk-count");
+    el.phase = span("walk-phase");
+    const controls = document.createElement("div");
+    controls.className = "walk-controls";
+    controls.append(el.first, el.back, el.play, el.next, el.jump, el.count, el.phase);
+    el.text = document.createElement("div");
+    el.text.id = "walk-text";
+    el.note = document.createElement("p");
+    el.note.id = "walk-note";
+    el.note.className = "hint small";
+    el.note.textContent = "Training is paused while you walk: the walk uses the weights of now. "
+      + "Play leaves the walk; one training step restarts it on the new weights. Keys: \u2190 \u2192. "
+      + "A box without a name is called v{i} by its place in the graph's order (hover it).";
+    el.bar.append(controls, el.text, el.note);
+    $("graph-note").after(el.bar);
+    el.first.onclick = () => go(0);
+    el.back.onclick = () => go(W.k - 1);
+    el.next.onclick = () => go(W.k + 1);
+    el.play.onclick = togglePlay;
+    el.jump.onclick = () => go(W.walk ? W.walk.steps.findIndex((s) => s.phase === "seed") + 1 : 0);
+    document.addEventListener("keydown", onKey);
+  }
+
+  function button(id, text, title) {
+    const b = document.createElement("button");
+    b.id = id;
+    b.textContent = text;
+    b.title = title;
+    return b;
+  }
+
+  function span(id) {
+    const s = document.createElement("span");
+    s.id = id;
+    return s;
+  }
+
+  function onKey(ev) {
+    if (!W.active || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const tag = ev.target.tagName;
+    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
+    if (ev.key === "ArrowRight") { ev.preventDefault(); go(W.k + 1); }
+    else if (ev.key === "ArrowLeft") { ev.preventDefault(); go(W.k - 1); }
+  }
+
+  // ---- entering and leaving ----
+
+  function enter() {
+    if (S.running) send({ type: "pause" }); // handled before the walk: it sees the paused weights
+    W.active = true;
+    document.body.classList.add("walking");
+    el.toggle.textContent = "leave the walk";
+    el.toggle.classList.add("active");
+    request();
+  }
+
+  function leave() {
+    stopPlay();
+    if (W.items) WalkView.clear(W.items);
+    Object.assign(W, { active: false, walk: null, pending: false, k: 0, items: null });
+    document.body.classList.remove("walking");
+    el.toggle.textContent = "step through backprop";
+    el.toggle.classList.remove("active");
+    el.text.textContent = "";
+    if (S.graph.info) updateGraph(S.graph.info); // the boxes show the live numbers again
+  }
+
+  function request() {
+    stopPlay();
+    W.pending = true;
+    delete el.bar.dataset.k; // no step shown until the new walk is drawn
+    el.count.textContent = "";
+    el.phase.textContent = "";
+    el.text.textContent = "computing the walk\u2026";
+    send({ type: "walk" });
+  }
+
+  // ---- messages ----
+
+  function onSteps(m) {
+    if (!W.active) return;
+    W.pending = false;
+    if (!m.steps) {
+      toast(m.error || "no walk");
+      leave();
+      return;
+    }
+    W.walk = m;
+    W.k = 0;
+    W.items = null;
+    delete el.bar.dataset.k;
+    attach();
+  }
+
+  function attach() {
+    // the walk's steps index the boxes of graph `id`: wait for that SVG if another is shown
+    if (!W.walk || W.walk.id !== S.graph.id || !S.graph.nodes.length) {
+      el.text.textContent = "waiting for the graph\u2026";
+      return;
+    }
+    W.items = WalkView.index($("graph-view"));
+    W.walk.data.forEach((d, i) => {
+      const n = S.graph.nodes[i];
+      if (n && n.data) n.data.textContent = `data ${d}`;
+    });
+    go(0);
+  }
+
+  function onGraph(g) {
+    el.toggle.disabled = !g.svg; // nothing drawn (no point, no Graphviz): nothing to walk
+    if (!W.active) return;
+    if (!g.svg) { leave(); return; }
+    if (W.walk && W.walk.id === g.id) attach();
+    else if (!W.pending) request();
+  }
+
+  // A frame's graph numbers: true while the walk owns the boxes (the frame leaves them alone).
+  function holds(vals) {
+    if (!W.active) return false;
+    // frames sent before our pause still say "running": until the walk (sent after the pause)
+    // comes, they only wait; after it, a running frame means play was pressed
+    if (W.pending) return true;
+    if (S.running) { leave(); return false; } // training owns the boxes again
+    const w = W.walk;
+    if (w && !W.pending && (vals.id !== w.id || vals.data.some((d, i) => d !== w.data[i]))) {
+      request(); // other weights or another point: walk that
+    }
+    return true;
+  }
+
+  // ---- stepping ----
+
+  function go(k) {
+    if (!W.walk || !W.items) return;
+    const steps = W.walk.steps;
+    W.k = Math.max(0, Math.min(steps.length, k));
+    const last = WalkView.show(steps, W.k, W.items);
+    const nf = steps.filter((s) => s.phase === "forward").length;
+    el.count.textContent = `step ${W.k} of ${steps.length}`;
+    el.text.classList.toggle("again", !!last && last.contribution > 1);
+    el.text.dataset.phase = last ? last.phase : "";
+    if (!last) {
+      el.phase.textContent = `${nf} forward steps, then ${steps.length - nf} of backprop`;
+      el.text.textContent = "Press step (\u2192) to compute the graph's values one node at a time.";
+    } else {
+      el.phase.textContent = last.phase === "forward" ? `forward pass: node ${W.k} of ${nf}`
+        : last.phase === "seed" ? "backward pass: the seed"
+          : last.contribution > 1 ? `backward pass: contribution ${last.contribution} to a reused value`
+            : "backward pass: the chain rule";
+      el.text.textContent = last.text;
+    }
+    if (W.k === steps.length) el.phase.textContent = "done: every grad is now backward()'s";
+    el.first.disabled = el.back.disabled = W.k === 0;
+    el.next.disabled = W.k === steps.length;
+    if (W.k === steps.length) stopPlay();
+    if (last) reveal(last.phase === "backward" ? last.parent : last.node);
+    el.bar.dataset.k = String(W.k);
+  }
+
+  function reveal(i) {
+    // scroll the graph view (only it, not the page) so that box i is inside it
+    const view = $("graph-view");
+    const r = WalkView.box(W.items, i);
+    if (!r) return;
+    const v = view.getBoundingClientRect(), m = 30;
+    if (r.left < v.left + m || r.right > v.right - m) view.scrollLeft += (r.left + r.right) / 2 - (v.left + v.right) / 2;
+    if (r.top < v.top + m || r.bottom > v.bottom - m) view.scrollTop += (r.top + r.bottom) / 2 - (v.top + v.bottom) / 2;
+  }
+
+  function togglePlay() {
+    if (W.timer) { stopPlay(); return; }
+    if (!W.walk) return;
+    if (W.k >= W.walk.steps.length) go(0);
+    el.play.textContent = "\u23f8 pause";
+    W.timer = setInterval(() => go(W.k + 1), PLAY_MS);
+  }
+
+  function stopPlay() {
+    clearInterval(W.timer);
+    W.timer = null;
+    if (el.play) el.play.textContent = "\u25b6 play";
+  }
+
+  build();
+  return {
+    onSteps, onGraph, holds, enter, leave,
+    get active() { return W.active; },
+    get k() { return W.k; },
+    get walk() { return W.walk; },
+  };
+})();

@@ -1,0 +1,52 @@
+"""The playground's `walk` message: backprop, step by step, for the graph the panel shows.
+
+The page asks with `{"type": "walk"}`; the answer is `micrograd.walk.backprop_steps` of the picked
+point's graph on the current weights, `{"type": "walk", "id": graph_id, "steps": [...], "data":
+[...], "grad": [...]}`: the steps index the same `root.topo()` that names the SVG's boxes `v{i}`,
+so the page lights boxes of the picture it already has (no new layout). `data` and `grad` are the
+boxes' numbers as `graph_values` writes them: the walk starts from those data and must end on
+those grads. In head mode (a graph too big to draw whole) the panel draws the output layer and
+the loss only, and that drawn part is what is walked. A walk that cannot be made is answered with
+`steps: null` and a one-line `error`, as the `graph` message says why there is no picture.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+from micrograd.engine import Value
+from micrograd.graph import fmt_number
+from micrograd.walk import MAX_WALK_NODES, backprop_steps
+
+
+def walk_payload(root: Value, names: dict[Value, str] | None = None) -> dict[str, Any]:
+    """The steps and the boxes' numbers of `root`'s graph (whose grads `backward()` has filled).
+
+    A ValueError says why there is no walk: too many values, or numbers that are not finite.
+    """
+    nodes = root.topo()
+    if len(nodes) > MAX_WALK_NODES:
+        raise ValueError(f"this graph has {len(nodes)} values, too many to walk (at most "
+                         f"{MAX_WALK_NODES}); use fewer or narrower layers")
+    steps = backprop_steps(root, names)
+    numbers = [v.data for v in nodes] + [s.grad for s in steps if s.grad is not None]
+    if not all(math.isfinite(x) for x in numbers):
+        raise ValueError("the graph's numbers are not finite; lower the learning rate and press "
+                         "reset")
+    return {"steps": [asdict(s) for s in steps], "data": [fmt_number(v.data) for v in nodes],
+            "grad": [fmt_number(v.grad) for v in nodes]}
+
+
+def walk_message(session: Any) -> dict[str, Any]:
+    """The answer to `{"type": "walk"}` for `session` (a playground `Session`)."""
+    msg: dict[str, Any] = {"type": "walk", "id": session.graph_id, "step": session.step,
+                           "steps": None}
+    if session.picked_point() is None:
+        return {**msg, "error": "there is no point to walk: click a point on the plane first"}
+    try:
+        trace, mode = session.trace()
+        return {**msg, "mode": mode, **walk_payload(trace.loss, trace.names)}
+    except (ArithmeticError, ValueError) as e:
+        return {**msg, "error": f"walk: {e}"}
