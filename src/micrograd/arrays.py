@@ -33,3 +33,41 @@ def adamw_step(opt: Any, decay: float, step_size: float, bias_correction2_sqrt: 
     opt.exp_avg, opt.exp_avg_sq = m.tolist(), v.tolist()
     for q, x in zip(opt.params, p.tolist()):
         q.data = x
+
+
+KEEP_FREED_BYTES = 256 << 20  # glibc keeps up to this much freed memory for reuse
+MMAP_BYTES = 32 << 20  # blocks below this come from the heap (glibc's largest allowed value)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+_malloc_tuned = False
+
+
+def reuse_freed_memory() -> bool:
+    """Let glibc reuse freed array memory instead of handing it back to the OS (once a process).
+
+    Every line of the compiled code makes a new N×K array and frees an old one. By default glibc
+    maps blocks above its (adaptive) threshold fresh from the OS and unmaps them on free, or
+    trims the heap top, so at 10,000 points and more each step paid for tens of thousands of page
+    faults: a third to a half of the numpy engine's time (measured with benchmarks/run.py). With
+    blocks under 32 MiB from the heap and up to 256 MiB of freed memory kept, the pages of one
+    step's arrays are reused by the next. The process may keep up to 256 MiB it no longer uses.
+    Only on glibc, and only if the user has not tuned malloc through the environment; returns
+    whether the setting was made.
+    """
+    global _malloc_tuned
+    import os
+    import platform
+
+    tuned = os.environ.get("GLIBC_TUNABLES", "").find("malloc") >= 0 or any(
+        k in os.environ for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"))
+    if _malloc_tuned or tuned or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return _malloc_tuned
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    _malloc_tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_BYTES)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES))
+    return _malloc_tuned

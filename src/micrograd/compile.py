@@ -169,7 +169,11 @@ class Emitter:
         self.consts[w] = [[self.params[p] for p in m._prev[1: n + 1]] for m in array.nodes]
         self.consts[b] = [self.params[m._prev[0]] for m in array.nodes]
         array.info.update(src=src, xs=xs, w=w, b=b)
-        self.fwd.append(f"{array.name} = {src} @ p[{w}].T + p[{b}]  "
+        wname, bname = f"w{array.name[1:]}", f"b{array.name[1:]}"
+        reads = [f"_view(p, {spec})" if strided(self.consts[spec]) else f"p[{spec}]"
+                 for spec in (w, b)]  # views of p where the indices allow, else copies
+        self.fwd.append(f"{wname}, {bname} = {', '.join(reads)}")
+        self.fwd.append(f"{array.name} = {src} @ {wname}.T + {bname}  "
                         f"# layer: {len(array.nodes)} × w·x+b of {n} inputs")
 
     def _source_of(self, xs: Sequence[Value]) -> str | None:
@@ -189,8 +193,21 @@ class Emitter:
         expr = text_rule(op.forward, *self.slot_args(array))
         self.fwd.append(f"{array.name} = {expr}  # {op} of {len(array.nodes)} columns")
 
+    def whole_rows(self, node: Value) -> Array | None:
+        """The array whose columns, in order, are all the values a `pick` node chooses from."""
+        values = node._prev[:-1]
+        if node._op is not PICK or not values or values[0] not in self.col:
+            return None
+        array = self.col[values[0]][0]
+        same = len(array.nodes) == len(values) and all(a is b for a, b in zip(array.nodes, values))
+        return array if same and array.kind != "input" else None
+
     def node_forward(self, i: int, node: Value) -> None:
         self.names[node] = f"v{i}"
+        rows = self.whole_rows(node)
+        if rows is not None:  # pick along each row of the array, not from K column copies
+            self.fwd.append(f"v{i} = _pick_columns({self.name(node._prev[-1])}, {rows.name})")
+            return
         args = [Sym(self.name(p)) for p in node._prev]
         self.fwd.append(f"v{i} = {text_rule(node._op.forward, *args)}")
 
@@ -216,7 +233,10 @@ class Emitter:
 
     def _accumulate(self, cols: dict[int, str], k: int, g: str, term: str) -> None:
         if k in cols:
-            self.bwd.append(f"{g} = {g} + {term}")
+            self.bwd.append(f"{g} = {cols[k]} + {term}")
+            cols[k] = g
+        elif term.isidentifier():  # a plain name: the column reads it (columns sharing one
+            cols[k] = term  # N-vector, as a sum's, become a broadcast instead of K copies)
         else:
             cols[k] = g
             self.bwd.append(f"{g} = {term}")
@@ -231,9 +251,12 @@ class Emitter:
     def array_grad(self, array: Array) -> str | None:
         """Sum the array's gradient contributions into one N×K array; None if it has none."""
         terms = list(array.full)
-        if array.cols:
-            cols = ", ".join(array.cols.get(j, "0.0") for j in range(len(array.nodes)))
-            terms.append(f"_columns(len(Y), {cols})")
+        cols = [array.cols.get(j, "0.0") for j in range(len(array.nodes))]
+        if array.cols and len(set(cols)) == 1:  # one N-vector for every column (a sum's)
+            terms.append(f"_np.broadcast_to({cols[0]}[:, None], (len(Y), {len(cols)}))"
+                         if not terms else f"{cols[0]}[:, None]")
+        elif array.cols:
+            terms.append(f"_columns(len(Y), {', '.join(cols)})")
         if not terms:
             return None
         g = f"G{array.name[1:]}"
@@ -245,6 +268,11 @@ class Emitter:
         if g is None:
             return
         args = [Sym(self.name(p)) for p in node._prev]
+        rows = self.whole_rows(node)
+        if rows is not None:  # the pick's one-hot rule, for all K columns in one array
+            k = f"_np.arange({len(rows.nodes)})"
+            self.add_array_grad(rows, f"_np.where({k} == {args[-1]}[:, None], {g}[:, None], 0.0)")
+            return
         locals_ = text_rule(node._op.local, Sym(self.names[node]), *args, operand=True)
         for p, local in zip(node._prev, locals_):
             if local == "0.0" or (not p._prev and p not in self.params):
@@ -277,12 +305,16 @@ class Emitter:
         if g is None:
             return
         info = array.info
-        self.bwd.append(f"gP[{info['w']}] += {g}.T @ {info['src']}")
-        self.bwd.append(f"gP[{info['b']}] += {g}.sum(axis=0)")
+        for spec, term in ((info["w"], f"{g}.T @ {info['src']}"), (info["b"], f"{g}.sum(axis=0)")):
+            if strided(self.consts[spec]):  # added in place into a view of gP
+                view = f"g{spec[1].lower()}{array.name[1:]}"
+                self.bwd += [f"{view} = _view(gP, {spec})", f"{view} += {term}"]
+            else:
+                self.bwd.append(f"gP[{spec}] += {term}")
         src, xs = info["src"], info["xs"]
         if src == "X":
             return
-        gx = f"{g} @ p[{info['w']}]"
+        gx = f"{g} @ w{array.name[1:]}"
         if src.startswith("a"):
             self.add_array_grad(self.col[xs[0]][0], gx)
             return
@@ -349,6 +381,27 @@ def _live(lines: list[str]) -> list[str]:
 _NAME = re.compile(r"\b[gG]\w*")
 
 
+def strided(index: list) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
+    """(offset, shape, strides in elements) when a layer's parameter indices (rows of weight
+    indices, or one bias index per neuron) are a regular grid of the parameter vector, as
+    `parameters()` order lays out a layer (each neuron's weights, then its bias): the compiled
+    code then reads and adds into views of the vectors instead of gathering and scattering
+    copies. None for any other layout (the code keeps fancy indexing)."""
+    rows = [r if isinstance(r, list) else [r] for r in index]
+    if not rows or not rows[0]:
+        return None
+    n, start = len(rows[0]), rows[0][0]
+    step = rows[1][0] - start if len(rows) > 1 else n
+    if step < n:
+        return None  # overlapping (or repeated) rows
+    for j, r in enumerate(rows):
+        if len(r) != n or r != list(range(start + j * step, start + j * step + n)):
+            return None
+    if isinstance(index[0], list):
+        return start, (len(rows), n), (step, 1)
+    return start, (len(rows),), (step,)
+
+
 def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
     """The helpers and index arrays the compiled source reads."""
     import numpy as np
@@ -366,5 +419,13 @@ def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
         for q, x in zip(P, g.tolist()):
             q.grad = q.grad + x
 
-    arrays = {k: np.asarray(v, dtype=np.intp) for k, v in consts.items()}
-    return {"_columns": columns, "_data": data, "_add_grads": add_grads, **arrays}
+    def view(vector: Any, spec: tuple) -> Any:  # a strided window onto `vector`'s memory
+        start, shape, steps = spec
+        return np.ndarray(shape, np.float64, vector, start * 8, tuple(8 * k for k in steps))
+
+    def pick_columns(k: Any, a: Any) -> Any:  # a[i, k[i]]: the pick rule over whole rows
+        return a[np.arange(len(k)), k.astype(np.intp)]
+
+    arrays = {k: strided(v) or np.asarray(v, dtype=np.intp) for k, v in consts.items()}
+    return {"_columns": columns, "_data": data, "_add_grads": add_grads, "_view": view,
+            "_pick_columns": pick_columns, **arrays}

@@ -128,7 +128,10 @@ class BatchTape:
         nodes, index = _record(root)
         self.compiled = False
         if backend == "numpy":
+            from micrograd.arrays import reuse_freed_memory
             from micrograd.compile import compile_numpy, namespace_extras
+
+            reuse_freed_memory()  # fresh pages for every array of every step cost more than math
 
             compiled = compile_numpy(nodes, self.params, inputs, label)
             if compiled is not None:
