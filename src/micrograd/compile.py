@@ -326,8 +326,9 @@ class Emitter:
 
 def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Value],
                   label: Value) -> tuple[str, dict[str, Any]] | None:
-    """Source of `loss(X, Y, P)` and `loss_and_backward(X, Y, P)` on arrays, and the constants
-    it needs; None when no layer is found (the caller keeps its per-node code)."""
+    """Source of `loss(X, Y, p)` and `loss_and_grads(X, Y, p)` on arrays (`p`: the parameters'
+    values as one vector; the gradient comes back as one), and the constants it needs; None
+    when no layer is found (the caller keeps its per-node code)."""
     index = {p: j for j, p in enumerate(params)}
     col = find_arrays(nodes, index, inputs, label)
     root = nodes[-1]
@@ -357,12 +358,12 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
         {"node": em.node_backward, "layer": em.layer_backward,
          "elementwise": em.elementwise_backward}[kind](unit)
     em.bwd = _live(em.bwd)
-    head = ["    p = _data(P)", "    y = Y"]
-    ret = f"    return float(_np.sum({rname})) * (1.0 / len(Y))"
-    lines = ["def loss(X, Y, P):", *head, *(f"    {s}" for s in em.fwd), ret, "",
-             "def loss_and_backward(X, Y, P):", *head, *(f"    {s}" for s in em.fwd),
-             "    gP = _np.zeros(len(P))", *(f"    {s}" for s in em.bwd),
-             "    _add_grads(P, gP)", ret, ""]
+    ret = f"float(_np.sum({rname})) * (1.0 / len(Y))"
+    lines = ["def loss(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
+             f"    return {ret}", "",
+             "def loss_and_grads(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
+             "    gP = _np.zeros(len(p))", *(f"    {s}" for s in em.bwd),
+             f"    return {ret}, gP", ""]
     return "\n".join(lines), consts
 
 
@@ -412,13 +413,6 @@ def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
             out[:, j] = c
         return out
 
-    def data(P: Sequence[Value]) -> Any:
-        return np.fromiter([q.data for q in P], np.float64, len(P))
-
-    def add_grads(P: Sequence[Value], g: Any) -> None:
-        for q, x in zip(P, g.tolist()):
-            q.grad = q.grad + x
-
     def view(vector: Any, spec: tuple) -> Any:  # a strided window onto `vector`'s memory
         start, shape, steps = spec
         return np.ndarray(shape, np.float64, vector, start * 8, tuple(8 * k for k in steps))
@@ -427,5 +421,5 @@ def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
         return a[np.arange(len(k)), k.astype(np.intp)]
 
     arrays = {k: strided(v) or np.asarray(v, dtype=np.intp) for k, v in consts.items()}
-    return {"_columns": columns, "_data": data, "_add_grads": add_grads, "_view": view,
+    return {"_columns": columns, "_view": view,
             "_pick_columns": pick_columns, **arrays}
