@@ -107,11 +107,14 @@ def reuse_freed_memory() -> bool:
     """
     global _malloc_tuned
     import os
-    import platform
 
-    tuned = os.environ.get("GLIBC_TUNABLES", "").find("malloc") >= 0 or any(
+    tuned = "malloc" in os.environ.get("GLIBC_TUNABLES", "") or any(
         k in os.environ for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"))
-    if _malloc_tuned or tuned or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    try:
+        glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (ValueError, OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        glibc = False
+    if _malloc_tuned or tuned or not glibc:
         return _malloc_tuned
     import ctypes
 
@@ -152,30 +155,47 @@ def float_math_on_arrays() -> Any:
     return _float_math
 
 
-def mlp_logits(model: Any, X: Any) -> Any:
+def mlp_logits(model: Any, X: Any, rows: int = 128) -> Any:
     """Every point's logits as an N×K array, for a model made of layers of neurons (an `MLP`);
     None for any other model. The engine's own rules run on arrays (`w·x+b`, then the
     activation, on `float_math_on_arrays()`): each neuron adds `b + w0·x0 + w1·x1 + ...` in
-    the order `predict` does, so these are `model.predict`'s floats, bit for bit."""
+    the order `predict` does, so these are `model.predict`'s floats, bit for bit. `rows`
+    points at a time, so that a wide layer's n products and sums stay in the CPU's cache."""
     from micrograd.engine import LINEAR
     from micrograd.nn import activate
 
+    layers = _layer_weights(model)
+    if layers is None or layers[0][0].shape[1] != len(X[0]):
+        return None
     m = float_math_on_arrays()
-    h = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    out = []
+    with np.errstate(all="ignore"):
+        for start in range(0, len(X), rows):
+            h = X[start:start + rows]
+            for w, b, act in layers:
+                cols = [h[:, i:i + 1] for i in range(h.shape[1])]
+                h = activate(act, LINEAR.forward(m, b, *w.T, *cols), m)
+            out.append(h)
+    return np.concatenate(out)
+
+
+def _layer_weights(model: Any) -> list | None:
+    """(weights K×n, biases, activation) per layer of neurons, or None if `model` is not so."""
     try:
+        layers, nin = [], None
         for layer in model.layers:
             neurons = layer.neurons
             acts = {n.activation for n in neurons}
-            if len(acts) != 1 or any(len(n.w) != h.shape[1] for n in neurons):
-                return None
             w = np.array([[wi.data for wi in n.w] for n in neurons], dtype=np.float64)
+            if len(acts) != 1 or w.ndim != 2 or (nin is not None and w.shape[1] != nin):
+                return None
             b = np.array([n.b.data for n in neurons], dtype=np.float64)
-            cols = [h[:, i:i + 1] for i in range(h.shape[1])]
-            with np.errstate(all="ignore"):
-                h = activate(acts.pop(), LINEAR.forward(m, b, *w.T, *cols), m)
-    except (AttributeError, TypeError):
+            layers.append((w, b, acts.pop()))
+            nin = w.shape[0]
+        return layers or None
+    except (AttributeError, TypeError, ValueError):
         return None
-    return h
 
 
 def cross_entropies(logits: Any, Y: Any) -> Any:

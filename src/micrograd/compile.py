@@ -56,11 +56,13 @@ class Array:
 def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value],
                 label: Value | None = None) -> dict[Value, tuple[Array, int]]:
     """Every node that belongs to a layer or elementwise array: node -> (array, column)."""
-    where: dict[Value, int] = {n: i for i, n in enumerate(nodes)}
+    # the interior nodes only: a wide MLP's graph is mostly parameters (67,331 of 68,000 nodes)
+    where: dict[Value, int] = {n: i for i, n in enumerate(nodes) if n._prev}
+    interior = list(where)
     x_array = Array("X", list(inputs), -1, "input")
     col: dict[Value, tuple[Array, int]] = {x: (x_array, k) for k, x in enumerate(inputs)}
     layers: dict[tuple[int, ...], list[Value]] = {}
-    for node in nodes:
+    for node in interior:
         if node._op is LINEAR and node._local is not None:
             n = (len(node._prev) - 1) // 2
             prev = node._prev
@@ -80,7 +82,7 @@ def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value
     while grouped:
         grouped = False
         candidates: dict[tuple, dict[int, Value]] = {}
-        for node in nodes:
+        for node in interior:
             key = _elementwise_key(node, col, params, label)
             if key is not None:
                 candidates.setdefault(key[0], {}).setdefault(key[1], node)
@@ -166,11 +168,12 @@ class Emitter:
             src = f"s{array.name[1:]}"
             self.fwd.append(f"{src} = _columns(len(Y), {', '.join(self.name(x) for x in xs)})")
         w, b = f"_W{array.name[1:]}", f"_B{array.name[1:]}"
-        self.consts[w] = [[self.params[p] for p in m._prev[1: n + 1]] for m in array.nodes]
-        self.consts[b] = [self.params[m._prev[0]] for m in array.nodes]
+        for name, index in ((w, [[self.params[p] for p in m._prev[1: n + 1]] for m in array.nodes]),
+                            (b, [self.params[m._prev[0]] for m in array.nodes])):
+            self.consts[name] = strided(index) or index  # a view's (offset, shape, strides)
         array.info.update(src=src, xs=xs, w=w, b=b)
         wname, bname = f"w{array.name[1:]}", f"b{array.name[1:]}"
-        reads = [f"_view(p, {spec})" if strided(self.consts[spec]) else f"p[{spec}]"
+        reads = [f"_view(p, {spec})" if isinstance(self.consts[spec], tuple) else f"p[{spec}]"
                  for spec in (w, b)]  # views of p where the indices allow, else copies
         self.fwd.append(f"{wname}, {bname} = {', '.join(reads)}")
         self.fwd.append(f"{array.name} = {src} @ {wname}.T + {bname}  "
@@ -306,7 +309,7 @@ class Emitter:
             return
         info = array.info
         for spec, term in ((info["w"], f"{g}.T @ {info['src']}"), (info["b"], f"{g}.sum(axis=0)")):
-            if strided(self.consts[spec]):  # added in place into a view of gP
+            if isinstance(self.consts[spec], tuple):  # added in place into a view of gP
                 view = f"g{spec[1].lower()}{array.name[1:]}"
                 self.bwd += [f"{view} = _view(gP, {spec})", f"{view} += {term}"]
             else:
@@ -339,6 +342,8 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
     units: list[tuple[str, Any]] = []
     done: set[int] = set()
     for i, node in enumerate(nodes):
+        if not node._prev:
+            continue  # leaves: parameters, inputs, label, constants
         if node in col:
             array = col[node][0]
             if array.kind != "input" and id(array) not in done:
@@ -346,7 +351,7 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
                 array.name = f"a{len(done)}"  # numbered in the order the code computes them
                 units.append((array.kind, array))
                 (em.layer_forward if array.kind == "layer" else em.elementwise_forward)(array)
-        elif node._prev and node not in index:
+        elif node not in index:
             if not isinstance(node._op, Op) or node._local is None:
                 return None
             units.append(("node", node))
@@ -420,6 +425,7 @@ def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
     def pick_columns(k: Any, a: Any) -> Any:  # a[i, k[i]]: the pick rule over whole rows
         return a[np.arange(len(k)), k.astype(np.intp)]
 
-    arrays = {k: strided(v) or np.asarray(v, dtype=np.intp) for k, v in consts.items()}
+    arrays = {k: v if isinstance(v, tuple) else np.asarray(v, dtype=np.intp)
+              for k, v in consts.items()}
     return {"_columns": columns, "_view": view,
             "_pick_columns": pick_columns, **arrays}

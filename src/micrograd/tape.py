@@ -125,7 +125,7 @@ class BatchTape:
         label = Value(0.0)
         out = model(inputs)
         root = cross_entropy([out] if isinstance(out, Value) else out, label)
-        nodes, index = _record(root)
+        nodes = root.topo()
         self.compiled = False
         if backend == "numpy":
             from micrograd.arrays import reuse_freed_memory
@@ -142,6 +142,7 @@ class BatchTape:
                      namespace)
                 self._compiled_functions(namespace["loss"], namespace["loss_and_grads"])
                 return
+        index = {node: i for i, node in enumerate(nodes)}
         leaf_names = {p: f"p{j}" for j, p in enumerate(self.params)}
         leaf_names.update({x: f"x{k}" for k, x in enumerate(inputs)})
         names: list[str] = []
@@ -167,7 +168,6 @@ class BatchTape:
         from micrograd.arrays import add_grads, read_data
 
         self._grads = loss_and_grads
-        self._unique = len({id(p) for p in self.params}) == len(self.params)
         self._fused_with: tuple = ()
         self._last: tuple = (None, None)  # (optimizer, the parameter vector train_step wrote)
 
@@ -204,13 +204,13 @@ class BatchTape:
     def _fuses(self, optimizer: Any) -> bool:
         from micrograd.optim import AdamW
 
-        if not self.compiled or type(optimizer) is not AdamW or not self._unique:
+        if not self.compiled or type(optimizer) is not AdamW:
             return False
         key = (optimizer, optimizer.params, len(optimizer.params))
-        if self._fused_with != key:  # the same Values in the same order, checked once
+        if self._fused_with != key:  # the same Values in the same order, each once: checked once
             same = len(optimizer.params) == len(self.params) and all(
                 a is b for a, b in zip(optimizer.params, self.params))
-            if not same:
+            if not same or len({id(p) for p in self.params}) != len(self.params):
                 return False
             self._fused_with = key
         return True
