@@ -34,7 +34,8 @@ def _bits(values):
 @pytest.mark.parametrize("sizes", [(2, 16, 3), (2, 5, 4, 3)])
 def test_fused_train_step_gives_the_three_calls_bits(sizes, held):
     """train_step (gradient vector straight into AdamW's array update) equals
-    loss_and_backward + step + zero_grad bit for bit, from any `.grad` the parameters held."""
+    loss_and_backward + step + zero_grad bit for bit, from any `.grad` the parameters held;
+    deferred steps keep the parameters as an array until a step without `defer` writes them."""
     runs = []
     for fused in (True, False):
         tr, _, _, model, opt = _setup(sizes)
@@ -44,13 +45,17 @@ def test_fused_train_step_gives_the_three_calls_bits(sizes, held):
         for p in model.parameters()[::3]:
             p.grad = held
         losses = []
+        first = model.parameters()[0].data
         for step in range(4):
             if fused:
-                losses.append(tape.train_step(X, Y, opt, unchanged=step > 0))
+                losses.append(tape.train_step(X, Y, opt, defer=step < 3))
             else:
                 losses.append(tape.loss_and_backward(X, Y))
                 opt.step()
                 opt.zero_grad()
+            losses.append(tape.loss(X, Y))  # reads the deferred vector, not stale Values
+            if fused and step == 1:
+                assert model.parameters()[0].data == first  # deferred: not written yet
         params = model.parameters()
         runs.append((_bits(losses), _bits(p.data for p in params), _bits(opt.exp_avg),
                      _bits(opt.exp_avg_sq), _bits(p.grad for p in params), opt.t))
@@ -167,3 +172,23 @@ def test_value_is_still_the_only_thing_a_tape_needs():
     before = w.data
     tape.train_step(X, Y, opt)
     assert w.data != before and w.grad == 0.0
+
+
+def test_train_writes_deferred_parameters_back_even_when_interrupted():
+    tr, va, _, model, opt = _setup()
+    tape = BatchTape(model, 2, backend="numpy")
+    lines = []
+
+    def log(line):
+        lines.append(line)
+        if len(lines) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(model, opt, tr, va, steps=10, eval_every=0, log=log, engine=tape)
+    assert tape._pending is None
+    tr2, va2, _, model2, opt2 = _setup()
+    train(model2, opt2, tr2, va2, steps=5, eval_every=0, log=lambda s: None, engine="eager")
+    assert _bits(p.data for p in model.parameters()) != []
+    for a, b in zip(model.parameters(), model2.parameters()):
+        assert abs(a.data - b.data) <= 1e-9 * abs(b.data) + 1e-15

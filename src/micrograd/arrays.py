@@ -61,10 +61,10 @@ def add_grads(params: Sequence[Any], g: Any) -> None:
         q.grad = q.grad + x
 
 
-def fused_adamw_step(loss_and_grads: Any, X: Any, Y: Any, opt: Any,
-                     current: Any = None) -> tuple[float, Any]:
+def fused_adamw_step(loss_and_grads: Any, X: Any, Y: Any, opt: Any, current: Any = None,
+                     write: bool = True) -> tuple[float, Any]:
     """The loss, and AdamW's step on its gradient, leaving every `.grad` at 0.0 (zero_grad);
-    returns the loss and the new parameter vector (also written into every `.data`).
+    returns the loss and the new parameter vector (written into every `.data` if `write`).
 
     The same floats as adding the gradient into `.grad` (`grad + g`, from whatever `.grad`
     held), stepping and zeroing: only the reads and writes of 2·n attributes are saved. With
@@ -79,8 +79,9 @@ def fused_adamw_step(loss_and_grads: Any, X: Any, Y: Any, opt: Any,
         p, held = current, None
     loss, g = loss_and_grads(X, Y, p)
     p = adamw_arrays(opt, p, g if held is None else held + g, *opt.coefficients())
-    for q, x in zip(params, p.tolist()):
-        q.data = x
+    if write:
+        for q, x in zip(params, p.tolist()):
+            q.data = x
     if held is not None and (held.any() or np.signbit(held).any()):  # zero_grad's writes
         for q in params:
             q.grad = 0.0

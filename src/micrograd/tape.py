@@ -169,24 +169,27 @@ class BatchTape:
 
         self._grads = loss_and_grads
         self._fused_with: tuple = ()
-        self._last: tuple = (None, None)  # (optimizer, the parameter vector train_step wrote)
+        self._pending: tuple | None = None  # (optimizer, parameter vector not yet in `.data`)
 
         def step(X: Any, Y: Any, P: Sequence[Value]) -> float:
+            self.sync()
             value, g = loss_and_grads(X, Y, read_data(P))
             add_grads(P, g)
             return value
 
-        self._loss = lambda X, Y, P: loss(X, Y, read_data(P))
+        self._loss = lambda X, Y, P: loss(X, Y, self._pending[1] if self._pending else
+                                          read_data(P))
         self._step = step
 
-    def train_step(self, X: Any, Y: Any, optimizer: Any, unchanged: bool = False) -> float:
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
         """`loss_and_backward(X, Y)`, `optimizer.step()`, `optimizer.zero_grad()`: the same floats.
 
         For the compiled numpy tape and an `AdamW` of the model's parameters, the gradient
         vector goes from the compiled code to AdamW's array update without passing through every
         parameter's `.grad` (for 2-256-256-3, 67,331 attribute writes and reads a step).
-        `unchanged=True` promises that no parameter's `.data` or `.grad` was set since this
-        method's previous call: the parameter vector it wrote then is used without reading.
+        `defer=True` promises that nothing reads or sets a parameter's `.data` or `.grad` until
+        the next `train_step` or `sync()` (`loss()` may be called): the parameters then stay one
+        array between steps, and `sync()` writes them into the `Value`s.
         """
         if not self._fuses(optimizer):
             loss = self.loss_and_backward(X, Y)
@@ -195,11 +198,21 @@ class BatchTape:
             return loss
         from micrograd.arrays import fused_adamw_step
 
-        last = self._last if unchanged and self._last[0] is optimizer else None
+        pending = self._pending if self._pending and self._pending[0] is optimizer else None
+        if pending is None:
+            self.sync()
         loss, p = fused_adamw_step(self._grads, *self._batch(X, Y), optimizer,
-                                   None if last is None else last[1])
-        self._last = (optimizer, p)
+                                   None if pending is None else pending[1], write=not defer)
+        self._pending = (optimizer, p) if defer else None
         return loss
+
+    def sync(self) -> None:
+        """Write the parameters that deferred `train_step`s kept as an array into `.data`."""
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            self._pending = None
+            for q, x in zip(pending[0].params, pending[1].tolist()):
+                q.data = x
 
     def _fuses(self, optimizer: Any) -> bool:
         from micrograd.optim import AdamW

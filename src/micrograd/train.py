@@ -174,27 +174,11 @@ def train(
     if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
         X, Y = runner.batch(X, Y)
         Xv, Yv = runner.batch(Xv, Yv)
-    with gc_paused():
-        for step in range(start_step, steps):
-            val_loss = None
-            if eval_every and step % eval_every == 0:
-                val_loss = runner.loss(Xv, Yv)
-                log(f"step {step}, val loss {val_loss:.6f}")
-            # without on_step nothing outside this loop runs between steps to change the model
-            unchanged = on_step is None and step > start_step
-            if batch_size is None or batch_size >= len(Y):
-                loss = train_step(runner, optimizer, X, Y, unchanged)
-            else:
-                idx = sample_batch(rng, len(Y), batch_size)
-                loss = train_step(runner, optimizer, [X[i] for i in idx], [Y[i] for i in idx],
-                                  unchanged)
-            log(f"step {step}, train loss {loss}")
-            history.step.append(step)
-            history.train_loss.append(loss)
-            history.val_loss.append(val_loss)
-            if on_step is not None:
-                on_step(step, history)
-            gc.collect(0)
+    try:
+        _loop(runner, optimizer, (X, Y, Xv, Yv), range(start_step, steps), eval_every, log,
+              on_step, history, batch_size, rng)
+    finally:
+        getattr(runner, "sync", lambda: None)()  # parameters a fused step kept as an array
     final = {"train": evaluate(model, train_split, runner),
              "val": evaluate(model, val_split, runner)}
     if test_split:
@@ -202,13 +186,42 @@ def train(
     return TrainResult(history, final)
 
 
-def train_step(runner: Any, optimizer: Any, X: Any, Y: Any, unchanged: bool = False) -> float:
+def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: int,
+          log: Callable[[str], None], on_step: Callable[[int, History], None] | None,
+          history: History, batch_size: int | None, rng: Any) -> None:
+    """The steps of `train`: evaluate, step, log, call back."""
+    X, Y, Xv, Yv = data
+    # without on_step no code outside this loop sees the model until train() returns: a fused
+    # engine may keep the parameters as an array until then (`log` gets strings only)
+    defer = on_step is None
+    with gc_paused():
+        for step in steps:
+            val_loss = None
+            if eval_every and step % eval_every == 0:
+                val_loss = runner.loss(Xv, Yv)
+                log(f"step {step}, val loss {val_loss:.6f}")
+            if batch_size is None or batch_size >= len(Y):
+                loss = train_step(runner, optimizer, X, Y, defer)
+            else:
+                idx = sample_batch(rng, len(Y), batch_size)
+                loss = train_step(runner, optimizer, [X[i] for i in idx], [Y[i] for i in idx],
+                                  defer)
+            log(f"step {step}, train loss {loss}")
+            history.step.append(step)
+            history.train_loss.append(loss)
+            history.val_loss.append(val_loss)
+            if on_step is not None:
+                on_step(step, history)
+            gc.collect(0)
+
+
+def train_step(runner: Any, optimizer: Any, X: Any, Y: Any, defer: bool = False) -> float:
     """Loss and gradient, the optimizer's step, zeroed gradients; an engine with its own
     `train_step` (the numpy tape: AdamW on its gradient vector) does all three at once.
-    `unchanged`: no parameter was set since the previous step (the engine need not read them)."""
+    `defer`: nobody looks at the parameters before the next step or the engine's `sync()`."""
     fused = getattr(runner, "train_step", None)
     if fused is not None:
-        return fused(X, Y, optimizer, unchanged)
+        return fused(X, Y, optimizer, defer)
     loss = runner.loss_and_backward(X, Y)
     optimizer.step()
     optimizer.zero_grad()
