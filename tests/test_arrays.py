@@ -83,7 +83,7 @@ def test_fused_step_reads_parameters_changed_between_steps():
 
 
 def test_fused_step_falls_back_for_another_optimizer_or_parameter_list():
-    tr, _, _, model, _ = _setup()
+    *_, model, _ = _setup()
     tape = BatchTape(model, 2, backend="numpy")
     params = model.parameters()
     assert not tape._fuses(AdamW(params[:-1]))
