@@ -100,7 +100,7 @@ def reuse_freed_memory() -> bool:
     Every line of the compiled code makes a new N×K array and frees an old one. By default glibc
     maps blocks above its (adaptive) threshold fresh from the OS and unmaps them on free, or
     trims the heap top, so at 10,000 points and more each step paid for tens of thousands of page
-    faults: a third to a half of the numpy engine's time (measured with benchmarks/run.py). With
+    faults: about half of the numpy engine's time (measured with benchmarks/run.py). With
     blocks under 32 MiB from the heap and up to 256 MiB of freed memory kept, the pages of one
     step's arrays are reused by the next. The process may keep up to 256 MiB it no longer uses.
     Only on glibc, and only if the user has not tuned malloc through the environment; returns

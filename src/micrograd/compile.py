@@ -7,8 +7,9 @@ N×K arrays instead, found in the recorded graph (nothing here knows `MLP`):
 
 - **layers**: `w·x+b` nodes (`engine.LINEAR`, operands `(b, w0..w(n-1), x0..x(n-1))`) whose x
   operands are the very same tuple of nodes, with parameters as b and w and one weight row each
-  (no parameter twice), become `A = X @ p[W].T + p[B]`: X (N×n) is the array holding those x
-  nodes as its columns (or the batch's inputs), `W`/`B` index the parameter vector.
+  (no parameter twice), become `A = X @ w.T + b`: X (N×n) is the array holding those x
+  nodes as its columns (or the batch's inputs), `w`/`b` are views of the parameter vector `p`
+  where the layer's indices form a regular grid (`parameters()` order), else copies `p[W]`.
 - **elementwise ops**: K nodes of one op whose operands are the K columns of arrays (column j
   for member j) or one shared per-sample node (broadcast) become one line on N×K arrays, the
   op's own rules run on arrays (`op.forward` / `op.local` through `numpy_math()`, written out as
@@ -21,10 +22,11 @@ N×K arrays instead, found in the recorded graph (nothing here knows `MLP`):
   logits (the ops' rules, vectorised over the batch) and N×K shift and exp arrays.
 
 Backward runs the units in reverse: an array's gradient G (N×K) collects whole-array
-contributions and per-column ones (from per-node lines); a layer adds `G.T @ X` into its
-weights' gradients and `G.sum(0)` into its biases', and passes `G @ W` to its input array. The
-parameters' gradients are summed over the batch in one vector and added to each `.grad` in
-`parameters()` order.
+contributions and per-column ones (from per-node lines; one N-vector shared by every column
+is broadcast); a layer adds `G.T @ X` into its weights' gradients and `G.sum(0)` into its
+biases', and passes `G @ w` to its input array. A pick from all of an array's columns runs
+along its rows. The parameters' gradients are summed over the batch into one vector, which
+`loss_and_grads` returns (`tape.py` adds it into `.grad`, or hands it to AdamW).
 
 Exactness: BLAS and NumPy's pairwise sums reorder the additions of `b + Σ w_i x_i` and of the
 batch sums, so losses agree with eager autograd within 1e-12 relative (tested on the seed run and
