@@ -93,6 +93,21 @@ def test_fused_step_falls_back_for_another_optimizer_or_parameter_list():
         pass
 
     assert not tape._fuses(MyAdamW(params))
+    patched = AdamW(params)
+    patched.step = lambda: None
+    assert not tape._fuses(patched)
+
+
+def test_a_patched_adamw_step_is_called(monkeypatch):
+    """An `AdamW.step` replaced (by a test, a user) is what runs: no fused step then."""
+    import micrograd.optim as optim
+
+    calls = []
+    real = optim.AdamW.step
+    monkeypatch.setattr(optim.AdamW, "step", lambda self: calls.append(1) or real(self))
+    tr, va, _, model, opt = _setup()
+    train(model, opt, tr, va, steps=3, eval_every=0, log=lambda s: None, engine="numpy")
+    assert len(calls) == 3
 
 
 def test_compiled_code_reads_layers_as_views_of_the_parameter_vector():

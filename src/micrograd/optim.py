@@ -165,6 +165,13 @@ class AdamW(Optimizer):
             denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
             p.data = p.data + -step_size * m[i] / denom  # p ← p - lr m̂ / (√v̂ + ε)
 
+    def runs_as_written(self) -> bool:
+        """True if `step()` and `zero_grad()` are AdamW's own (no subclass, no patch): an engine
+        may then run the same update itself, on arrays (`micrograd.arrays.fused_adamw_step`)."""
+        return (type(self) is AdamW and AdamW.step is _ADAMW_STEP
+                and AdamW.zero_grad is Optimizer.zero_grad and "step" not in vars(self)
+                and "zero_grad" not in vars(self))
+
     def state_dict(self) -> dict[str, Any]:
         return {"type": "AdamW", "lr": self.lr, "betas": list(self.betas), "eps": self.eps,
                 "weight_decay": self.weight_decay, "step": self.t,
@@ -179,6 +186,7 @@ class AdamW(Optimizer):
         self.exp_avg_sq = [float(x) for x in state["exp_avg_sq"]]
 
 
+_ADAMW_STEP = AdamW.step
 VECTOR_MIN_PARAMS = 1024  # from here on AdamW steps on NumPy arrays when NumPy is installed
 
 

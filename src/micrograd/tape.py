@@ -217,7 +217,7 @@ class BatchTape:
     def _fuses(self, optimizer: Any) -> bool:
         from micrograd.optim import AdamW
 
-        if not self.compiled or type(optimizer) is not AdamW:
+        if not self.compiled or type(optimizer) is not AdamW or not optimizer.runs_as_written():
             return False
         key = (optimizer, optimizer.params, len(optimizer.params))
         if self._fused_with != key:  # the same Values in the same order, each once: checked once
