@@ -163,6 +163,8 @@ def train(
     1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built.
     `start_step` and `history` continue an earlier run (resume): steps start_step..steps-1 run
     and append to `history`. `on_step(step, history)` is called after every step's update.
+    Without `on_step`, the numpy engine may keep the parameters as one array from step to step
+    and write them into the model's `Value`s when training ends (also on an exception).
     """
     if batch_size is not None and rng is None:
         raise ValueError("train: a batch_size needs the run's rng to draw mini-batches")
