@@ -7,8 +7,9 @@ N×K arrays instead, found in the recorded graph (nothing here knows `MLP`):
 
 - **layers**: `w·x+b` nodes (`engine.LINEAR`, operands `(b, w0..w(n-1), x0..x(n-1))`) whose x
   operands are the very same tuple of nodes, with parameters as b and w and one weight row each
-  (no parameter twice), become `A = X @ p[W].T + p[B]`: X (N×n) is the array holding those x
-  nodes as its columns (or the batch's inputs), `W`/`B` index the parameter vector.
+  (no parameter twice), become `A = X @ w.T + b`: X (N×n) is the array holding those x
+  nodes as its columns (or the batch's inputs), `w`/`b` are views of the parameter vector `p`
+  where the layer's indices form a regular grid (`parameters()` order), else copies `p[W]`.
 - **elementwise ops**: K nodes of one op whose operands are the K columns of arrays (column j
   for member j) or one shared per-sample node (broadcast) become one line on N×K arrays, the
   op's own rules run on arrays (`op.forward` / `op.local` through `numpy_math()`, written out as
@@ -21,10 +22,11 @@ N×K arrays instead, found in the recorded graph (nothing here knows `MLP`):
   logits (the ops' rules, vectorised over the batch) and N×K shift and exp arrays.
 
 Backward runs the units in reverse: an array's gradient G (N×K) collects whole-array
-contributions and per-column ones (from per-node lines); a layer adds `G.T @ X` into its
-weights' gradients and `G.sum(0)` into its biases', and passes `G @ W` to its input array. The
-parameters' gradients are summed over the batch in one vector and added to each `.grad` in
-`parameters()` order.
+contributions and per-column ones (from per-node lines; one N-vector shared by every column
+is broadcast); a layer adds `G.T @ X` into its weights' gradients and `G.sum(0)` into its
+biases', and passes `G @ w` to its input array. A pick from all of an array's columns runs
+along its rows. The parameters' gradients are summed over the batch into one vector, which
+`loss_and_grads` returns (`tape.py` adds it into `.grad`, or hands it to AdamW).
 
 Exactness: BLAS and NumPy's pairwise sums reorder the additions of `b + Σ w_i x_i` and of the
 batch sums, so losses agree with eager autograd within 1e-12 relative (tested on the seed run and
@@ -56,11 +58,13 @@ class Array:
 def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value],
                 label: Value | None = None) -> dict[Value, tuple[Array, int]]:
     """Every node that belongs to a layer or elementwise array: node -> (array, column)."""
-    where: dict[Value, int] = {n: i for i, n in enumerate(nodes)}
+    # the interior nodes only: a wide MLP's graph is mostly parameters (67,331 of 68,000 nodes)
+    where: dict[Value, int] = {n: i for i, n in enumerate(nodes) if n._prev}
+    interior = list(where)
     x_array = Array("X", list(inputs), -1, "input")
     col: dict[Value, tuple[Array, int]] = {x: (x_array, k) for k, x in enumerate(inputs)}
     layers: dict[tuple[int, ...], list[Value]] = {}
-    for node in nodes:
+    for node in interior:
         if node._op is LINEAR and node._local is not None:
             n = (len(node._prev) - 1) // 2
             prev = node._prev
@@ -80,7 +84,7 @@ def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value
     while grouped:
         grouped = False
         candidates: dict[tuple, dict[int, Value]] = {}
-        for node in nodes:
+        for node in interior:
             key = _elementwise_key(node, col, params, label)
             if key is not None:
                 candidates.setdefault(key[0], {}).setdefault(key[1], node)
@@ -166,10 +170,15 @@ class Emitter:
             src = f"s{array.name[1:]}"
             self.fwd.append(f"{src} = _columns(len(Y), {', '.join(self.name(x) for x in xs)})")
         w, b = f"_W{array.name[1:]}", f"_B{array.name[1:]}"
-        self.consts[w] = [[self.params[p] for p in m._prev[1: n + 1]] for m in array.nodes]
-        self.consts[b] = [self.params[m._prev[0]] for m in array.nodes]
+        for name, index in ((w, [[self.params[p] for p in m._prev[1: n + 1]] for m in array.nodes]),
+                            (b, [self.params[m._prev[0]] for m in array.nodes])):
+            self.consts[name] = strided(index) or index  # a view's (offset, shape, strides)
         array.info.update(src=src, xs=xs, w=w, b=b)
-        self.fwd.append(f"{array.name} = {src} @ p[{w}].T + p[{b}]  "
+        wname, bname = f"w{array.name[1:]}", f"b{array.name[1:]}"
+        reads = [f"_view(p, {spec})" if isinstance(self.consts[spec], tuple) else f"p[{spec}]"
+                 for spec in (w, b)]  # views of p where the indices allow, else copies
+        self.fwd.append(f"{wname}, {bname} = {', '.join(reads)}")
+        self.fwd.append(f"{array.name} = {src} @ {wname}.T + {bname}  "
                         f"# layer: {len(array.nodes)} × w·x+b of {n} inputs")
 
     def _source_of(self, xs: Sequence[Value]) -> str | None:
@@ -189,8 +198,21 @@ class Emitter:
         expr = text_rule(op.forward, *self.slot_args(array))
         self.fwd.append(f"{array.name} = {expr}  # {op} of {len(array.nodes)} columns")
 
+    def whole_rows(self, node: Value) -> Array | None:
+        """The array whose columns, in order, are all the values a `pick` node chooses from."""
+        values = node._prev[:-1]
+        if node._op is not PICK or not values or values[0] not in self.col:
+            return None
+        array = self.col[values[0]][0]
+        same = len(array.nodes) == len(values) and all(a is b for a, b in zip(array.nodes, values))
+        return array if same and array.kind != "input" else None
+
     def node_forward(self, i: int, node: Value) -> None:
         self.names[node] = f"v{i}"
+        rows = self.whole_rows(node)
+        if rows is not None:  # pick along each row of the array, not from K column copies
+            self.fwd.append(f"v{i} = _pick_columns({self.name(node._prev[-1])}, {rows.name})")
+            return
         args = [Sym(self.name(p)) for p in node._prev]
         self.fwd.append(f"v{i} = {text_rule(node._op.forward, *args)}")
 
@@ -216,7 +238,10 @@ class Emitter:
 
     def _accumulate(self, cols: dict[int, str], k: int, g: str, term: str) -> None:
         if k in cols:
-            self.bwd.append(f"{g} = {g} + {term}")
+            self.bwd.append(f"{g} = {cols[k]} + {term}")
+            cols[k] = g
+        elif term.isidentifier():  # a plain name: the column reads it (columns sharing one
+            cols[k] = term  # N-vector, as a sum's, become a broadcast instead of K copies)
         else:
             cols[k] = g
             self.bwd.append(f"{g} = {term}")
@@ -231,9 +256,12 @@ class Emitter:
     def array_grad(self, array: Array) -> str | None:
         """Sum the array's gradient contributions into one N×K array; None if it has none."""
         terms = list(array.full)
-        if array.cols:
-            cols = ", ".join(array.cols.get(j, "0.0") for j in range(len(array.nodes)))
-            terms.append(f"_columns(len(Y), {cols})")
+        cols = [array.cols.get(j, "0.0") for j in range(len(array.nodes))]
+        if array.cols and len(set(cols)) == 1:  # one N-vector for every column (a sum's)
+            terms.append(f"_np.broadcast_to({cols[0]}[:, None], (len(Y), {len(cols)}))"
+                         if not terms else f"{cols[0]}[:, None]")
+        elif array.cols:
+            terms.append(f"_columns(len(Y), {', '.join(cols)})")
         if not terms:
             return None
         g = f"G{array.name[1:]}"
@@ -245,6 +273,11 @@ class Emitter:
         if g is None:
             return
         args = [Sym(self.name(p)) for p in node._prev]
+        rows = self.whole_rows(node)
+        if rows is not None:  # the pick's one-hot rule, for all K columns in one array
+            k = f"_np.arange({len(rows.nodes)})"
+            self.add_array_grad(rows, f"_np.where({k} == {args[-1]}[:, None], {g}[:, None], 0.0)")
+            return
         locals_ = text_rule(node._op.local, Sym(self.names[node]), *args, operand=True)
         for p, local in zip(node._prev, locals_):
             if local == "0.0" or (not p._prev and p not in self.params):
@@ -277,12 +310,16 @@ class Emitter:
         if g is None:
             return
         info = array.info
-        self.bwd.append(f"gP[{info['w']}] += {g}.T @ {info['src']}")
-        self.bwd.append(f"gP[{info['b']}] += {g}.sum(axis=0)")
+        for spec, term in ((info["w"], f"{g}.T @ {info['src']}"), (info["b"], f"{g}.sum(axis=0)")):
+            if isinstance(self.consts[spec], tuple):  # added in place into a view of gP
+                view = f"g{spec[1].lower()}{array.name[1:]}"
+                self.bwd += [f"{view} = _view(gP, {spec})", f"{view} += {term}"]
+            else:
+                self.bwd.append(f"gP[{spec}] += {term}")
         src, xs = info["src"], info["xs"]
         if src == "X":
             return
-        gx = f"{g} @ p[{info['w']}]"
+        gx = f"{g} @ w{array.name[1:]}"
         if src.startswith("a"):
             self.add_array_grad(self.col[xs[0]][0], gx)
             return
@@ -294,8 +331,9 @@ class Emitter:
 
 def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Value],
                   label: Value) -> tuple[str, dict[str, Any]] | None:
-    """Source of `loss(X, Y, P)` and `loss_and_backward(X, Y, P)` on arrays, and the constants
-    it needs; None when no layer is found (the caller keeps its per-node code)."""
+    """Source of `loss(X, Y, p)` and `loss_and_grads(X, Y, p)` on arrays (`p`: the parameters'
+    values as one vector; the gradient comes back as one), and the constants it needs; None
+    when no layer is found (the caller keeps its per-node code)."""
     index = {p: j for j, p in enumerate(params)}
     col = find_arrays(nodes, index, inputs, label)
     root = nodes[-1]
@@ -306,6 +344,8 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
     units: list[tuple[str, Any]] = []
     done: set[int] = set()
     for i, node in enumerate(nodes):
+        if not node._prev:
+            continue  # leaves: parameters, inputs, label, constants
         if node in col:
             array = col[node][0]
             if array.kind != "input" and id(array) not in done:
@@ -313,7 +353,7 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
                 array.name = f"a{len(done)}"  # numbered in the order the code computes them
                 units.append((array.kind, array))
                 (em.layer_forward if array.kind == "layer" else em.elementwise_forward)(array)
-        elif node._prev and node not in index:
+        elif node not in index:
             if not isinstance(node._op, Op) or node._local is None:
                 return None
             units.append(("node", node))
@@ -325,12 +365,12 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
         {"node": em.node_backward, "layer": em.layer_backward,
          "elementwise": em.elementwise_backward}[kind](unit)
     em.bwd = _live(em.bwd)
-    head = ["    p = _data(P)", "    y = Y"]
-    ret = f"    return float(_np.sum({rname})) * (1.0 / len(Y))"
-    lines = ["def loss(X, Y, P):", *head, *(f"    {s}" for s in em.fwd), ret, "",
-             "def loss_and_backward(X, Y, P):", *head, *(f"    {s}" for s in em.fwd),
-             "    gP = _np.zeros(len(P))", *(f"    {s}" for s in em.bwd),
-             "    _add_grads(P, gP)", ret, ""]
+    ret = f"float(_np.sum({rname})) * (1.0 / len(Y))"
+    lines = ["def loss(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
+             f"    return {ret}", "",
+             "def loss_and_grads(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
+             "    gP = _np.zeros(len(p))", *(f"    {s}" for s in em.bwd),
+             f"    return {ret}, gP", ""]
     return "\n".join(lines), consts
 
 
@@ -349,6 +389,27 @@ def _live(lines: list[str]) -> list[str]:
 _NAME = re.compile(r"\b[gG]\w*")
 
 
+def strided(index: list) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
+    """(offset, shape, strides in elements) when a layer's parameter indices (rows of weight
+    indices, or one bias index per neuron) are a regular grid of the parameter vector, as
+    `parameters()` order lays out a layer (each neuron's weights, then its bias): the compiled
+    code then reads and adds into views of the vectors instead of gathering and scattering
+    copies. None for any other layout (the code keeps fancy indexing)."""
+    rows = [r if isinstance(r, list) else [r] for r in index]
+    if not rows or not rows[0]:
+        return None
+    n, start = len(rows[0]), rows[0][0]
+    step = rows[1][0] - start if len(rows) > 1 else n
+    if step < n:
+        return None  # overlapping (or repeated) rows
+    for j, r in enumerate(rows):
+        if len(r) != n or r != list(range(start + j * step, start + j * step + n)):
+            return None
+    if isinstance(index[0], list):
+        return start, (len(rows), n), (step, 1)
+    return start, (len(rows),), (step,)
+
+
 def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
     """The helpers and index arrays the compiled source reads."""
     import numpy as np
@@ -359,12 +420,14 @@ def namespace_extras(consts: dict[str, Any]) -> dict[str, Any]:
             out[:, j] = c
         return out
 
-    def data(P: Sequence[Value]) -> Any:
-        return np.fromiter([q.data for q in P], np.float64, len(P))
+    def view(vector: Any, spec: tuple) -> Any:  # a strided window onto `vector`'s memory
+        start, shape, steps = spec
+        return np.ndarray(shape, np.float64, vector, start * 8, tuple(8 * k for k in steps))
 
-    def add_grads(P: Sequence[Value], g: Any) -> None:
-        for q, x in zip(P, g.tolist()):
-            q.grad = q.grad + x
+    def pick_columns(k: Any, a: Any) -> Any:  # a[i, k[i]]: the pick rule over whole rows
+        return a[np.arange(len(k)), k.astype(np.intp)]
 
-    arrays = {k: np.asarray(v, dtype=np.intp) for k, v in consts.items()}
-    return {"_columns": columns, "_data": data, "_add_grads": add_grads, **arrays}
+    arrays = {k: v if isinstance(v, tuple) else np.asarray(v, dtype=np.intp)
+              for k, v in consts.items()}
+    return {"_columns": columns, "_view": view,
+            "_pick_columns": pick_columns, **arrays}

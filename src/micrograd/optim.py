@@ -107,16 +107,50 @@ class AdamW(Optimizer):
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
         self.t = 0
+        self._moments: Any = None  # (exp_avg, exp_avg_sq) as arrays while NumPy steps them
         self.exp_avg = [0.0] * len(self.params)
         self.exp_avg_sq = [0.0] * len(self.params)
 
-    def step(self) -> None:
+    # The moments are lists of floats to everyone; the NumPy step keeps them as arrays between
+    # steps (`_moments`) and they become lists again only when read (a checkpoint).
+    @property
+    def exp_avg(self) -> list[float]:
+        self._as_lists()
+        return self._exp_avg
+
+    @exp_avg.setter
+    def exp_avg(self, value: list[float]) -> None:
+        self._as_lists()
+        self._exp_avg = value
+
+    @property
+    def exp_avg_sq(self) -> list[float]:
+        self._as_lists()
+        return self._exp_avg_sq
+
+    @exp_avg_sq.setter
+    def exp_avg_sq(self, value: list[float]) -> None:
+        self._as_lists()
+        self._exp_avg_sq = value
+
+    def _as_lists(self) -> None:
+        if self._moments is not None:
+            m, v = self._moments
+            self._moments = None
+            self._exp_avg, self._exp_avg_sq = m.tolist(), v.tolist()
+
+    def coefficients(self) -> tuple[float, float, float]:
+        """Advance the step count; (decay, step size, sqrt of the second bias correction)."""
         self.t += 1
         beta1, beta2 = self.betas
-        lr, eps = self.lr, self.eps
-        decay = 1 - lr * self.weight_decay
-        step_size = lr / (1 - beta1**self.t)  # bias correction of the first moment
-        bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
+        decay = 1 - self.lr * self.weight_decay
+        step_size = self.lr / (1 - beta1**self.t)  # bias correction of the first moment
+        return decay, step_size, (1 - beta2**self.t) ** 0.5
+
+    def step(self) -> None:
+        beta1, beta2 = self.betas
+        eps = self.eps
+        decay, step_size, bias_correction2_sqrt = self.coefficients()
         if len(self.params) >= VECTOR_MIN_PARAMS and _has_numpy():
             from micrograd.arrays import adamw_step  # NumPy, imported only here
 
@@ -130,6 +164,13 @@ class AdamW(Optimizer):
             v[i] = v[i] * beta2 + (1 - beta2) * g * g  # v ← β2 v + (1-β2) g²
             denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
             p.data = p.data + -step_size * m[i] / denom  # p ← p - lr m̂ / (√v̂ + ε)
+
+    def runs_as_written(self) -> bool:
+        """True if `step()` and `zero_grad()` are AdamW's own (no subclass, no patch): an engine
+        may then run the same update itself, on arrays (`micrograd.arrays.fused_adamw_step`)."""
+        return (type(self) is AdamW and AdamW.step is _ADAMW_STEP
+                and AdamW.zero_grad is Optimizer.zero_grad and "step" not in vars(self)
+                and "zero_grad" not in vars(self))
 
     def state_dict(self) -> dict[str, Any]:
         return {"type": "AdamW", "lr": self.lr, "betas": list(self.betas), "eps": self.eps,
@@ -145,6 +186,7 @@ class AdamW(Optimizer):
         self.exp_avg_sq = [float(x) for x in state["exp_avg_sq"]]
 
 
+_ADAMW_STEP = AdamW.step
 VECTOR_MIN_PARAMS = 1024  # from here on AdamW steps on NumPy arrays when NumPy is installed
 
 

@@ -7,6 +7,7 @@ line and the fix, as `micrograd.data.load_csv` does, under the same size limit.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from collections.abc import Sequence
@@ -68,13 +69,24 @@ def predictions_csv(model: MLP, xs: list[list[float]], labels: list[int] | None)
     nin, k = model.sizes[0], model.sizes[-1]
     head = [f"x{i + 1}" for i in range(nin)] + (["label"] if labels is not None else [])
     rows = [",".join([*head, "predicted", *(f"p{c}" for c in range(k))])]
-    for i, x in enumerate(xs):
-        logits = model.predict(x)
+    for i, (x, logits) in enumerate(zip(xs, all_logits(model, xs))):
         probs = softmax(logits)
         pred = logits.index(max(logits))
         cells = [repr(v) for v in x] + ([str(labels[i])] if labels is not None else [])
         rows.append(",".join([*cells, str(pred), *(repr(p) for p in probs)]))
     return "\n".join(rows) + "\n"
+
+
+def all_logits(model: MLP, xs: list[list[float]]) -> list[list[float]]:
+    """`model.predict(x)` for every x: with NumPy, all points at once on arrays (the same floats,
+    bit for bit; a wide model's thousand points in a fraction of a second, not many seconds)."""
+    if xs and importlib.util.find_spec("numpy") is not None:
+        from micrograd.arrays import mlp_logits
+
+        logits = mlp_logits(model, xs)
+        if logits is not None:
+            return logits.tolist()
+    return [model.predict(x) for x in xs]
 
 
 def check_output(path: str, force: bool, inputs: Sequence[tuple[str, str]] = ()) -> None:

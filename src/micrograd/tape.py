@@ -127,10 +127,13 @@ class BatchTape:
         label = Value(0.0)
         out = model(inputs)
         root = loss([out] if isinstance(out, Value) else out, label)
-        nodes, index = _record(root)
+        nodes = root.topo()
         self.compiled = False
         if backend == "numpy":
+            from micrograd.arrays import reuse_freed_memory
             from micrograd.compile import compile_numpy, namespace_extras
+
+            reuse_freed_memory()  # fresh pages for every array of every step cost more than math
 
             compiled = compile_numpy(nodes, self.params, inputs, label)
             if compiled is not None:
@@ -139,8 +142,9 @@ class BatchTape:
                 namespace = {**_numpy_namespace(), **namespace_extras(consts)}
                 exec(compile(self.source, "<micrograd batch tape: numpy, compiled>", "exec"),
                      namespace)
-                self._loss, self._step = namespace["loss"], namespace["loss_and_backward"]
+                self._compiled_functions(namespace["loss"], namespace["loss_and_grads"])
                 return
+        index = {node: i for i, node in enumerate(nodes)}
         leaf_names = {p: f"p{j}" for j, p in enumerate(self.params)}
         leaf_names.update({x: f"x{k}" for k, x in enumerate(inputs)})
         names: list[str] = []
@@ -158,6 +162,73 @@ class BatchTape:
         namespace = namespace_for(FLOAT_MATH) if backend == "python" else _numpy_namespace()
         exec(compile(self.source, f"<micrograd batch tape: {backend}>", "exec"), namespace)
         self._loss, self._step = namespace["loss"], namespace["loss_and_backward"]
+
+    def _compiled_functions(self, loss: Any, loss_and_grads: Any) -> None:
+        """The compiled code reads the parameters as one vector and returns their gradient as
+        one: `loss`/`loss_and_backward` read `.data` and add into `.grad` around it, and
+        `train_step` hands the gradient straight to AdamW's array update."""
+        from micrograd.arrays import add_grads, read_data
+
+        self._grads = loss_and_grads
+        self._fused_with: tuple = ()
+        self._pending: tuple | None = None  # (optimizer, parameter vector not yet in `.data`)
+
+        def step(X: Any, Y: Any, P: Sequence[Value]) -> float:
+            self.sync()
+            value, g = loss_and_grads(X, Y, read_data(P))
+            add_grads(P, g)
+            return value
+
+        self._loss = lambda X, Y, P: loss(X, Y, self._pending[1] if self._pending else
+                                          read_data(P))
+        self._step = step
+
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
+        """`loss_and_backward(X, Y)`, `optimizer.step()`, `optimizer.zero_grad()`: the same floats.
+
+        For the compiled numpy tape and an `AdamW` of the model's parameters, the gradient
+        vector goes from the compiled code to AdamW's array update without passing through every
+        parameter's `.grad` (for 2-256-256-3, 67,331 attribute writes and reads a step).
+        `defer=True` promises that nothing reads or sets a parameter's `.data` or `.grad` until
+        the next `train_step` or `sync()` (`loss()` may be called): the parameters then stay one
+        array between steps, and `sync()` writes them into the `Value`s.
+        """
+        if not self._fuses(optimizer):
+            loss = self.loss_and_backward(X, Y)
+            optimizer.step()
+            optimizer.zero_grad()
+            return loss
+        from micrograd.arrays import fused_adamw_step
+
+        pending = self._pending if self._pending and self._pending[0] is optimizer else None
+        if pending is None:
+            self.sync()
+        loss, p = fused_adamw_step(self._grads, *self._batch(X, Y), optimizer,
+                                   None if pending is None else pending[1], write=not defer)
+        self._pending = (optimizer, p) if defer else None
+        return loss
+
+    def sync(self) -> None:
+        """Write the parameters that deferred `train_step`s kept as an array into `.data`."""
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            self._pending = None
+            for q, x in zip(pending[0].params, pending[1].tolist()):
+                q.data = x
+
+    def _fuses(self, optimizer: Any) -> bool:
+        from micrograd.optim import AdamW
+
+        if not self.compiled or type(optimizer) is not AdamW or not optimizer.runs_as_written():
+            return False
+        key = (optimizer, optimizer.params, len(optimizer.params))
+        if self._fused_with != key:  # the same Values in the same order, each once: checked once
+            same = len(optimizer.params) == len(self.params) and all(
+                a is b for a, b in zip(optimizer.params, self.params))
+            if not same or len({id(p) for p in self.params}) != len(self.params):
+                return False
+            self._fused_with = key
+        return True
 
     def _generate(self, nodes: list[Value], index: dict[Value, int], names: list[str],
                   nin: int) -> str:
