@@ -52,7 +52,7 @@ def mean_loss(model: Module, split: Sequence[Point]) -> Value:
     return Value.sum(losses) * (1.0 / len(split))
 
 
-ENGINES = ("eager", "tape", "numpy")
+ENGINES = ("eager", "tape", "numpy", "torch")
 
 
 class EagerEngine:
@@ -92,12 +92,20 @@ def _mean(losses: Sequence[float]) -> float:
     return total * (1.0 / len(losses))
 
 
-def make_engine(name: str, model: Module, nin: int):
-    """`eager` (a graph per step), `tape` (one recorded graph, replayed), `numpy` (vectorized)."""
+def make_engine(name: str, model: Module, nin: int, optimizer: Any = None,
+                device: str = "cpu"):
+    """`eager` (a graph per step), `tape` (one recorded graph, replayed), `numpy` (vectorized),
+    `torch` (PyTorch float64 on `device`; it also does `optimizer`'s AdamW update)."""
     if name == "eager":
         return EagerEngine(model)
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; use one of {ENGINES}")
+    if name == "torch":
+        if optimizer is None:
+            raise ValueError("make_engine: the torch engine needs the run's AdamW optimizer")
+        from micrograd.torch_engine import TorchEngine
+
+        return TorchEngine(model, nin, optimizer, device)
     from micrograd.tape import BatchTape
 
     return BatchTape(model, nin, backend="python" if name == "tape" else "numpy")
@@ -144,7 +152,9 @@ def train(
 
     Full-batch by default (the seed's loop); with `batch_size`, each step draws a mini-batch with
     `rng`. `engine` picks how loss and gradients are computed (all give the seed's log within
-    1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built.
+    1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built
+    (an engine with `optimizer_step`, torch's, also does the update and `sync`s the Values
+    before each `on_step` and at the end).
     `start_step` and `history` continue an earlier run (resume): steps start_step..steps-1 run
     and append to `history`. `on_step(step, history)` is called after every step's update.
     """
@@ -152,7 +162,8 @@ def train(
         raise ValueError("train: a batch_size needs the run's rng to draw mini-batches")
     history = History() if history is None else history
     nin = len(train_split[0][0])
-    runner = make_engine(engine, model, nin) if isinstance(engine, str) else engine
+    runner = make_engine(engine, model, nin, optimizer) if isinstance(engine, str) else engine
+    owns_update = hasattr(runner, "optimizer_step")  # torch: the update runs on its tensors
     X, Y = [x for x, _ in train_split], [y for _, y in train_split]
     Xv, Yv = [x for x, _ in val_split], [y for _, y in val_split]
     if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
@@ -168,21 +179,35 @@ def train(
                 loss = runner.loss_and_backward(X, Y)
             else:
                 idx = sample_batch(rng, len(Y), batch_size)
-                loss = runner.loss_and_backward([X[i] for i in idx], [Y[i] for i in idx])
-            optimizer.step()
-            optimizer.zero_grad()
+                loss = runner.loss_and_backward(*rows(runner, X, Y, idx))
+            if owns_update:
+                runner.optimizer_step()
+            else:
+                optimizer.step()
+                optimizer.zero_grad()
             log(f"step {step}, train loss {loss}")
             history.step.append(step)
             history.train_loss.append(loss)
             history.val_loss.append(val_loss)
             if on_step is not None:
+                if owns_update:  # the callback reads the Values (checkpoints, pictures)
+                    runner.sync()
                 on_step(step, history)
             gc.collect(0)
+    if owns_update:
+        runner.sync()
     final = {"train": evaluate(model, train_split, runner),
              "val": evaluate(model, val_split, runner)}
     if test_split:
         final["test"] = evaluate(model, test_split, runner)
     return TrainResult(history, final)
+
+
+def rows(runner: Any, X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
+    """The mini-batch `idx` of X and Y, taken the way the engine holds its batches."""
+    if hasattr(runner, "take"):
+        return runner.take(X, Y, idx)
+    return [X[i] for i in idx], [Y[i] for i in idx]
 
 
 @contextmanager
