@@ -10,7 +10,8 @@ to PyTorch with `MLP.to_torch()`; from there every step runs on tensors:
 - backward: PyTorch's autograd;
 - update: `optim.AdamW`'s update written out in tensor operations, the same IEEE operations in
   the same order as our loop (decay, lerp, v, denominator, step), so the same gradients give the
-  same bits; the hyper-parameters are read from our optimizer at every step.
+  same bits (on CPU the square root is NumPy's: see `_sqrt`); the hyper-parameters are read
+  from our optimizer at every step.
 
 All parameters live in one flat tensor in `model.parameters()` order (each layer a block of
 rows `w_0 .. w_(k-1), b`, viewed as W and b), so the update is a handful of operations however
@@ -25,6 +26,7 @@ torch is imported here only, when the engine is built.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,6 +96,11 @@ class TorchEngine:
         self.m, self.v = (torch.tensor(s, dtype=self.f64, device=self.device) for s in state)
         self.grad = torch.zeros_like(self.m)
         self.dirty = False  # weights or moments changed since the last sync
+        self._np = None
+        if self.device.type == "cpu" and importlib.util.find_spec("numpy") is not None:
+            import numpy
+
+            self._np = numpy
 
     # ---- the data ----
 
@@ -162,10 +169,17 @@ class TorchEngine:
                 m.copy_(g - (g - m).mul_(1 - weight))
             v.mul_(beta2).add_(g.mul(1 - beta2).mul_(g))  # v ← β2 v + (1-β2) g g
             # a 0-d tensor divisor: CUDA turns a division by a Python number into a product
-            denom = v.sqrt().div_(self._scalar(bias_correction2_sqrt)).add_(eps)
+            denom = self._sqrt(v).div_(self._scalar(bias_correction2_sqrt)).add_(eps)
             p.add_(m.mul(-step_size).div_(denom))  # p ← p + (-lr/(1-β1ᵗ)) m / denom
         g.zero_()
         self.dirty = True
+
+    def _sqrt(self, v: Any) -> Any:
+        """√v correctly rounded, as math.sqrt. PyTorch's vectorised CPU sqrt (AVX-512 builds)
+        is off by one ulp on some elements; NumPy's, on the same memory, is exact. CUDA's is."""
+        if self._np is None:
+            return v.sqrt()
+        return self.torch.from_numpy(self._np.sqrt(v.numpy()))
 
     def _scalar(self, x: float) -> Any:
         return self.torch.tensor(x, dtype=self.f64, device=self.device)
