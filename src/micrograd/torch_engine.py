@@ -59,9 +59,9 @@ class TorchEngine:
     """Loss, gradients and the AdamW update of `model` on PyTorch float64 tensors.
 
     `loss(X, Y)` and `loss_and_backward(X, Y)` are the other engines' (the gradient stays in
-    the engine, in `self.grad`); `optimizer_step()` applies `optimizer`'s AdamW update to the
-    engine's weights, and `sync()` writes weights and moments back into the model's Values and
-    the optimizer. `train()` calls all of them.
+    the engine, in `self.grad`, not in the Values' `.grad`); `optimizer_step()` applies
+    `optimizer`'s AdamW update to the engine's weights, and `sync()` writes weights and moments
+    back into the model's Values and the optimizer. `train()` calls all of them.
     """
 
     def __init__(self, model: Any, nin: int, optimizer: Any, device: str = "cpu"):
@@ -94,7 +94,6 @@ class TorchEngine:
                              "activation); this model has other parameters")
         state = [optimizer.exp_avg, optimizer.exp_avg_sq]
         self.m, self.v = (torch.tensor(s, dtype=self.f64, device=self.device) for s in state)
-        self.grad = torch.zeros_like(self.m)
         self.dirty = False  # weights or moments changed since the last sync
         self._np = None
         if self.device.type == "cpu" and importlib.util.find_spec("numpy") is not None:
@@ -143,11 +142,16 @@ class TorchEngine:
     def loss_and_backward(self, X: Any, Y: Any) -> float:
         """Mean cross-entropy; its gradient is added into `self.grad` (not the Values')."""
         X, Y = self.batch(X, Y)
-        self.p.grad = None
         total = self._total(X, Y)
-        (total * (1.0 / len(Y))).backward()
-        self.grad += self.p.grad
+        (total * (1.0 / len(Y))).backward()  # accumulates into p.grad, as into a Value's .grad
         return total.item() * (1.0 / len(Y))
+
+    @property
+    def grad(self) -> Any:
+        """d loss / d parameters since the last update, in `model.parameters()` order."""
+        if self.p.grad is None:
+            self.p.grad = self.torch.zeros_like(self.m)
+        return self.p.grad
 
     # ---- the update ----
 
@@ -168,11 +172,17 @@ class TorchEngine:
             else:
                 m.copy_(g - (g - m).mul_(1 - weight))
             v.mul_(beta2).add_(g.mul(1 - beta2).mul_(g))  # v ← β2 v + (1-β2) g g
-            # a 0-d tensor divisor: CUDA turns a division by a Python number into a product
-            denom = self._sqrt(v).div_(self._scalar(bias_correction2_sqrt)).add_(eps)
+            denom = self._sqrt(v).div_(self._divisor(bias_correction2_sqrt)).add_(eps)
             p.add_(m.mul(-step_size).div_(denom))  # p ← p + (-lr/(1-β1ᵗ)) m / denom
-        g.zero_()
+        self.p.grad = None  # zero_grad, as torch.optim's set_to_none
         self.dirty = True
+
+    def _divisor(self, x: float) -> Any:
+        """`x` as a divisor: CUDA turns a division by a Python number into a product with its
+        reciprocal (not always the quotient's bits), so there it is a 0-d tensor."""
+        if self.device.type == "cpu":
+            return x
+        return self.torch.tensor(x, dtype=self.f64, device=self.device)
 
     def _sqrt(self, v: Any) -> Any:
         """√v correctly rounded, as math.sqrt. PyTorch's vectorised CPU sqrt (AVX-512 builds)
@@ -180,9 +190,6 @@ class TorchEngine:
         if self._np is None:
             return v.sqrt()
         return self.torch.from_numpy(self._np.sqrt(v.numpy()))
-
-    def _scalar(self, x: float) -> Any:
-        return self.torch.tensor(x, dtype=self.f64, device=self.device)
 
     def sync(self) -> None:
         """Write the weights into the model's Values and the moments into the optimizer."""
