@@ -229,6 +229,19 @@ def test_without_torch_other_engines_still_run(tmp_path):
     assert proc.stdout.splitlines()[0] == "step 0, val loss 0.917090"
 
 
+def test_without_torch_a_torch_run_resumes_on_another_engine(tmp_path):
+    _, out = train_lines(tmp_path, "run", "--steps", "5", "--engine", "torch")
+    no_torch = "sys.modules['torch'] = None"
+    proc = run_cli("train", "--resume", str(out), "--steps", "8", "--no-plot", prelude=no_torch)
+    assert (proc.returncode, proc.stderr) == (2, f"micrograd: error: {NEEDS_TORCH}\n")
+    assert load_checkpoint(str(out)).step == 5
+    proc = run_cli("train", "--resume", str(out), "--steps", "8", "--no-plot", "--quiet",
+                   "--engine", "numpy", prelude=no_torch)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("step 5, train loss ")
+    assert load_checkpoint(str(out)).step == 8
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 def test_device_cuda_without_a_gpu_is_one_line(tmp_path):
     out = tmp_path / "run"
