@@ -122,6 +122,21 @@ def test_mini_batches_are_the_other_engines_batches(tmp_path):
     assert full[1] != torch_lines[1]  # the batches matter: the test can tell
 
 
+def test_a_mini_batch_as_rows_or_as_indices_is_the_same():
+    """`take` (what train() uses) and a list of the batch's rows give the same batch."""
+    rng = RNG(4)
+    tr, _, _ = gen_data(rng, n=60)
+    model = seed_mlp([2, 8, 3], rng=rng)
+    engine = TorchEngine(model, 2, AdamW(model.parameters(), **HYPER))
+    X, Y = engine.batch([x for x, _ in tr], [y for _, y in tr])
+    idx = [5, 0, 17, 3, 4]
+    taken = engine.take(X, Y, idx)
+    listed = engine.batch([X[i] for i in idx], [Y[i] for i in idx])
+    assert torch.equal(taken[0], listed[0]) and torch.equal(taken[1], listed[1])
+    assert taken[1].tolist() == [tr[i][1] for i in idx]
+    assert engine.loss(*taken) == engine.loss([tr[i][0] for i in idx], [tr[i][1] for i in idx])
+
+
 def test_relu_and_sigmoid_models_match_eager():
     for activation in ("relu", "sigmoid"):
         runs = []

@@ -61,7 +61,8 @@ class TorchEngine:
     `loss(X, Y)` and `loss_and_backward(X, Y)` are the other engines' (the gradient stays in
     the engine, in `self.grad`, not in the Values' `.grad`); `optimizer_step()` applies
     `optimizer`'s AdamW update to the engine's weights, and `sync()` writes weights and moments
-    back into the model's Values and the optimizer. `train()` calls all of them.
+    back into the model's Values and the optimizer. `train()` calls `train_step` (all three)
+    and `sync`.
     """
 
     def __init__(self, model: Any, nin: int, optimizer: Any, device: str = "cpu"):
@@ -108,6 +109,8 @@ class TorchEngine:
         torch = self.torch
         if isinstance(X, torch.Tensor):
             return X, Y
+        if len(X) and isinstance(X[0], torch.Tensor):  # rows of a batch made earlier
+            return torch.stack(list(X)), torch.stack(list(Y))
         X = torch.tensor([list(x) for x in X], dtype=self.f64, device=self.device)
         Y = torch.tensor([int(y) for y in Y], dtype=torch.long, device=self.device)
         return X.reshape(len(Y), -1), Y
@@ -154,6 +157,17 @@ class TorchEngine:
         return self.p.grad
 
     # ---- the update ----
+
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
+        """Loss, gradient and `optimizer`'s AdamW update on the tensors (the trainer's step);
+        the Values follow at once unless `defer` (then at the next `sync()`)."""
+        if optimizer is not self.optimizer:
+            raise ValueError("the torch engine steps the optimizer it was built with")
+        loss = self.loss_and_backward(X, Y)
+        self.optimizer_step()
+        if not defer:
+            self.sync()
+        return loss
 
     def optimizer_step(self) -> None:
         """`AdamW.step()` on tensors (same operations, same order), then zero the gradient."""

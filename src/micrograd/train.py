@@ -152,9 +152,7 @@ def train(
 
     Full-batch by default (the seed's loop); with `batch_size`, each step draws a mini-batch with
     `rng`. `engine` picks how loss and gradients are computed (all give the seed's log within
-    1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built
-    (an engine with `optimizer_step`, torch's, also does the update and `sync`s the Values
-    before each `on_step` and at the end).
+    1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built.
     `start_step` and `history` continue an earlier run (resume): steps start_step..steps-1 run
     and append to `history`. `on_step(step, history)` is called after every step's update.
     """
@@ -163,44 +161,62 @@ def train(
     history = History() if history is None else history
     nin = len(train_split[0][0])
     runner = make_engine(engine, model, nin, optimizer) if isinstance(engine, str) else engine
-    owns_update = hasattr(runner, "optimizer_step")  # torch: the update runs on its tensors
     X, Y = [x for x, _ in train_split], [y for _, y in train_split]
     Xv, Yv = [x for x, _ in val_split], [y for _, y in val_split]
     if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
         X, Y = runner.batch(X, Y)
         Xv, Yv = runner.batch(Xv, Yv)
-    with gc_paused():
-        for step in range(start_step, steps):
-            val_loss = None
-            if eval_every and step % eval_every == 0:
-                val_loss = runner.loss(Xv, Yv)
-                log(f"step {step}, val loss {val_loss:.6f}")
-            if batch_size is None or batch_size >= len(Y):
-                loss = runner.loss_and_backward(X, Y)
-            else:
-                idx = sample_batch(rng, len(Y), batch_size)
-                loss = runner.loss_and_backward(*rows(runner, X, Y, idx))
-            if owns_update:
-                runner.optimizer_step()
-            else:
-                optimizer.step()
-                optimizer.zero_grad()
-            log(f"step {step}, train loss {loss}")
-            history.step.append(step)
-            history.train_loss.append(loss)
-            history.val_loss.append(val_loss)
-            if on_step is not None:
-                if owns_update:  # the callback reads the Values (checkpoints, pictures)
-                    runner.sync()
-                on_step(step, history)
-            gc.collect(0)
-    if owns_update:
-        runner.sync()
+    try:
+        _loop(runner, optimizer, (X, Y, Xv, Yv), range(start_step, steps), eval_every, log,
+              on_step, history, batch_size, rng)
+    finally:
+        getattr(runner, "sync", lambda: None)()  # parameters an engine kept as its own arrays
     final = {"train": evaluate(model, train_split, runner),
              "val": evaluate(model, val_split, runner)}
     if test_split:
         final["test"] = evaluate(model, test_split, runner)
     return TrainResult(history, final)
+
+
+def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: int,
+          log: Callable[[str], None], on_step: Callable[[int, History], None] | None,
+          history: History, batch_size: int | None, rng: Any) -> None:
+    """The steps of `train`: evaluate, step, log, call back."""
+    X, Y, Xv, Yv = data
+    # without on_step no code outside this loop sees the model until train() returns: an
+    # engine with its own parameters (torch) may keep them until then (`log` gets strings only)
+    defer = on_step is None
+    with gc_paused():
+        for step in steps:
+            val_loss = None
+            if eval_every and step % eval_every == 0:
+                val_loss = runner.loss(Xv, Yv)
+                log(f"step {step}, val loss {val_loss:.6f}")
+            if batch_size is None or batch_size >= len(Y):
+                loss = train_step(runner, optimizer, X, Y, defer)
+            else:
+                idx = sample_batch(rng, len(Y), batch_size)
+                loss = train_step(runner, optimizer, *rows(runner, X, Y, idx), defer)
+            log(f"step {step}, train loss {loss}")
+            history.step.append(step)
+            history.train_loss.append(loss)
+            history.val_loss.append(val_loss)
+            if on_step is not None:
+                on_step(step, history)
+            gc.collect(0)
+
+
+def train_step(runner: Any, optimizer: Any, X: Any, Y: Any, defer: bool = False) -> float:
+    """Loss and gradient, the optimizer's step, zeroed gradients; an engine with its own
+    `train_step` (torch: AdamW on its tensors) does all three at once.
+    `defer`: nobody looks at the parameters before the next step or the engine's `sync()`."""
+    fused = getattr(runner, "train_step", None)
+    if fused is not None:
+        return fused(X, Y, optimizer, defer)
+    loss = runner.loss_and_backward(X, Y)
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss
 
 
 def rows(runner: Any, X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
