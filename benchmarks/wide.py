@@ -1,5 +1,6 @@
 """Wide models: MLP 2-64-64-3 and 2-256-256-3 on 1,000 points, 20 steps, for the engines that
-can train them in seconds (our numpy tape, hand-written NumPy, PyTorch f64 full batch).
+can train them in seconds (our numpy tape and torch engine, hand-written NumPy, PyTorch f64 full
+batch).
 
 `wide_table(...)` measures them (one process per run, runs interleaved as in `run.py`),
 `render_wide(...)` prints the Markdown table (loop, build, peak memory, ratios to PyTorch's full
@@ -16,7 +17,7 @@ from report import Row, fmt_mib, fmt_ratio, fmt_seconds, markdown_table
 from workloads import LABELS
 
 MODELS = ("2-64-64-3", "2-256-256-3")
-ENGINES = ("numpy", "numpy-hand", "torch-batch")
+ENGINES = ("numpy", "torch", "numpy-hand", "torch-batch")
 POINTS, STEPS = 1_000, 20
 BUILD_LIMIT = 0.5  # seconds, 2-256-256-3
 

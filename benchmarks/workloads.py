@@ -9,7 +9,8 @@ loop's time. The benchmark times `loop` from its call to its last log line. Each
 what it needs inside `prepare`, so a process running one engine imports nothing of the others.
 
 - `baseline`: PyPI micrograd 0.1.0 with the seed's tanh/exp/log (see `baseline.py`).
-- `eager`, `tape`, `numpy`: `micrograd.train.train(..., engine=name)`.
+- `eager`, `tape`, `numpy`, `torch`: `micrograd.train.train(..., engine=name)` (the torch
+  engine on one thread, as the PyTorch rows: our run, data and weights, trained on tensors).
 - `torch-sample`, `torch-batch`: PyTorch float64 on one thread, the same data and initial
   weights, `torch.optim.AdamW` with the seed's hyper-parameters; one graph per sample summed as
   the seed does, or one batched graph.
@@ -24,7 +25,7 @@ import itertools
 from collections.abc import Callable
 
 Loop = Callable[[int, Callable[[str], None]], dict[str, float] | None]
-OURS = ("eager", "tape", "numpy")
+OURS = ("eager", "tape", "numpy", "torch")
 WORKLOADS = ("baseline", *OURS, "numpy-hand", "torch-sample", "torch-batch")
 SEED_SIZES = (2, 16, 3)
 LABELS = {
@@ -32,6 +33,7 @@ LABELS = {
     "eager": "ours: eager",
     "tape": "ours: tape",
     "numpy": "ours: numpy tape",
+    "torch": "ours: torch engine (f64)",
     "numpy-hand": "hand-written NumPy (the limit)",
     "torch-sample": "PyTorch f64, one sample at a time",
     "torch-batch": "PyTorch f64, full batch",
@@ -88,6 +90,10 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES) -> Lo
 
         import micrograd.arrays
         import micrograd.compile  # noqa: F401
+    if engine == "torch":
+        import torch
+
+        torch.set_num_threads(1)  # as the PyTorch rows
 
     rng = RNG(42)
     train_split, val_split, _ = gen_data(rng, n=n)
@@ -96,7 +102,8 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES) -> Lo
 
     def loop(steps: int, log: Callable[[str], None]) -> dict[str, float]:
         start = time.perf_counter()
-        runner = make_engine(engine, model, len(train_split[0][0]))  # what train() would build
+        # what train() would build (the torch engine also takes over the optimizer's update)
+        runner = make_engine(engine, model, len(train_split[0][0]), optimizer)
         built = time.perf_counter() - start
         # no test split: the seed's loop never evaluates it
         train(model, optimizer, train_split, val_split, (), steps=steps, eval_every=EVAL_EVERY,

@@ -41,8 +41,8 @@ def check_first_steps(lines: list[str], ref: list[str]) -> None:
         assert abs(float(value) - float(want_value)) <= TOL * abs(float(want_value)), (got, want)
 
 
-@pytest.mark.parametrize("name", ["eager", "tape", "numpy", "numpy-hand", "torch-sample",
-                                  "torch-batch"])
+@pytest.mark.parametrize("name", ["eager", "tape", "numpy", "torch", "numpy-hand",
+                                  "torch-sample", "torch-batch"])
 def test_workload_starts_as_the_seed_log(name, ref):
     if name.startswith("numpy"):
         pytest.importorskip("numpy")

@@ -132,6 +132,10 @@ def resolve_engine(name: str) -> str:
     if name == "numpy" and not has_numpy:
         raise UsageError("--engine numpy needs NumPy: pip install 'micrograd-lab[fast]', or use "
                          "--engine tape")
+    if name == "torch" and importlib.util.find_spec("torch") is None:
+        from micrograd.torch_engine import NEEDS_TORCH
+
+        raise UsageError(NEEDS_TORCH)
     return name
 
 
@@ -191,11 +195,10 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
     cfg = TrainConfig(**values)
     try:
         cfg.validate()
-        cfg.engine = resolve_engine(cfg.engine)
     except ValueError as e:
         raise bad(str(e)) from None
-    except UsageError as e:  # --engine numpy without NumPy: not the file's fault
-        raise CheckpointError(f"checkpoint {ckpt.path}: {e}") from None
+    # an engine not installed here (numpy, torch) stays named: not the file's fault, and a
+    # resume may pick another (`resume_config` resolves the engine it will run)
     if cfg.hidden != ckpt.sizes[1:-1] or cfg.activation != ckpt.activation:
         raise bad(f"hidden {cfg.hidden} / {cfg.activation} disagrees with the model's sizes "
                   f"{ckpt.sizes} / {ckpt.activation}")

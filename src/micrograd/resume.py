@@ -1,10 +1,10 @@
 """Resume validation, all of it: can this checkpoint go on, with these flags, in that folder?
 
 `resume_config` holds the settings the user typed and the output folder to the checkpoint's run
-(only `--steps` may change; a copied checkpoint needs its own `--out`; a newer checkpoint is never
-replaced). `check_resumable` holds the data, the model and the optimizer state to it, with a dry
-run on a scratch model, so that nothing can fail after the run's files are touched. Every refusal
-is a `UsageError`: one line, exit code 2, nothing written.
+(only `--steps` and `--engine` may change; a copied checkpoint needs its own `--out`; a newer
+checkpoint is never replaced). `check_resumable` holds the data, the model and the optimizer
+state to it, with a dry run on a scratch model, so that nothing can fail after the run's files
+are touched. Every refusal is a `UsageError`: one line, exit code 2, nothing written.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def resume_config(path: str, given: dict[str, object], out: str | None,
 
     `given` holds the settings the user typed (flag names; others are ignored). A resumed run
     keeps its config: a setting given now must agree with it, except `steps`, which may extend
-    the run (or shorten it, down to the checkpoint's step). `out` None: the run's own folder.
+    the run (or shorten it, down to the checkpoint's step), and `engine` (eager, tape, numpy
+    and torch compute the same run). `out` None: the run's own folder.
     """
     try:
         ckpt = load_checkpoint(path)
@@ -50,7 +51,8 @@ def resume_config(path: str, given: dict[str, object], out: str | None,
     if cfg.dataset not in DATASETS:
         settings["n"] = None
     typed = config_from_settings({**settings, **given})
-    for name in (name for name in FLAGGED if name in given and name != "steps"):
+    cfg.engine = typed.engine  # any engine continues any run: the same math (docs/engines.md)
+    for name in (name for name in FLAGGED if name in given and name not in ("steps", "engine")):
         now, then = getattr(typed, name), getattr(cfg, name)
         if name == "dataset" and now not in DATASETS and then not in DATASETS:
             if not os.path.exists(then):  # the CSV was moved: the sha256 of its points decides
@@ -83,7 +85,8 @@ def _setting_differs(name: str, typed: object, then: object, ckpt: Checkpoint) -
             f"{'-'.join(map(str, ckpt.sizes))} ({ckpt.activation}); drop {flag} to "
             "resume it, or start a new run without --resume")
     return UsageError(f"{flag} {typed} differs from the run's {then}; a resumed run keeps its "
-                      f"settings (only --steps may change): drop {flag}, or start a new run")
+                      f"settings (only --steps and --engine may change): drop {flag}, or start "
+                      "a new run")
 
 
 def _resume_folder(ckpt: Checkpoint, out: str | None, force: bool) -> tuple[str, bool]:

@@ -45,7 +45,7 @@ from micrograd.files import (
 from micrograd.guard import RunGuard, RunStopped, StopSignals, is_numerical_error
 from micrograd.nn import seed_mlp
 from micrograd.resume import check_resumable
-from micrograd.train import History, TrainResult, train
+from micrograd.train import History, TrainResult, make_engine, train
 
 PICTURES = ("loss.png", "boundary.png", "neurons.png")  # drawn unless --no-plot
 MAX_GIF_FRAMES = 200  # each frame is held in memory (1 MB) until the GIF is written
@@ -60,6 +60,7 @@ class RunOptions:
     detect_anomaly: bool = False
     animate: bool = False  # training.gif
     frame_every: int | None = None  # None: about 50 frames
+    device: str = "cpu"  # the torch engine's device: cpu or cuda
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Run:
 
     def _setup(self, out: str | None, force: bool, ckpt: Checkpoint | None) -> None:
         cfg, options = self.cfg, self.options
+        check_device(cfg.engine, options.device)
         self.rng = RNG(cfg.seed)
         self.splits = load_splits(cfg, self.rng)  # data first, then weights, as the seed
         everything = [point for points in self.splits for point in points]
@@ -200,7 +202,7 @@ class Run:
                 self.result = train(
                     self.model, self.optimizer, train_split, val_split, test_split,
                     steps=cfg.steps, eval_every=cfg.eval_every, log=log, on_step=guard.on_step,
-                    start_step=self.start_step, history=self.history, engine=cfg.engine,
+                    start_step=self.start_step, history=self.history, engine=self._engine(),
                     batch_size=cfg.batch_size, rng=self.rng)
         except RunStopped as e:
             stopped, self.result = e, TrainResult(guard.history, {})
@@ -210,6 +212,12 @@ class Run:
             stopped, self.result = guard.numerical_error(e), TrainResult(guard.history, {})
         self.signals.defer()  # from here on a signal lets the file in progress finish
         return stopped
+
+    def _engine(self):
+        """The engine's name, or the torch engine built on the (restored) model and optimizer."""
+        if self.cfg.engine != "torch":
+            return self.cfg.engine
+        return make_engine("torch", self.model, self.nin, self.optimizer, self.options.device)
 
     # ---- the files: the checkpoint first, then metrics and config, then the pictures ----
 
@@ -421,6 +429,23 @@ def check_animation(nin: int, steps: int, every: int | None) -> int:
         raise UsageError(f"--frame-every {every} makes {frames} frames of training.gif; use "
                          f"--frame-every {math.ceil(steps / (MAX_GIF_FRAMES - 1))} or more")
     return every
+
+
+def check_device(engine: str, device: str) -> None:
+    """--device names where the torch engine runs: refuse it elsewhere, and a missing GPU."""
+    if engine != "torch":
+        if device != "cpu":
+            raise UsageError(f"--device {device} applies to --engine torch only; add --engine "
+                             "torch, or drop --device")
+        return
+    from micrograd.torch_engine import device_problem
+
+    try:
+        problem = device_problem(device)
+    except ImportError as e:
+        raise UsageError(str(e)) from None
+    if problem:
+        raise UsageError(problem)
 
 
 def recorded_options(options: RunOptions) -> dict[str, object]:

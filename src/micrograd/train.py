@@ -53,7 +53,7 @@ def mean_loss(model: Module, split: Sequence[Point]) -> Value:
     return Value.sum(losses) * (1.0 / len(split))
 
 
-ENGINES = ("eager", "tape", "numpy")
+ENGINES = ("eager", "tape", "numpy", "torch")
 
 
 class EagerEngine:
@@ -93,12 +93,20 @@ def _mean(losses: Sequence[float]) -> float:
     return total * (1.0 / len(losses))
 
 
-def make_engine(name: str, model: Module, nin: int):
-    """`eager` (a graph per step), `tape` (one recorded graph, replayed), `numpy` (vectorized)."""
+def make_engine(name: str, model: Module, nin: int, optimizer: Any = None,
+                device: str = "cpu"):
+    """`eager` (a graph per step), `tape` (one recorded graph, replayed), `numpy` (vectorized),
+    `torch` (PyTorch float64 on `device`; it also does `optimizer`'s AdamW update)."""
     if name == "eager":
         return EagerEngine(model)
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; use one of {ENGINES}")
+    if name == "torch":
+        if optimizer is None:
+            raise ValueError("make_engine: the torch engine needs the run's AdamW optimizer")
+        from micrograd.torch_engine import TorchEngine
+
+        return TorchEngine(model, nin, optimizer, device)
     from micrograd.tape import BatchTape
 
     return BatchTape(model, nin, backend="python" if name == "tape" else "numpy")
@@ -170,7 +178,7 @@ def train(
         raise ValueError("train: a batch_size needs the run's rng to draw mini-batches")
     history = History() if history is None else history
     nin = len(train_split[0][0])
-    runner = make_engine(engine, model, nin) if isinstance(engine, str) else engine
+    runner = make_engine(engine, model, nin, optimizer) if isinstance(engine, str) else engine
     X, Y = [x for x, _ in train_split], [y for _, y in train_split]
     Xv, Yv = [x for x, _ in val_split], [y for _, y in val_split]
     if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
@@ -180,7 +188,7 @@ def train(
         _loop(runner, optimizer, (X, Y, Xv, Yv), range(start_step, steps), eval_every, log,
               on_step, history, batch_size, rng)
     finally:
-        getattr(runner, "sync", lambda: None)()  # parameters a fused step kept as an array
+        getattr(runner, "sync", lambda: None)()  # parameters an engine kept as its own arrays
     final = {"train": evaluate(model, train_split, runner),
              "val": evaluate(model, val_split, runner)}
     if test_split:
@@ -193,8 +201,9 @@ def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: in
           history: History, batch_size: int | None, rng: Any) -> None:
     """The steps of `train`: evaluate, step, log, call back."""
     X, Y, Xv, Yv = data
-    # without on_step no code outside this loop sees the model until train() returns: a fused
-    # engine may keep the parameters as an array until then (`log` gets strings only)
+    # without on_step no code outside this loop sees the model until train() returns: an engine
+    # may keep the parameters as its own arrays until then (numpy's fused step, torch's tensors;
+    # `log` gets strings only)
     defer = on_step is None
     with gc_paused():
         for step in steps:
@@ -206,8 +215,7 @@ def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: in
                 loss = train_step(runner, optimizer, X, Y, defer)
             else:
                 idx = sample_batch(rng, len(Y), batch_size)
-                loss = train_step(runner, optimizer, [X[i] for i in idx], [Y[i] for i in idx],
-                                  defer)
+                loss = train_step(runner, optimizer, *rows(runner, X, Y, idx), defer)
             log(f"step {step}, train loss {loss}")
             history.step.append(step)
             history.train_loss.append(loss)
@@ -219,7 +227,7 @@ def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: in
 
 def train_step(runner: Any, optimizer: Any, X: Any, Y: Any, defer: bool = False) -> float:
     """Loss and gradient, the optimizer's step, zeroed gradients; an engine with its own
-    `train_step` (the numpy tape: AdamW on its gradient vector) does all three at once.
+    `train_step` (the numpy tape, torch: AdamW on their own arrays) does all three at once.
     `defer`: nobody looks at the parameters before the next step or the engine's `sync()`."""
     fused = getattr(runner, "train_step", None)
     if fused is not None:
@@ -228,6 +236,13 @@ def train_step(runner: Any, optimizer: Any, X: Any, Y: Any, defer: bool = False)
     optimizer.step()
     optimizer.zero_grad()
     return loss
+
+
+def rows(runner: Any, X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
+    """The mini-batch `idx` of X and Y, taken the way the engine holds its batches."""
+    if hasattr(runner, "take"):
+        return runner.take(X, Y, idx)
+    return [X[i] for i in idx], [Y[i] for i in idx]
 
 
 @contextmanager

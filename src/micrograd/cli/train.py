@@ -59,10 +59,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--engine", choices=["auto", *ENGINES], default=d.engine,
                    help="how loss and gradients are computed: eager (a graph per step), tape "
                         "(one recorded graph, replayed; same bits as eager), numpy (the tape on "
-                        "arrays; needs micrograd-lab[fast]); auto: the fastest installed")
+                        "arrays; needs micrograd-lab[fast]), torch (PyTorch float64; needs "
+                        "micrograd-lab[torch]); auto: numpy if installed, else tape")
     t.add_argument("--batch-size", type=int_in(*INT_RANGES["batch_size"]), default=None,
                    metavar="B",
                    help="mini-batches of B points drawn with the run's RNG (default: full batch)")
+    t.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="where --engine torch runs: cpu (default) or cuda (a GPU PyTorch sees)")
     add_output_flags(t)
     return t
 
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             save_every = recorded_save_every(resume)
     options = RunOptions(plot=not args.no_plot, save_every=save_every,
                          detect_anomaly=args.detect_anomaly, animate=args.animate,
-                         frame_every=args.frame_every)
+                         frame_every=args.frame_every, device=args.device)
     return run_train(cfg, out, force, options, args.quiet, resume)
 
 

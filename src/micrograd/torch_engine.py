@@ -1,0 +1,216 @@
+"""The trainer's `torch` engine: the same run, trained by PyTorch in float64 (CPU or CUDA).
+
+For users who outgrow scalars but want to keep the CLI, the checkpoints and the pictures. The
+model is still built by our seed code (`nn.seed_mlp`, weights drawn from the run's RNG) and moved
+to PyTorch with `MLP.to_torch()`; from there every step runs on tensors:
+
+- forward: one `addmm` per layer (b + h Wᵀ), the model's activation, and the softmax
+  cross-entropy in `losses.cross_entropy`'s order (shift by the detached max, log Σ exp, minus
+  the label's shifted logit), summed over the batch and scaled by 1/n as the seed's mean;
+- backward: PyTorch's autograd;
+- update: `optim.AdamW`'s update written out in tensor operations, the same IEEE operations in
+  the same order as our loop (decay, lerp, v, denominator, step), so the same gradients give the
+  same bits (on CPU the square root is NumPy's: see `_sqrt`); the hyper-parameters are read
+  from our optimizer at every step.
+
+All parameters live in one flat tensor in `model.parameters()` order (each layer a block of
+rows `w_0 .. w_(k-1), b`, viewed as W and b), so the update is a handful of operations however
+deep the model is. The Values and our AdamW's moments are written back (`sync`) whenever the
+loop's callbacks need them (checkpoints, pictures, the guard's checks) and at the end: a
+checkpoint of a torch run is an ordinary checkpoint, and any engine resumes it.
+
+Only the matrix products and batch sums are ordered differently from eager autograd (BLAS and
+PyTorch's reductions), so losses agree within 1e-12 relative on the seed run, not bit for bit.
+torch is imported here only, when the engine is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd.optim import AdamW
+
+NEEDS_TORCH = "the torch engine needs PyTorch: pip install 'micrograd-lab[torch]'"
+DEVICES = ("cpu", "cuda")
+
+
+def import_torch() -> Any:
+    """torch, or ImportError with the one line that says how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(NEEDS_TORCH) from None
+    return torch
+
+
+def device_problem(device: str) -> str | None:
+    """Why `device` cannot run the torch engine here (None: it can)."""
+    if device not in DEVICES:
+        return f"--device {device!r} is not one of {', '.join(DEVICES)}"
+    if device == "cuda" and not import_torch().cuda.is_available():
+        return ("--device cuda: PyTorch sees no CUDA GPU on this machine (or was built without "
+                "CUDA); use --device cpu")
+    return None
+
+
+class TorchEngine:
+    """Loss, gradients and the AdamW update of `model` on PyTorch float64 tensors.
+
+    `loss(X, Y)` and `loss_and_backward(X, Y)` are the other engines' (the gradient stays in
+    the engine, in `self.grad`, not in the Values' `.grad`); `optimizer_step()` applies
+    `optimizer`'s AdamW update to the engine's weights, and `sync()` writes weights and moments
+    back into the model's Values and the optimizer. `train()` calls `train_step` (all three)
+    and `sync`.
+    """
+
+    def __init__(self, model: Any, nin: int, optimizer: Any, device: str = "cpu"):
+        torch = self.torch = import_torch()
+        if not isinstance(optimizer, AdamW):
+            raise ValueError(f"the torch engine steps AdamW, not {type(optimizer).__name__}; "
+                             "use micrograd.optim.AdamW or another engine")
+        if problem := device_problem(device):
+            raise ValueError(problem)
+        self.model, self.optimizer, self.params = model, optimizer, model.parameters()
+        if len(optimizer.params) != len(self.params) or any(
+                a is not b for a, b in zip(optimizer.params, self.params)):
+            raise ValueError("the torch engine needs the optimizer of model.parameters(), "
+                             "in that order")
+        self.device, self.f64 = torch.device(device), torch.float64
+        module = model.to_torch()  # our weights, moved by the bridge
+        blocks, self.shapes, self.activations = [], [], []
+        for child in module.children():
+            if isinstance(child, torch.nn.Linear):
+                w, b = child.weight.detach(), child.bias.detach()
+                blocks.append(torch.cat([w, b[:, None]], 1).reshape(-1))
+                self.shapes.append((child.out_features, child.in_features))
+            else:
+                self.activations.append(child)
+        if len(self.activations) < len(self.shapes) - 1:  # a "linear" hidden layer
+            self.activations = [torch.nn.Identity()] * (len(self.shapes) - 1)
+        self.p = torch.cat(blocks).to(self.device).requires_grad_(True)
+        if self.p.numel() != len(self.params):
+            raise ValueError("the torch engine trains MLPs only (Linear layers and one "
+                             "activation); this model has other parameters")
+        state = [optimizer.exp_avg, optimizer.exp_avg_sq]
+        self.m, self.v = (torch.tensor(s, dtype=self.f64, device=self.device) for s in state)
+        self.dirty = False  # weights or moments changed since the last sync
+        self._np = None
+        if self.device.type == "cpu" and importlib.util.find_spec("numpy") is not None:
+            import numpy
+
+            self._np = numpy
+
+    # ---- the data ----
+
+    def batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
+        """X as a float64 tensor, Y as class indices, on the engine's device (done once)."""
+        torch = self.torch
+        if isinstance(X, torch.Tensor):
+            return X, Y
+        if len(X) and isinstance(X[0], torch.Tensor):  # rows of a batch made earlier
+            return torch.stack(list(X)), torch.stack(list(Y))
+        X = torch.tensor([list(x) for x in X], dtype=self.f64, device=self.device)
+        Y = torch.tensor([int(y) for y in Y], dtype=torch.long, device=self.device)
+        return X.reshape(len(Y), -1), Y
+
+    def take(self, X: Any, Y: Any, idx: Sequence[int]) -> tuple[Any, Any]:
+        """The rows `idx` of a batch, in that order (a mini-batch)."""
+        index = self.torch.tensor(idx, dtype=self.torch.long, device=self.device)
+        return X[index], Y[index]
+
+    # ---- forward and backward ----
+
+    def _total(self, X: Any, Y: Any) -> Any:
+        """The sum of the per-sample cross-entropies, as a 0-d tensor (autograd on `p`)."""
+        h, start, last = X, 0, len(self.shapes) - 1
+        for k, (nout, nin) in enumerate(self.shapes):
+            block = self.p[start:start + nout * (nin + 1)].view(nout, nin + 1)
+            start += nout * (nin + 1)
+            h = self.torch.addmm(block[:, nin], h, block[:, :nin].t())  # b + h Wᵀ
+            if k < last:
+                h = self.activations[k](h)
+        neg_max = -h.detach().amax(1, keepdim=True)
+        shifted = h + neg_max  # v - max <= 0, as losses.cross_entropy
+        picked = shifted.gather(1, Y[:, None])[:, 0]
+        return (shifted.exp().sum(1).log() - picked).sum()
+
+    def loss(self, X: Any, Y: Any) -> float:
+        """Mean cross-entropy over the rows of X (forward only)."""
+        X, Y = self.batch(X, Y)
+        with self.torch.no_grad():
+            return self._total(X, Y).item() * (1.0 / len(Y))
+
+    def loss_and_backward(self, X: Any, Y: Any) -> float:
+        """Mean cross-entropy; its gradient is added into `self.grad` (not the Values')."""
+        X, Y = self.batch(X, Y)
+        total = self._total(X, Y)
+        (total * (1.0 / len(Y))).backward()  # accumulates into p.grad, as into a Value's .grad
+        return total.item() * (1.0 / len(Y))
+
+    @property
+    def grad(self) -> Any:
+        """d loss / d parameters since the last update, in `model.parameters()` order."""
+        if self.p.grad is None:
+            self.p.grad = self.torch.zeros_like(self.m)
+        return self.p.grad
+
+    # ---- the update ----
+
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
+        """Loss, gradient and `optimizer`'s AdamW update on the tensors (the trainer's step);
+        the Values follow at once unless `defer` (then at the next `sync()`)."""
+        if optimizer is not self.optimizer:
+            raise ValueError("the torch engine steps the optimizer it was built with")
+        loss = self.loss_and_backward(X, Y)
+        self.optimizer_step()
+        if not defer:
+            self.sync()
+        return loss
+
+    def optimizer_step(self) -> None:
+        """`AdamW.step()` on tensors (same operations, same order), then zero the gradient."""
+        opt = self.optimizer
+        opt.t += 1
+        beta1, beta2 = opt.betas
+        lr, eps, t = opt.lr, opt.eps, opt.t
+        step_size = lr / (1 - beta1**t)  # Python floats, as AdamW.step computes them
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+        p, g, m, v = self.p.detach(), self.grad, self.m, self.v
+        with self.torch.no_grad():
+            p.mul_(1 - lr * opt.weight_decay)  # p ← p (1 - lr λ)
+            weight = 1 - beta1
+            if abs(weight) < 0.5:  # _lerp's two forms, as arrays.adamw_step
+                m.add_((g - m).mul_(weight))
+            else:
+                m.copy_(g - (g - m).mul_(1 - weight))
+            v.mul_(beta2).add_(g.mul(1 - beta2).mul_(g))  # v ← β2 v + (1-β2) g g
+            denom = self._sqrt(v).div_(self._divisor(bias_correction2_sqrt)).add_(eps)
+            p.add_(m.mul(-step_size).div_(denom))  # p ← p + (-lr/(1-β1ᵗ)) m / denom
+        self.p.grad = None  # zero_grad, as torch.optim's set_to_none
+        self.dirty = True
+
+    def _divisor(self, x: float) -> Any:
+        """`x` as a divisor: CUDA turns a division by a Python number into a product with its
+        reciprocal (not always the quotient's bits), so there it is a 0-d tensor."""
+        if self.device.type == "cpu":
+            return x
+        return self.torch.tensor(x, dtype=self.f64, device=self.device)
+
+    def _sqrt(self, v: Any) -> Any:
+        """√v correctly rounded, as math.sqrt. PyTorch's vectorised CPU sqrt (AVX-512 builds)
+        is off by one ulp on some elements; NumPy's, on the same memory, is exact. CUDA's is."""
+        if self._np is None:
+            return v.sqrt()
+        return self.torch.from_numpy(self._np.sqrt(v.numpy()))
+
+    def sync(self) -> None:
+        """Write the weights into the model's Values and the moments into the optimizer."""
+        if not self.dirty:
+            return
+        for q, x in zip(self.params, self.p.detach().cpu().tolist()):
+            q.data = x
+        self.optimizer.exp_avg = self.m.cpu().tolist()
+        self.optimizer.exp_avg_sq = self.v.cpu().tolist()
+        self.dirty = False
