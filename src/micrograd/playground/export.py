@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -58,8 +59,10 @@ def page_files() -> dict[str, bytes]:
 
 
 def worker_page(index: str) -> str:
-    """The served index.html, made a static page: relative links, the Worker transport."""
-    index = index.replace('="/static/', '="static/')
+    """The served index.html, made a static page: relative links (every root-absolute `src` or
+    `href` loses its leading "/", so the folder works below any path of a host, as a teacher's
+    `https://example.edu/~you/class/`), and the Worker transport."""
+    index = re.sub(r'(\s(?:src|href)=["\'])/(?!/)', r"\1", index)
     end = index.index("</head>")
     return f"{index[:end]}{TRANSPORT_META}\n{CSP_META}\n{index[end:]}"
 

@@ -52,6 +52,10 @@ function toggleFeature(name) {
   else on.add(name);
   if (!on.size) { toast("keep at least one input feature: switch another on first"); return; }
   S.featuresWant = FEATURE_NAMES.filter((n) => on.has(n));
+  // the clicked tile is rebuilt under the mouse and never gets its mouseleave: end its preview
+  // or focus now (else the plane keeps showing the feature; the next hover shows it again)
+  if (S.preview) showLocalFeature(null);
+  if (S.hover) setFocus(null);
   send({ type: "configure", features: S.featuresWant });
 }
 

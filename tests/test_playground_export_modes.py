@@ -1,0 +1,284 @@
+"""The exported playground's modes: backprop step by step and the TensorFlow-Playground controls,
+in the static page, served from a sub-path as a teacher's site would (`/class/`).
+
+test_playground_walk.py and test_playground_parity_page.py check these on the served page, whose
+graph is drawn by the `dot` program and whose model runs in the server; here the graph comes from
+viz.js and the model runs under Pyodide in a Web Worker. One export and one Chromium serve the
+module; every request outside `http://127.0.0.1:PORT/class/` (another origin, or the host's root:
+a root-absolute link in the page) is aborted and named. The walk's steps must be the served
+page's Python steps (the same `walk_message`), lighting the same boxes; regression must train
+(its loss falls), a feature tile must change the model's input size, the hover heat map, show
+test data, discretize and L1 must reach the page, and a copied link must restore every setting
+on a fresh page. With MICROGRAD_PLAYGROUND_SHOTS=folder, 1280 px screenshots land there.
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import http.server
+import os
+import threading
+import time
+
+import pytest
+
+from micrograd.playground import export as export_module
+from micrograd.playground.session import Config, Session
+from micrograd.playground.walkmsg import walk_message
+from test_playground_export import (  # noqa: F401 (runtime_tarballs: a fixture)
+    CHROMIUM_ARGS,
+    QuietHandler,
+    runtime_tarballs,
+    wait_until,
+)
+from test_playground_parity_page import PLANE_PIXELS, differing
+from test_playground_walk import HIDDEN, SHOTS_ENV, box_grads, lit
+
+SUB_PATH = "class/"  # where the teacher copied the folder on their site
+
+
+@pytest.fixture(scope="module")
+def class_url(runtime_tarballs, tmp_path_factory):  # noqa: F811 (the imported fixture)
+    """An export copied into a sub-folder of a static site, served by a plain file server."""
+    root = tmp_path_factory.mktemp("site")
+    export_module.export(root / SUB_PATH)
+    (root / "index.html").write_text("<p>the teacher's own site</p>")
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_page(browser, url: str, allowed: str):
+    """A 1280 px tab on `url` once its first frame came (Pyodide started); requests outside
+    `allowed` are aborted and listed in tab.blocked, console problems in tab.problems."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(allowed):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    tab.problems, tab.blocked = [], blocked
+    tab.on("console", lambda m: tab.problems.append(f"{m.type}: {m.text}")
+           if m.type in ("error", "warning") else None)
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    tab.goto(url)
+    wait_until(lambda: tab.evaluate("() => S.frame !== null") or blocked, "the first frame")
+    assert blocked == []
+    return tab
+
+
+def close(tab) -> None:
+    assert tab.blocked == [] and tab.problems == []
+    tab.context.close()
+
+
+def config(tab) -> dict:
+    return tab.evaluate("() => S.state.config")
+
+
+def shot(tab, name: str, full: bool = True) -> None:
+    folder = os.environ.get(SHOTS_ENV)
+    if folder:
+        tab.screenshot(path=os.path.join(folder, name), full_page=full)
+
+
+def data_k(tab) -> int:
+    return int(tab.get_attribute("#walk-bar", "data-k"))
+
+
+# ---------------------------------------------------------------- links, without a browser
+
+
+class Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+def test_every_link_of_the_exported_page_is_relative_and_exported():
+    files = export_module.page_files()
+    parser = Links()
+    parser.feed(files["index.html"].decode())
+    assert len(parser.urls) >= 8  # the stylesheets and scripts
+    for url in parser.urls:
+        if url.startswith("data:"):
+            continue
+        assert not url.startswith("/") and ":" not in url, url  # below any path of any host
+        assert url in files, url
+    # a root-absolute link a later page adds is made relative too (a protocol-relative one is
+    # another host's: the page's CSP refuses it, it is not rewritten into a local file)
+    page = export_module.worker_page("<head><script src='/static/new.js'></script>"
+                                     '<link href="/favicon.ico"><img src="//cdn.example/x.png">'
+                                     "</head>")
+    assert "src='static/new.js'" in page and 'href="favicon.ico"' in page
+    assert 'src="//cdn.example/x.png"' in page
+
+
+# ---------------------------------------------------------------- the walk, drawn by viz.js
+
+
+@pytest.mark.needs_chromium
+def test_the_walk_in_the_exported_page_is_the_served_pages(browser, class_url):
+    tab = open_page(browser, f"{class_url}#hidden={HIDDEN[0]}", class_url)
+    wait_until(lambda: config(tab)["hidden"] == HIDDEN and tab.evaluate(
+        "() => S.graph.nodes.length") == 55, "the 2-2-3 graph, from the link")
+    session = Session(Config(hidden=HIDDEN), "tape")  # the served page's session, made the same
+    expected = walk_message(session)["steps"]
+    titles = tab.eval_on_selector_all("#graph-view g.node title", "e => e.map(t => t.textContent)")
+    assert {f"v{i}" for i in range(55)} <= set(titles)  # viz.js keeps dot's node names
+    tab.click("#walk-toggle")
+    wait_until(lambda: tab.get_attribute("#walk-bar", "data-k") == "0", "the walk")
+    steps = tab.evaluate("() => Walk.walk.steps")
+    assert same_steps(steps, expected)
+    forward = [s for s in steps if s["phase"] == "forward"]
+    assert len(lit(tab, "walk-future")) == len(forward)
+    for k, s in enumerate(forward, 1):
+        tab.click("#walk-next")
+        assert lit(tab, "walk-cur") == [f"v{s['node']}"]
+        assert tab.text_content("#walk-text") == s["text"]
+        assert len(lit(tab, "walk-future")) == len(forward) - k
+    tab.keyboard.press("ArrowRight")  # the seed
+    assert box_grads(tab)[-1] == "1.0000"
+    reuse = None
+    for k in range(len(forward) + 1, len(steps)):  # backprop, edge by edge
+        tab.keyboard.press("ArrowRight")
+        s = steps[k]
+        receiving = "walk-again" if s["contribution"] > 1 else "walk-recv"
+        assert lit(tab, "walk-cur") == [f"v{s['node']}"]
+        assert lit(tab, receiving) == [f"v{s['parent']}"]
+        assert tab.text_content("#walk-text") == s["text"]
+        if s["contribution"] == 2 and reuse is None:
+            reuse = k
+            shot(tab, "export-walk-reuse-1280.png")
+    assert reuse is not None
+    assert box_grads(tab) == session.graph_values()["grad"]  # every grad is backward()'s
+    tab.click("#walk-first")
+    tab.click("#walk-jump")
+    for _ in range(reuse + 1 - data_k(tab)):
+        tab.click("#walk-next")
+    assert lit(tab, "walk-again") == [f"v{steps[reuse]['parent']}"]
+    tab.click("#walk-back")  # the first contribution alone again: its colour, its text
+    assert lit(tab, "walk-again") == [] and data_k(tab) == reuse
+    assert tab.text_content("#walk-text") == steps[reuse - 1]["text"]
+    tab.click("#walk-play")
+    wait_until(lambda: data_k(tab) >= reuse + 2, "play")
+    tab.click("#walk-play")  # pause
+    k = data_k(tab)
+    time.sleep(0.7)
+    assert data_k(tab) == k
+    tab.click("#walk-toggle")  # leave: the live numbers again
+    assert tab.locator("#graph-view .walk-cur, #graph-view .walk-future").count() == 0
+    close(tab)
+
+
+def same_steps(got: list[dict], want: list[dict]) -> bool:
+    """The same steps and texts; grads within 1e-12 (Pyodide's libm rounds a few tanh and exp
+    results one ulp away from glibc's, see test_playground_export.py)."""
+    def rest(s: dict) -> dict:
+        return {k: v for k, v in s.items() if k != "grad"}
+
+    return len(got) == len(want) and all(
+        rest(a) == rest(b) and (a["grad"] is None) == (b["grad"] is None)
+        and (a["grad"] is None or a["grad"] == pytest.approx(b["grad"], rel=1e-12, abs=1e-300))
+        for a, b in zip(got, want))
+
+
+# ---------------------------------------------------------------- the parity controls, the link
+
+
+def train_to(tab, steps: int) -> None:
+    tab.click("#play")
+    wait_until(lambda: tab.evaluate("() => S.frame.step") >= steps, f"{steps} steps", 120)
+    tab.click("#play")
+    wait_until(lambda: not tab.evaluate("() => S.running"), "pause")
+    time.sleep(0.3)
+
+
+@pytest.mark.needs_chromium
+def test_regression_features_and_the_link_in_the_exported_page(browser, class_url):
+    tab = open_page(browser, f"{class_url}#problem=regression&dataset=gauss&hidden=8,8&speed=0",
+                    class_url)
+    wait_until(lambda: (config(tab)["dataset"], config(tab)["hidden"]) == ("gauss", [8, 8]),
+               "the link's settings")
+    tab.click("#net canvas[data-feature='x1_sq']")
+    wait_until(lambda: config(tab)["features"] == ["x1", "x2", "x1_sq"], "x1² on")
+    # the tile, rebuilt under the mouse, is now an input neuron: the plane shows it, and no
+    # longer the preview of an unused x1² (its old tile never got a mouseleave)
+    wait_until(lambda: tab.text_content("#plane-note") == "showing input x₁²", "focus")
+    assert tab.evaluate("() => S.preview") is None
+    tab.mouse.move(5, 5)
+    wait_until(lambda: tab.text_content("#plane-note") == "", "the model on the plane again")
+    wait_until(lambda: tab.evaluate("() => S.frame.sizes[0]") == 3, "a frame of the new model")
+    assert tab.text_content("#param-count") == str(3 * 8 + 8 + 8 * 8 + 8 + 8 + 1)
+    train_to(tab, 150)
+    hist = tab.evaluate("() => S.history.train.filter(v => v !== null)")
+    assert hist[-1] < 0.5 * hist[0], (hist[0], hist[-1])
+    before = tab.evaluate(PLANE_PIXELS)
+    px = before
+    teal = sum(px[i + 1] > px[i] + 40 and px[i + 2] > px[i] + 30 for i in range(0, len(px), 3))
+    brown = sum(px[i] > px[i + 2] + 60 and px[i] > px[i + 1] + 20 for i in range(0, len(px), 3))
+    assert teal > 500 and brown > 500, (teal, brown)  # both ends of the value map
+    tab.hover("#net canvas[data-layer='1'][data-index='3']")  # the heat map of one neuron
+    wait_until(lambda: tab.evaluate("() => S.frame.focus && [S.frame.focus.layer, "
+                                    "S.frame.focus.index]") == [1, 3], "the focus")
+    time.sleep(0.2)
+    assert differing(before, tab.evaluate(PLANE_PIXELS)) > 0.3
+    tab.mouse.move(5, 5)
+    wait_until(lambda: tab.evaluate("() => S.frame.focus === null"), "focus cleared")
+    for box in ("#show_test", "#discretize"):
+        tab.check(box)
+        wait_until(lambda box=box: config(tab)[box[1:]] is True, box)
+    time.sleep(0.2)
+    assert differing(before, tab.evaluate(PLANE_PIXELS)) > 0.02  # hard colours, test markers
+    for sel, value in [("#regularization", "l1"), ("#reg_rate", "0.3")]:
+        tab.select_option(sel, value)
+        wait_until(lambda sel=sel, value=value: str(config(tab)[sel[1:]]) == value, sel)
+    step = tab.evaluate("() => S.frame.step")
+    tab.click("#step")
+    wait_until(lambda: tab.evaluate("() => S.frame.step") > step, "a step with L1")
+    assert tab.evaluate("() => S.frame.penalty") > 0
+    points = tab.evaluate("() => S.state.points")
+    tab.fill("#add-value", "-0.5")
+    tab.dispatch_event("#add-value", "input")
+    tab.click("#boundary", position={"x": 12, "y": 200})
+    wait_until(lambda: len(tab.evaluate("() => S.state.points")) == len(points) + 1, "a point")
+    (added,) = [p for p in tab.evaluate("() => S.state.points") if p not in points]
+    assert added[2] == -0.5
+    shot(tab, "export-regression-1280.png")
+    want = config(tab)
+    wait_until(lambda: "reg_rate=0.3" in tab.evaluate("() => location.hash"), "the hash")
+    link = tab.evaluate("() => location.href")
+    assert link.startswith(class_url + "#")
+    close(tab)
+    fresh = open_page(browser, link, class_url)
+    wait_until(lambda: config(fresh) == want, "every setting restored")
+    assert fresh.evaluate("() => location.href") == link and not fresh.is_visible("#toast")
+    assert fresh.input_value("#regularization") == "l1" and fresh.is_checked("#discretize")
+    close(fresh)
