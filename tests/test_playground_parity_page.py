@@ -256,7 +256,14 @@ def test_the_link_restores_every_setting(browser, playground_url):
             "batch_size": 10, "speed": 5, "regularization": "l1", "reg_rate": 0.003,
             "show_test": True, "discretize": True, "n": 200, "noise": 0.3, "train_frac": 0.6,
             "seed": 43}
-    wait_until(lambda: all(config(page)[k] == v for k, v in want.items()), "every setting")
+    def still_off() -> dict:
+        c = config(page)
+        return {k: c.get(k) for k, v in want.items() if c.get(k) != v}
+
+    try:
+        wait_until(lambda: not still_off(), "every setting")
+    except AssertionError:
+        raise AssertionError(f"settings the page lost: {still_off()}") from None
     assert set(config(page)) == set(want)  # the test covers every field the server has
     wait_until(lambda: "train_frac=0.6" in page.evaluate("() => location.hash"), "the hash")
     link = page.evaluate("() => location.href")
