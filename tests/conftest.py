@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -164,6 +165,66 @@ def dot_program() -> str:
 def chromium_path() -> str:
     """Path of Chromium for Playwright's `executable_path` (skip or fail as above)."""
     return require_chromium()
+
+
+# Debian's Chromium headless as root on a closed network: no sandbox, no GPU, no background calls
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """One headless Chromium per test module (Playwright drives it; never `playwright install`)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def playground_url():
+    """A served playground (`running_playground()`) shared by a test module's tabs."""
+    with running_playground() as (url, _):
+        yield url
+
+
+def wait_until(fn, what: str, timeout: float = 20.0):
+    """Poll `fn` (from Python: the page's CSP rightly forbids eval'd predicates)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def offline_tab(browser, allowed: str, width: int = 1280, height: int = 1000):
+    """A tab whose requests outside `allowed` (a URL prefix) are aborted and listed in
+    tab.blocked; console errors and warnings and page errors gather in tab.problems."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(allowed):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    tab.problems, tab.blocked = [], blocked
+    tab.on("console", lambda m: tab.problems.append(f"{m.type}: {m.text}")
+           if m.type in ("error", "warning") else None)
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    return tab
 
 
 @pytest.fixture(scope="session")

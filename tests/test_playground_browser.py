@@ -22,12 +22,9 @@ import time
 
 import pytest
 
-from conftest import running_playground
+from conftest import wait_until
 from micrograd.data import RNG, gen_data
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 PLANE = 400  # CSS pixels of the boundary canvas
 SCREENSHOT_ENV = "MICROGRAD_PLAYGROUND_SCREENSHOT"
 
@@ -35,23 +32,11 @@ SCREENSHOT_ENV = "MICROGRAD_PLAYGROUND_SCREENSHOT"
 pytestmark = pytest.mark.needs_chromium  # skipped (or failed) before any server starts
 
 
-@pytest.fixture(scope="module")
-def playground_url():
-    with running_playground() as (url, _):
-        yield url
-
-
 @pytest.fixture
-def page(chromium_path, playground_url):
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
-                                    timeout=60_000)
-        try:
-            yield new_page(browser, playground_url)
-        finally:
-            browser.close()
+def page(browser, playground_url):
+    tab = new_page(browser, playground_url)
+    yield tab
+    tab.close()
 
 
 def new_page(browser, url: str, width: int = 1440, height: int = 1250):
@@ -64,17 +49,6 @@ def new_page(browser, url: str, width: int = 1440, height: int = 1250):
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
     page.goto(url)
     return page
-
-
-def wait_until(fn, what: str, timeout: float = 20.0):
-    """Poll `fn` (from Python: the page's CSP rightly forbids eval'd predicates)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def number(page, selector: str) -> float:
@@ -178,26 +152,22 @@ def test_playground_in_chromium(page, tmp_path):
     assert page.problems == []
 
 
-def test_graph_panel_without_graphviz_says_how_to_install(chromium_path, tmp_path):
+def test_graph_panel_without_graphviz_says_how_to_install(browser, tmp_path):
     """Graphviz hidden from PATH: the panel says how to install it; the rest still trains."""
     env = {**os.environ, "PATH": str(tmp_path)}  # no `dot` here
     proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
                              "--no-browser"], stdout=subprocess.PIPE, text=True, env=env)
-    from playwright import sync_api
-
     try:
         url = re.match(r"micrograd playground: (\S+) ", proc.stdout.readline()).group(1)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            problems = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.goto(url)
-            wait_until(lambda: "apt-get install graphviz" in
-                       (page.text_content("#graph-view") or ""), "the install hint")
-            page.click("#play")
-            wait_until(lambda: number(page, "#step-count") >= 5, "training without Graphviz")
-            browser.close()
+        page = browser.new_page()
+        problems = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        wait_until(lambda: "apt-get install graphviz" in
+                   (page.text_content("#graph-view") or ""), "the install hint")
+        page.click("#play")
+        wait_until(lambda: number(page, "#step-count") >= 5, "training without Graphviz")
+        page.close()
         assert problems == []
     finally:
         proc.terminate()

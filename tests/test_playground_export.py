@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unavailable
+from conftest import offline_tab, unavailable
+from conftest import wait_until as wait_for
 from micrograd import cli
 from micrograd.config import UsageError
 from micrograd.playground import export as export_module
@@ -41,9 +42,6 @@ from micrograd.playground.driver import SLICE, Driver
 from micrograd.playground.session import Session
 from micrograd.playground.wheel import build_wheel
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 STEPS = 60  # steps for the CPython comparison
 
 
@@ -91,45 +89,17 @@ def site_url(exported):
 
 
 @pytest.fixture
-def page(chromium_path, site_url):
+def page(browser, site_url):
     """A tab on the exported page; requests to anywhere else are aborted and listed."""
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
-                                    timeout=60_000)
-        try:
-            context = browser.new_context(viewport={"width": 1440, "height": 1250})
-            blocked: list[str] = []
-
-            def route(r):
-                if r.request.url.startswith(site_url):
-                    r.continue_()
-                else:
-                    blocked.append(r.request.url)
-                    r.abort()
-
-            context.route("**/*", route)
-            tab = context.new_page()
-            tab.set_default_timeout(60_000)
-            tab.problems, tab.blocked = [], blocked
-            tab.on("console", lambda m: tab.problems.append(f"{m.type}: {m.text}")
-                   if m.type in ("error", "warning") else None)
-            tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
-            tab.goto(site_url)
-            yield tab
-        finally:
-            browser.close()
+    tab = offline_tab(browser, site_url, 1440, 1250)
+    tab.goto(site_url)
+    yield tab
+    tab.context.close()
 
 
 def wait_until(fn, what: str, timeout: float = 60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    """conftest's `wait_until`, with time for Pyodide to start in a loaded browser."""
+    return wait_for(fn, what, timeout)
 
 
 def frame(tab) -> dict | None:

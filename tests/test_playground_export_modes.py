@@ -23,11 +23,11 @@ import time
 
 import pytest
 
+from conftest import offline_tab
 from micrograd.playground import export as export_module
 from micrograd.playground.session import Config, Session
 from micrograd.playground.walkmsg import walk_message
 from test_playground_export import (  # noqa: F401 (runtime_tarballs: a fixture)
-    CHROMIUM_ARGS,
     QuietHandler,
     runtime_tarballs,
     wait_until,
@@ -53,38 +53,11 @@ def class_url(runtime_tarballs, tmp_path_factory):  # noqa: F811 (the imported f
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def open_page(browser, url: str, allowed: str):
     """A 1280 px tab on `url` once its first frame came (Pyodide started); requests outside
     `allowed` are aborted and listed in tab.blocked, console problems in tab.problems."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    blocked: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(allowed):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    tab = context.new_page()
-    tab.set_default_timeout(60_000)
-    tab.problems, tab.blocked = [], blocked
-    tab.on("console", lambda m: tab.problems.append(f"{m.type}: {m.text}")
-           if m.type in ("error", "warning") else None)
-    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    tab = offline_tab(browser, allowed)
+    blocked = tab.blocked
     tab.goto(url)
     wait_until(lambda: tab.evaluate("() => S.frame !== null") or blocked, "the first frame")
     assert blocked == []

@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from conftest import running_playground
-from test_playground_browser import CHROMIUM_ARGS, new_page, wait_until
+from test_playground_browser import new_page, wait_until
 from test_playground_polish import shot
 
 pytestmark = pytest.mark.needs_chromium
@@ -30,24 +29,6 @@ PLANE_PIXELS = """() => { const cv = document.getElementById('boundary');
     ctx.drawImage(cv, 0, 0);
     return Array.from(ctx.getImageData(0, 0, cv.width, cv.height).data
       .filter((_, i) => i % 4 !== 3)); }"""
-
-
-@pytest.fixture(scope="module")
-def playground_url():
-    with running_playground() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def open_page(browser, url: str, width: int = 1280, height: int = 1000):

@@ -21,29 +21,11 @@ import pytest
 from conftest import running_playground
 from micrograd.graph import fmt_number
 from micrograd.plot import class_colors
-from test_playground_browser import CHROMIUM_ARGS, new_page, number, wait_until
+from test_playground_browser import new_page, number, wait_until
 
 pytestmark = pytest.mark.needs_chromium
 
 SHOTS_ENV = "MICROGRAD_PLAYGROUND_SHOTS"  # a folder: the screenshots of these tests go there
-
-
-@pytest.fixture(scope="module")
-def playground_url():
-    with running_playground() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def open_page(browser, url: str, width: int = 1440, height: int = 1100):

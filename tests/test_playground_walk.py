@@ -17,7 +17,6 @@ import time
 
 import pytest
 
-from conftest import running_playground
 from micrograd.engine import Value
 from micrograd.graph import fmt_number
 from micrograd.playground import protocol
@@ -25,7 +24,7 @@ from micrograd.playground.server import encode
 from micrograd.playground.session import Config, Session
 from micrograd.playground.walkmsg import walk_message, walk_payload
 from micrograd.walk import MAX_WALK_NODES, backprop_steps
-from test_playground_browser import CHROMIUM_ARGS, new_page, number, wait_until
+from test_playground_browser import new_page, number, wait_until
 
 SHOTS_ENV = "MICROGRAD_PLAYGROUND_SHOTS"
 HIDDEN = [2]  # a 2-2-3 network: 55 values, 96 steps, small enough to click through
@@ -113,24 +112,6 @@ def test_walks_that_cannot_be_made_are_refused_in_one_line():
 
 
 # ---- the mode, in Chromium ----
-
-
-@pytest.fixture(scope="module")
-def playground_url():
-    with running_playground() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def small_graph_page(browser, url: str, width: int):
