@@ -16,6 +16,7 @@ before it is fetched, or get it from a folder of fake tarballs.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.server
 import io
@@ -76,16 +77,25 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def static_server(folder: Path):
+    """`folder` on a plain static file server on 127.0.0.1 (a thread: nothing but files); yields
+    the root URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site_url(exported):
-    """The exported folder on a static server on 127.0.0.1 (a thread: nothing but files)."""
-    handler = functools.partial(QuietHandler, directory=str(exported.folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    """The exported folder on a static server."""
+    with static_server(exported.folder) as url:
+        yield url
 
 
 @pytest.fixture

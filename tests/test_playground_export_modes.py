@@ -14,11 +14,8 @@ on a fresh page. With MICROGRAD_PLAYGROUND_SHOTS=folder, 1280 px screenshots lan
 
 from __future__ import annotations
 
-import functools
 import html.parser
-import http.server
 import os
-import threading
 import time
 
 import pytest
@@ -28,8 +25,8 @@ from micrograd.playground import export as export_module
 from micrograd.playground.session import Config, Session
 from micrograd.playground.walkmsg import walk_message
 from test_playground_export import (  # noqa: F401 (runtime_tarballs: a fixture)
-    QuietHandler,
     runtime_tarballs,
+    static_server,
     wait_until,
 )
 from test_playground_parity_page import PLANE_PIXELS, differing
@@ -44,13 +41,8 @@ def class_url(runtime_tarballs, tmp_path_factory):  # noqa: F811 (the imported f
     root = tmp_path_factory.mktemp("site")
     export_module.export(root / SUB_PATH)
     (root / "index.html").write_text("<p>the teacher's own site</p>")
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}"
-    server.shutdown()
-    server.server_close()
+    with static_server(root) as url:
+        yield f"{url}{SUB_PATH}"
 
 
 def open_page(browser, url: str, allowed: str):
