@@ -283,3 +283,51 @@ def test_device_applies_to_the_torch_engine_only(tmp_path, capsys):
 def test_device_cuda_runs_the_seed_run(tmp_path, seed_log_path):
     lines, _ = train_lines(tmp_path, "cuda", "--engine", "torch", "--device", "cuda")
     assert_matches_seed_log(lines, seed_log_path, rel=TOLERANCE)
+
+
+# ---- an optimizer the engine cannot imitate; a model changed between two train() calls ----
+
+
+def test_an_adamw_with_its_own_step_is_refused_not_silently_replaced():
+    """The engine writes AdamW's update itself: a subclass or a patched `step` (clipping, a
+    schedule) would be skipped without a word, so it is refused in one line."""
+    model = seed_mlp([2, 4, 3], rng=RNG(1))
+
+    class ClippedAdamW(AdamW):
+        def step(self):
+            for p in self.params:
+                p.grad = max(-0.1, min(0.1, p.grad))
+            super().step()
+
+    with pytest.raises(ValueError, match="AdamW's own step"):
+        make_engine("torch", model, 2, ClippedAdamW(model.parameters()))
+    patched = AdamW(model.parameters())
+    patched.step = lambda: None
+    with pytest.raises(ValueError, match="AdamW's own step"):
+        make_engine("torch", model, 2, patched)
+    engine = make_engine("torch", model, 2, AdamW(model.parameters()))
+    engine.optimizer.step = lambda: None  # patched after the engine was built
+    with pytest.raises(ValueError, match="AdamW's own step"):
+        engine.train_step(*engine.batch([[0.1, 0.2]], [1]), engine.optimizer)
+
+
+def test_train_twice_on_one_engine_starts_from_the_values_of_now():
+    """Weights and moments set between two `train()` calls on one built engine are the ones
+    the second call trains from, as with eager (not the engine's tensors of the first call)."""
+    runs = []
+    for engine_name in ("eager", "torch"):
+        rng = RNG(42)
+        tr, va, _ = gen_data(rng, n=60)
+        model = seed_mlp([2, 8, 3], rng=rng)
+        opt = AdamW(model.parameters(), **HYPER)
+        engine = engine_name if engine_name == "eager" else make_engine("torch", model, 2, opt)
+        train(model, opt, tr, va, steps=5, log=lambda s: None, engine=engine, rng=rng)
+        for p in model.parameters():
+            p.data = p.data * 0.5
+        opt.exp_avg = [0.0] * len(opt.params)
+        opt.exp_avg_sq = [0.0] * len(opt.params)
+        opt.t = 0
+        lines = []
+        train(model, opt, tr, va, steps=5, log=lines.append, engine=engine, rng=rng)
+        runs.append(lines)
+    assert_close_logs(runs[1], runs[0])

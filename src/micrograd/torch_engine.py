@@ -70,6 +70,7 @@ class TorchEngine:
         if not isinstance(optimizer, AdamW):
             raise ValueError(f"the torch engine steps AdamW, not {type(optimizer).__name__}; "
                              "use micrograd.optim.AdamW or another engine")
+        _check_own_step(optimizer)
         if problem := device_problem(device):
             raise ValueError(problem)
         self.model, self.optimizer, self.params = model, optimizer, model.parameters()
@@ -163,6 +164,7 @@ class TorchEngine:
         the Values follow at once unless `defer` (then at the next `sync()`)."""
         if optimizer is not self.optimizer:
             raise ValueError("the torch engine steps the optimizer it was built with")
+        _check_own_step(optimizer)
         loss = self.loss_and_backward(X, Y)
         self.optimizer_step()
         if not defer:
@@ -205,6 +207,16 @@ class TorchEngine:
             return v.sqrt()
         return self.torch.from_numpy(self._np.sqrt(v.numpy()))
 
+    def reload(self) -> None:
+        """Read the weights from the model's Values and the moments from the optimizer (what
+        `train()` does first: code may have set them since this engine last trained)."""
+        self.sync()
+        torch = self.torch
+        with torch.no_grad():
+            self.p.copy_(torch.tensor([q.data for q in self.params], dtype=self.f64))
+        state = [self.optimizer.exp_avg, self.optimizer.exp_avg_sq]
+        self.m, self.v = (torch.tensor(s, dtype=self.f64, device=self.device) for s in state)
+
     def sync(self) -> None:
         """Write the weights into the model's Values and the moments into the optimizer."""
         if not self.dirty:
@@ -214,3 +226,10 @@ class TorchEngine:
         self.optimizer.exp_avg = self.m.cpu().tolist()
         self.optimizer.exp_avg_sq = self.v.cpu().tolist()
         self.dirty = False
+
+
+def _check_own_step(optimizer: AdamW) -> None:
+    """The engine writes AdamW's update itself: a subclass or a patched `step` would be skipped."""
+    if not optimizer.runs_as_written():
+        raise ValueError("the torch engine runs AdamW's own step; this optimizer changes it (a "
+                         "subclass or a patched step): use another engine")

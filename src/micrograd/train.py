@@ -184,6 +184,7 @@ def train(
     if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
         X, Y = runner.batch(X, Y)
         Xv, Yv = runner.batch(Xv, Yv)
+    getattr(runner, "reload", lambda: None)()  # an engine's own arrays: from the Values of now
     try:
         _loop(runner, optimizer, (X, Y, Xv, Yv), range(start_step, steps), eval_every, log,
               on_step, history, batch_size, rng)
