@@ -356,3 +356,34 @@ def test_a_corrupt_cached_tarball_is_refused(tmp_path, monkeypatch, capsys):
     assert cli.main(["playground", "--export", str(tmp_path / "site")]) == 2
     line = one_error_line(capsys)
     assert str(cache / runtime.PYODIDE.pack_name) in line and "delete it" in line
+
+
+def test_an_unreadable_folder_or_tarball_is_one_line(tmp_path, monkeypatch, capsys):
+    """A folder or a tarball the user may not read (chmod; simulated, as root reads anything)
+    is a one-line error, not a PermissionError traceback."""
+    site, tarballs = tmp_path / "site", fake_tarballs(tmp_path / "npm")
+    site.mkdir()
+    real_iterdir, real_read = Path.iterdir, Path.read_bytes
+
+    def iterdir(self):
+        if self == site:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    def read_bytes(self):
+        if self.suffix == ".tgz":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    assert cli.main(["playground", "--export", str(site), "--runtime-from", str(tarballs)]) == 2
+    assert f"--export {site}: cannot read it: Permission denied" in one_error_line(capsys)
+    monkeypatch.setattr(Path, "iterdir", real_iterdir)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    assert cli.main(["playground", "--export", str(site), "--runtime-from", str(tarballs)]) == 2
+    assert "cannot read" in one_error_line(capsys)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "micrograd-lab").mkdir(parents=True)
+    (tmp_path / "cache" / "micrograd-lab" / "npm").symlink_to(tarballs)
+    assert cli.main(["playground", "--export", str(site)]) == 2
+    assert "cannot read" in one_error_line(capsys)

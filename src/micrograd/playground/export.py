@@ -89,8 +89,11 @@ def previous_export(folder: Path) -> list[str]:
     with anything else in it is refused."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--export {folder}: a file of that name exists; name a folder")
-    if not folder.exists() or not any(folder.iterdir()):
-        return []
+    try:
+        if not folder.exists() or not any(folder.iterdir()):
+            return []
+    except OSError as e:  # a folder the user may not read
+        raise UsageError(f"--export {folder}: cannot read it: {e.strerror or e}") from None
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
         if manifest.get("generator") == GENERATOR and isinstance(manifest.get("files"), list):

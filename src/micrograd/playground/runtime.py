@@ -105,7 +105,7 @@ def cached(tarball: Tarball) -> bytes | None:
     path = cache_dir() / tarball.pack_name
     if not path.is_file():
         return None
-    return check(tarball, path.read_bytes(), str(path))
+    return check(tarball, read(path), str(path))
 
 
 def fetch(tarball: Tarball, runtime_from: list[Path] | None = None) -> bytes:
@@ -135,14 +135,22 @@ def from_paths(tarball: Tarball, paths: list[Path]) -> bytes:
         if path.is_dir():
             for name in names:
                 if (path / name).is_file():
-                    return check(tarball, (path / name).read_bytes(), str(path / name))
+                    return check(tarball, read(path / name), str(path / name))
         elif path.is_file() and path.name in names:
-            return check(tarball, path.read_bytes(), str(path))
+            return check(tarball, read(path), str(path))
         elif not path.exists():
             raise UsageError(f"--runtime-from {path}: no such file or folder")
     shown = ", ".join(str(p) for p in paths)
     raise UsageError(f"--runtime-from {shown}: no {tarball.pack_name} there; fetch it with "
                      f"`npm pack {tarball.name}@{tarball.version}`")
+
+
+def read(path: Path) -> bytes:
+    """A tarball's bytes; a file that cannot be read (permissions) is a one-line UsageError."""
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
 
 
 def files_of(tarball: Tarball, data: bytes) -> dict[str, bytes]:
