@@ -207,3 +207,15 @@ def test_train_writes_deferred_parameters_back_even_when_interrupted():
     assert _bits(p.data for p in model.parameters()) != []
     for a, b in zip(model.parameters(), model2.parameters()):
         assert abs(a.data - b.data) <= 1e-9 * abs(b.data) + 1e-15
+
+
+def test_fused_step_falls_back_when_the_base_zero_grad_is_patched(monkeypatch):
+    """A `zero_grad` patched on `Optimizer` itself (say, to accumulate gradients over steps)
+    is AdamW's too: the fused step, which zeroes `.grad` on its own, must not skip it."""
+    from micrograd.optim import Optimizer
+
+    *_, model, _ = _setup()
+    tape = BatchTape(model, 2, backend="numpy")
+    assert tape._fuses(AdamW(model.parameters()))
+    monkeypatch.setattr(Optimizer, "zero_grad", lambda self: None)  # keep the gradients
+    assert not tape._fuses(AdamW(model.parameters()))

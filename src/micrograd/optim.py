@@ -169,7 +169,7 @@ class AdamW(Optimizer):
         """True if `step()` and `zero_grad()` are AdamW's own (no subclass, no patch): an engine
         may then run the same update itself, on arrays (`micrograd.arrays.fused_adamw_step`)."""
         return (type(self) is AdamW and AdamW.step is _ADAMW_STEP
-                and AdamW.zero_grad is Optimizer.zero_grad and "step" not in vars(self)
+                and AdamW.zero_grad is _ZERO_GRAD and "step" not in vars(self)
                 and "zero_grad" not in vars(self))
 
     def state_dict(self) -> dict[str, Any]:
@@ -186,7 +186,7 @@ class AdamW(Optimizer):
         self.exp_avg_sq = [float(x) for x in state["exp_avg_sq"]]
 
 
-_ADAMW_STEP = AdamW.step
+_ADAMW_STEP, _ZERO_GRAD = AdamW.step, Optimizer.zero_grad  # as written, to tell a patch
 VECTOR_MIN_PARAMS = 1024  # from here on AdamW steps on NumPy arrays when NumPy is installed
 
 
