@@ -670,3 +670,17 @@ def test_serve_on_a_busy_port_is_one_line(no_serving, capsys):
     assert len(err) == 1 and "cannot listen" in err[0] and "--port 0" in err[0]
     assert no_serving["run"] == []
 
+
+
+def test_the_server_serves_every_static_file_but_the_exports_worker():
+    """A new file in static/ that the page links must be in the server's STATIC list too (else
+    the served page 404s on it while the export, which copies the whole folder, works)."""
+    from micrograd.playground.server import STATIC
+
+    static = Path(__file__).parent.parent / "src" / "micrograd" / "playground" / "static"
+    served = {name for name, _ in STATIC.values()}
+    assert {p.name for p in static.iterdir() if not p.name.startswith(".")} - served == {
+        "worker.js"}  # the exported page's Web Worker; the server speaks WebSocket
+    index = (static / "index.html").read_text()
+    for link in re.findall(r'(?:src|href)="(/static/[^"]+)"', index):
+        assert link in STATIC, link
