@@ -387,3 +387,21 @@ def test_an_unreadable_folder_or_tarball_is_one_line(tmp_path, monkeypatch, caps
     (tmp_path / "cache" / "micrograd-lab" / "npm").symlink_to(tarballs)
     assert cli.main(["playground", "--export", str(site)]) == 2
     assert "cannot read" in one_error_line(capsys)
+
+
+def test_a_bug_while_training_is_an_error_message_not_the_end_of_the_worker(monkeypatch):
+    """An unexpected exception in a training slice (a bug) stops training with an `error`
+    message, as one while handling a message does: the exported page's worker loop, which has
+    nothing around `train_slice`, would otherwise die and never answer the page again."""
+    page = Page("tape", lambda dot: "<svg></svg>")
+    page.hello()
+
+    def broken(n, seconds):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(page.driver.session, "train_steps", broken)
+    page.receive(json.dumps({"type": "step", "count": 3}))
+    out = [json.loads(t) for t in page.train_slice(1.0)]
+    assert out[0]["type"] == "error" and "internal error while training" in out[0]["message"]
+    assert "browser's console" in out[0]["message"] and not page.busy
+    assert [m["type"] for m in out[1:]] == ["status", "frame"]

@@ -155,6 +155,11 @@ class Driver:
         except (SessionError, Diverged) as e:
             self.running, self.pending, done = False, 0, 0
             out += [encode(error(str(e), "play")), encode(self.status())]
+        except Exception:  # a bug: logged, training stops, the transport's loop goes on
+            log.exception("playground: training failed")
+            self.running, self.pending, done = False, 0, 0
+            out += [encode(error(f"internal error while training; {self.log_hint}", "play")),
+                    encode(self.status())]
         if self.pending:
             self.pending -= min(done, self.pending)
         else:
