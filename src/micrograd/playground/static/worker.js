@@ -26,7 +26,9 @@ function post(list) {
 }
 
 async function start() {
-  const manifest = await (await fetch(new URL("export.json", ROOT))).json();
+  const listing = await fetch(new URL("export.json", ROOT));
+  if (!listing.ok) throw new Error(`export.json: HTTP ${listing.status}`);  // not "bad JSON"
+  const manifest = await listing.json();
   postMessage({ kind: "progress", text: "starting Python in this page (Pyodide)\u2026" });
   const [pyodide, viz, wheel] = await Promise.all([
     loadPyodide({ indexURL: new URL("pyodide/", ROOT).href }),
