@@ -607,6 +607,7 @@ def test_cli_without_the_extra_says_how_to_install():
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'micrograd-lab[playground]'" in lines[0]
+    assert "pip install -e '.[playground]' in the clone" in lines[0]  # the README's install
     assert "starlette" in lines[0] and "uvicorn" in lines[0]
 
 

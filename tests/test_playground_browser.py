@@ -173,3 +173,21 @@ def test_graph_panel_without_graphviz_says_how_to_install(browser, tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
 
+
+
+def test_run_buttons_wait_for_the_model(browser, playground_url):
+    # An exported page takes seconds to start Python: until the transport opens, play, step and
+    # reset are disabled (a click would go nowhere); they enable once the model answers.
+    tab = browser.new_page()
+    tab.route("**/static/transport.js", lambda r: r.fulfill(
+        content_type="text/javascript",
+        body="function openTransport() { return { send() {}, close() {} }; }"))
+    tab.goto(playground_url)
+    wait_until(lambda: tab.evaluate("() => document.readyState") == "complete", "page loaded")
+    assert [tab.is_disabled(f"#{b}") for b in ("play", "step", "reset")] == [True] * 3
+    assert not tab.is_visible("#offline")  # still starting, not offline
+    tab.close()
+    live = new_page(browser, playground_url)
+    wait_until(lambda: live.is_enabled("#play") and live.is_enabled("#step"), "buttons enabled")
+    assert live.problems == []
+    live.close()

@@ -320,7 +320,19 @@ def test_a_tampered_tarball_is_refused(tmp_path, capsys):
     assert cli.main(["playground", "--export", str(site), "--runtime-from", str(tarballs)]) == 2
     line = one_error_line(capsys)
     assert "is not pyodide 314.0.7 as published" in line and "sha512" in line
+    # the user's own file: no advice to delete it (an export with --runtime-from never downloads)
+    assert line.endswith("; fetch it again with `npm pack pyodide@314.0.7`")
+    assert (tarballs / "pyodide-314.0.7.tgz").is_file()
     assert not site.exists() or not any(p.is_file() for p in site.rglob("*"))
+
+
+def test_a_tampered_cached_tarball_is_deleted_by_the_user_and_fetched_again(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "micrograd-lab").mkdir(parents=True)
+    fake_tarballs(tmp_path / "cache" / "micrograd-lab" / "npm")
+    assert cli.main(["playground", "--export", str(tmp_path / "site")]) == 2
+    assert one_error_line(capsys).endswith("; delete it and export again")
 
 
 def test_runtime_from_must_hold_the_tarballs(tmp_path, capsys):

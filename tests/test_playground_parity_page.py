@@ -269,6 +269,7 @@ def test_a_bad_link_field_is_named_and_left_at_its_default(browser, playground_u
     text = page.text_content("#toast")
     assert "\n" not in text and text.startswith("link: ")
     assert "lr=abc" in text and '"colour"' in text and "features=x1,x9" in text
+    assert "features=x1,x9 is not a list of distinct names from x1, x2," in text  # reads as English
     # the address bar now holds the settings in force
     wait_until(lambda: "lr=0.1&" in page.evaluate("() => location.hash"), "the hash rewritten")
     page.close()

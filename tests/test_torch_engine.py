@@ -232,8 +232,9 @@ def test_without_torch_the_engine_says_how_to_install_it(tmp_path):
                    prelude="sys.modules['torch'] = None  # as if PyTorch were not installed")
     assert proc.returncode == 2
     assert proc.stderr == f"micrograd: error: {NEEDS_TORCH}\n"
-    assert NEEDS_TORCH == ("the torch engine needs PyTorch: pip install "
-                           "'micrograd-lab[torch]'")
+    # the README installs from a clone, where `pip install 'micrograd-lab[torch]'` finds nothing
+    assert NEEDS_TORCH == ("the torch engine needs PyTorch: pip install -e '.[torch]' in the "
+                           "clone (pip install 'micrograd-lab[torch]' from a wheel)")
     assert proc.stdout == "" and not out.exists()
 
 

@@ -32,7 +32,9 @@ from typing import Any
 
 from micrograd.optim import AdamW
 
-NEEDS_TORCH = "the torch engine needs PyTorch: pip install 'micrograd-lab[torch]'"
+# micrograd-lab is installed from a clone (README): the extra is named both ways
+NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the clone "
+               "(pip install 'micrograd-lab[torch]' from a wheel)")
 DEVICES = ("cpu", "cuda")
 
 

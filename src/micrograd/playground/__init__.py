@@ -17,7 +17,9 @@ from pathlib import Path
 from micrograd.config import UsageError
 
 REQUIRES = ("starlette", "uvicorn", "websockets", "numpy")  # the `playground` extra
-INSTALL = "pip install 'micrograd-lab[playground]'"
+# micrograd-lab is installed from a clone (README): the extra is named both ways
+INSTALL = ("pip install -e '.[playground]' in the clone (pip install 'micrograd-lab[playground]' "
+           "from a wheel)")
 
 
 def _port(text: str) -> int:

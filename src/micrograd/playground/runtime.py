@@ -75,11 +75,13 @@ def integrity_of(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
-def check(tarball: Tarball, data: bytes, origin: str) -> bytes:
-    """`data` if it hashes to the pinned integrity, else a UsageError naming `origin`."""
+def check(tarball: Tarball, data: bytes, origin: str,
+          fix: str = "delete it and export again") -> bytes:
+    """`data` if it hashes to the pinned integrity, else a UsageError naming `origin` and `fix`
+    (a cached copy is re-downloaded once deleted; a --runtime-from file is the user's own)."""
     if integrity_of(data) != tarball.integrity:
         raise UsageError(f"{origin} is not {tarball.name} {tarball.version} as published (its "
-                         f"sha512 differs from the pinned one); delete it and export again")
+                         f"sha512 differs from the pinned one); {fix}")
     return data
 
 
@@ -131,13 +133,14 @@ def fetch(tarball: Tarball, runtime_from: list[Path] | None = None) -> bytes:
 def from_paths(tarball: Tarball, paths: list[Path]) -> bytes:
     """The tarball among `paths` (.tgz files, or folders holding them under npm's names)."""
     names = (tarball.pack_name, tarball.url.rsplit("/", 1)[1])
+    fix = f"fetch it again with `npm pack {tarball.name}@{tarball.version}`"
     for path in paths:
         if path.is_dir():
             for name in names:
                 if (path / name).is_file():
-                    return check(tarball, read(path / name), str(path / name))
+                    return check(tarball, read(path / name), str(path / name), fix)
         elif path.is_file() and path.name in names:
-            return check(tarball, read(path), str(path))
+            return check(tarball, read(path), str(path), fix)
         elif not path.exists():
             raise UsageError(f"--runtime-from {path}: no such file or folder")
     shown = ", ".join(str(p) for p in paths)

@@ -14,7 +14,7 @@ const LINK = {
   features: (t) => {
     const v = t.split(",");
     if (!t || !v.every((f) => FEATURE_NAMES.includes(f)) || new Set(v).size !== v.length) {
-      throw new Error(`distinct names from ${FEATURE_NAMES.join(", ")}`);
+      throw new Error(`a list of distinct names from ${FEATURE_NAMES.join(", ")}`);
     }
     return FEATURE_NAMES.filter((f) => v.includes(f));
   },
