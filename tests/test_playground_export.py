@@ -121,7 +121,14 @@ def frame(tab) -> dict | None:
 
 @pytest.mark.needs_chromium
 def test_exported_page_trains_the_seed_dataset_offline(page, tmp_path):
+    # while Python starts (seconds) the panels' placeholders are dimmed and inert, and a note
+    # in the middle of the page says what is loading
+    assert page.is_visible("#starting") and "Python" in page.text_content("#starting")
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).pointerEvents") \
+        == "none"
     first = wait_until(lambda: frame(page), "the first frame (Pyodide starting)")
+    assert not page.is_visible("#starting")
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).opacity") == "1"
     assert first["step"] == 0 and first["train_loss"] > 0.5
     assert page.text_content("#engine") == "tape"
     wait_until(lambda: page.locator("#graph-view svg g.node").count() == 293 + 188,

@@ -29,6 +29,8 @@ function workerTransport(events) {
   const note = (text) => {
     const hint = document.querySelector("#graph-view > p.hint");
     if (hint) hint.textContent = text;
+    const mid = document.getElementById("starting"); // the note mid-page while it starts
+    if (mid) mid.textContent = text;
   };
   if (location.protocol === "file:") { // browsers start no module worker from a file
     const reason = "This page must come from a web server, not a file: run `python -m " +
