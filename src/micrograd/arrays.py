@@ -156,19 +156,21 @@ def float_math_on_arrays() -> Any:
     return _float_math
 
 
-def mlp_logits(model: Any, X: Any, rows: int = 128) -> Any:
+def mlp_logits(model: Any, X: Any, rows: int = 128, math: Any = None) -> Any:
     """Every point's logits as an N×K array, for a model made of layers of neurons (an `MLP`);
     None for any other model. The engine's own rules run on arrays (`w·x+b`, then the
-    activation, on `float_math_on_arrays()`): each neuron adds `b + w0·x0 + w1·x1 + ...` in
-    the order `predict` does, so these are `model.predict`'s floats, bit for bit. `rows`
-    points at a time, so that a wide layer's n products and sums stay in the CPU's cache."""
+    activation): each neuron adds `b + w0·x0 + w1·x1 + ...` in the order `predict` does. With
+    the default `math`, `float_math_on_arrays()`, these are `model.predict`'s floats, bit for
+    bit; pictures pass NumPy's own (`ops.numpy_math()`: faster, the last bit or two may
+    differ). `rows` points at a time, so that a wide layer's n products and sums stay in the
+    CPU's cache."""
     from micrograd.engine import LINEAR
     from micrograd.nn import activate
 
     layers = _layer_weights(model)
     if layers is None or layers[0][0].shape[1] != len(X[0]):
         return None
-    m = float_math_on_arrays()
+    m = float_math_on_arrays() if math is None else math
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     out = []
     with np.errstate(all="ignore"):

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from micrograd.data import Point
-from micrograd.nn import ACTIVATIONS
 from micrograd.train import History
 
 
@@ -75,24 +74,6 @@ def plane_bounds(points: Sequence[Point], pad: float = 0.1) -> Bounds:
     return (min(xs) - pad * dx, max(xs) + pad * dx, min(ys) - pad * dy, max(ys) + pad * dy)
 
 
-def _layer_arrays(model: Any) -> list | None:
-    """The MLP's weights as NumPy arrays, layer by layer; None if `model` is not neuron-based."""
-    import numpy as np
-
-    try:
-        layers = []
-        for layer in model.layers:
-            acts = {n.activation for n in layer.neurons}
-            if len(acts) != 1 or not acts <= set(ACTIVATIONS):
-                return None
-            w = np.array([[wi.data for wi in n.w] for n in layer.neurons], dtype=float)
-            b = np.array([n.b.data for n in layer.neurons], dtype=float)
-            layers.append((w, b, acts.pop()))
-        return layers
-    except (AttributeError, TypeError):
-        return None
-
-
 def _np_activate(activation: str, z: Any) -> Any:
     """The activation's forward rule (the engine's own) on a NumPy array."""
     from micrograd.nn import activate
@@ -104,19 +85,21 @@ def _np_activate(activation: str, z: Any) -> Any:
 def predict_points(model: Any, points: Any) -> Any:
     """Logits of many points at once, as an (N, K) array, with no autograd graph.
 
-    For an MLP the forward runs on NumPy arrays, adding `b + w0·x0 + w1·x1 + ...` in the same
-    order as `MLP.predict` (so it agrees to the last bit or two); any other model falls back to
-    its `predict(x)` per point. Either way a 100×100 grid takes milliseconds, not seconds.
+    For an MLP the forward runs on NumPy arrays (`arrays.mlp_logits` on NumPy's math), adding
+    `b + w0·x0 + w1·x1 + ...` in the same order as `MLP.predict` (so it agrees to the last bit
+    or two); any other model falls back to its `predict(x)` per point. Either way a 100×100
+    grid takes milliseconds, not seconds.
     """
     import numpy as np
 
-    h = np.asarray(points, dtype=float)
-    layers = _layer_arrays(model)
-    if layers is None:
+    from micrograd.arrays import mlp_logits
+    from micrograd.ops import numpy_math
+
+    h = np.asarray(points, dtype=float).reshape(len(points), -1)
+    logits = mlp_logits(model, h, math=numpy_math()) if len(h) else None
+    if logits is None:
         return np.array([np.atleast_1d(model.predict(list(p))) for p in h.tolist()], dtype=float)
-    for w, b, act in layers:
-        h = _np_activate(act, np_linear(w, b, h))
-    return h
+    return logits
 
 
 def np_linear(w: Any, b: Any, h: Any) -> Any:
