@@ -162,12 +162,13 @@ WRITER = textwrap.dedent("""
     model = seed_mlp([2, 64, 64, 3], rng=rng)  # ~4,500 weights: a write takes long enough to hit
     opt = AdamW(model.parameters())
     h = History()
-    print("ready", flush=True)
     step = 0
     while True:
         for p in model.parameters():
             p.data += 1.0
         save_checkpoint(sys.argv[1], model, opt, rng, 0, h, {"step": step}, "0" * 64)
+        if step == 0:  # a file exists from here on, however slowly a busy machine got here
+            print("ready", flush=True)
         step += 1
 """)
 

@@ -9,12 +9,14 @@ with Pillow, which comes with matplotlib. Nothing here is imported by `import mi
 from __future__ import annotations
 
 import copy
+import io
 import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd.data import Point
+from micrograd.files import write_atomic
 from micrograd.train import History
 
 MAX_FRAMES = 50  # the default frame step aims at about this many frames, plus the first
@@ -126,8 +128,10 @@ def write_training_gif(
             on_frame(len(frames), len(snapshots.frames))
     images = _shared_palette(frames)
     durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
-    images[0].save(os.fspath(path), save_all=True, append_images=images[1:], duration=durations,
-                   loop=0, optimize=False, disposal=1)
+    buffer = io.BytesIO()  # then the one write path: never half a GIF, never through a link
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=durations, loop=0, optimize=False, disposal=1)
+    write_atomic(os.fspath(path), buffer.getvalue())
     return len(images)
 
 

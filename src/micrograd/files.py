@@ -1,12 +1,15 @@
 """Files, safely: the checks every input file gets, and the one way files are written.
 
 `read_regular_file` reads a user's file (folders, FIFOs, size limit, read errors: one line);
-`write_atomic` writes the files micrograd makes (checkpoints, metrics, configs, predictions);
+`write_atomic` is the one way micrograd writes a file (checkpoints, metrics, configs, pictures,
+graphs, pages, exports): temporary file, O_EXCL, fsync, rename, links replaced and never followed;
+`make_folders` creates a run's folders (and says which, so a refused run removes them);
 `probe_writable` checks a folder before a run starts.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -132,19 +135,84 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` so that a crash at any moment leaves the old file or the new one.
+def make_folders(path: str) -> list[str]:
+    """Create `path` and its missing parents, one at a time (no recursion, so a 2,000-level
+    `--out` is no RecursionError); return the folders created, outermost first, so that a run
+    refused after this point can remove exactly what it made (`remove_folders`)."""
+    missing = []
+    head = os.path.normpath(path)
+    while head and not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    created = []
+    try:
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                if not os.path.isdir(folder):
+                    raise
+                continue
+            created.append(folder)
+    except OSError:
+        remove_folders(created)
+        raise
+    return created
+
+
+def remove_folders(created: list[str]) -> None:
+    """Remove the folders `make_folders` created, innermost first, where they are still empty."""
+    for folder in reversed(created):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def _own_folder(root: str, folder: str) -> None:
+    """Make every folder from `root` down to `folder` a real folder of ours: a missing one is
+    created, a symlink is replaced as a link (its target is never touched or written into), a
+    file in the way is an OSError. `root` itself is the user's choice and is taken as it is."""
+    rel = os.path.relpath(folder, root)
+    if rel == ".":
+        return
+    if rel.startswith(os.pardir):
+        raise OSError(errno.EINVAL, "outside the folder being written", folder)
+    here = root
+    for part in rel.split(os.sep):
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            os.remove(here)
+        if not os.path.lexists(here):
+            os.mkdir(here)
+        elif not os.path.isdir(here):
+            raise OSError(errno.ENOTDIR, "a file is in the way of a folder", here)
+
+
+def write_atomic(path: str, data: bytes, *, root: str | None = None) -> None:
+    """Write `data` to `path`: the one way micrograd writes a file (checkpoints, metrics, pictures,
+    graphs, pages, exports), so that a crash at any moment leaves the old file or the new one,
+    and a symlink planted at `path` is replaced as a link, never written through.
 
     The bytes go to a new hidden temporary file in the same folder (same file system, so the
-    rename is atomic), created with O_EXCL under a name no other file has (so no file is ever
-    clobbered) and mode 0o666, which the process umask trims as it does for `open()` (the umask is
-    never changed: that would race with other threads). The file is fsync-ed, `os.replace` swaps
-    it in, and the folder is fsync-ed so the rename itself is durable.
+    rename is atomic), created with O_EXCL|O_NOFOLLOW under a random name (so no file, and no
+    link, is ever opened in its place) and mode 0o666, which the process umask trims as it does
+    for `open()` (the umask is never changed: that would race with other threads). The file is
+    fsync-ed, `os.replace` swaps it in (a rename replaces a link itself, not its target), and the
+    folder is fsync-ed so the rename is durable. `root`: the folder this write belongs to (a run
+    folder, an export); the folders between it and `path` are made real folders first (see
+    `_own_folder`), so a symlinked sub-folder cannot carry the file elsewhere.
     """
     folder = os.path.dirname(path) or "."
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    if root is not None:
+        _own_folder(root, folder)
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_CLOEXEC", 0))
     while True:
-        tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(folder, f".{os.path.basename(path)[:40]}.{secrets.token_hex(6)}.tmp")
         try:
             fd = os.open(tmp, flags, 0o666)
             break
@@ -162,6 +230,10 @@ def write_atomic(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
     try:  # not every platform can open a folder
         dfd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -21,6 +21,7 @@ from itertools import pairwise
 from typing import Any
 
 from micrograd.engine import Value
+from micrograd.files import write_atomic
 
 FONT = "Helvetica,Arial,sans-serif"
 # role: (fill, border, legend text). Soft fills, darker borders of the same hue.
@@ -188,22 +189,22 @@ def render(
     """
     stem = os.fspath(stem)
     dot_path = stem + ".dot"
-    with open(dot_path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(dot_text)
+    write_atomic(dot_path, dot_text.encode("utf-8"))
     exe = shutil.which("dot")
     if exe is None:
         raise DotNotFound(f"Graphviz's `dot` program was not found; wrote {dot_path} only. "
                           f"To draw it, {INSTALL_HINT}")
     written = [dot_path]
-    for fmt in formats:
-        out = f"{stem}.{fmt}"
+    for fmt in formats:  # dot draws to its stdout; the file goes through the one write path
         extra = [f"-Gdpi={dpi}"] if fmt == "png" else []
-        proc = subprocess.run([exe, f"-T{fmt}", *extra, "-o", out, dot_path],
-                              capture_output=True, text=True)
+        proc = subprocess.run([exe, f"-T{fmt}", *extra], input=dot_text.encode("utf-8"),
+                              capture_output=True)
         if proc.returncode != 0:
-            why = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
+            lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            why = (lines or [f"exit code {proc.returncode}"])[0]
             raise DotFailed(f"dot could not draw {dot_path} as {fmt}: {why}")
-        written.append(out)
+        write_atomic(f"{stem}.{fmt}", proc.stdout)
+        written.append(f"{stem}.{fmt}")
     return written
 
 

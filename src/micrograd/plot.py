@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from micrograd.data import Point
+from micrograd.files import write_atomic
 from micrograd.train import History
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
+    """Save `fig` through the one write path (files.write_atomic): drawn into memory first, so a
+    picture is never half-written and a symlink at `path` is replaced, never written through."""
+    import io
+
+    path = os.fspath(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=os.path.splitext(path)[1][1:] or "png")
+    write_atomic(path, buffer.getvalue())
 
 
 def plot_loss(
@@ -42,7 +54,7 @@ def plot_loss(
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout()
-    fig.savefig(os.fspath(path))
+    save_figure(fig, path)
 
 
 # ---- the model over the plane: decision boundary and hidden neurons ----
@@ -233,7 +245,7 @@ def plot_boundary(
                      for name, pts in splits.items() if pts)
     ax.set_title(f"{title or 'decision boundary'}\naccuracy: {acc}", fontsize=11)
     fig.tight_layout()
-    fig.savefig(os.fspath(path))
+    save_figure(fig, path)
 
 
 MAX_NEURON_PANELS = 64
@@ -327,7 +339,7 @@ def plot_neurons(
     _class_legend(fig, colors)
     cax = fig.add_axes((1 - 0.75 / fig.get_figwidth(), 0.12, 0.18 / fig.get_figwidth(), 0.7))
     fig.colorbar(image, cax=cax).ax.tick_params(labelsize=8)
-    fig.savefig(os.fspath(path))
+    save_figure(fig, path)
     return len(shown)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import micrograd
 from micrograd.config import UsageError
+from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
 from micrograd.playground.wheel import build_wheel
 
@@ -86,14 +87,16 @@ def notice() -> bytes:
 
 def previous_export(folder: Path) -> list[str]:
     """The files a previous export wrote in `folder` ([] for a new or empty folder); a folder
-    with anything else in it is refused."""
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--export {folder}: a file of that name exists; name a folder")
+    with anything else in it is refused, and so is a path that cannot be looked at (too long,
+    through a file, unreadable): one line, nothing written."""
     try:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--export {folder}: a file of that name exists; name a folder")
         if not folder.exists() or not any(folder.iterdir()):
             return []
-    except OSError as e:  # a folder the user may not read
-        raise UsageError(f"--export {folder}: cannot read it: {e.strerror or e}") from None
+    except OSError as e:  # a folder the user may not read, a name over the system's limit
+        raise UsageError(f"--export {_short(folder)}: cannot read it: {e.strerror or e}; name "
+                         "another folder") from None
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
         if manifest.get("generator") == GENERATOR and isinstance(manifest.get("files"), list):
@@ -104,33 +107,52 @@ def previous_export(folder: Path) -> list[str]:
                      f"name a new or empty folder (nothing was written)")
 
 
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]} ({len(text)} characters)"
+
+
+def manifest_bytes(files: list[str], wheel_name: str) -> bytes:
+    manifest = {"generator": GENERATOR, "micrograd": micrograd.__version__, "engine": ENGINE,
+                "wheel": f"wheels/{wheel_name}", "pyodide": runtime.PYODIDE.version,
+                "viz": runtime.VIZ.version, "files": sorted({*files, MANIFEST})}
+    return (json.dumps(manifest, indent=1) + "\n").encode()
+
+
 def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
-    """Write the static playground into `folder` (see the module's docstring)."""
+    """Write the static playground into `folder` (see the module's docstring).
+
+    export.json is written first, listing every file this export and the previous one may
+    leave, so an export stopped half-way (a full disk, a kill) is still recognised as an export
+    and the next one replaces its files; it is written again, exact, at the end. Every file goes
+    through files.write_atomic with the folder as its root: a symlink in the folder (a file, or
+    a sub-folder such as static/) is replaced as a link, never written through.
+    """
     previous = previous_export(folder)
     files = {**page_files(), **runtime_files(runtime_from)}
     wheel_name, wheel = build_wheel()
     files[f"wheels/{wheel_name}"] = wheel
     files["THIRD-PARTY.txt"] = notice()
-    manifest = {"generator": GENERATOR, "micrograd": micrograd.__version__, "engine": ENGINE,
-                "wheel": f"wheels/{wheel_name}", "pyodide": runtime.PYODIDE.version,
-                "viz": runtime.VIZ.version, "files": sorted([*files, MANIFEST])}
-    files[MANIFEST] = (json.dumps(manifest, indent=1) + "\n").encode()
+    root = os.fspath(folder)
+    created: list[str] = []
     try:
+        created = make_folders(root)
+        write_atomic(os.path.join(root, MANIFEST),
+                     manifest_bytes([*previous, *files], wheel_name), root=root)
+        created = []  # the folder now holds an export: it stays, whatever happens next
         for name, data in files.items():
-            _write(folder / name, data)
-        for name in set(previous) - set(files):
+            write_atomic(os.path.join(root, name), data, root=root)
+        for name in set(previous) - set(files) - {MANIFEST}:
             _remove_stale(folder, name)
+        files[MANIFEST] = manifest_bytes(list(files), wheel_name)
+        write_atomic(os.path.join(root, MANIFEST), files[MANIFEST], root=root)
     except OSError as e:
-        raise UsageError(f"--export {folder}: cannot write {e.filename or folder}: "
-                         f"{e.strerror or e}") from None
+        remove_folders(created)
+        where = _short(Path(e.filename)) if e.filename else _short(folder)
+        raise UsageError(f"--export {_short(folder)}: cannot write {where}: {e.strerror or e}; "
+                         "fix that and export again (the files written so far are replaced)"
+                         ) from None
     return Exported(folder, sorted(files), sum(len(d) for d in files.values()))
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _remove_stale(folder: Path, name: str) -> None:

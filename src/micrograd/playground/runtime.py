@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from micrograd.config import UsageError
+from micrograd.files import make_folders, write_atomic
 
 DOWNLOAD_TIMEOUT = 60.0  # seconds per tarball (the larger is 6.5 MB)
 MAX_TARBALL = 64 << 20  # bytes: a response larger than this is not a tarball we pinned
@@ -121,10 +122,8 @@ def fetch(tarball: Tarball, runtime_from: list[Path] | None = None) -> bytes:
     data = download(tarball)
     path = cache_dir() / tarball.pack_name
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        make_folders(os.fspath(path.parent))
+        write_atomic(os.fspath(path), data)
     except OSError:
         pass  # an unwritable cache only costs a download next time
     return data
