@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from micrograd import cli
-from micrograd import run as run_module
+from micrograd import folder as folder_module
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -219,12 +219,12 @@ def test_runs_started_in_the_same_second_never_share_a_folder(tmp_path, monkeypa
     """The default folder is claimed with os.mkdir: a check-then-create would let a second run,
     checking before the first created it, write into the same folder."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(run_module.time, "strftime", lambda fmt: "20250101-120000")
-    first = run_module.prepare_out(None, False)
+    monkeypatch.setattr(folder_module.time, "strftime", lambda fmt: "20250101-120000")
+    first = folder_module.prepare_out(None, False)
     real_exists = os.path.exists
     # the other run's check came first: the folder did not exist yet when it looked
     monkeypatch.setattr(os.path, "exists", lambda p: False if "runs" in str(p) else real_exists(p))
-    second = run_module.prepare_out(None, False)
+    second = folder_module.prepare_out(None, False)
     monkeypatch.undo()
     assert first == os.path.join("runs", "20250101-120000")
     assert second == os.path.join("runs", "20250101-120000-2")

@@ -19,6 +19,7 @@ from typing import Any
 
 from micrograd.files import read_regular_file, write_atomic
 from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.settings import number_problem, show
 from micrograd.train import History
 
 FORMAT = "micrograd-lab checkpoint"
@@ -262,20 +263,20 @@ def _keys(obj: Any, want: set[str], prefix: str, fail) -> None:
 
 
 def _int(v: Any, name: str, lo: int, hi: int, fail) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise fail(f"{name} must be an integer in {lo}..{hi}, got {_short(v)}")
+    if problem := number_problem(v, lo, hi, integer=True):
+        raise fail(f"{name} {problem}")
     return v
 
 
 def _float(v: Any, name: str, fail) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise fail(f"{name} must hold finite numbers, got {_short(v)}")
+    if number_problem(v, -math.inf, math.inf):
+        raise fail(f"{name} must hold finite numbers, got {show(v)}")
     return float(v)
 
 
 def _floats(v: Any, name: str, n: int, fail) -> list[float]:
     if not isinstance(v, list) or len(v) != n:
-        got = f"{len(v)} entries" if isinstance(v, list) else _short(v)
+        got = f"{len(v)} entries" if isinstance(v, list) else show(v)
         raise fail(f"{name} must be a list of {n} numbers, got {got}")
     return [_float(x, name, fail) for x in v]
 
@@ -325,6 +326,3 @@ def _check_optimizer_domains(opt: dict, fail) -> None:
         raise fail(f"optimizer.momentum {opt['momentum']!r} is not in [0, 1)")
 
 
-def _short(v: Any) -> str:
-    text = json.dumps(v) if not isinstance(v, float) else repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -9,7 +9,6 @@ A user's mistake is a `UsageError`: one line, which the CLI prints with exit cod
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -18,16 +17,20 @@ from micrograd.checkpoint import Checkpoint, CheckpointError
 from micrograd.data import DATASETS
 from micrograd.nn import ACTIVATIONS
 from micrograd.optim import AdamW
+from micrograd.settings import (
+    FLOAT_RANGES,
+    INT_RANGES,
+    LIMITS,
+    MAX_PATH,
+    number_problem,
+    path_problem,
+    show,
+)
 from micrograd.train import ENGINES
 
+__all__ = ["FLOAT_RANGES", "INT_RANGES", "LIMITS", "MAX_PATH", "TrainConfig", "UsageError"]
+
 NOISY = ("moons", "circles", "spiral", "xor")
-LIMITS = {"n": 100_000, "steps": 1_000_000, "width": 1024, "depth": 8}
-INT_RANGES = {"n": (10, LIMITS["n"]), "steps": (1, LIMITS["steps"]), "seed": (1, 2**64 - 1),
-              "eval_every": (1, LIMITS["steps"]), "batch_size": (1, LIMITS["n"])}
-FLOAT_RANGES = {  # name: (lo, hi, lo_open); betas are each in [0, 1), as torch.optim.AdamW wants
-    "noise": (0.0, 10.0, False), "lr": (0.0, 10.0, True), "weight_decay": (0.0, 1.0, False),
-    "eps": (0.0, 1.0, True)}
-MAX_PATH = 4096  # characters of a dataset path (Linux's PATH_MAX)
 # options a checkpoint records beside the config (run.recorded_options), with their ranges
 RECORDED = {"save_every": (0, LIMITS["steps"])}
 # the settings `micrograd train` has a flag for (betas and eps have none)
@@ -41,16 +44,6 @@ class UsageError(Exception):
 
 def _number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def int_problem(v: int, lo: int, hi: int) -> str | None:
-    return None if lo <= v <= hi else f"{v} is out of range {lo}..{hi}"
-
-
-def float_problem(v: float, text: str, lo: float, hi: float, lo_open: bool) -> str | None:
-    if math.isfinite(v) and lo <= v <= hi and not (lo_open and v == lo):
-        return None
-    return f"{text} is not a finite number in {'(' if lo_open else '['}{lo}, {hi}]"
 
 
 @dataclass
@@ -87,15 +80,15 @@ class TrainConfig:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(map(_number, betas)):
             raise ValueError(f"betas {betas!r} is not a pair of numbers")
         for i, beta in enumerate(betas):
-            if not (math.isfinite(beta) and 0.0 <= beta < 1.0):
-                raise ValueError(f"betas[{i}] {beta!r} is not in [0, 1)")
+            if number_problem(beta, 0.0, 1.0) or beta == 1.0:
+                raise ValueError(f"betas[{i}] must be in [0, 1), got {show(beta)}")
         if not isinstance(self.hidden, list) or not all(
                 isinstance(h, int) and not isinstance(h, bool) for h in self.hidden):
             raise ValueError(f"hidden {self.hidden!r} is not a list of layer sizes")
         if len(self.hidden) > LIMITS["depth"]:
             raise ValueError(f"hidden has {len(self.hidden)} layers; at most {LIMITS['depth']}")
         for size in self.hidden:
-            if problem := int_problem(size, 1, LIMITS["width"]):
+            if problem := number_problem(size, 1, LIMITS["width"], integer=True):
                 raise ValueError(f"hidden layer size {problem}")
         if self.activation not in ACTIVATIONS or self.activation == "linear":
             choices = ", ".join(a for a in ACTIVATIONS if a != "linear")
@@ -108,17 +101,13 @@ class TrainConfig:
             v = getattr(self, name)
             if v is None and name == "batch_size":
                 continue
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise ValueError(f"{name} {v!r} is not an integer")
-            if problem := int_problem(v, lo, hi):
+            if problem := number_problem(v, lo, hi, integer=True):
                 raise ValueError(f"{name} {problem}")
         for name, (lo, hi, lo_open) in FLOAT_RANGES.items():
             v = getattr(self, name)
             if v is None and name == "noise":
                 continue
-            if not _number(v):
-                raise ValueError(f"{name} {v!r} is not a number")
-            if problem := float_problem(v, repr(v), lo, hi, lo_open):
+            if problem := number_problem(v, lo, hi, lo_open=lo_open):
                 raise ValueError(f"{name} {problem}")
 
 
@@ -183,20 +172,19 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
     for name, (lo, hi) in RECORDED.items():  # optional: older checkpoints lack them
         if name in saved and not (_same_kind(saved[name], 0) and lo <= saved[name] <= hi):
             raise bad(f"{name} is {json.dumps(saved[name])[:40]}, not an integer in {lo}..{hi}")
-    dataset = saved["dataset"]
-    if "\0" in dataset or len(dataset) > MAX_PATH:  # os.path would raise on a NUL byte
-        raise bad(f"dataset is not a file name ({len(dataset)} characters"
-                  f"{', a NUL byte' if chr(0) in dataset else ''})")
+    if problem := path_problem(saved["dataset"]):  # os.path would raise on it
+        raise bad(f"dataset is not a file name (it {problem})")
     values = {name: saved[name] for name in names}
-    values["betas"] = tuple(float(b) for b in saved["betas"])
-    for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
-        if values[name] is not None:
-            values[name] = float(values[name])
+    values["betas"] = tuple(saved["betas"])
     cfg = TrainConfig(**values)
     try:
-        cfg.validate()
+        cfg.validate()  # before any float(): a 400-digit integer is no float
     except ValueError as e:
         raise bad(str(e)) from None
+    cfg.betas = tuple(float(b) for b in cfg.betas)
+    for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
+        if getattr(cfg, name) is not None:
+            setattr(cfg, name, float(getattr(cfg, name)))
     # an engine not installed here (numpy, torch) stays named: not the file's fault, and a
     # resume may pick another (`resume_config` resolves the engine it will run)
     if cfg.hidden != ckpt.sizes[1:-1] or cfg.activation != ckpt.activation:

@@ -1,15 +1,18 @@
-"""Keeping a run safe: checkpoints every K steps, a clean stop on Ctrl-C or SIGTERM, and a clear
-stop when the numbers go bad (NaN, infinity, overflow), without ever saving a bad state.
+"""Keeping a run safe: checkpoints every K steps, a clean stop on Ctrl-C, SIGTERM or SIGHUP
+(and when its stdout fails, through `StopSignals.request`), and a clear stop when the numbers go
+bad (NaN, infinity, overflow), without ever saving a bad state.
 
-`StopSignals` holds SIGINT and SIGTERM for the whole of a CLI run. During setup (reading the data,
-building the model and the engine, up to the end of the first step) a signal raises `Interrupted`
-at once: nothing has been written yet. From the first finished step on, the first signal only sets
-a flag, so the step (or the file) in progress finishes; a second raises KeyboardInterrupt at once.
+`StopSignals` holds SIGINT, SIGTERM and SIGHUP for the whole of a CLI run. During setup (reading
+the data, building the model and the engine, up to the end of the first step) a signal raises
+`Interrupted` at once: nothing has been written yet. From the first finished step on, the first
+signal only sets a flag, so the step (or the file) in progress finishes; a second raises
+KeyboardInterrupt at once.
 
 `RunGuard.on_step` is the training loop's `on_step` callback: after each step's update it checks
 the step's losses and the weights, writes a checkpoint when one is due, and raises `RunStopped`
 when the run must end early. The caller writes the metrics and plots so far and exits with
-`RunStopped.exit_code`: 3 for numerical trouble, 128 + the signal's number for a signal.
+`RunStopped.exit_code`: 3 for numerical trouble, 128 + the signal's number for a signal, 141
+(a closed pipe) or 4 (a full disk) when stdout failed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from micrograd.data import Point
 from micrograd.train import History
 
 EXIT_NUMERIC = 3
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Ctrl-C, kill, and a terminal closed under the run (SIGHUP does not exist on Windows)
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name))
 
 
 EXIT_WRITE = 4  # a file could not be written (disk full, read-only file system)
@@ -68,7 +73,7 @@ class Interrupted(Exception):
 
 
 class StopSignals:
-    """SIGINT and SIGTERM for the length of a run (a context manager; main thread only).
+    """SIGINT, SIGTERM and SIGHUP for the length of a run (a context manager; main thread only).
 
     Until `defer()` (setup), a signal raises `Interrupted` at once. After it, the first signal
     only sets `signum`, which the run checks at safe points; a second raises KeyboardInterrupt.
@@ -76,9 +81,23 @@ class StopSignals:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.reason: tuple[str, int] | None = None  # a stop asked for by other means (request)
         self.deferred = False
         self.active = False
         self._previous: dict[int, Any] = {}
+
+    def request(self, reason: str, exit_code: int) -> None:
+        """Ask the run to stop at its next safe point, as a first signal would, for a reason
+        that is not a signal (its stdout failed): the step finishes, the run is saved."""
+        if self.reason is None:
+            self.reason = (reason, exit_code)
+
+    @property
+    def stop(self) -> tuple[str, int] | None:
+        """(why, exit code) when the run has been asked to stop, else None."""
+        if self.signum is not None:
+            return f"interrupted by {signal.Signals(self.signum).name}", 128 + self.signum
+        return self.reason
 
     def __enter__(self) -> StopSignals:
         self.active = True
@@ -185,10 +204,10 @@ class RunGuard:
             self.after(step, history)
         self._check(step, history)
         self._snapshot()
-        if self.signum is not None:
+        stop = self.signals.stop
+        if stop is not None:
             self.save()
-            name = signal.Signals(self.signum).name
-            raise RunStopped(f"interrupted by {name} after step {step}", 128 + self.signum, True)
+            raise RunStopped(f"{stop[0]} after step {step}", stop[1], True)
         if self.save_every and self.done % self.save_every == 0 and self.done < self.steps:
             self.save()  # the last step's checkpoint is written after the final files
 

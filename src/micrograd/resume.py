@@ -16,6 +16,7 @@ from micrograd.checkpoint import (
     Checkpoint,
     CheckpointError,
     load_checkpoint,
+    resolve,
     restore,
 )
 from micrograd.config import (
@@ -70,6 +71,23 @@ def resume_config(path: str, given: dict[str, object], out: str | None,
     out, force = _resume_folder(ckpt, out, force)
     check_not_rewinding(out, ckpt)
     return cfg, ckpt, out, force
+
+
+def resume_target(path: str, out: str | None) -> str | None:
+    """The folder `--resume path` will write into, known before the checkpoint is read, so that
+    it can be locked first: `--out`, else the run folder that holds the checkpoint. None for a
+    copied checkpoint without --out, which `resume_config` refuses (its folder is not a run's,
+    so no lock file is put there)."""
+    if out is not None:
+        return out
+    try:
+        checkpoint = resolve(path)
+    except (OSError, ValueError):  # a name the system cannot take: load_checkpoint says so
+        return None
+    folder = os.path.dirname(checkpoint) or "."
+    if os.path.basename(checkpoint) == FILENAME and os.path.isdir(folder):
+        return folder
+    return None
 
 
 def recorded_save_every(ckpt: Checkpoint) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -34,14 +33,8 @@ from micrograd.checkpoint import (
 )
 from micrograd.config import TrainConfig, UsageError, adamw
 from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, split
-from micrograd.files import (
-    FolderLock,
-    probe_writable,
-    replace_problem,
-    same_file,
-    write_atomic,
-    wrong_separator,
-)
+from micrograd.files import replace_problem, same_file, write_atomic, wrong_separator
+from micrograd.folder import RunFolder
 from micrograd.guard import RunGuard, RunStopped, StopSignals, is_numerical_error
 from micrograd.nn import seed_mlp
 from micrograd.resume import check_resumable
@@ -85,7 +78,7 @@ class Run:
         self.cfg, self.options = cfg, options or RunOptions()
         self.signals = StopSignals() if signals is None else signals
         self.out: str | None = None
-        self.created = False  # this run made its folder
+        self.folder: RunFolder | None = None  # claimed (locked) in setup, released by finish
         self.checkpoint: Checkpoint | None = None  # the one it resumed from
         self.start_step, self.history, self.saved_step, self.in_place = 0, None, None, False
         self.snapshots = None  # training.gif's frames
@@ -93,12 +86,12 @@ class Run:
 
     # ---- setup: every check first, then the folder, the model and the optimizer ----
 
-    def start(self, out: str | None, force: bool) -> Run:
+    def start(self, out: str | RunFolder | None, force: bool) -> Run:
         """Set up a new run in `out` (None: runs/<timestamp>)."""
         self._setup(out, force, None)
         return self
 
-    def resume(self, ckpt: Checkpoint, out: str, force: bool) -> Run:
+    def resume(self, ckpt: Checkpoint, out: str | RunFolder, force: bool) -> Run:
         """Set up the run `ckpt` holds, continued into `out` (from `resume_config`).
 
         Refuses other data, another model or edited optimizer settings before writing anything.
@@ -111,8 +104,10 @@ class Run:
         self.saved_step = ckpt.step if self.in_place else None
         return self
 
-    def _setup(self, out: str | None, force: bool, ckpt: Checkpoint | None) -> None:
+    def _setup(self, out: str | RunFolder | None, force: bool, ckpt: Checkpoint | None) -> None:
         cfg, options = self.cfg, self.options
+        if isinstance(out, RunFolder):  # claimed already (a resume locks before it reads)
+            self.folder = out
         check_device(cfg.engine, options.device)
         self.rng = RNG(cfg.seed)
         self.splits = load_splits(cfg, self.rng)  # data first, then weights, as the seed
@@ -125,17 +120,13 @@ class Run:
         sizes = [self.nin, *cfg.hidden, nclasses]
         if ckpt is not None:
             check_resumable(ckpt, cfg, sizes, self.data_sha256)
-        fresh = out is None or not os.path.lexists(out)
-        self.out = prepare_out(out, force)
-        self.created = fresh
-        self.lock = FolderLock(self.out)
-        if not self.lock.acquire():
-            raise UsageError(f"run folder {self.out!r} is in use by another micrograd run; wait "
-                             "for it to finish, or pick another --out")
+        folder = self.folder = self.folder or RunFolder(out).claim()
+        self.out = folder.path
+        folder.check_reusable(force)
         try:
             self._check_outputs(sizes)
         except BaseException:
-            self.lock.release()
+            folder.abandon()
             raise
         self.model = seed_mlp(sizes, cfg.activation, rng=self.rng)
         self.optimizer = adamw(self.model, cfg)
@@ -148,11 +139,7 @@ class Run:
             if problem:
                 raise UsageError(problem)
         estimate = 4096 + 64 * (n_params(sizes) + 2 * self.cfg.steps)  # checkpoint.json, about
-        try:
-            probe_writable(self.out, min(estimate, 64 << 20))
-        except OSError as e:
-            raise UsageError(f"cannot write a checkpoint in {self.out!r} ({estimate} bytes): "
-                             f"{e.strerror}; free some space or pick another --out") from None
+        self.folder.probe(min(estimate, 64 << 20), "a checkpoint")
 
     def output_names(self) -> list[str]:
         """The files this run writes into its folder."""
@@ -164,19 +151,14 @@ class Run:
         return names
 
     def discard(self) -> None:
-        """Stopped during setup: remove the folder this run made, if nothing is in it."""
-        self.release()
-        if self.created:
-            try:
-                os.rmdir(self.out)
-            except OSError:
-                pass
+        """Stopped during setup: unlock, and remove the folders this run made if still empty."""
+        if self.folder is not None:
+            self.folder.abandon()
 
     def release(self) -> None:
         """Let another run write into this folder (the lock also dies with the process)."""
-        lock = getattr(self, "lock", None)
-        if lock is not None:
-            lock.release()
+        if self.folder is not None:
+            self.folder.release()
 
     # ---- the loop ----
 
@@ -242,9 +224,10 @@ class Run:
         self._write(failed, "config.json", json.dumps(config, indent=2) + "\n")
         removed = []
         if self.in_place and not self.options.plot:  # old pictures would show an earlier step
-            for name in PICTURES:
-                if os.path.lexists(os.path.join(out, name)):
-                    os.remove(os.path.join(out, name))
+            for name in PICTURES:  # a folder of that name is not a picture of ours: it stays
+                path = os.path.join(out, name)
+                if os.path.lexists(path) and not os.path.isdir(path):
+                    os.remove(path)
                     removed.append(name)
         stopping = stopped is not None and stopped.interrupted  # a signal ended training
         drawn: list[str] = []
@@ -350,41 +333,6 @@ def _csv_problem(path: str, error: DataError) -> str:
     if sep is None:
         return str(error)
     return f"{path}: this looks like a {sep}-separated file; use commas (rows like 0.5,-1.2,0)"
-
-
-def prepare_out(out: str | None, force: bool) -> str:
-    """Create the run folder; refuse to reuse a non-empty one unless `force`.
-
-    The default, runs/<timestamp>, is claimed with os.mkdir, so two runs started in the same
-    second never share a folder: the second gets runs/<timestamp>-2.
-    """
-    if out is None:
-        base = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
-        out, k = base, 1
-        try:
-            os.makedirs("runs", exist_ok=True)
-            while True:
-                try:
-                    os.mkdir(out)
-                    break
-                except FileExistsError:
-                    k += 1
-                    out = f"{base}-{k}"
-            probe_writable(out)
-        except OSError as e:
-            raise UsageError(f"cannot write to run folder {out!r}: {e.strerror}") from None
-        return out
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UsageError(f"--out {out!r} is a file, not a folder; pick another --out")
-    if os.path.isdir(out) and os.listdir(out) and not force:
-        raise UsageError(f"run folder {out!r} already exists and is not empty; pick another "
-                         "--out or pass --force to overwrite its files")
-    try:
-        os.makedirs(out, exist_ok=True)
-        probe_writable(out)  # a fresh temporary name: never a file of the user's
-    except OSError as e:
-        raise UsageError(f"cannot write to run folder {out!r}: {e.strerror}") from None
-    return out
 
 
 def write_text(path: str, text: str) -> None:

@@ -10,7 +10,6 @@ existing run folder without `--force`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from micrograd import __version__
@@ -21,6 +20,7 @@ from micrograd.cli.args import Parser
 from micrograd.config import UsageError
 from micrograd.files import WriteFailed
 from micrograd.guard import EXIT_WRITE
+from micrograd.streams import guarded
 
 EXIT_USAGE = 2
 
@@ -41,6 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every way out is an exit code and at most one line on stderr."""
+    with guarded() as (stdout, _stderr):
+        code = _dispatch(argv)
+        stdout.flush()
+        if stdout.error is not None and code == 0:  # the command's output did not all arrive
+            if not isinstance(stdout.error, BrokenPipeError):  # `| head`: the reader had enough
+                print(f"micrograd: error: {stdout.why}", file=sys.stderr)
+            code = stdout.exit_code
+        return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -64,6 +76,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("micrograd: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `micrograd train | head` is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        return 0

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from micrograd.config import LIMITS, UsageError, float_problem, int_problem
+from micrograd.config import UsageError
+from micrograd.settings import LIMITS, number_problem
 
 
 class Parser(argparse.ArgumentParser):
@@ -22,7 +23,7 @@ def int_in(lo: int, hi: int):
             v = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if problem := int_problem(v, lo, hi):
+        if problem := number_problem(v, lo, hi, integer=True):
             raise argparse.ArgumentTypeError(problem)
         return v
     return parse
@@ -34,7 +35,7 @@ def float_in(lo: float, hi: float, lo_open: bool = False):
             v = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if problem := float_problem(v, text, lo, hi, lo_open):
+        if problem := number_problem(v, lo, hi, lo_open=lo_open):
             raise argparse.ArgumentTypeError(problem)
         return v
     return parse

@@ -11,9 +11,10 @@ from micrograd.cli.args import hidden, int_in, point
 from micrograd.config import TrainConfig, UsageError, adamw
 from micrograd.data import RNG, seed_label
 from micrograd.files import write_atomic
+from micrograd.folder import prepare_out
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
-from micrograd.run import load_splits, prepare_out
+from micrograd.run import load_splits
 from micrograd.train import train
 
 GRAPH_MAX_NODES = 3000  # dot takes minutes beyond this, and no one can read the picture

@@ -7,6 +7,7 @@ else (where files went, the progress bar, why a run stopped) goes to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import signal
 import sys
@@ -23,10 +24,12 @@ from micrograd.config import (
     config_from_settings,
 )
 from micrograd.data import DATASETS
+from micrograd.folder import RunFolder
 from micrograd.guard import EXIT_WRITE, Interrupted, RunStopped, StopSignals
 from micrograd.nn import ACTIVATIONS
-from micrograd.resume import recorded_save_every, resume_config
+from micrograd.resume import recorded_save_every, resume_config, resume_target
 from micrograd.run import Outcome, Run, RunOptions, summary
+from micrograd.streams import GuardedStream
 from micrograd.train import ENGINES
 
 
@@ -109,22 +112,37 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.frame_every is not None and not args.animate:
         raise UsageError("--frame-every sets the frames of --animate; add --animate")
     cfg = config_from_settings({name: getattr(args, name) for name in FLAGGED})
-    out, force, resume, save_every = args.out, args.force, None, args.save_every
-    if args.resume is not None:
-        given = given_flags(argv)
-        cfg, resume, out, force = resume_config(args.resume, given, out, force)
-        if "save_every" not in given:  # the run keeps its periodic checkpoints
-            save_every = recorded_save_every(resume)
-    options = RunOptions(plot=not args.no_plot, save_every=save_every,
+    options = RunOptions(plot=not args.no_plot, save_every=args.save_every,
                          detect_anomaly=args.detect_anomaly, animate=args.animate,
                          frame_every=args.frame_every, device=args.device)
-    return run_train(cfg, out, force, options, args.quiet, resume)
-
-
-def run_train(cfg: TrainConfig, out: str | None, force: bool, options: RunOptions,
-              quiet: bool, resume=None) -> int:
-    """SIGINT and SIGTERM are held from start to end (guard.StopSignals)."""
+    if args.resume is None:
+        return run_train(cfg, args.out, args.force, options, args.quiet)
     with StopSignals() as signals:
+        try:  # the folder is locked before its checkpoint is read: no second run can move it
+            target = resume_target(args.resume, args.out)
+            folder = RunFolder(target).claim() if target is not None else None
+        except Interrupted as e:
+            return report_setup_stop(e, None)
+        try:
+            given = given_flags(argv)
+            cfg, resume, out, force = resume_config(args.resume, given, args.out, args.force)
+        except BaseException:
+            if folder is not None:
+                folder.abandon()
+            raise
+        if "save_every" not in given:  # the run keeps its periodic checkpoints
+            options.save_every = recorded_save_every(resume)
+        return run_train(cfg, folder or out, force, options, args.quiet, resume, signals)
+
+
+def run_train(cfg: TrainConfig, out: str | RunFolder | None, force: bool, options: RunOptions,
+              quiet: bool, resume=None, signals: StopSignals | None = None) -> int:
+    """SIGINT, SIGTERM and SIGHUP are held from start to end (guard.StopSignals); a failing
+    stdout asks the run to stop as a signal would (streams.GuardedStream)."""
+    with contextlib.ExitStack() as stack:
+        if signals is None:
+            signals = stack.enter_context(StopSignals())
+        stop_when_stdout_fails(signals)
         run = Run(cfg, options, signals)
         try:
             if resume is None:
@@ -140,14 +158,10 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, options: RunOption
             stopped = train_with_progress(run, quiet)
         except Interrupted as e:  # during setup: nothing written yet
             run.discard()
-            if resume is None:
-                what = ("no checkpoint exists yet (nothing to resume); run the command again to "
-                        "start over")
-            else:
-                what = f"{resume.path} is unchanged (step {resume.step}); resume from it again"
-            print(f"micrograd: {e} during setup, before the first step was done: {what}",
-                  file=sys.stderr)
-            return e.exit_code
+            return report_setup_stop(e, resume)
+        except BaseException:
+            run.discard()  # the lock, and a folder this run made and left empty
+            raise
         if not quiet and run.result.final:
             print(summary(run.result))
         sys.stdout.flush()
@@ -157,6 +171,25 @@ def run_train(cfg: TrainConfig, out: str | None, force: bool, options: RunOption
         finally:
             progress.close()
         return report(outcome, quiet)
+
+
+def stop_when_stdout_fails(signals: StopSignals) -> None:
+    """A closed or full stdout (streams.guarded) stops the run at its next step, saved."""
+    stdout = sys.stdout
+    if isinstance(stdout, GuardedStream):
+        stdout.listeners.append(lambda s: signals.request(s.why, s.exit_code))
+
+
+def report_setup_stop(e: Interrupted, resume) -> int:
+    """A signal during setup: nothing was written; say what to do."""
+    if resume is None:
+        what = ("no checkpoint exists yet (nothing to resume); run the command again to "
+                "start over")
+    else:
+        what = f"{resume.path} is unchanged (step {resume.step}); resume from it again"
+    print(f"micrograd: {e} during setup, before the first step was done: {what}",
+          file=sys.stderr)
+    return e.exit_code
 
 
 def train_with_progress(run: Run, quiet: bool) -> RunStopped | None:

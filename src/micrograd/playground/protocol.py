@@ -10,7 +10,6 @@ finite or out of bounds, oversized messages. What a message means is the session
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from micrograd.playground.session import (
     REGRESSION,
     REGULARIZATIONS,
 )
+from micrograd.settings import number_problem, show
 
 MAX_MESSAGE = 16_384  # characters; the largest real message (configure) is ~200
 LIMITS = {
@@ -52,28 +52,17 @@ class ProtocolError(ValueError):
 
 def _int(name: str, lo: int, hi: int) -> Callable[[Any], int]:
     def check(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)  # JSON has one number type: 3.0 is 3
-            else:
-                raise ProtocolError(f"{name} must be an integer, got {_show(v)}")
-        if not lo <= v <= hi:
-            raise ProtocolError(f"{name} must be in {lo}..{hi}, got {v}")
-        return v
+        if problem := number_problem(v, lo, hi, integer=True, whole_floats=True):
+            raise ProtocolError(f"{name} {problem}")
+        return int(v)
     return check
 
 
 def _num(name: str, lo: float, hi: float, lo_open: bool = False) -> Callable[[Any], float]:
     def check(v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ProtocolError(f"{name} must be a number, got {_show(v)}")
-        v = float(v)
-        if not math.isfinite(v):
-            raise ProtocolError(f"{name} must be a finite number, got {v}")
-        if v < lo or v > hi or (lo_open and v == lo):
-            raise ProtocolError(f"{name} must be in {'(' if lo_open else '['}{lo:g}, {hi:g}], "
-                                f"got {v:g}")
-        return v
+        if problem := number_problem(v, lo, hi, lo_open=lo_open):
+            raise ProtocolError(f"{name} {problem}")
+        return float(v)
     return check
 
 
@@ -208,6 +197,7 @@ def _no_constant(name: str) -> None:
 
 def _show(v: Any) -> str:
     """A short, safe rendering of a bad value for an error message."""
-    text = json.dumps(v) if isinstance(v, (str, int, float, bool, type(None))) else \
-        type(v).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(v, (str, float, bool, type(None))):
+        text = json.dumps(v)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return show(v) if isinstance(v, int) else type(v).__name__
