@@ -148,14 +148,19 @@ def data_changed(cfg: TrainConfig, ckpt: Checkpoint, fix: str) -> UsageError:
                       f"({why}); {fix}")
 
 
+def check_sizes(ckpt: Checkpoint, sizes: list[int]) -> None:
+    """Refuse a checkpoint whose model does not fit the data its config names (inputs, classes)."""
+    if sizes != ckpt.sizes:
+        raise UsageError(f"{ckpt.path} holds MLP {'-'.join(map(str, ckpt.sizes))}, but this "
+                         f"data and --hidden make MLP {'-'.join(map(str, sizes))}")
+
+
 def check_resumable(ckpt: Checkpoint, cfg: TrainConfig, sizes: list[int],
                     data_sha256: str) -> None:
     """Refuse to resume on other data, another model or edited optimizer settings."""
     if data_sha256 != ckpt.data_sha256:
         raise data_changed(cfg, ckpt, "resuming needs the very same data")
-    if sizes != ckpt.sizes:
-        raise UsageError(f"{ckpt.path} holds MLP {'-'.join(map(str, ckpt.sizes))}, but this "
-                         f"data and --hidden make MLP {'-'.join(map(str, sizes))}")
+    check_sizes(ckpt, sizes)
     model = seed_mlp(sizes, cfg.activation, rng=RNG(1))
     try:  # a dry run on a scratch model, so the real restore cannot fail after files are written
         restore(ckpt, model, adamw(model, cfg), RNG(1))

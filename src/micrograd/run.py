@@ -111,13 +111,11 @@ class Run:
         check_device(cfg.engine, options.device)
         self.rng = RNG(cfg.seed)
         self.splits = load_splits(cfg, self.rng)  # data first, then weights, as the seed
-        everything = [point for points in self.splits for point in points]
-        self.nin = len(everything[0][0])
-        nclasses = max(label for _, label in everything) + 1
+        sizes = model_sizes(self.splits, cfg.hidden)
+        self.nin = sizes[0]
         if options.animate:
             self.frame_every = check_animation(self.nin, cfg.steps, options.frame_every)
         self.data_sha256 = data_fingerprint(list(self.splits))
-        sizes = [self.nin, *cfg.hidden, nclasses]
         if ckpt is not None:
             check_resumable(ckpt, cfg, sizes, self.data_sha256)
         folder = self.folder = self.folder or RunFolder(out).claim()
@@ -322,6 +320,12 @@ def load_splits(cfg: TrainConfig, rng: RNG):
         j = rng.random_u32() % (i + 1)
         points[i], points[j] = points[j], points[i]
     return split(points)
+
+
+def model_sizes(splits, hidden: list[int]) -> list[int]:
+    """The MLP's sizes for these splits: their features in, `hidden`, their classes out."""
+    everything = [point for points in splits for point in points]
+    return [len(everything[0][0]), *hidden, max(label for _, label in everything) + 1]
 
 
 def _csv_problem(path: str, error: DataError) -> str:

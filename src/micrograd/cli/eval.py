@@ -12,8 +12,8 @@ from micrograd.data import RNG, DataError
 from micrograd.files import WriteFailed, write_atomic
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
-from micrograd.resume import data_changed
-from micrograd.run import load_splits
+from micrograd.resume import check_sizes, data_changed
+from micrograd.run import load_splits, model_sizes
 
 
 def add_parser(sub) -> None:
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         splits = load_splits(cfg, RNG(cfg.seed))
         if data_fingerprint(list(splits)) != ckpt.data_sha256:
             raise data_changed(cfg, ckpt, "pass --data to use new data")
+        check_sizes(ckpt, model_sizes(splits, cfg.hidden))  # an edited config, a model of 4 inputs
         for name, points in zip(("train", "val", "test"), splits):
             if points:
                 print(metrics_line(model, name, points))
