@@ -128,11 +128,16 @@ def write_training_gif(
             on_frame(len(frames), len(snapshots.frames))
     images = _shared_palette(frames)
     durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
-    buffer = io.BytesIO()  # then the one write path: never half a GIF, never through a link
+    _save_gif(images, durations, os.fspath(path))
+    return len(images)
+
+
+def _save_gif(images: list[Any], durations: list[int], path: str) -> None:
+    """Encode in memory, then the one write path: never half a GIF, never through a link."""
+    buffer = io.BytesIO()
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
                    duration=durations, loop=0, optimize=False, disposal=1)
-    write_atomic(os.fspath(path), buffer.getvalue())
-    return len(images)
+    write_atomic(path, buffer.getvalue())
 
 
 def _plane_axes(ax: Any, bounds: Any, nclasses: int, splits: dict[str, Sequence[Point]],
