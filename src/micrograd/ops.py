@@ -274,7 +274,33 @@ class Op(str):
         op = super().__new__(cls, name)
         op.forward, op.local = forward, local
         op._compiled = {}
+        op._check_at_definition()
         return op
+
+    def _check_at_definition(self) -> None:
+        """Run `local` on symbols named after its parameters, when their number is fixed, so a
+        rule that returns one derivative instead of a tuple fails where the op is written."""
+        code = getattr(self.local, "__code__", None)
+        if code is None or code.co_flags & 0x04 or code.co_argcount < 2:  # 0x04: *operands
+            return
+        names = code.co_varnames[2 : code.co_argcount]
+        try:
+            derivatives = self.local(SYM_MATH, Sym("out"), *map(Sym, names))
+        except Exception:  # e.g. math.exp on a symbol: the first use reports what failed
+            return
+        self.check_local(derivatives, len(names))
+
+    def check_local(self, derivatives: Any, n: int) -> Any:
+        """`derivatives` if it is what a local rule returns, one per operand, else a TypeError
+        that names the fix: `(2*x)` is one number in parentheses, `(2*x,)` a tuple of one."""
+        if isinstance(derivatives, (tuple, list)) and len(derivatives) == n:
+            return derivatives
+        want = f"Op {str(self)!r}: local must return a tuple of {n} derivative(s), one per operand"
+        if isinstance(derivatives, (tuple, list)):
+            raise TypeError(f"{want}, got {len(derivatives)}")
+        kind = "expression" if isinstance(derivatives, Sym) else type(derivatives).__name__
+        raise TypeError(f"{want}, got one {kind}, {text_of(derivatives)}; parentheses alone make "
+                        "no tuple: add a comma, e.g. `lambda m, out, x: (2*x,)`")
 
     def __call__(self, *operands: Any) -> Any:
         as_value = EAGER_GLOBALS["_as_value"]
@@ -303,11 +329,13 @@ class Op(str):
     def _interpret(self, *parents: Any) -> Any:
         data = [p.data for p in parents]
         out = self.forward(FLOAT_MATH, *data)
-        return EAGER_GLOBALS["_node"](out, parents, self, tuple(self.local(FLOAT_MATH, out, *data)))
+        local = self.check_local(self.local(FLOAT_MATH, out, *data), len(parents))
+        return EAGER_GLOBALS["_node"](out, parents, self, tuple(local))
 
     def _compile(self, n: int, binary_method: bool) -> Callable[..., Any]:
         args = [Sym(f"a{i}") for i in range(n)]
         forward = text_rule(self.forward, *args)
+        self.check_local(self.local(SYM_MATH, Sym("out"), *args), n)
         local = text_rule(self.local, Sym("out"), *args)
         params = ", ".join(f"p{i}" for i in range(n))
         lines = ["def make(OP):", f"    def apply({params}):"]
