@@ -7,7 +7,9 @@ separate interpreter) for the graph of Karpathy's README expression.
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -17,6 +19,8 @@ import pytest
 import torch
 
 from micrograd import Op, Value, grad
+from micrograd.data import RNG
+from micrograd.nn import MLP
 
 # ---- the seed: None means 1, an array is refused alike by grad and backward ----
 
@@ -167,3 +171,118 @@ def test_readme_expression_draws_the_graph_of_micrograd_010(micrograd010_wheel):
     for key in ("g", "da", "db"):
         assert ours[key] == pytest.approx(theirs[key], rel=1e-12)
     assert f"{ours['g']:.4f} {ours['da']:.4f} {ours['db']:.4f}" == "24.7041 138.8338 645.5773"
+
+
+# ---- copies and pickles of graphs ----
+
+
+def _model_and_loss():
+    model = MLP(2, [4, 1], activation="tanh", rng=RNG(3))
+    x = [Value(0.5, label="x0"), Value(-1.5, label="x1")]
+    loss = (model(x) - 1.0) ** 2 / 2.0
+    loss.label = "loss"
+    loss.note = "kept"  # an attribute a user set
+    return model, loss
+
+
+def test_a_deep_copy_of_model_and_loss_backpropagates_on_its_own():
+    model, loss = _model_and_loss()
+    model_copy, loss_copy = copy.deepcopy((model, loss))
+    assert (loss_copy.label, loss_copy.note, loss_copy._op) == ("loss", "kept", loss._op)
+    assert loss_copy._op is loss._op  # ops are shared, never copied
+    leaves = {id(n) for n in loss_copy.topo() if not n._prev}
+    assert {id(p) for p in model_copy.parameters()} <= leaves  # the copy's loss uses its params
+    assert not {id(n) for n in loss.topo()} & {id(n) for n in loss_copy.topo()}
+    loss_copy.backward()
+    assert all(p.grad == 0.0 for p in model.parameters())  # the original is untouched
+    loss.backward()
+    assert [p.grad for p in model_copy.parameters()] == [p.grad for p in model.parameters()]
+    assert any(p.grad != 0.0 for p in model.parameters())
+    shallow = copy.copy(loss)
+    assert shallow is not loss and shallow._prev == loss._prev and shallow.data == loss.data
+
+
+def test_a_pickled_model_and_loss_load_as_one_graph_that_backpropagates():
+    model, loss = _model_and_loss()
+    loss.backward()
+    model_back, loss_back = pickle.loads(pickle.dumps((model, loss)))
+    params = model_back.parameters()
+    assert [p.data for p in params] == [p.data for p in model.parameters()]
+    assert [p.grad for p in params] == [p.grad for p in model.parameters()]
+    mine, theirs = loss.topo(), loss_back.topo()
+    assert [(n.data, n.grad, str(n._op), len(n._prev)) for n in theirs] == \
+        [(n.data, n.grad, str(n._op), len(n._prev)) for n in mine]
+    assert loss_back._op is loss._op  # a built-in op is loaded as itself
+    assert {id(p) for p in params} <= {id(n) for n in theirs}  # still the loss's leaves
+    assert (loss_back.label, loss_back.note) == ("loss", "kept")
+    for p in params:
+        p.grad = 0.0
+    loss_back.backward()
+    for p in model.parameters():
+        p.grad = 0.0
+    loss.backward()
+    assert [p.grad for p in params] == [p.grad for p in model.parameters()]
+
+
+def test_ops_made_by_factories_and_user_ops_pickle_by_what_they_are():
+    x = Value(0.3)
+    y = (x**3).leaky_relu(0.2)
+    back = pickle.loads(pickle.dumps(y))
+    assert back._op is y._op and back._prev[0]._op is y._prev[0]._op  # leaky_relu(0.2), **3
+    cube = Op("cube_for_pickle", lambda m, x: x * x * x, lambda m, out, x: (3 * x * x,))
+    z = cube(x)
+    assert pickle.loads(pickle.dumps(z))._op is cube  # registered: loaded by its name
+
+
+def test_an_op_whose_lambdas_cannot_be_pickled_still_pickles_its_graph():
+    # an op made under a name already taken (here: a second "softplus"), so not the registered
+    # one, whose rules are lambdas: the graph pickles, and floats still backpropagate
+    mine = Op("softplus", lambda m, x: m.log(1 + m.exp(x)),
+              lambda m, out, x: (1 / (1 + m.exp(-x)),))
+    x = Value(0.5)
+    y = mine(x * 3)
+    back = pickle.loads(pickle.dumps(y))
+    assert str(back._op) == "softplus" and back.data == y.data
+    back.backward()
+    y.backward()
+    assert back.topo()[0].grad == x.grad
+    with pytest.raises(TypeError, match="'softplus' was loaded from a pickle without its rules"):
+        grad(back, back.topo()[0], create_graph=True)
+
+
+def test_gradients_that_are_values_pickle_with_their_graphs():
+    x = Value(0.7)
+    y = x.tanh() * x
+    y.backward(create_graph=True)
+    x_back = pickle.loads(pickle.dumps(x))
+    assert x_back.grad.data == x.grad.data
+    (d2,) = grad(x_back.grad, x_back)
+    assert d2 == grad(x.grad, x)[0]
+
+
+def test_deep_chains_copy_and_pickle_without_recursion():
+    x = Value(0.5)
+    y = x
+    for _ in range(100_000):  # 0.1.0's own recursion stops at about a thousand
+        y = (y * 1.0000001).tanh()
+    y_copy = copy.deepcopy(y)
+    y_back = pickle.loads(pickle.dumps(y))
+    for other in (y_copy, y_back):
+        assert other.data == y.data
+        other.backward()
+    y.backward()
+    assert y_copy.topo()[0].grad == y_back.topo()[0].grad == x.grad != 0.0
+
+
+def test_a_node_with_a_lecture_style_closure_is_refused_by_pickle_with_the_fix():
+    x = Value(2.0)
+    out = Value(x.data * 3, (x,), "triple")
+
+    def step():
+        x.grad += 3 * out.grad
+
+    out._backward = step
+    with pytest.raises(TypeError, match=r"'triple'.*_backward closure.*Op"):
+        pickle.dumps(out)
+    assert pickle.loads(pickle.dumps(x)).data == 2.0  # nothing left half-registered
+    assert copy.deepcopy(out).data == 6.0

@@ -19,6 +19,7 @@ from numbers import Real
 from types import SimpleNamespace
 from typing import Any
 
+from micrograd import persist
 from micrograd.ops import EAGER_GLOBALS, Op, checked_pow
 
 # ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
@@ -101,6 +102,7 @@ def power(p: float) -> Op:
     if op is None:
         op = _POWERS[p] = Op(f"**{_fmt(p)}", lambda m, x: m.pow(x, p),
                              lambda m, out, x: (m.pow_slope(x, p),))
+        op.recipe = (power, (p,))  # how a pickle names it
     return op
 
 
@@ -112,6 +114,7 @@ def leaky_relu(negative_slope: float = 0.01) -> Op:
         op = _LEAKY[negative_slope] = Op(
             name, lambda m, x: m.if_positive(x, x, x * negative_slope),
             lambda m, out, x: (m.if_positive(x, 1.0, negative_slope),))
+        op.recipe = (leaky_relu, (negative_slope,))
     return op
 
 
@@ -360,6 +363,20 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+    # ---- copies and pickles of the whole graph below a node, without recursion ----
+
+    def __copy__(self) -> Value:
+        return persist.shallow_copy(self)
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        return persist.deepcopy_graph(self, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return persist.reduce_node(self)
+
+    def __setstate__(self, state: tuple) -> None:
+        persist.restore(self, state)
 
 
 EAGER_GLOBALS.update(Value=Value, _node=_node, _as_value=_as_value)

@@ -23,6 +23,7 @@ Only the standard library is imported here; NumPy is imported when `numpy_math()
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -255,6 +256,7 @@ def _top_text(x: Any) -> str:
 # ---- ops: a name and two rules; eager code generated from the rules ----
 
 EAGER_GLOBALS: dict[str, Any] = namespace_for(FLOAT_MATH)  # engine adds Value, _node, _as_value
+REGISTERED: dict[str, Op] = {}  # the first op made under each name: what a pickle names
 MAX_COMPILED_ARITY = 64  # wider ops (a sum over a whole batch) run their rules interpreted
 
 
@@ -275,7 +277,31 @@ class Op(str):
         op.forward, op.local = forward, local
         op._compiled = {}
         op._check_at_definition()
+        REGISTERED.setdefault(name, op)
         return op
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self  # an op is its rules: copied graphs share it (compile.py tells ops by `is`)
+
+    def __reduce__(self) -> tuple:
+        """Pickled by name when it is the op registered under its name (every built-in op), with
+        its rules when pickle can store them (module-level functions), and if neither, as an op
+        without rules: the loaded graph still backpropagates floats (its nodes keep their local
+        derivatives), and what needs the rules (a tape, create_graph) says they were lost."""
+        recipe = self.__dict__.get("recipe")  # an op a factory makes: `power(2.0)`
+        if recipe is not None:
+            return recipe
+        rules: tuple = (self.forward, self.local)
+        try:
+            pickle.dumps(rules)
+        except Exception:  # lambdas and closures: pickle refers to functions by name
+            rules = ()
+        if REGISTERED.get(str(self)) is self:
+            return op_named, (str(self), *rules)
+        return (Op, (str(self), *rules)) if rules else (_without_rules, (str(self),))
 
     def _check_at_definition(self) -> None:
         """Run `local` on symbols named after its parameters, when their number is fixed, so a
@@ -350,3 +376,32 @@ class Op(str):
         scope: dict[str, Any] = {}
         exec(code, EAGER_GLOBALS, scope)
         return scope["make"](self)
+
+
+def op_named(name: str, *rules: Callable[..., Any]) -> Op:
+    """The op registered as `name` in this process (how a pickle refers to one), else one made
+    from the pickled rules, else one whose rules say they were lost."""
+    op = REGISTERED.get(name)
+    if op is not None:
+        return op
+    return Op(name, *rules) if rules else _without_rules(name)
+
+
+def _without_rules(name: str) -> Op:
+    op = str.__new__(Op, name)  # not registered: defining the real op later registers that one
+    op.forward = op.local = _LostRules(name)
+    op._compiled = {}
+    op.recipe = (op_named, (name,))
+    return op
+
+
+class _LostRules:
+    """The rules of an op loaded from a pickle that could not store them (lambdas)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args: Any) -> Any:
+        raise TypeError(f"op {self.name!r} was loaded from a pickle without its rules (pickle "
+                        "cannot store lambdas): define the op before loading, or write its rules "
+                        "as module-level functions; float backward() works without them")
