@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-CORE = ["engine", "nn", "losses", "optim", "data", "train"]
+CORE = ["engine", "persist", "nn", "losses", "optim", "data", "train"]
 HEAVY = ["matplotlib", "tqdm", "numpy", "torch"]
 
 

@@ -19,7 +19,8 @@ from numbers import Real
 from types import SimpleNamespace
 from typing import Any
 
-from micrograd.ops import EAGER_GLOBALS, Op
+from micrograd import persist
+from micrograd.ops import EAGER_GLOBALS, Op, checked_pow
 
 # ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
 # Op(name,  forward(m, operands...),           local(m, out, operands...): d out / d each operand)
@@ -101,6 +102,7 @@ def power(p: float) -> Op:
     if op is None:
         op = _POWERS[p] = Op(f"**{_fmt(p)}", lambda m, x: m.pow(x, p),
                              lambda m, out, x: (m.pow_slope(x, p),))
+        op.recipe = (power, (p,))  # how a pickle names it
     return op
 
 
@@ -112,6 +114,7 @@ def leaky_relu(negative_slope: float = 0.01) -> Op:
         op = _LEAKY[negative_slope] = Op(
             name, lambda m, x: m.if_positive(x, x, x * negative_slope),
             lambda m, out, x: (m.if_positive(x, 1.0, negative_slope),))
+        op.recipe = (leaky_relu, (negative_slope,))
     return op
 
 
@@ -261,11 +264,16 @@ class Value:
             return NotImplemented
         return self * other
 
-    def __truediv__(self, other: Value | float) -> Value:  # self / other
-        other = _as_value(other)  # wrap first: b ** -1 is then always the engine's float pow
-        if other is None:
+    def __truediv__(self, other: Value | float) -> Value:  # self * other**-1
+        if isinstance(other, Value):
+            return self * other**-1
+        if not isinstance(other, Real) or isinstance(other, bool):
             return NotImplemented
-        return self * other**-1
+        if other == 0:
+            raise ZeroDivisionError(f"/: {self.data!r} / {other!r} divides by zero")
+        # a number is inverted as a float before it is wrapped (0.1.0's graph: `self * 0.5`,
+        # one constant leaf); it is the float the `**-1` node would compute, so results agree
+        return self * checked_pow(float(other), -1.0)
 
     def __rtruediv__(self, other: float) -> Value:  # other / self
         if _as_value(other) is None:
@@ -274,7 +282,7 @@ class Value:
 
     # ---- backpropagation ----
 
-    def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
+    def backward(self, gradient: float | None = 1.0, create_graph: bool = False) -> None:
         """Fill every node's `.grad` with d self / d node (times `gradient`, as in PyTorch).
 
         Leaves (nodes without parents: parameters, inputs, constants) accumulate with `+=`, as in
@@ -282,10 +290,9 @@ class Value:
         `backward()` on the same graph adds the same gradient to the leaves once more and leaves the
         interior grads equal to those of a single pass (never compounded). With `create_graph`
         the grads are `Value`s that can be differentiated again (PyTorch's `create_graph=True`).
+        `gradient=None` means 1.0, as PyTorch's for a scalar output.
         """
-        if isinstance(gradient, bool) or not isinstance(gradient, Real):
-            raise TypeError(f"backward: gradient must be a real number, got "
-                            f"{type(gradient).__name__}; pass a float such as 1.0")
+        gradient = _seed(gradient, "backward")
         interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
         if create_graph:
             _store_graph_grads(self, interior, float(gradient))
@@ -356,6 +363,20 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+    # ---- copies and pickles of the whole graph below a node, without recursion ----
+
+    def __copy__(self) -> Value:
+        return persist.shallow_copy(self)
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        return persist.deepcopy_graph(self, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return persist.reduce_node(self)
+
+    def __setstate__(self, state: tuple) -> None:
+        persist.restore(self, state)
 
 
 EAGER_GLOBALS.update(Value=Value, _node=_node, _as_value=_as_value)
@@ -437,14 +458,30 @@ def grad(
 
     With `create_graph=True` each gradient is a `Value` with its own graph, so `grad` can be
     applied to it again: `grad(grad(y, x, create_graph=True)[0], x)` is d²y/dx². An input that
-    `output` does not depend on gets 0.0 (a `Value(0.0)` with `create_graph`).
+    `output` does not depend on gets 0.0 (a `Value(0.0)` with `create_graph`). `gradient` is
+    `backward()`'s: a real number (None means 1.0), as PyTorch's `grad_outputs` for a scalar.
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)
-    grads = gradients(output, gradient, create_graph)
+    grads = gradients(output, _seed(gradient, "grad"), create_graph)
     zero = Value(0.0) if create_graph else 0.0
     return tuple(grads.get(x, zero) for x in xs)
+
+
+def _seed(gradient: Any, who: str) -> float:
+    """The gradient `backward`/`grad` start from, checked alike for both: None means 1.0 (as
+    PyTorch's for a scalar output); anything else must be one real number, since the output is
+    one scalar. An array would give array gradients of a scalar graph, which PyTorch refuses
+    too (grad_outputs must have the output's shape)."""
+    if gradient is None:
+        return 1.0
+    if isinstance(gradient, bool) or not isinstance(gradient, Real):
+        shape = getattr(gradient, "shape", None)
+        got = type(gradient).__name__ + (f" of shape {shape}" if shape is not None else "")
+        raise TypeError(f"{who}: gradient must be a real number (the output is one scalar), got "
+                        f"{got}; pass a float such as 1.0, or call {who}() once per seed")
+    return float(gradient)
 
 
 def _store_graph_grads(root: Value, interior: list[Value], gradient: float) -> None:

@@ -23,6 +23,7 @@ Only the standard library is imported here; NumPy is imported when `numpy_math()
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -255,6 +256,7 @@ def _top_text(x: Any) -> str:
 # ---- ops: a name and two rules; eager code generated from the rules ----
 
 EAGER_GLOBALS: dict[str, Any] = namespace_for(FLOAT_MATH)  # engine adds Value, _node, _as_value
+REGISTERED: dict[str, Op] = {}  # the first op made under each name: what a pickle names
 MAX_COMPILED_ARITY = 64  # wider ops (a sum over a whole batch) run their rules interpreted
 
 
@@ -274,7 +276,57 @@ class Op(str):
         op = super().__new__(cls, name)
         op.forward, op.local = forward, local
         op._compiled = {}
+        op._check_at_definition()
+        REGISTERED.setdefault(name, op)
         return op
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self  # an op is its rules: copied graphs share it (compile.py tells ops by `is`)
+
+    def __reduce__(self) -> tuple:
+        """Pickled by name when it is the op registered under its name (every built-in op), with
+        its rules when pickle can store them (module-level functions), and if neither, as an op
+        without rules: the loaded graph still backpropagates floats (its nodes keep their local
+        derivatives), and what needs the rules (a tape, create_graph) says they were lost."""
+        recipe = self.__dict__.get("recipe")  # an op a factory makes: `power(2.0)`
+        if recipe is not None:
+            return recipe
+        rules: tuple = (self.forward, self.local)
+        try:
+            pickle.dumps(rules)
+        except Exception:  # lambdas and closures: pickle refers to functions by name
+            rules = ()
+        if REGISTERED.get(str(self)) is self:
+            return op_named, (str(self), *rules)
+        return (Op, (str(self), *rules)) if rules else (_without_rules, (str(self),))
+
+    def _check_at_definition(self) -> None:
+        """Run `local` on symbols named after its parameters, when their number is fixed, so a
+        rule that returns one derivative instead of a tuple fails where the op is written."""
+        code = getattr(self.local, "__code__", None)
+        if code is None or code.co_flags & 0x04 or code.co_argcount < 2:  # 0x04: *operands
+            return
+        names = code.co_varnames[2 : code.co_argcount]
+        try:
+            derivatives = self.local(SYM_MATH, Sym("out"), *map(Sym, names))
+        except Exception:  # e.g. math.exp on a symbol: the first use reports what failed
+            return
+        self.check_local(derivatives, len(names))
+
+    def check_local(self, derivatives: Any, n: int) -> Any:
+        """`derivatives` if it is what a local rule returns, one per operand, else a TypeError
+        that names the fix: `(2*x)` is one number in parentheses, `(2*x,)` a tuple of one."""
+        if isinstance(derivatives, (tuple, list)) and len(derivatives) == n:
+            return derivatives
+        want = f"Op {str(self)!r}: local must return a tuple of {n} derivative(s), one per operand"
+        if isinstance(derivatives, (tuple, list)):
+            raise TypeError(f"{want}, got {len(derivatives)}")
+        kind = "expression" if isinstance(derivatives, Sym) else type(derivatives).__name__
+        raise TypeError(f"{want}, got one {kind}, {text_of(derivatives)}; parentheses alone make "
+                        "no tuple: add a comma, e.g. `lambda m, out, x: (2*x,)`")
 
     def __call__(self, *operands: Any) -> Any:
         as_value = EAGER_GLOBALS["_as_value"]
@@ -303,11 +355,13 @@ class Op(str):
     def _interpret(self, *parents: Any) -> Any:
         data = [p.data for p in parents]
         out = self.forward(FLOAT_MATH, *data)
-        return EAGER_GLOBALS["_node"](out, parents, self, tuple(self.local(FLOAT_MATH, out, *data)))
+        local = self.check_local(self.local(FLOAT_MATH, out, *data), len(parents))
+        return EAGER_GLOBALS["_node"](out, parents, self, tuple(local))
 
     def _compile(self, n: int, binary_method: bool) -> Callable[..., Any]:
         args = [Sym(f"a{i}") for i in range(n)]
         forward = text_rule(self.forward, *args)
+        self.check_local(self.local(SYM_MATH, Sym("out"), *args), n)
         local = text_rule(self.local, Sym("out"), *args)
         params = ", ".join(f"p{i}" for i in range(n))
         lines = ["def make(OP):", f"    def apply({params}):"]
@@ -322,3 +376,32 @@ class Op(str):
         scope: dict[str, Any] = {}
         exec(code, EAGER_GLOBALS, scope)
         return scope["make"](self)
+
+
+def op_named(name: str, *rules: Callable[..., Any]) -> Op:
+    """The op registered as `name` in this process (how a pickle refers to one), else one made
+    from the pickled rules, else one whose rules say they were lost."""
+    op = REGISTERED.get(name)
+    if op is not None:
+        return op
+    return Op(name, *rules) if rules else _without_rules(name)
+
+
+def _without_rules(name: str) -> Op:
+    op = str.__new__(Op, name)  # not registered: defining the real op later registers that one
+    op.forward = op.local = _LostRules(name)
+    op._compiled = {}
+    op.recipe = (op_named, (name,))
+    return op
+
+
+class _LostRules:
+    """The rules of an op loaded from a pickle that could not store them (lambdas)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args: Any) -> Any:
+        raise TypeError(f"op {self.name!r} was loaded from a pickle without its rules (pickle "
+                        "cannot store lambdas): define the op before loading, or write its rules "
+                        "as module-level functions; float backward() works without them")
