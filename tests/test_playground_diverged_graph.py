@@ -69,3 +69,25 @@ def test_the_message_names_a_non_finite_output():
 
     text = unavailable_reason(Broken(), [0.0, 0.0], 1, regression=False)
     assert "logit0 = nan" in text and "logit2 = inf" in text and "logit1" not in text
+
+
+def test_the_exported_pages_worker_sends_the_line_as_its_graph_message():
+    """`browser.Page` (what the exported page's worker runs) on the same sequence: the graph
+    message carries the line and no picture."""
+    from micrograd.playground.browser import Page
+
+    laid_out: list[str] = []
+    page = Page("tape", lambda dot: laid_out.append(dot) or "<svg></svg>")
+    page.hello()
+    laid_out.clear()
+    texts = page.receive(json.dumps({"type": "configure", "lr": 10, "weight_decay": 1}))
+    texts += page.receive('{"type": "step", "count": 2}')
+    now = 0.0
+    while page.busy:
+        now += 1.0
+        texts += page.train_slice(now)
+    texts += page.receive('{"type": "pick", "index": 20}')
+    msgs = [json.loads(t) for t in texts]
+    assert not [m for m in msgs if m["type"] == "error"], msgs
+    graph = [m for m in msgs if m["type"] == "graph"][-1]
+    assert graph["svg"] is None and "underflows to 0" in graph["note"] and "error" not in graph
