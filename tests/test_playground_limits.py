@@ -197,7 +197,8 @@ def test_connections_beyond_the_cap_are_refused_with_a_reason():
 
 
 def test_allowed_hosts_for_each_bind():
-    assert server.allowed_hosts_for("0.0.0.0") is None and server.allowed_hosts_for("::") is None
+    for wildcard in ("0.0.0.0", "::"):  # IP literals and this machine's names
+        assert server.allowed_hosts_for(wildcard)[:2] == [server.ANY_ADDRESS, "localhost"]
     assert server.allowed_hosts_for("127.0.0.1") == ["127.0.0.1", "localhost", "[::1]"]
     assert "127.0.0.2" in server.allowed_hosts_for("127.0.0.2")
     assert server.allowed_hosts_for("::1") == ["[::1]", "127.0.0.1", "localhost"]

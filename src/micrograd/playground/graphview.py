@@ -19,6 +19,36 @@ from micrograd.playground.features import LABELS, expand
 GRAPH_MAX_VALUES = 600  # above this the graph panel shows the output layer and the loss only
 
 
+class GraphUnavailable(ValueError):
+    """The picked point's graph cannot be computed on these weights (the message says which
+    value went bad and what to do); the panel shows the message instead of a picture."""
+
+
+def unavailable_reason(model: Any, x: list[float], label: Any, regression: bool) -> str:
+    """Which of the point's values makes its graph uncomputable, in one line.
+
+    The graph writes the seed's softmax (exp, Σ, ÷, log): once a diverged model's logits are
+    more than about 745 apart, the label's probability underflows to 0 and log(0) has no value,
+    although training's stable form still returns a (huge) number. Non-finite outputs are named
+    as such.
+    """
+    fix = "the model has diverged: lower the learning rate and press reset"
+    try:
+        out = model.predict(x)
+    except (ArithmeticError, ValueError):
+        return f"this point's graph cannot be computed (its forward pass overflows); {fix}"
+    names = ["out"] if regression else [f"logit{j}" for j in range(len(out))]
+    bad = [f"{name} = {fmt_number(v)}" for name, v in zip(names, out) if not math.isfinite(v)]
+    if bad:
+        return f"this point's graph cannot be computed: {', '.join(bad)}; {fix}"
+    if not regression:
+        gap = max(out) - out[label]
+        return (f"this point's loss is infinite in floating point: logit{label} is "
+                f"{fmt_number(gap)} below the largest logit, so p{label} = exp(logit{label} − "
+                f"max) / Σ exp underflows to 0 and −log p{label} has no value; {fix}")
+    return f"this point's graph cannot be computed; {fix}"
+
+
 class _Head:
     """The output layer alone, as a model `trace_mlp` can walk (for graphs too big to draw)."""
 
@@ -58,8 +88,12 @@ class GraphPanel:
         return (tuple(self.model.sizes), self.config.activation, tuple(self.config.features),
                 self.config.problem, label)
 
-    def _check_graph(self) -> None:
+    def _check_graph(self, broken: bool = False) -> None:
+        """A new graph id (and layout) when the shape changes, or when the graph becomes
+        uncomputable or computable again (the panel's message gives way to a picture)."""
         key = self.graph_key()
+        if broken:
+            key = (key, "uncomputable")
         if key != self._graph_key:
             self._graph_key = key
             self.graph_id += 1
@@ -70,9 +104,21 @@ class GraphPanel:
         return expand([x], self.config.features)[0], label
 
     def trace(self) -> tuple[Any, str]:
-        """The picked point's graph on the current weights: (trace, 'full' or 'head')."""
+        """The picked point's graph on the current weights: (trace, 'full' or 'head').
+
+        Raises `GraphUnavailable` (one line naming the bad value) when the weights make the
+        graph's numbers uncomputable, whatever step of the tracing meets it.
+        """
         for s, p in zip(self.shadow.parameters(), self.params):
             s.data = p.data
+        try:
+            return self._trace()
+        except (ArithmeticError, ValueError):
+            x, label = self._inputs()
+            raise GraphUnavailable(unavailable_reason(
+                self.shadow, x, label, self._regression())) from None
+
+    def _trace(self) -> tuple[Any, str]:
         x, label = self._inputs()
         layers, regression, mode = self.shadow.layers, self._regression(), self._graph_mode()
         if mode == "full":
@@ -103,12 +149,20 @@ class GraphPanel:
         return self._mode[1]
 
     def graph_dot(self) -> dict[str, Any]:
-        """The DOT text of the picked point's graph and a line saying what it shows."""
+        """The DOT text of the picked point's graph and a line saying what it shows (or, with
+        no DOT text, why there is no graph)."""
+        if self.picked_point() is None:
+            self._check_graph()
+            self.pending_render = False
+            return {"id": self.graph_id, "dot": None, "note": "no points: add one to see its graph"}
+        try:
+            trace, mode = self.trace()
+        except GraphUnavailable as e:
+            self._check_graph(broken=True)
+            self.pending_render = False
+            return {"id": self.graph_id, "dot": None, "note": str(e)}
         self._check_graph()
         self.pending_render = False
-        if self.picked_point() is None:
-            return {"id": self.graph_id, "dot": None, "note": "no points: add one to see its graph"}
-        trace, mode = self.trace()
         n = len(trace.nodes())
         note = f"{n} values"
         if mode == "head":
@@ -119,13 +173,17 @@ class GraphPanel:
                 "mode": mode}
 
     def graph_values(self) -> dict[str, Any] | None:
-        """Every node's data and grad, formatted as the SVG boxes show them, in DOT order."""
+        """Every node's data and grad, formatted as the SVG boxes show them, in DOT order (none
+        when the graph cannot be computed: the panel shows why, from `graph_dot`)."""
         if self.picked_point() is None:
+            self._check_graph()
             return None
         try:
             trace, _ = self.trace()
-        except (ArithmeticError, ValueError):  # a diverged model: nothing sensible to show
-            return None
+        except GraphUnavailable:
+            self._check_graph(broken=True)
+            return {"id": self.graph_id, "loss": None, "data": [], "grad": []}
+        self._check_graph()
         nodes = trace.nodes()
         loss = trace.loss.data
         return {"id": self.graph_id, "loss": loss if math.isfinite(loss) else None,

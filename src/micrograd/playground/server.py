@@ -19,8 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import logging
+import os
 import shutil
+import signal
+import socket as socketlib
 import subprocess
 import sys
 import threading
@@ -29,11 +33,12 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -42,10 +47,15 @@ from micrograd.playground import protocol
 from micrograd.playground.driver import Driver, LayoutError, encode, error, graph_message
 from micrograd.playground.limits import (
     DEFAULT_LIMITS,
+    SHUTDOWN_GRACE,
     TRY_AGAIN_LATER,
     BackpressureProtocol,
+    GuardedHTTPProtocol,
     Limits,
+    LogThrottle,
     TokenBucket,
+    accept_error_handler,
+    connection_cap,
 )
 from micrograd.playground.session import Session
 
@@ -55,6 +65,8 @@ FRAME_INTERVAL = 0.05  # at most 20 frames a second per connection
 INBOX = 64  # queued messages per connection; more are refused with an error
 DOT_TIMEOUT = 30.0  # seconds for `dot` to lay out one graph
 DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
+ACCEPT_LOG_PERIOD = 10.0  # seconds between two log lines about failed accepts
+BACKLOG = 128  # connections waiting to be accepted (and accepted at once, per wake-up)
 STATIC = {  # URL path -> (packaged file, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/transport.js": ("transport.js", "text/javascript; charset=utf-8"),
@@ -75,23 +87,71 @@ HEADERS = {
 }
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
 WILDCARDS = ("", "0.0.0.0", "::")  # binds that listen on every address
+ANY_ADDRESS = "any IP address"  # in a list of allowed hosts: a Host that is an IP literal
 
 
-def allowed_hosts_for(bind: str) -> list[str] | None:
-    """The Host headers a server bound to `bind` accepts (None: any).
+def allowed_hosts_for(bind: str) -> list[str]:
+    """The Host headers a server bound to `bind` accepts (names, and ANY_ADDRESS).
 
     A page from another site that rebinds its own name to our address reaches us with its name
-    in Host, so every bind to one address accepts only the names of that address: the address
-    itself (IPv6 in brackets, as a Host header writes it), and for loopback binds also
-    `localhost` and the other loopback literals a browser may use. A wildcard bind is reached
-    under names we cannot know, so it checks no Host (its users were warned; Origin is still
-    checked on every WebSocket).
+    in Host (and its Origin names the same host, so the Origin check passes); only the Host check
+    stops it. A bind to one address accepts only the names of that address: the address itself
+    (IPv6 in brackets, as a Host header writes it), and for loopback binds also `localhost` and
+    the other loopback literals a browser may use. A wildcard bind is reached at any of the
+    machine's addresses, so it accepts any IP literal (no DNS lookup happens for one, so nothing
+    can rebind it) and this machine's own names; any other name is refused.
     """
     if bind in WILDCARDS:
-        return None
+        hostname = socketlib.gethostname().lower()
+        names = ["localhost", hostname, f"{hostname}.local", socketlib.getfqdn().lower()]
+        return list(dict.fromkeys([ANY_ADDRESS, *filter(None, names)]))
     name = f"[{bind}]" if ":" in bind else bind
     extra = [*LOOPBACK_HOSTS, "[::1]"] if is_loopback(bind) else []
     return list(dict.fromkeys([name.lower(), *extra]))
+
+
+def host_name(header: str | None) -> str | None:
+    """The host of a Host header without its port, lowercased (IPv6 in brackets); None when
+    there is none or it is not `host[:port]`."""
+    text = (header or "").strip().lower()
+    if text.startswith("["):  # [v6] or [v6]:port
+        end = text.find("]")
+        rest = text[end + 1:]
+        ok = end > 1 and (rest == "" or (rest[0] == ":" and rest[1:].isdigit()))
+        return text[:end + 1] if ok else None
+    name, sep, port = text.partition(":")
+    return name if name and (not sep or port.isdigit()) else None
+
+
+def host_allowed(header: str | None, allowed: list[str]) -> bool:
+    """Does a request's Host header name one of `allowed` (see `allowed_hosts_for`)?"""
+    host = host_name(header)
+    if host is None:
+        return False
+    if host in allowed:
+        return True
+    if ANY_ADDRESS in allowed:
+        try:
+            ipaddress.ip_address(host[1:-1] if host.startswith("[") else host)
+            return True
+        except ValueError:
+            return False
+    return False
+
+
+class HostCheck:
+    """ASGI middleware: a request or WebSocket whose Host is not allowed is answered
+    `400 Invalid host header` before the app sees it (what stops DNS-rebinding pages)."""
+
+    def __init__(self, app: Any, allowed: list[str]):
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and not host_allowed(
+                Headers(scope=scope).get("host"), self.allowed):
+            await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -114,8 +174,10 @@ def create_app(
         return Response(body, media_type=ctype, headers=HEADERS)
 
     async def socket(ws: WebSocket) -> None:
+        # on every bind: a page's own socket names the page's host:port in Origin as in Host
         origin = ws.headers.get("origin")
-        if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
+        if origin is not None and \
+                urlsplit(origin).netloc.lower() != ws.headers.get("host", "").lower():
             await ws.close(code=1008, reason="cross-origin connections are refused")
             return
         nonlocal open_sockets
@@ -139,13 +201,15 @@ def create_app(
             for _ in range(n):
                 executor.submit(barrier.wait)
             barrier.wait()
+        asyncio.get_running_loop().set_exception_handler(
+            accept_error_handler(LogThrottle(ACCEPT_LOG_PERIOD)))
         yield
         pool.shutdown(wait=False, cancel_futures=True)
         dot_pool.shutdown(wait=False, cancel_futures=True)
 
     routes = [Route(path, static) for path in STATIC] + [WebSocketRoute("/ws", socket)]
     middleware = [] if allowed_hosts is None else \
-        [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)]
+        [Middleware(HostCheck, allowed=allowed_hosts)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
@@ -314,13 +378,60 @@ def run_dot(dot: str, text: str) -> str:
     return proc.stdout.decode()
 
 
+class PlaygroundServer(uvicorn.Server):
+    """Uvicorn's server, stopped the way a user expects.
+
+    The first Ctrl-C (or SIGTERM) stops it: connections are asked to close and dropped after
+    `limits.SHUTDOWN_GRACE` seconds if they have not (a client that does not read never takes
+    its close frame), so the server stops even then. A second Ctrl-C while that is under way
+    quits at once with one line: uvicorn's own second Ctrl-C skipped the app's shutdown, and the
+    cancelled lifespan logged a 37-line traceback. The signal is not raised again afterwards, so
+    `serve` returns normally.
+    """
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            print("micrograd playground: stopped at once (second Ctrl-C)", file=sys.stderr,
+                  flush=True)
+            os._exit(130)  # nothing to save: sessions live only as long as their page
+        self.should_exit = True
+
+
+def server_config(app: Starlette, limits: Limits = DEFAULT_LIMITS) -> uvicorn.Config:
+    """Uvicorn's settings for the playground: its HTTP and WebSocket protocols with their limits
+    (`limits.py`), the backlog, and a bounded shutdown."""
+    http = functools.partial(GuardedHTTPProtocol, cap=connection_cap(limits),
+                             request_timeout=limits.request_timeout)
+    # no per-message deflate: on loopback it would only spend the event loop's time compressing;
+    # the WebSocket protocol stops reading a client that does not read (see limits.py)
+    return uvicorn.Config(app, log_level="warning", http=http, ws=BackpressureProtocol,
+                          ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="on",
+                          backlog=BACKLOG, timeout_keep_alive=int(limits.request_timeout),
+                          timeout_graceful_shutdown=int(4 * SHUTDOWN_GRACE))
+
+
+def exposure_note(host: str, port: int, allowed: list[str]) -> str | None:
+    """The startup warning for a bind other machines can reach (None for loopback): who can use
+    the playground, and under which Host names it answers."""
+    if is_loopback(host):
+        return None
+    names = ", ".join(n for n in allowed if n != ANY_ADDRESS)
+    if host in WILDCARDS:
+        where = (f"{host or '0.0.0.0'} (every address of this machine), port {port}: anyone who "
+                 f"can reach any of its addresses can use the playground (there is no login). "
+                 f"It answers to its IP addresses and the names {names}; other names are "
+                 "refused (400), so another site's page cannot reach it by rebinding its own "
+                 "name (to be reached by another name, pass that name as --host)")
+    else:
+        where = (f"{host}, port {port}, not only this machine: anyone who can reach that "
+                 f"address can use the playground (there is no login); it answers to the Host "
+                 f"{names} only")
+    return f"micrograd: warning: listening on {where}"
+
+
 def serve(host: str, port: int, open_browser: bool) -> int:
     """Run the playground until Ctrl-C; print the URL first. Returns the exit code."""
-    import socket as socketlib
-    import threading
     import webbrowser
-
-    import uvicorn
 
     family = socketlib.AF_INET6 if ":" in host else socketlib.AF_INET
     sock = socketlib.socket(family, socketlib.SOCK_STREAM)
@@ -333,20 +444,15 @@ def serve(host: str, port: int, open_browser: bool) -> int:
         print(f"micrograd: error: cannot listen on {host}:{port}: {e.strerror}{hint}",
               file=sys.stderr)
         return 2
-    sock.listen(2048)  # before the URL is printed: a client may connect at once
+    sock.listen(BACKLOG)  # before the URL is printed: a client may connect at once
     port = sock.getsockname()[1]
-    loopback = is_loopback(host)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    app = create_app(allowed_hosts=allowed_hosts_for(host))
-    # no per-message deflate: on loopback it would only spend the event loop's time compressing;
-    # the WebSocket protocol stops reading a client that does not read (see limits.py)
-    config = uvicorn.Config(app, log_level="warning", ws=BackpressureProtocol,
-                            ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="on")
-    server = uvicorn.Server(config)
-    if not loopback:
-        print(f"micrograd: warning: listening on {host}, not only this machine: anyone who can "
-              "reach it can use the playground (there is no login)", file=sys.stderr)
+    allowed = allowed_hosts_for(host)
+    server = PlaygroundServer(server_config(create_app(allowed_hosts=allowed)))
+    note = exposure_note(host, port, allowed)
+    if note:
+        print(note, file=sys.stderr)
     print(f"micrograd playground: {url} (Ctrl-C to stop)", flush=True)
     if open_browser:
         threading.Timer(0.3, webbrowser.open, (url,)).start()
@@ -360,8 +466,6 @@ def serve(host: str, port: int, open_browser: bool) -> int:
 
 
 def is_loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":
         return True
     try:

@@ -358,8 +358,7 @@ class Session(GraphPanel):
             "tile": TILE, "tiles": b64(tiles), "weights": m.weights(layers),
             "penalty": penalty if math.isfinite(penalty) else None, "focus": focus,
         }
-        self._check_graph()
-        frame["graph"] = self.graph_values()
+        frame["graph"] = self.graph_values()  # also notes a change of the graph's shape
         return frame
 
     def _grid_inputs(self) -> Any:

@@ -86,15 +86,25 @@ function readLink(hash) {
   for (const part of text.split("&")) {
     if (!part) continue;
     const eq = part.indexOf("=");
-    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    let value;
-    try { value = decodeURIComponent(eq < 0 ? "" : part.slice(eq + 1)); } catch { value = part; }
+    const rawKey = eq < 0 ? part : part.slice(0, eq), rawValue = eq < 0 ? "" : part.slice(eq + 1);
+    // a broken %-escape spoils its own field only: named as written, the others still apply
+    const key = decoded(rawKey), value = decoded(rawValue);
+    if (key === null) { problems.push(`setting "${rawKey}" ignored (a broken %-escape)`); continue; }
     if (!Object.hasOwn(LINK, key)) { problems.push(`unknown setting "${key}" ignored`); continue; }
+    if (value === null) {
+      problems.push(`${key}=${rawValue} is not readable (a broken %-escape), using the default`);
+      continue;
+    }
     try { fields[key] = LINK[key](value); } catch (e) {
       problems.push(`${key}=${value} is not ${e.message}, using the default`);
     }
   }
   return { fields, problems: problems.concat(matchProblem(fields)) };
+}
+
+function decoded(text) {
+  // the text of a %-encoded link part, or null when an escape is broken (`%ZZ`, a lone `%`)
+  try { return decodeURIComponent(text); } catch { return null; }
 }
 
 function matchProblem(fields) {
