@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-CORE = ["engine", "persist", "nn", "losses", "optim", "data", "train"]
+CORE = ["engine", "persist", "nn", "losses", "optim", "data", "train", "files", "settings",
+        "streams"]
 HEAVY = ["matplotlib", "tqdm", "numpy", "torch"]
 
 
