@@ -131,7 +131,7 @@ BAD_ARGS = [
     (["train", "--weight-decay", "-1"], "--weight-decay"),
     (["train", "--hidden", "0"], "layer size 0"),
     (["train", "--hidden", "16,x"], "sizes like 16"),
-    (["train", "--hidden", "100000"], "out of range"),
+    (["train", "--hidden", "100000"], "must be in 1..1024"),
     (["train", "--hidden", "4,4,4,4,4,4,4,4,4"], "at most"),
     (["train", "--n", "5"], "--n"),
     (["train", "--n", "99999999"], "--n"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -101,8 +102,12 @@ class FolderLock:
             import fcntl
         except ImportError:
             return True
+        flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            if os.path.islink(self.path):  # a link in the way is removed, never followed
+                os.remove(self.path)
+            fd = os.open(self.path, flags, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -125,6 +130,15 @@ class FolderLock:
                 pass
             os.close(self.fd)
             self.fd = None
+
+
+_LEFTOVER = re.compile(r"^\..+\.[0-9a-f]{8,12}\.tmp$|^\.micrograd-write-test\.")
+
+
+def is_leftover(name: str) -> bool:
+    """Is `name` a file micrograd itself leaves only when killed mid-write: the lock, a
+    `write_atomic` temporary (`.checkpoint.json.1a2b3c4d5e6f.tmp`) or a disk probe?"""
+    return name == FolderLock.NAME or bool(_LEFTOVER.match(name))
 
 
 def same_file(a: str, b: str) -> bool:
@@ -220,6 +234,7 @@ def write_atomic(path: str, data: bytes, *, root: str | None = None) -> None:
             continue
     try:
         with os.fdopen(fd, "wb") as f:
+            _keep_mode(f.fileno(), path)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -231,6 +246,17 @@ def write_atomic(path: str, data: bytes, *, root: str | None = None) -> None:
             pass
         raise
     _sync_folder(folder)
+
+
+def _keep_mode(fd: int, path: str) -> None:
+    """A file replaced keeps its permission bits (a checkpoint the user made private stays so);
+    a link or a new file gets the default."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
 
 
 def _sync_folder(folder: str) -> None:

@@ -14,7 +14,13 @@ import os
 import time
 
 from micrograd.config import UsageError
-from micrograd.files import FolderLock, make_folders, probe_writable, remove_folders
+from micrograd.files import (
+    FolderLock,
+    is_leftover,
+    make_folders,
+    probe_writable,
+    remove_folders,
+)
 
 
 class RunFolder:
@@ -33,9 +39,7 @@ class RunFolder:
             if self.path is None:
                 self.path = self._new_timestamped()
             else:
-                if os.path.lexists(self.path) and not os.path.isdir(self.path):
-                    raise UsageError(f"--out {self.path!r} is a file, not a folder; pick another "
-                                     "--out")
+                self._refuse_a_file_in_the_way(self.path)
                 self.created = make_folders(self.path)
         except (OSError, RecursionError) as e:
             raise UsageError(f"cannot write to run folder {_short(self.path)}: "
@@ -49,10 +53,24 @@ class RunFolder:
                              f"{e.strerror or e}; pick another --out") from None
         if not held:
             self.abandon()
-            raise UsageError(f"run folder {self.path!r} is in use by another micrograd run; wait "
-                             "for it to finish, or pick another --out")
+            raise UsageError(f"run folder {_short(self.path)} is in use by another micrograd "
+                             "run; wait for it to finish, or pick another --out")
         self.lock = lock
         return self
+
+    @staticmethod
+    def _refuse_a_file_in_the_way(path: str) -> None:
+        """`--out notes.txt` or `--out notes.txt/run`: name the file, not "File exists"."""
+        head = path
+        while head:
+            if os.path.lexists(head) and not os.path.isdir(head):
+                what = "is a file" if head == path else f"is below {_short(head)}, a file"
+                raise UsageError(f"--out {_short(path)} {what}, not a folder; pick another "
+                                 "--out")
+            parent = os.path.dirname(head)
+            if parent == head:
+                return
+            head = parent
 
     def _new_timestamped(self) -> str:
         """runs/<timestamp>, claimed with os.mkdir, so two runs started in the same second never
@@ -70,13 +88,24 @@ class RunFolder:
                 out = f"{base}-{k}"
 
     def check_reusable(self, force: bool) -> None:
-        """Refuse a folder that holds anything but a lock file, unless `force`."""
+        """Refuse a folder that holds anything but what a killed run of ours leaves (its lock,
+        a temporary file, a disk probe: removed now, under our lock), unless `force`."""
         assert self.path is not None
-        others = [name for name in os.listdir(self.path) if name != FolderLock.NAME]
+        others = []
+        for name in os.listdir(self.path):
+            if name == FolderLock.NAME:
+                continue
+            if is_leftover(name):
+                try:
+                    os.remove(os.path.join(self.path, name))
+                    continue
+                except OSError:
+                    pass
+            others.append(name)
         if others and not force:
             self.abandon()
-            raise UsageError(f"run folder {self.path!r} already exists and is not empty; pick "
-                             "another --out or pass --force to overwrite its files")
+            raise UsageError(f"run folder {_short(self.path)} already exists and is not empty; "
+                             "pick another --out or pass --force to overwrite its files")
 
     def probe(self, nbytes: int = 0, what: str = "") -> None:
         """Refuse a folder where `nbytes` cannot be written (a full disk, read-only)."""
@@ -85,8 +114,8 @@ class RunFolder:
             probe_writable(self.path, nbytes)  # a fresh temporary name: never a user's file
         except OSError as e:
             self.abandon()
-            need = f"{what} in {self.path!r} ({nbytes} bytes)" if what else \
-                f"to run folder {self.path!r}"
+            need = f"{what} in {_short(self.path)} ({nbytes} bytes)" if what else \
+                f"to run folder {_short(self.path)}"
             raise UsageError(f"cannot write {need}: {e.strerror}; free some space or pick "
                              "another --out") from None
 

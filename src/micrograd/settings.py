@@ -25,7 +25,7 @@ MAX_PATH = 4096  # characters of a dataset path (Linux's PATH_MAX)
 def show(value: object) -> str:
     """A short, safe rendering of any value for an error line (a huge integer is not printed
     digit by digit: Python refuses to turn one of over 4,300 digits into text)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
         digits = int(value.bit_length() * math.log10(2)) + 1
         return f"{'-' if value < 0 else ''}an integer of about {digits} digits"
     if isinstance(value, float):
@@ -48,33 +48,47 @@ def _bound(x: float) -> str:
 
 
 def number_problem(value: object, lo: float, hi: float, *, integer: bool = False,
-                   lo_open: bool = False, whole_floats: bool = False) -> str | None:
+                   lo_open: bool = False, whole_floats: bool = False,
+                   typed: str | None = None) -> str | None:
     """Why `value` is not a number in [lo, hi] (or (lo, hi] with `lo_open`), or None.
 
     `integer`: only ints (with `whole_floats`, a float like 3.0 too: JSON has one number type).
+    `typed`: the text the user typed, shown instead of the value it parsed to (1e-400 is 0.0).
     The answer is a phrase to follow a field's name: "must be in 1..1000, got 0".
     """
+    got = show(value) if typed is None else show(typed)[1:-1]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         kind = "an integer" if integer else "a number"
-        return f"must be {kind}, got {show(value)}"
+        return f"must be {kind}, got {got}"
     if integer:
         if isinstance(value, float):
             if not (whole_floats and math.isfinite(value) and value.is_integer()):
-                return f"must be an integer, got {show(value)}"
+                return f"must be an integer, got {got}"
             value = int(value)
         if not lo <= value <= hi:
-            return f"must be in {lo}..{hi}, got {show(value)}"
+            return f"must be in {lo}..{hi}, got {got}"
         return None
     try:
         as_float = float(value)
     except OverflowError:  # an int past 1.8e308: no float holds it
         as_float = math.inf if value > 0 else -math.inf
     if not math.isfinite(as_float):
-        return f"must be a finite number, got {show(value)}"
+        return f"must be a finite number, got {got}"
     if as_float < lo or as_float > hi or (lo_open and as_float == lo):
-        return (f"must be in {'(' if lo_open else '['}{_bound(lo)}, {_bound(hi)}], "
-                f"got {show(value)}")
+        return f"must be in {'(' if lo_open else '['}{_bound(lo)}, {_bound(hi)}], got {got}"
     return None
+
+
+def parse_int(text: str) -> int | None:
+    """The integer `text` spells, or None. Python refuses to read one of over 4,300 digits; as a
+    setting it is out of any range, so it reads as a number past every limit."""
+    try:
+        return int(text)
+    except ValueError:
+        digits = text.strip().lstrip("+-").replace("_", "")
+        if digits.isdigit():
+            return -(10 ** 4400) if text.strip().startswith("-") else 10 ** 4400
+        return None
 
 
 def checked_number(value: object, name: str, lo: float, hi: float, error: type[Exception], *,

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import io
 import os
+import select
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
@@ -24,30 +25,44 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program a cl
 
 
 class GuardedStream(io.TextIOBase):
-    """A text stream whose write errors are kept, not raised (see the module's docstring)."""
+    """A text stream whose write errors are kept, not raised (see the module's docstring).
+
+    Where the stream has a descriptor, the bytes go to it with os.write, in a loop that checks
+    how many were taken: Python's buffered writer reports a write cut short (a disk that fills
+    half-way through a large write) as a success and drops the rest. stdout is written a line at
+    a time; stderr at once (a progress bar draws without newlines).
+    """
 
     def __init__(self, inner: TextIO, name: str, flush_lines: bool = False):
         super().__init__()
         self.inner, self.name, self.flush_lines = inner, name, flush_lines
         self.error: OSError | None = None
         self.listeners: list[Callable[[GuardedStream], None]] = []
+        self._pending: list[str] = []
+        self.fd = _descriptor(inner)
+        self._encoding = getattr(inner, "encoding", None) or "utf-8"
+        errors = getattr(inner, "errors", None) or "strict"  # a name no terminal can encode
+        self._errors = "backslashreplace" if errors == "strict" else errors  # is no failure
 
     def write(self, text: str) -> int:
         if self.error is None:
-            try:
-                self.inner.write(text)
-                if self.flush_lines and "\n" in text:
-                    self.inner.flush()
-            except (OSError, ValueError) as e:  # ValueError: the stream itself was closed
-                self._failed(e)
+            self._pending.append(text)
+            if not self.flush_lines or "\n" in text:
+                self.flush()
         return len(text)
 
     def flush(self) -> None:
-        if self.error is None:
-            try:
+        if self.error is not None or not self._pending:
+            return
+        text, self._pending = "".join(self._pending), []
+        try:
+            if self.fd is None:  # a stream without a descriptor (a test's capture)
+                self.inner.write(text)
                 self.inner.flush()
-            except (OSError, ValueError) as e:
-                self._failed(e)
+            else:
+                _write_all(self.fd, text.encode(self._encoding, self._errors))
+        except (OSError, ValueError) as e:  # ValueError: the stream itself was closed
+            self._failed(e)
 
     def isatty(self) -> bool:
         try:
@@ -59,6 +74,7 @@ class GuardedStream(io.TextIOBase):
         return True
 
     def fileno(self) -> int:
+        self.flush()
         return self.inner.fileno()
 
     def __getattr__(self, name: str) -> Any:  # encoding, errors, buffer...: the real stream's
@@ -84,6 +100,26 @@ class GuardedStream(io.TextIOBase):
         _to_devnull(self.inner)
         for listener in list(self.listeners):
             listener(self)
+
+
+def _descriptor(stream: TextIO) -> int | None:
+    """The descriptor under `stream`, once what it buffered is written; None if it has none."""
+    try:
+        stream.flush()
+        return stream.fileno()
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is taken: a short write is retried, so the error behind it
+    (ENOSPC, EFBIG, EPIPE) is raised, not lost; a non-blocking descriptor is waited for."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [])
 
 
 def _to_devnull(stream: TextIO) -> None:

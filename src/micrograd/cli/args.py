@@ -7,7 +7,7 @@ import argparse
 import math
 
 from micrograd.config import UsageError
-from micrograd.settings import LIMITS, number_problem
+from micrograd.settings import LIMITS, number_problem, parse_int, show
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,11 +19,11 @@ class Parser(argparse.ArgumentParser):
 
 def int_in(lo: int, hi: int):
     def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if problem := number_problem(v, lo, hi, integer=True):
+        v = parse_int(text)
+        if v is None:
+            raise argparse.ArgumentTypeError(f"{show(text)} is not an integer")
+        typed = text if len(text) <= 40 else None  # a long one is described, not echoed
+        if problem := number_problem(v, lo, hi, integer=True, typed=typed):
             raise argparse.ArgumentTypeError(problem)
         return v
     return parse
@@ -34,8 +34,8 @@ def float_in(lo: float, hi: float, lo_open: bool = False):
         try:
             v = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if problem := number_problem(v, lo, hi, lo_open=lo_open):
+            raise argparse.ArgumentTypeError(f"{show(text)} is not a number") from None
+        if problem := number_problem(v, lo, hi, lo_open=lo_open, typed=text):
             raise argparse.ArgumentTypeError(problem)
         return v
     return parse
@@ -47,13 +47,12 @@ def hidden(text: str) -> list[int]:
         return []
     sizes = []
     for part in text.split(","):
-        try:
-            size = int(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: use sizes like 16 or 16,16") from None
-        if not 1 <= size <= LIMITS["width"]:
-            raise argparse.ArgumentTypeError(
-                f"layer size {size} is out of range 1..{LIMITS['width']}")
+        size = parse_int(part)
+        if size is None:
+            raise argparse.ArgumentTypeError(f"{show(text)}: use sizes like 16 or 16,16")
+        typed = part.strip() if len(part) <= 40 else None
+        if problem := number_problem(size, 1, LIMITS["width"], integer=True, typed=typed):
+            raise argparse.ArgumentTypeError(f"layer size {problem}")
         sizes.append(size)
     if len(sizes) > LIMITS["depth"]:
         raise argparse.ArgumentTypeError(f"{len(sizes)} hidden layers; at most {LIMITS['depth']}")

@@ -122,13 +122,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             target = resume_target(args.resume, args.out)
             folder = RunFolder(target).claim() if target is not None else None
         except Interrupted as e:
-            return report_setup_stop(e, None)
+            return report_setup_stop(e, None, args.resume)
         try:
             given = given_flags(argv)
             cfg, resume, out, force = resume_config(args.resume, given, args.out, args.force)
-        except BaseException:
+        except BaseException as e:
             if folder is not None:
                 folder.abandon()
+            if isinstance(e, Interrupted):  # while a large checkpoint was read
+                return report_setup_stop(e, None, args.resume)
             raise
         if "save_every" not in given:  # the run keeps its periodic checkpoints
             options.save_every = recorded_save_every(resume)
@@ -180,13 +182,16 @@ def stop_when_stdout_fails(signals: StopSignals) -> None:
         stdout.listeners.append(lambda s: signals.request(s.why, s.exit_code))
 
 
-def report_setup_stop(e: Interrupted, resume) -> int:
-    """A signal during setup: nothing was written; say what to do."""
-    if resume is None:
+def report_setup_stop(e: Interrupted, resume, resuming: str | None = None) -> int:
+    """A signal during setup: nothing was written; say what to do. `resuming`: the --resume
+    path, when the signal came before its checkpoint was read."""
+    if resume is not None:
+        what = f"{resume.path} is unchanged (step {resume.step}); resume from it again"
+    elif resuming is not None:
+        what = f"{resuming} is unchanged; resume from it again"
+    else:
         what = ("no checkpoint exists yet (nothing to resume); run the command again to "
                 "start over")
-    else:
-        what = f"{resume.path} is unchanged (step {resume.step}); resume from it again"
     print(f"micrograd: {e} during setup, before the first step was done: {what}",
           file=sys.stderr)
     return e.exit_code

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from micrograd.config import UsageError
+from micrograd.settings import number_problem, parse_int, show
 
 REQUIRES = ("starlette", "uvicorn", "websockets", "numpy")  # the `playground` extra
 # micrograd-lab is installed from a clone (README): the extra is named both ways
@@ -23,12 +24,12 @@ INSTALL = ("pip install -e '.[playground]' in the clone (pip install 'micrograd-
 
 
 def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is out of range 0..65535 (0: a free one)")
+    port = parse_int(text)
+    if port is None:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not a port number")
+    typed = text if len(text) <= 40 else None
+    if problem := number_problem(port, 0, 65535, integer=True, typed=typed):
+        raise argparse.ArgumentTypeError(f"{problem} (0: a free one)")
     return port
 
 

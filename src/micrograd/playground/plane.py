@@ -74,7 +74,12 @@ def unit_bytes_list(values: list[float]) -> list[int]:
     return [round((min(max(v, -1.0), 1.0) + 1) * 127.5) if v == v else 128 for v in values]
 
 
+ROUND_BELOW = 1e12  # past this a float has no fourth decimal left to round (and v·1e4 may overflow)
+
+
 def _round4(v: float) -> float:
+    if not abs(v) < ROUND_BELOW:
+        return v
     return round(v * 10000.0) / 10000.0  # NumPy's round(4): scale, round half to even, unscale
 
 
@@ -243,7 +248,12 @@ class NumpyPlane:
         mats = [np.column_stack([np.array(w).reshape(len(b), -1), b]) for w, b, _ in layers]
         if not all(np.isfinite(m).all() for m in mats):
             return [[0.0] * m.size for m in mats]
-        return [m.ravel().round(4).tolist() for m in mats]
+        out = []
+        for m in mats:
+            flat = m.ravel()
+            with np.errstate(over="ignore", invalid="ignore"):
+                out.append(np.where(np.abs(flat) < ROUND_BELOW, flat.round(4), flat).tolist())
+        return out
 
     def _bytes(self, a: Any) -> bytes:
         np = self.np

@@ -298,11 +298,21 @@ class Session(GraphPanel):
                 self._penalize()
                 self.optimizer.step()
                 self.optimizer.zero_grad()
+                self._check_weights()
                 self.step += 1
                 done += 1
                 if time.perf_counter() - start >= budget:
                     break
         return done
+
+    def _check_weights(self) -> None:
+        """Weights can overflow while tanh keeps the loss finite (lr·weight decay >= 1 flips and
+        grows them every step): stop as for a non-finite loss, before a frame holds them."""
+        bad = next((p.data for p in self.params if not math.isfinite(p.data)), None)
+        if bad is not None:
+            self.diverged = True
+            raise Diverged(f"the update made a weight {bad} at step {self.step}; lower the "
+                           "learning rate or the weight decay and press reset")
 
     def _penalize(self) -> None:
         """The penalty's gradient into the weights' (not the biases'): L1 rate·sign(w), L2
