@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import socket
-import statistics
 import struct
 import threading
 import time
@@ -28,9 +27,9 @@ from starlette.websockets import WebSocketDisconnect
 
 import rawws
 from conftest import running_playground
+from loadclients import WAIT, flood, pinger, rss_mb
 from micrograd.playground import server
 from micrograd.playground.limits import Limits, TokenBucket
-from test_playground_load import rss_mb
 
 websockets = pytest.importorskip("websockets.asyncio.client")
 
@@ -75,75 +74,27 @@ def test_pings_whose_pongs_are_never_read_do_not_grow_memory(playground):
 # ---- fairness (item 4)
 
 
-def flood(host: str, port: int, seconds: float, counts: list) -> None:
-    """Pipeline tiny pings back to back for `seconds`, reading (and discarding) the answers."""
-    sock, head = rawws.connect(host, port)
-    assert rawws.status(head) == 101
-    stop = threading.Event()
-
-    def drain():
-        sock.settimeout(0.5)
-        got = 0
-        while not stop.is_set():
-            try:
-                data = sock.recv(1 << 16)
-            except (TimeoutError, OSError):
-                continue
-            if not data:
-                break
-            got += data.count(b'"pong"')
-        counts.append(got)
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    burst = rawws.text('{"type":"ping","id":1}') * 10_000  # ~0.3 MB: one read of the server's
-    end = time.monotonic() + seconds
-    sock.settimeout(0.5)
-    try:
-        while time.monotonic() < end:
-            try:
-                sock.sendall(burst)
-            except TimeoutError:
-                pass
-    finally:
-        stop.set()
-        reader.join(5)
-        sock.close()
-
-
-async def timed_pings(uri: str, seconds: float, rtts: list) -> None:
-    async with websockets.connect(uri, max_size=1 << 24) as ws:
-        while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "frame":
-            pass
-        end, k = time.monotonic() + seconds, 0
-        while time.monotonic() < end:
-            k += 1
-            start = time.perf_counter()
-            await ws.send(json.dumps({"type": "ping", "id": k}))
-            while True:
-                msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                if msg["type"] == "pong" and msg["id"] == k:
-                    break
-            rtts.append(time.perf_counter() - start)
-            await asyncio.sleep(0.02)
-
-
 def test_one_client_pipelining_tiny_messages_does_not_stall_another(playground):
+    """While one client pipelines pings without pause, another's pings are all answered and the
+    flooder is slowed, not dropped. How long the other waits (p99 target 200 ms) is a benchmark:
+    `python benchmarks/playground_load.py --only flood`."""
     host, port, _ = playground
     counts: list = []
-    flooder = threading.Thread(target=flood, args=(host, port, 4.0, counts))
+    stop = threading.Event()
+    flooder = threading.Thread(target=flood, args=(host, port, stop, counts))
     flooder.start()
     time.sleep(0.3)
     rtts: list = []
     try:
-        asyncio.run(timed_pings(f"ws://{host}:{port}/ws", 3.0, rtts))
+        asyncio.run(pinger(f"ws://{host}:{port}/ws", 0.0, rtts, least=30, every=0.02,
+                           ready="frame", arrive=0.0))  # each pong awaited up to WAIT
+        flooding = flooder.is_alive()  # the flood went on until the last pong came
     finally:
-        flooder.join(15)
-    ms = sorted(1000 * t for t in rtts)
-    p99 = ms[int(0.99 * (len(ms) - 1))]
-    print(f"\nwhile one client pipelines pings ({counts} answered): another's {len(ms)} pings, "
-          f"median {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms")
-    assert len(ms) >= 30 and p99 < 200, ms[-10:]
+        stop.set()
+        flooder.join(WAIT)
+    print(f"\nwhile one client pipelines pings ({counts} answered): another's {len(rtts)} "
+          f"pings all answered")
+    assert len(rtts) == 30 and flooding and counts and counts[0] > 0, counts
 
 
 def test_token_bucket_allows_a_burst_then_the_rate():
