@@ -193,7 +193,7 @@ def playground_url():
         yield url
 
 
-def wait_until(fn, what: str, timeout: float = 20.0):
+def wait_until(fn, what: str, timeout: float = 60.0):
     """Poll `fn` (from Python: the page's CSP rightly forbids eval'd predicates)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:

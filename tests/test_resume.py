@@ -378,9 +378,8 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(run_module, "train", slow_setup)
     out = tmp_path / "run"
-    t0 = time.perf_counter()
     code_now = cli.main(["train", "--steps", "5", "--no-plot", "--out", str(out)])
-    assert time.perf_counter() - t0 < 4 and not sleeps  # the sleep was cut short
+    assert not sleeps  # the sleep was cut short: it never returned
     assert code_now == code
     err = capsys.readouterr().err
     assert err == (f"micrograd: interrupted by {signal.Signals(sig).name} during setup, before the "
@@ -395,6 +394,7 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(run_module, "train", slow_setup)
     capsys.readouterr()
     assert cli.main(["train", "--resume", str(run), "--steps", "6", "--quiet"]) == code
+    assert not sleeps
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.endswith(f"{run / 'checkpoint.json'} is unchanged (step 3); resume from it again\n")
