@@ -29,7 +29,7 @@ import rawws
 from conftest import running_playground
 from loadclients import WAIT, flood, pinger, rss_mb
 from micrograd.playground import server
-from micrograd.playground.limits import Limits, TokenBucket
+from micrograd.playground.limits import DEFAULT_LIMITS, Limits, TokenBucket
 
 websockets = pytest.importorskip("websockets.asyncio.client")
 
@@ -76,11 +76,13 @@ def test_pings_whose_pongs_are_never_read_do_not_grow_memory(playground):
 
 def test_one_client_pipelining_tiny_messages_does_not_stall_another(playground):
     """While one client pipelines pings without pause, another's pings are all answered and the
-    flooder is slowed, not dropped. How long the other waits (p99 target 200 ms) is a benchmark:
-    `python benchmarks/playground_load.py --only flood`."""
+    flooder is slowed, not dropped: it gets answers, never more than its rate allows in the time
+    it flooded (an upper bound that a busy machine only makes easier to meet). How long the
+    other waits (p99 target 200 ms) is a benchmark: `benchmarks/playground_load.py --only flood`."""
     host, port, _ = playground
     counts: list = []
     stop = threading.Event()
+    start = time.monotonic()  # before the flooder's connection, and so its rate's clock, exist
     flooder = threading.Thread(target=flood, args=(host, port, stop, counts))
     flooder.start()
     time.sleep(0.3)
@@ -92,9 +94,10 @@ def test_one_client_pipelining_tiny_messages_does_not_stall_another(playground):
     finally:
         stop.set()
         flooder.join(WAIT)
-    print(f"\nwhile one client pipelines pings ({counts} answered): another's {len(rtts)} "
-          f"pings all answered")
-    assert len(rtts) == 30 and flooding and counts and counts[0] > 0, counts
+    allowed = DEFAULT_LIMITS.burst + DEFAULT_LIMITS.rate * (time.monotonic() - start) + 1
+    print(f"\nwhile one client pipelines pings ({counts} answered, {allowed:.0f} allowed): "
+          f"another's {len(rtts)} pings all answered")
+    assert len(rtts) == 30 and flooding and counts and 0 < counts[0] <= allowed, counts
 
 
 def test_token_bucket_allows_a_burst_then_the_rate():
