@@ -36,6 +36,13 @@ from types import ModuleType
 from typing import NoReturn
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis times nothing here: no per-example deadline and no "too slow" verdict on data
+# generation, which a busy machine would turn into failures (a test's own @settings adds to this)
+settings.register_profile("any machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("any machine")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the parent of tests/
 SEED_LOG = REPO_ROOT / "tests" / "data" / "seed_log.txt"  # the chapter's printed run
@@ -193,7 +200,7 @@ def playground_url():
         yield url
 
 
-def wait_until(fn, what: str, timeout: float = 20.0):
+def wait_until(fn, what: str, timeout: float = 60.0):
     """Poll `fn` (from Python: the page's CSP rightly forbids eval'd predicates)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:

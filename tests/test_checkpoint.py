@@ -315,17 +315,17 @@ def test_restore_refuses_another_architecture_or_edited_hyperparameters(tmp_path
         restore(ckpt, model, SGD(model.parameters()), RNG(1))
 
 
-def test_checkpoint_is_small_and_fast_for_the_seed_model(tmp_path):
-    """The seed's MLP 2-16-3 after 100 steps: a few KB, written (with fsync) in milliseconds."""
+def test_checkpoint_is_small_for_the_seed_model(tmp_path):
+    """The seed's MLP 2-16-3 after 100 steps: a few KB (how fast it is written, with fsync, is
+    measured by `python benchmarks/timings.py`)."""
     rng = RNG(42)
     splits = gen_data(rng, 100)
     model = seed_mlp([2, 16, 3], rng=rng)
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     history = History(list(range(100)), [0.5] * 100, [None] * 100)
-    t0 = time.perf_counter()
     size = save_checkpoint(str(tmp_path / "c.json"), model, opt, rng, 100, history, {},
                            data_fingerprint(list(splits)))
-    assert size < 20_000 and time.perf_counter() - t0 < 1.0
+    assert size == (tmp_path / "c.json").stat().st_size < 20_000
 
 
 # ---- micrograd eval: a trained model, used ----

@@ -288,7 +288,7 @@ def test_good_messages_parse_to_typed_fields():
 # ---------------------------------------------------------------- the server
 
 
-def recv(ws, timeout: float = 20.0) -> dict:
+def recv(ws, timeout: float = 60.0) -> dict:
     """The next message from the server, or a failure after `timeout` seconds (never a hang)."""
     async def get():
         with anyio.fail_after(timeout):
@@ -400,16 +400,18 @@ def test_play_pause_step_reset(ws):
 
 
 def test_speed_limits_the_steps(ws):
+    """At 5 steps per second, k steps take at least k / 5 seconds from the `play`: a lower bound
+    holds on any machine, however busy (a stalled second is not made up, so no burst can beat
+    it). How close to the speed training keeps is a benchmark (benchmarks/playground_load.py)."""
     send(ws, type="configure", speed=5)
-    until(ws, "state")
+    step = until(ws, "state")["step"]
+    start = time.monotonic()  # before the server can have trained a step
     send(ws, type="play")
-    t0 = until(ws, "frame", lambda m: m["step"] >= 1)
-    start = time.monotonic()
-    t1 = until(ws, "frame", lambda m: m["step"] >= t0["step"] + 5)
-    elapsed = time.monotonic() - start
+    t1 = until(ws, "frame", lambda m: m["step"] >= step + 5)
+    elapsed = time.monotonic() - start  # after the server sent that frame
     send(ws, type="pause")
     until(ws, "status", lambda m: not m["running"])
-    assert t1["step"] == t0["step"] + 5 and 0.7 < elapsed < 3.0  # 5 steps at 5 per second
+    assert elapsed >= (t1["step"] - step) / 5 >= 1.0  # 5 steps or more at 5 per second
 
 
 def test_configure_every_field(ws):
@@ -641,7 +643,7 @@ def test_serve_prints_the_url_and_opens_the_browser(no_serving, capsys):
     port = no_serving["run"][0][1]
     assert out == f"micrograd playground: http://127.0.0.1:{port}/ (Ctrl-C to stop)\n"
     assert err == "" and port > 0
-    for _ in range(50):
+    for _ in range(1500):  # the browser opens from a timer thread: up to 30 s on a busy machine
         if no_serving["open"]:
             break
         time.sleep(0.02)

@@ -42,7 +42,7 @@ def page(browser, playground_url):
 def new_page(browser, url: str, width: int = 1440, height: int = 1250):
     """A tab on `url`; its console errors and warnings and page errors gather in page.problems."""
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)  # generous: a busy machine slows Chromium down
     page.problems = []
     page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}")
             if m.type in ("error", "warning") else None)

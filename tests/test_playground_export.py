@@ -281,20 +281,32 @@ def test_browser_page_answers_in_the_servers_texts():
 
 
 def test_browser_slices_grow_with_the_frames_cost(monkeypatch):
-    """At full speed a slice lasts as long as its frame took (40 to 150 ms)."""
+    """At full speed a slice lasts as long as its frame took (40 to 150 ms). The page's clock is
+    a fake that each slice moves on by its training time plus a chosen frame cost, so the
+    machine's speed and load play no part."""
+    from types import SimpleNamespace
+
+    from micrograd.playground import browser
+
+    clock = [0.0]
+    monkeypatch.setattr(browser, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
     page = Page("tape", lambda dot: "<svg></svg>")
     page.hello()
     page.receive('{"type": "configure", "speed": 0}')
     page.receive('{"type": "play"}')
-    page.train_slice(0.0)
-    assert page.driver.slice == SLICE  # CPython draws a frame in a few ms
-    frame = page.driver.frame
-    monkeypatch.setattr(page.driver, "frame", lambda: time.sleep(0.1) or frame())
-    page.train_slice(1.0)
-    assert 0.09 < page.driver.slice <= MAX_SLICE
-    monkeypatch.setattr(page.driver, "frame", lambda: time.sleep(0.3) or frame())
-    page.train_slice(2.0)
-    assert page.driver.slice == MAX_SLICE
+    train = page.driver.train_slice
+
+    def costing(seconds: float):  # a slice's training, then a frame that took `seconds`
+        def train_slice(now: float) -> list[str]:
+            texts = train(now)
+            clock[0] += page.driver.slice + seconds
+            return texts
+        return train_slice
+
+    for cost, want in ((0.005, SLICE), (0.1, 0.1), (0.3, MAX_SLICE), (0.01, SLICE)):
+        monkeypatch.setattr(page.driver, "train_slice", costing(cost))
+        assert page.train_slice(clock[0])[-1].startswith('{"type":"frame"')
+        assert page.driver.slice == pytest.approx(want), cost
 
 
 # ---------------------------------------------------------------- bad input

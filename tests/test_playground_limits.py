@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import socket
-import statistics
 import struct
 import threading
 import time
@@ -28,9 +27,9 @@ from starlette.websockets import WebSocketDisconnect
 
 import rawws
 from conftest import running_playground
+from loadclients import WAIT, flood, pinger, rss_mb
 from micrograd.playground import server
-from micrograd.playground.limits import Limits, TokenBucket
-from test_playground_load import rss_mb
+from micrograd.playground.limits import DEFAULT_LIMITS, Limits, TokenBucket
 
 websockets = pytest.importorskip("websockets.asyncio.client")
 
@@ -75,75 +74,30 @@ def test_pings_whose_pongs_are_never_read_do_not_grow_memory(playground):
 # ---- fairness (item 4)
 
 
-def flood(host: str, port: int, seconds: float, counts: list) -> None:
-    """Pipeline tiny pings back to back for `seconds`, reading (and discarding) the answers."""
-    sock, head = rawws.connect(host, port)
-    assert rawws.status(head) == 101
-    stop = threading.Event()
-
-    def drain():
-        sock.settimeout(0.5)
-        got = 0
-        while not stop.is_set():
-            try:
-                data = sock.recv(1 << 16)
-            except (TimeoutError, OSError):
-                continue
-            if not data:
-                break
-            got += data.count(b'"pong"')
-        counts.append(got)
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    burst = rawws.text('{"type":"ping","id":1}') * 10_000  # ~0.3 MB: one read of the server's
-    end = time.monotonic() + seconds
-    sock.settimeout(0.5)
-    try:
-        while time.monotonic() < end:
-            try:
-                sock.sendall(burst)
-            except TimeoutError:
-                pass
-    finally:
-        stop.set()
-        reader.join(5)
-        sock.close()
-
-
-async def timed_pings(uri: str, seconds: float, rtts: list) -> None:
-    async with websockets.connect(uri, max_size=1 << 24) as ws:
-        while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "frame":
-            pass
-        end, k = time.monotonic() + seconds, 0
-        while time.monotonic() < end:
-            k += 1
-            start = time.perf_counter()
-            await ws.send(json.dumps({"type": "ping", "id": k}))
-            while True:
-                msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                if msg["type"] == "pong" and msg["id"] == k:
-                    break
-            rtts.append(time.perf_counter() - start)
-            await asyncio.sleep(0.02)
-
-
 def test_one_client_pipelining_tiny_messages_does_not_stall_another(playground):
+    """While one client pipelines pings without pause, another's pings are all answered and the
+    flooder is slowed, not dropped: it gets answers, never more than its rate allows in the time
+    it flooded (an upper bound that a busy machine only makes easier to meet). How long the
+    other waits (p99 target 200 ms) is a benchmark: `benchmarks/playground_load.py --only flood`."""
     host, port, _ = playground
     counts: list = []
-    flooder = threading.Thread(target=flood, args=(host, port, 4.0, counts))
+    stop = threading.Event()
+    start = time.monotonic()  # before the flooder's connection, and so its rate's clock, exist
+    flooder = threading.Thread(target=flood, args=(host, port, stop, counts))
     flooder.start()
     time.sleep(0.3)
     rtts: list = []
     try:
-        asyncio.run(timed_pings(f"ws://{host}:{port}/ws", 3.0, rtts))
+        asyncio.run(pinger(f"ws://{host}:{port}/ws", 0.0, rtts, least=30, every=0.02,
+                           ready="frame", arrive=0.0))  # each pong awaited up to WAIT
+        flooding = flooder.is_alive()  # the flood went on until the last pong came
     finally:
-        flooder.join(15)
-    ms = sorted(1000 * t for t in rtts)
-    p99 = ms[int(0.99 * (len(ms) - 1))]
-    print(f"\nwhile one client pipelines pings ({counts} answered): another's {len(ms)} pings, "
-          f"median {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms")
-    assert len(ms) >= 30 and p99 < 200, ms[-10:]
+        stop.set()
+        flooder.join(WAIT)
+    allowed = DEFAULT_LIMITS.burst + DEFAULT_LIMITS.rate * (time.monotonic() - start) + 1
+    print(f"\nwhile one client pipelines pings ({counts} answered, {allowed:.0f} allowed): "
+          f"another's {len(rtts)} pings all answered")
+    assert len(rtts) == 30 and flooding and counts and 0 < counts[0] <= allowed, counts
 
 
 def test_token_bucket_allows_a_burst_then_the_rate():
@@ -247,7 +201,7 @@ def test_bad_frames_and_broken_connections_are_logged_in_one_line(tmp_path):
         for _ in range(n):
             sock, _head = rawws.connect(host, port)  # text that is not UTF-8
             sock.sendall(rawws.text(b'{"type":"ping","id":"\xff\xfe"}'))
-            sock.settimeout(5)
+            sock.settimeout(WAIT)
             while sock.recv(4096):  # the server closes the connection
                 pass
             sock.close()
@@ -264,7 +218,10 @@ def test_bad_frames_and_broken_connections_are_logged_in_one_line(tmp_path):
             sock.sendall(rawws.text('{"type":"ping"}') * 2000)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()
-        time.sleep(1.0)
+        end = time.monotonic() + WAIT  # until the last cut connection is logged (or WAIT)
+        while log.read_text().count("in the middle of a message") < n and time.monotonic() < end:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a line more than expected would come now
     lines = log.read_text().splitlines()
     assert "Traceback" not in "\n".join(lines), lines[:20]
     utf8 = [x for x in lines if "not UTF-8" in x]
@@ -298,7 +255,7 @@ def test_a_client_that_never_reads_is_dropped_at_the_keepalive_timeout():
             with contextlib.suppress(TimeoutError, OSError):
                 for _ in range(100):  # until the server stops reading us (or drops us)
                     sock.sendall(chunk)
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + WAIT
             while srv.server_state.connections and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert not srv.server_state.connections  # dropped while we still hold the socket

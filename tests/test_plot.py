@@ -6,8 +6,6 @@ Each picture is opened and checked for what can be checked: its size, that it is
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +68,9 @@ def test_grid_forward_falls_back_to_predict_for_other_models():
     np.testing.assert_array_equal(out, [[1.0, 0.0], [-2.0, 0.0]])
 
 
-def test_a_100x100_grid_builds_no_graph_and_takes_milliseconds(trained, monkeypatch):
+def test_a_100x100_grid_builds_no_graph(trained, monkeypatch):
+    """Plain floats through the layers, never a Value per point (the milliseconds it takes are
+    measured by `python benchmarks/timings.py`)."""
     model, _ = trained
     _, _, points = plot.grid((-2.4, 2.4, -2.4, 2.4), 100)
 
@@ -78,13 +78,8 @@ def test_a_100x100_grid_builds_no_graph_and_takes_milliseconds(trained, monkeypa
         raise AssertionError("the grid forward built an autograd node")
 
     monkeypatch.setattr(Value, "__init__", no_values)
-    best = math.inf
-    for _ in range(3):
-        t = time.perf_counter()
-        logits = plot.predict_points(model, points)
-        best = min(best, time.perf_counter() - t)
+    logits = plot.predict_points(model, points)
     assert logits.shape == (10_000, 3)
-    assert best < 0.1, f"100x100 grid took {best * 1e3:.1f} ms"  # measured ~9 ms
 
 
 # ---- the decision boundary and the neurons ----
@@ -192,15 +187,15 @@ def test_snapshots_every_k_steps_and_the_last():
 @pytest.fixture(scope="module")
 def animated_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("anim") / "run"
-    t = time.perf_counter()
     code = cli.main(["train", "--animate", "--quiet", "--out", str(out)])
-    return out, code, time.perf_counter() - t
+    return out, code
 
 
 def test_train_animate_writes_a_gif_of_the_run(animated_run):
-    out, code, seconds = animated_run
+    """A GIF of the run, one frame per 2 steps (how long the seed run with --animate takes is
+    measured by `python benchmarks/timings.py`)."""
+    out, code = animated_run
     assert code == 0
-    assert seconds < 30, f"the seed run with --animate took {seconds:.1f} s"
     with Image.open(out / "training.gif") as gif:
         assert gif.format == "GIF" and gif.size == (900, 414)
         assert gif.n_frames == 51  # before training, then every 2 steps
@@ -213,7 +208,7 @@ def test_train_animate_writes_a_gif_of_the_run(animated_run):
 
 
 def test_default_train_writes_boundary_and_neurons(animated_run, tmp_path):
-    out, _, _ = animated_run
+    out, _ = animated_run
     for name in ("loss.png", "boundary.png", "neurons.png"):
         assert spread(out / name) > 20
     assert cli.main(["train", "--steps", "2", "--no-plot", "--quiet",

@@ -97,8 +97,9 @@ def test_sigkill_at_a_random_step_then_resume_is_byte_identical(tmp_path, seed, 
 @pytest.fixture(scope="module")
 def forty_steps(tmp_path_factory):
     """An uninterrupted 40-step run, to compare interrupted-and-resumed runs against. Eager (8 ms
-    a step): a signal sent after step 12 lands before step 30; the compiled numpy engine can run
-    20 steps while the test reads a line and signals."""
+    a step): a signal sent after step 12 lands before step 39, leaving the resume steps to do,
+    with room for a busy machine; the compiled numpy engine can run 20 steps while the test reads
+    a line and signals."""
     out = tmp_path_factory.mktemp("forty") / "run"
     proc = micrograd("train", "--steps", "40", "--eval-every", "5", "--no-plot", "--out", str(out),
                      "--engine", "eager")
@@ -119,7 +120,7 @@ def test_a_signal_stops_after_the_current_step_and_saves_everything(tmp_path, fo
     assert proc.returncode == code, err
 
     last = int(lines[-1].split(",")[0].split()[1])  # the step the run finished before stopping
-    assert lines[-1].startswith(f"step {last}, train loss") and 12 <= last < 30
+    assert lines[-1].startswith(f"step {last}, train loss") and 12 <= last < 39  # steps left
     name = signal.Signals(sig).name
     assert err.count("\n") == 1  # one line; the pictures in between may grow in number
     assert err.startswith(f"micrograd: interrupted by {name} after step {last}: wrote "
@@ -378,9 +379,8 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(run_module, "train", slow_setup)
     out = tmp_path / "run"
-    t0 = time.perf_counter()
     code_now = cli.main(["train", "--steps", "5", "--no-plot", "--out", str(out)])
-    assert time.perf_counter() - t0 < 4 and not sleeps  # the sleep was cut short
+    assert not sleeps  # the sleep was cut short: it never returned
     assert code_now == code
     err = capsys.readouterr().err
     assert err == (f"micrograd: interrupted by {signal.Signals(sig).name} during setup, before the "
@@ -395,6 +395,7 @@ def test_a_signal_during_a_slow_setup_stops_at_once(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(run_module, "train", slow_setup)
     capsys.readouterr()
     assert cli.main(["train", "--resume", str(run), "--steps", "6", "--quiet"]) == code
+    assert not sleeps
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.endswith(f"{run / 'checkpoint.json'} is unchanged (step 3); resume from it again\n")

@@ -364,15 +364,12 @@ def test_unfused_mlp_keeps_the_per_node_numpy_lines():
     assert not vec.compiled and "@" not in vec.source
 
 
-def test_compiled_build_is_fast_on_a_wide_mlp():
-    """2-256-256-3 (67,331 parameters) builds in well under a second (0.13 s measured)."""
-    import time
-
+def test_compiled_build_on_a_wide_mlp():
+    """2-256-256-3 (67,331 parameters) compiles to matrix code of a few lines, not a line per
+    node (how long the build takes is measured by `python benchmarks/timings.py`)."""
     pytest.importorskip("numpy")
     model = seed_mlp([2, 256, 256, 3], rng=RNG(1))
-    start = time.perf_counter()
     vec = BatchTape(model, 2, backend="numpy")
-    assert time.perf_counter() - start < 2.0  # loose: a shared CI machine
     assert vec.compiled and len(vec.source.splitlines()) < 80
 
 
