@@ -246,7 +246,7 @@ CASES = [
     # ---- output paths ----
     ("out-is-a-file", lambda c: train("--out", c.file("f.txt", "keep")), "is a file"),
     ("out-under-a-file", lambda c: train("--out", c.file("f.txt", "keep") + "/run"),
-     "cannot write to run folder"),
+     "f.txt', a file, not a folder"),
     ("out-in-proc", lambda c: train("--out", "/proc/micrograd-run"), "cannot write to run folder"),
     ("out-not-empty", lambda c: train("--out", str(c.run)), "already exists and is not empty"),
     ("eval-out-existing", lambda c: ["eval", "--checkpoint", str(c.run), "--data",

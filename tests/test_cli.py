@@ -129,7 +129,7 @@ BAD_ARGS = [
     (["train", "--lr", "0"], "--lr"),
     (["train", "--lr", "inf"], "--lr"),
     (["train", "--weight-decay", "-1"], "--weight-decay"),
-    (["train", "--hidden", "0"], "layer size 0"),
+    (["train", "--hidden", "0"], "layer size must be in 1..1024, got 0"),
     (["train", "--hidden", "16,x"], "sizes like 16"),
     (["train", "--hidden", "100000"], "must be in 1..1024"),
     (["train", "--hidden", "4,4,4,4,4,4,4,4,4"], "at most"),
@@ -204,7 +204,8 @@ def test_unwritable_out_is_refused(tmp_path, capsys, parent):
     (tmp_path / "a-file").write_text("x")
     base = tmp_path / parent if parent == "a-file" else Path(parent)
     assert cli.main(["train", "--steps", "1", "--out", str(base / "run")]) == 2
-    assert "cannot write to run folder" in capsys.readouterr().err
+    assert ("a file, not a folder" if parent == "a-file" else "cannot write to run folder") \
+        in capsys.readouterr().err
 
 
 def test_default_out_folder_is_timestamped_and_never_reused(tmp_path):
