@@ -19,7 +19,8 @@ imports only the standard library, so everything may read it.
                          "default": ..., "help": "...",
                          "min": lo, "max": hi, "min_open": bool,      # int, float; list items
                          "choices": [...],                            # choice; list of names
-                         "min_length": k, "max_length": m}},          # list
+                         "items": "int" | "choice",                   # list
+                         "min_length": k, "max_length": m}},
      "datasets": [{"name", "problem", "classes", "noise"}],  # noise: the page's default for it
      "activations": ["tanh", ...], "features": [{"name", "label"}],
      "problems": [...], "problem_default": {problem: dataset}}
@@ -96,6 +97,7 @@ class Setting:
     hi_open: bool = False
     choices: tuple[str, ...] = ()
     length: tuple[int, int] | None = None
+    items: str | None = None  # a list's: int, float or choice
     optional: bool = False  # None is a value: the default of something else (see help)
     flag: str | None = None
     saved: bool = False
@@ -104,7 +106,7 @@ class Setting:
     def problem(self, value: object, *, whole_floats: bool = False,
                 typed: str | None = None) -> str | None:
         """`number_problem` for this setting's range (a number's, or a list item's)."""
-        return number_problem(value, self.lo, self.hi, integer=self.type in ("int", "list"),
+        return number_problem(value, self.lo, self.hi, integer="int" in (self.type, self.items),
                               lo_open=self.lo_open, hi_open=self.hi_open,
                               whole_floats=whole_floats, typed=typed)  # type: ignore[arg-type]
 
@@ -122,14 +124,15 @@ SCHEMA = (
             page={"hi": 2.0, "default": 0.0, "optional": False,
                   "help": "noise of the points (a dataset's own, else a jitter)"}),
     Setting("hidden", "list", [16], "hidden layer sizes, e.g. 16 or 16,16", 1, 1024,
-            length=(0, 8), flag="--hidden", saved=True, page={"hi": 16, "length": (0, 4)}),
+            length=(0, 8), items="int", flag="--hidden", saved=True,
+            page={"hi": 16, "length": (0, 4)}),
     Setting("activation", "choice", "tanh", "hidden-layer activation", choices=HIDDEN_ACTIVATIONS,
             flag="--activation", saved=True, page={"choices": tuple(a for a, _ in ACTIVATIONS)}),
     Setting("steps", "int", 100, "training steps", 1, STEPS, flag="--steps", saved=True),
     Setting("lr", "float", 0.1, "AdamW learning rate", 0.0, 10.0, lo_open=True, flag="--lr",
             saved=True, page={}),
     Setting("betas", "list", (0.9, 0.95), "AdamW's running-average coefficients", 0.0, 1.0,
-            hi_open=True, length=(2, 2), saved=True),
+            hi_open=True, length=(2, 2), items="float", saved=True),
     Setting("eps", "float", 1e-8, "AdamW's term for numerical stability", 0.0, 1.0,
             lo_open=True, saved=True),
     Setting("weight_decay", "float", 1e-4, "AdamW decoupled weight decay", 0.0, 1.0,
@@ -157,7 +160,8 @@ SCHEMA = (
     Setting("speed", "int", 30, "training steps per second (0: as fast as possible)", 0, 1000,
             page={}),
     Setting("features", "list", ["x1", "x2"], "the network's inputs",
-            choices=tuple(name for name, _ in FEATURES), length=(1, len(FEATURES)), page={}),
+            choices=tuple(name for name, _ in FEATURES), length=(1, len(FEATURES)),
+            items="choice", page={}),
     Setting("regularization", "choice", "none", "a penalty on the weights (not the biases)",
             choices=("none", "l1", "l2"), page={}),
     Setting("reg_rate", "float", 0.0, "the penalty's rate", 0.0, 10.0, page={}),
@@ -193,7 +197,7 @@ def settings_json() -> str:
         if s.choices:
             entry["choices"] = list(s.choices)
         if s.length is not None:
-            entry.update(min_length=s.length[0], max_length=s.length[1])
+            entry.update(items=s.items, min_length=s.length[0], max_length=s.length[1])
         out[s.name] = entry
     datasets = [{"name": d.name, "problem": d.problem, "classes": d.classes,
                  "noise": d.noise or 0.0} for d in DATASETS]
