@@ -113,13 +113,15 @@ class Setting:
 
 STEPS = 1_000_000
 N_MAX = 100_000
+_GENERATED = ", ".join(d.name for d in DATASETS if d.problem == "classification")
+_NOISY = ", ".join(d.name for d in DATASETS if d.problem == "classification" and d.noise)
 SCHEMA = (
-    Setting("dataset", "str", "seed", "a dataset's name, or the path of a CSV file of "
-            "x1,x2,...,label rows", flag="--dataset", saved=True,
+    Setting("dataset", "str", "seed", f"{_GENERATED}, or a CSV file of x1,x2,...,label rows",
+            flag="--dataset", saved=True,
             page={"type": "choice", "choices": tuple(DATASET), "help": "the points to learn"}),
-    Setting("n", "int", 100, "number of points to generate (80/10/10 split)", 10, N_MAX,
+    Setting("n", "int", 100, "number of points to generate, split 80/10/10", 10, N_MAX,
             flag="--n", saved=True, page={"hi": 1000, "help": "number of points to generate"}),
-    Setting("noise", "float", None, "noise of the dataset's points (default: the dataset's own)",
+    Setting("noise", "float", None, f"noise of {_NOISY} (default: the dataset's own)",
             0.0, 10.0, optional=True, flag="--noise", saved=True,
             page={"hi": 2.0, "default": 0.0, "optional": False,
                   "help": "noise of the points (a dataset's own, else a jitter)"}),
@@ -141,16 +143,20 @@ SCHEMA = (
             saved=True, page={"hi": 2**31 - 1}),
     Setting("eval_every", "int", 10, "val loss every K steps", 1, STEPS, flag="--eval-every",
             saved=True),
-    Setting("engine", "choice", "auto", "how loss and gradients are computed",
+    Setting("engine", "choice", "auto", "how loss and gradients are computed: eager (a graph "
+            "per step), tape (one recorded graph, replayed; same bits as eager), numpy (the tape "
+            "on arrays; needs micrograd-lab[fast]), torch (PyTorch float64; needs "
+            "micrograd-lab[torch]); auto: numpy if installed, else tape",
             choices=("auto", *ENGINES), flag="--engine", saved=True),
     Setting("batch_size", "int", None, "mini-batches of B points drawn with the run's RNG "
             "(default: full batch)", 1, N_MAX, optional=True, flag="--batch-size", saved=True,
             page={"lo": 0, "hi": 2000, "default": 0, "optional": False,
                   "help": "points per step (0: full batch)"}),
-    Setting("save_every", "int", 0, "also write checkpoint.json every K steps (0: only at the "
-            "end)", 0, STEPS, flag="--save-every"),
-    Setting("frame_every", "int", None, "with --animate, one frame every K steps", 1, STEPS,
-            optional=True, flag="--frame-every"),
+    Setting("save_every", "int", 0, "also write checkpoint.json every K steps, or with 0 only at "
+            "the end and on Ctrl-C/SIGTERM; a resumed run keeps the K it was started with",
+            0, STEPS, flag="--save-every"),
+    Setting("frame_every", "int", None, "with --animate, one frame every K steps (default: about "
+            "50 frames)", 1, STEPS, optional=True, flag="--frame-every"),
     Setting("momentum", "float", 0.0, "SGD momentum (an optimizer's state only)", 0.0, 1.0,
             hi_open=True),
     Setting("problem", "choice", "classification", "classification or regression",
