@@ -180,11 +180,11 @@ SETTING = {s.name: s for s in SCHEMA}
 
 
 def limit_bounds(names: tuple[str, ...], view: dict[str, Setting]) -> dict[str, tuple]:
-    """(lo, hi) of each named number in `view` (for messages and the older tables below)."""
+    """(lo, hi) of each named number in `view`."""
     return {name: (view[name].lo, view[name].hi) for name in names}
 
 
-# the run's limits, as older callers read them
+# the run's limits by name, for a caller that wants the numbers rather than the Setting
 LIMITS = {"n": RUN["n"].hi, "steps": STEPS, "width": RUN["hidden"].hi,
           "depth": RUN["hidden"].length[1]}  # type: ignore[index]
 INT_RANGES = limit_bounds(("n", "steps", "seed", "eval_every", "batch_size"), RUN)
