@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from micrograd import backends
 from micrograd.checkpoint import Checkpoint, CheckpointError
 from micrograd.data import DATASETS
 from micrograd.nn import ACTIVATIONS
@@ -26,7 +27,6 @@ from micrograd.settings import (
     path_problem,
     show,
 )
-from micrograd.train import ENGINES
 
 __all__ = ["FLOAT_RANGES", "INT_RANGES", "LIMITS", "MAX_PATH", "TrainConfig", "UsageError"]
 
@@ -93,8 +93,9 @@ class TrainConfig:
         if self.activation not in ACTIVATIONS or self.activation == "linear":
             choices = ", ".join(a for a in ACTIVATIONS if a != "linear")
             raise ValueError(f"activation {self.activation!r} is not one of {choices}")
-        if self.engine not in ("auto", *ENGINES):
-            raise ValueError(f"engine {self.engine!r} is not one of auto, {', '.join(ENGINES)}")
+        if self.engine not in ("auto", *backends.names()):
+            raise ValueError(f"engine {self.engine!r} is not one of auto, "
+                             f"{', '.join(backends.names())}")
 
     def _check_numbers(self) -> None:
         for name, (lo, hi) in INT_RANGES.items():
@@ -112,19 +113,12 @@ class TrainConfig:
 
 
 def resolve_engine(name: str) -> str:
-    """`auto` becomes numpy when it is installed, else tape; numpy without NumPy is a mistake."""
-    import importlib.util
-
-    has_numpy = importlib.util.find_spec("numpy") is not None
+    """`auto` becomes numpy when it is installed, else tape; an engine whose library is not
+    installed is a mistake, named in one line by the engine itself."""
     if name == "auto":
-        return "numpy" if has_numpy else "tape"
-    if name == "numpy" and not has_numpy:
-        raise UsageError("--engine numpy needs NumPy: pip install 'micrograd-lab[fast]', or use "
-                         "--engine tape")
-    if name == "torch" and importlib.util.find_spec("torch") is None:
-        from micrograd.torch_engine import NEEDS_TORCH
-
-        raise UsageError(NEEDS_TORCH)
+        return "numpy" if backends.installed("numpy") else "tape"
+    if name in backends.names() and not backends.installed(name):
+        raise UsageError(backends.problem(name))
     return name
 
 

@@ -12,6 +12,7 @@ import shlex
 import signal
 import sys
 
+from micrograd import backends
 from micrograd.cli.args import Parser, float_in, hidden, int_in
 from micrograd.config import (
     FLAGGED,
@@ -30,7 +31,6 @@ from micrograd.nn import ACTIVATIONS
 from micrograd.resume import recorded_save_every, resume_config, resume_target
 from micrograd.run import Outcome, Run, RunOptions, summary
 from micrograd.streams import GuardedStream
-from micrograd.train import ENGINES
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -59,16 +59,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--eval-every", type=int_in(*INT_RANGES["eval_every"]),
                    default=d.eval_every,
                    help="val loss every K steps (default 10)")
-    t.add_argument("--engine", choices=["auto", *ENGINES], default=d.engine,
-                   help="how loss and gradients are computed: eager (a graph per step), tape "
-                        "(one recorded graph, replayed; same bits as eager), numpy (the tape on "
-                        "arrays; needs micrograd-lab[fast]), torch (PyTorch float64; needs "
-                        "micrograd-lab[torch]); auto: numpy if installed, else tape")
+    engines = [backends.lookup(name) for name in backends.names()]
+    t.add_argument("--engine", choices=["auto", *backends.names()], default=d.engine,
+                   help="how loss and gradients are computed: " + "; ".join(
+                       f"{e.name} ({e.summary}{', needs ' + '/'.join(e.needs) if e.needs else ''})"
+                       for e in engines) + "; auto: numpy if installed, else tape")
     t.add_argument("--batch-size", type=int_in(*INT_RANGES["batch_size"]), default=None,
                    metavar="B",
                    help="mini-batches of B points drawn with the run's RNG (default: full batch)")
-    t.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where --engine torch runs: cpu (default) or cuda (a GPU PyTorch sees)")
+    devices = list(dict.fromkeys(d for e in engines for d in e.devices))
+    t.add_argument("--device", choices=devices, default="cpu",
+                   help="where the engine runs: " + ", ".join(devices) + " (default cpu; "
+                        + ", ".join(f"--engine {e.name}: {'/'.join(e.devices)}"
+                                    for e in engines if e.devices != ("cpu",)) + ")")
     add_output_flags(t)
     return t
 
