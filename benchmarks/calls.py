@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from report import Row, fmt_ratio, fmt_seconds, markdown_table
+from report import Row, fmt_seconds, markdown_table
 
 # (label, points, steps, model)
 PLACES = (("the seed run", 100, 100, "2-16-3"), ("10,000 points", 10_000, 20, "2-16-3"),
@@ -37,6 +37,10 @@ def calls_table(measure: Callable[..., object], repeats: int, timeout: float,
                 took = run.error or f"call {fmt_seconds(run.call_seconds)} s"
                 progress(f"whole call, {label} {rep + 1}/{repeats}: {side}: {took}")
     return table
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "—" if r is None else f"{r:.2f}×"
 
 
 def ratio(rows: dict[str, Row]) -> float | None:
