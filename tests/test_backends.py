@@ -14,7 +14,7 @@ from micrograd.backends.eager import EagerEngine
 from micrograd.data import RNG, gen_data
 from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
-from micrograd.train import ENGINES, evaluate, make_engine, train
+from micrograd.train import ENGINES, SplitMetrics, evaluate, make_engine, train
 
 HYPER = {"lr": 0.1, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 1e-4}
 
@@ -130,7 +130,7 @@ def test_an_engines_evaluation_is_its_loss_and_the_point_by_point_accuracy(name)
             scores = model.predict(x)
             correct += scores.index(max(scores)) == y
         assert got.accuracy == correct / len(split)
-        assert evaluate(model, split, engine) == tuple(got)
+        assert evaluate(model, split, engine) == SplitMetrics(*got)
 
 
 def test_train_on_the_tape_engine_imports_no_numpy():
