@@ -68,8 +68,8 @@ def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value
         if node._op is LINEAR and node._local is not None:
             n = (len(node._prev) - 1) // 2
             prev = node._prev
-            if all(p in params for p in prev[: n + 1]) and \
-                    not any(x in params for x in prev[n + 1:]):
+            if all(map(params.__contains__, prev[: n + 1])) and \
+                    not any(map(params.__contains__, prev[n + 1:])):
                 layers.setdefault(tuple(map(id, prev[n + 1:])), []).append(node)
     count = 0
     for members in layers.values():

@@ -129,7 +129,6 @@ class BatchTape:
         out = model(inputs)
         outputs = [out] if isinstance(out, Value) else out
         root = loss(outputs, label)
-        nodes = root.topo()
         self.compiled = False
         if backend == "numpy":
             from micrograd.arrays import reuse_freed_memory
@@ -137,9 +136,11 @@ class BatchTape:
 
             reuse_freed_memory()  # fresh pages for every array of every step cost more than math
 
-            compiled = compile_numpy(nodes, self.params, inputs, label, outputs)
+            # the compiler reads the interior nodes only (a wide MLP's graph is mostly weights)
+            interior = root.topo(leaves=False)
+            compiled = compile_numpy(interior, self.params, inputs, label, outputs)
             if compiled is not None:
-                self.nodes, self.compiled = nodes, True
+                self.nodes, self.compiled = interior, True
                 self.source, consts = compiled
                 namespace = {**_numpy_namespace(), **namespace_extras(consts)}
                 exec(compile(self.source, "<micrograd batch tape: numpy, compiled>", "exec"),
@@ -147,6 +148,7 @@ class BatchTape:
                 self._compiled_functions(namespace["loss"], namespace["loss_and_grads"],
                                          namespace["evaluate"])
                 return
+        nodes = root.topo()
         index = {node: i for i, node in enumerate(nodes)}
         leaf_names = {p: f"p{j}" for j, p in enumerate(self.params)}
         leaf_names.update({x: f"x{k}" for k, x in enumerate(inputs)})
@@ -230,9 +232,9 @@ class BatchTape:
             return False
         key = (optimizer, optimizer.params, len(optimizer.params))
         if self._fused_with != key:  # the same Values in the same order, each once: checked once
-            same = len(optimizer.params) == len(self.params) and all(
-                a is b for a, b in zip(optimizer.params, self.params))
-            if not same or len({id(p) for p in self.params}) != len(self.params):
+            # Values compare and hash by identity: list equality is `is`, element by element
+            same = list(optimizer.params) == self.params
+            if not same or len(set(self.params)) != len(self.params):
                 return False
             self._fused_with = key
         return True
