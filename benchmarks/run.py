@@ -108,6 +108,7 @@ def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float,
     run.loop_cpu_seconds = result.get("loop_cpu_seconds")
     run.build_seconds = result.get("build_seconds")
     run.call_seconds = result.get("call_seconds")
+    run.call_cpu_seconds = result.get("call_cpu_seconds")
     run.peak_kib = result.get("peak_rss_kib")
     run.error = result.get("error")
     run.versions = result.get("versions", {})

@@ -113,10 +113,10 @@ class TrainConfig:
 
 
 def resolve_engine(name: str) -> str:
-    """`auto` becomes numpy when it is installed, else tape; an engine whose library is not
-    installed is a mistake, named in one line by the engine itself."""
+    """`auto` becomes the registry's choice (numpy when it is installed, else tape); an engine
+    whose library is not installed is a mistake, named in one line by the engine itself."""
     if name == "auto":
-        return "numpy" if backends.installed("numpy") else "tape"
+        return backends.auto()
     if name in backends.names() and not backends.installed(name):
         raise UsageError(backends.problem(name))
     return name

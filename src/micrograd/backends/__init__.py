@@ -83,6 +83,7 @@ class Backend:
     devices: tuple[str, ...] = ("cpu",)
     device_problem: Callable[[str], str | None] | None = None
     rank: int = 100  # place in names(): the CLI lists engines in this order
+    auto: int | None = None  # place in `auto`'s preference (None: never chosen by `auto`)
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -105,6 +106,20 @@ def lookup(name: str) -> Backend:
         return _REGISTRY[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown engine {name!r}; use one of {names()}") from None
+
+
+def auto_order() -> list[str]:
+    """The engines `--engine auto` may pick, most preferred first."""
+    return sorted((n for n in names() if lookup(n).auto is not None),
+                  key=lambda n: lookup(n).auto)
+
+
+def auto() -> str:
+    """What `--engine auto` means here: the most preferred engine that is installed."""
+    for name in auto_order():
+        if installed(name):
+            return name
+    raise ValueError("no engine for --engine auto is installed")
 
 
 def installed(name: str) -> bool:

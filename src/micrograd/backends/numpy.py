@@ -20,4 +20,4 @@ def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> E
 
 
 register("numpy", build, summary="the tape compiled to NumPy array code", needs=("numpy",),
-         missing=NEEDS_NUMPY, rank=2)
+         missing=NEEDS_NUMPY, rank=2, auto=0)

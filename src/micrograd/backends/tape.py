@@ -16,4 +16,5 @@ def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> E
     return BatchTape(model, nin, backend="python")
 
 
-register("tape", build, summary="one recorded graph, replayed in Python: eager's bits", rank=1)
+register("tape", build, summary="one recorded graph, replayed in Python: eager's bits", rank=1,
+         auto=1)

@@ -63,7 +63,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--engine", choices=["auto", *backends.names()], default=d.engine,
                    help="how loss and gradients are computed: " + "; ".join(
                        f"{e.name} ({e.summary}{', needs ' + '/'.join(e.needs) if e.needs else ''})"
-                       for e in engines) + "; auto: numpy if installed, else tape")
+                       for e in engines) + "; auto: " + ", else ".join(
+                       f"{n} if installed" for n in backends.auto_order()[:-1])
+                   + f", else {backends.auto_order()[-1]}")
     t.add_argument("--batch-size", type=int_in(*INT_RANGES["batch_size"]), default=None,
                    metavar="B",
                    help="mini-batches of B points drawn with the run's RNG (default: full batch)")
