@@ -331,7 +331,8 @@ class BatchTape:
         X, Y = self._batch(X, Y)
         if self._evaluate is None:
             self.sync()
-            correct = count_correct(self.model, X, [int(y) for y in Y])
+            rows = X.tolist() if self.backend == "numpy" else X  # floats, as predict reads
+            correct = count_correct(self.model, rows, [int(y) for y in Y])
             return Evaluation(self.loss(X, Y), correct / len(Y))
         from micrograd.arrays import correct_from_logits
 
