@@ -22,6 +22,8 @@ class Run:
     loop_seconds: float | None = None
     loop_cpu_seconds: float | None = None  # CPU time of the loop: less sensitive to other load
     build_seconds: float | None = None  # tapes: recording and compiling (part of the loop)
+    call_seconds: float | None = None  # the whole train() call (calls.py)
+    call_cpu_seconds: float | None = None  # its CPU time (all threads)
     peak_kib: int | None = None
     lines: list[str] = field(default_factory=list)
     error: str | None = None
@@ -55,6 +57,14 @@ class Row:
     @property
     def build(self) -> float | None:
         return median([r.build_seconds for r in self.ok if r.build_seconds is not None])
+
+    @property
+    def call(self) -> float | None:
+        return median([r.call_seconds for r in self.ok if r.call_seconds is not None])
+
+    @property
+    def call_cpu(self) -> float | None:
+        return median([r.call_cpu_seconds for r in self.ok if r.call_cpu_seconds is not None])
 
     @property
     def process(self) -> float | None:

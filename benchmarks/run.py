@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import baseline
+from calls import calls_table, calls_targets, render_calls
 from report import (
     Row,
     Run,
@@ -106,6 +107,8 @@ def measure(name: str, n: int, steps: int, wheel: Path | None, timeout: float,
     run.loop_seconds = result.get("loop_seconds")
     run.loop_cpu_seconds = result.get("loop_cpu_seconds")
     run.build_seconds = result.get("build_seconds")
+    run.call_seconds = result.get("call_seconds")
+    run.call_cpu_seconds = result.get("call_cpu_seconds")
     run.peak_kib = result.get("peak_rss_kib")
     run.error = result.get("error")
     run.versions = result.get("versions", {})
@@ -350,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "$MICROGRAD_SEED_LOG or tests/data/seed_log.txt)")
     parser.add_argument("--wide", action="store_true",
                         help="with --quick: also the wide-model table (always in a full run)")
+    parser.add_argument("--calls", action="store_true",
+                        help="with --quick: also the whole train() call table (always in a full "
+                             "run)")
+    parser.add_argument("--calls-only", action="store_true",
+                        help="the whole train() call table alone (--repeats, default 3)")
     parser.add_argument("--no-cli", action="store_true",
                         help="leave out the whole-process `micrograd train` row")
     return parser
@@ -360,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [n for n in args.engines.split(",") if n]
     unknown = [n for n in names if n not in WORKLOADS]
-    repeats = args.repeats if args.repeats is not None else 1 if args.quick else 3
+    repeats = args.repeats if args.repeats is not None else 1 if args.quick and not \
+        args.calls_only else 3
     if unknown or repeats < 1 or args.scaling_steps < 1:
         parser.error(f"unknown engine {unknown[0]!r}" if unknown else
                      "--repeats and --scaling-steps must be at least 1")
@@ -380,15 +389,21 @@ def main(argv: list[str] | None = None) -> int:
         progress("benchmarks: seed log not found; pass --seed-log (deviations left out)")
 
     started, code, stamp = time.time(), code_version(), src_stamp()
-    seed = seed_table(names, repeats, wheel, timeout, with_cli=not args.no_cli)
-    scaling = wide = None
+    if args.calls_only:
+        names, args.quick = [], True
+    seed = seed_table(names, repeats, wheel, timeout, with_cli=not (args.no_cli or
+                                                                    args.calls_only))
+    scaling = wide = calls = None
     if not args.quick:
         scaling = scaling_table(names, seed, args.scaling_steps, repeats, budget=args.repeat_under,
                                 limit=limit, wheel=wheel, timeout=timeout)
     if args.wide or not args.quick:
         wide = wide_table(names, measure, repeats, timeout, progress)
+    if args.calls or args.calls_only or not args.quick:
+        calls = calls_table(measure, repeats, timeout, progress)
     versions = {}
-    for row in seed.values():
+    rows = [*seed.values(), *(r for place in (calls or {}).values() for r in place.values())]
+    for row in rows:
         for run in row.runs:
             versions.update(run.versions)
     runner_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -403,9 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         "the tape; libraries are imported before it, in the whole-process time. The baseline is "
         "PyPI micrograd 0.1.0's engine.py with tanh/exp/log attached as in the seed chapter "
         "(§4.1) and the seed's script around it.",
-        "",
-        render_seed(seed, reference, repeats),
     ]
+    if seed:
+        report += ["", render_seed(seed, reference, repeats)]
+    else:
+        report = report[:2]
     if scaling is not None:
         report += [
             "",
@@ -421,6 +438,11 @@ def main(argv: list[str] | None = None) -> int:
                    f"{STEPS} steps; the loop includes the build (recording, compiling the tape).",
                    "",
                    render_wide(wide, repeats)]
+    if calls is not None:
+        report += ["", "Whole `train()` call, building and the final evaluation of three splits "
+                   "included (`calls.py`): our numpy engine and PyTorch f64 full batch, one "
+                   f"thread each, medians of {repeats} interleaved runs.", "",
+                   render_calls(calls, repeats)]
     if src_stamp() != stamp:
         report.insert(2, "WARNING: files in src/ changed during the run; these numbers mix two "
                          "versions of the code, so run it again.")
@@ -429,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         memory += (f"; the `micrograd train` row's is wait4's ru_maxrss, which also counts this "
                    f"runner's own peak ({runner_mib:.0f} MiB)")
     report += ["", "Targets:", *targets(seed, scaling, reference),
-               *vs_torch_targets(seed, scaling, wide), "", memory + "."]
+               *vs_torch_targets(seed, scaling, wide), *calls_targets(calls or {}), "",
+               memory + "."]
     text = "\n".join(report) + "\n"
     print(text, end="")
     if args.out:

@@ -14,6 +14,8 @@ what it needs inside `prepare`, so a process running one engine imports nothing 
 - `torch-sample`, `torch-batch`: PyTorch float64 on one thread, the same data and initial
   weights, `torch.optim.AdamW` with the seed's hyper-parameters; one graph per sample summed as
   the seed does, or one batched graph.
+- `numpy-call`, `torch-call`: the whole `train()` call of the numpy engine, and PyTorch's
+  full-batch loop doing the same (tensors, steps, three evaluations): `calls.py`.
 - `numpy-hand`: the same model, forward and backward written by hand in NumPy (matrix products,
   tanh, log-softmax) and AdamW on arrays with `micrograd.optim.AdamW`'s operations: the limit of
   what a NumPy engine can reach on this stack.
@@ -59,6 +61,10 @@ def prepare(name: str, n: int = 100, wheel: str | None = None,
         return hand.prepare(n, sizes)
     if name in ("torch-sample", "torch-batch"):
         return prepare_torch(n, batched=name == "torch-batch", sizes=sizes)
+    if name == "numpy-call":
+        return prepare_ours("numpy", n, sizes, whole_call=True)
+    if name == "torch-call":
+        return prepare_torch(n, batched=True, sizes=sizes, whole_call=True)
     raise ValueError(f"unknown workload {name!r}; use one of {WORKLOADS}")
 
 
@@ -73,7 +79,8 @@ def versions() -> dict[str, str]:
     return out
 
 
-def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES) -> Loop:
+def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES,
+                 whole_call: bool = False) -> Loop:
     import time
 
     from micrograd.data import RNG, gen_data
@@ -96,19 +103,20 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES) -> Lo
         torch.set_num_threads(1)  # as the PyTorch rows
 
     rng = RNG(42)
-    train_split, val_split, _ = gen_data(rng, n=n)
+    train_split, val_split, test_split = gen_data(rng, n=n)
     model = seed_mlp(list(sizes), rng=rng)
     optimizer = AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS, weight_decay=WEIGHT_DECAY)
 
     def loop(steps: int, log: Callable[[str], None]) -> dict[str, float]:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         # what train() would build (the torch engine also takes over the optimizer's update)
         runner = make_engine(engine, model, len(train_split[0][0]), optimizer)
         built = time.perf_counter() - start
-        # no test split: the seed's loop never evaluates it
-        train(model, optimizer, train_split, val_split, (), steps=steps, eval_every=EVAL_EVERY,
-              log=log, engine=runner)
-        return {"build_seconds": built}
+        # no test split in the loop rows: the seed's loop never evaluates it
+        train(model, optimizer, train_split, val_split, test_split if whole_call else (),
+              steps=steps, eval_every=EVAL_EVERY, log=log, engine=runner)
+        return {"build_seconds": built, "call_seconds": time.perf_counter() - start,
+                "call_cpu_seconds": time.process_time() - start_cpu}
 
     return loop
 
@@ -119,7 +127,8 @@ def seed_weights(rng, sizes: list[int]) -> list[list[list[float]]]:
             for nin, nout in itertools.pairwise(sizes)]
 
 
-def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES) -> Loop:
+def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES,
+                  whole_call: bool = False) -> Loop:
     import torch
     import torch.nn.functional as F
 
@@ -128,7 +137,7 @@ def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES) ->
     torch.set_num_threads(1)
     f64 = torch.float64
     rng = RNG(42)
-    train_split, val_split, _ = gen_data(rng, n=n)
+    train_split, val_split, test_split = gen_data(rng, n=n)
     lins = [torch.nn.Linear(a, b, dtype=f64) for a, b in itertools.pairwise(sizes)]
     with torch.no_grad():
         for lin, rows in zip(lins, seed_weights(rng, list(sizes))):
@@ -143,6 +152,9 @@ def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES) ->
         return (torch.tensor([x for x, _ in split], dtype=f64),
                 torch.tensor([y for _, y in split], dtype=torch.long))
 
+    if whole_call:
+        return lambda steps, log: whole_torch_call(model, optimizer, steps, log,
+                                                   (train_split, val_split, test_split), tensors)
     X, Y = tensors(train_split)
     Xv, Yv = tensors(val_split)
     samples = list(zip(X.split(1), Y.split(1)))
@@ -168,3 +180,33 @@ def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES) ->
             log(f"step {step}, train loss {loss.item()}")
 
     return loop
+
+
+def whole_torch_call(model, optimizer, steps: int, log: Callable[[str], None], splits,
+                     tensors) -> dict[str, float]:
+    """What `train()` does, in PyTorch: tensors from the splits, the full-batch steps with
+    their log lines, then each split's loss and accuracy; returns the call's seconds."""
+    import time
+
+    import torch
+    import torch.nn.functional as F
+
+    start, start_cpu = time.perf_counter(), time.process_time()
+    (X, Y), (Xv, Yv), (Xt, Yt) = (tensors(s) for s in splits)
+    for step in range(steps):
+        if step % EVAL_EVERY == 0:
+            with torch.no_grad():
+                log(f"step {step}, val loss {F.cross_entropy(model(Xv), Yv).item():.6f}")
+        loss = F.cross_entropy(model(X), Y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        log(f"step {step}, train loss {loss.item()}")
+    final = {}
+    with torch.no_grad():
+        for name, (A, B) in zip(("train", "val", "test"), ((X, Y), (Xv, Yv), (Xt, Yt))):
+            logits = model(A)
+            final[name] = (F.cross_entropy(logits, B).item(),
+                           (logits.argmax(1) == B).double().mean().item())
+    return {"call_seconds": time.perf_counter() - start,
+            "call_cpu_seconds": time.process_time() - start_cpu}

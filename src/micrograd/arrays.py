@@ -233,3 +233,25 @@ def array_metrics(model: Any, X: list, Y: list,
     if not losses:
         return correct, None
     return correct, cross_entropies(logits, Y).tolist()
+
+
+def correct_from_logits(logits: Any, Y: Any, rescore: Any) -> int:
+    """`backends.correct_count` on an N×K array: the sure rows counted at once, the rows whose
+    two largest logits are close (or not finite) scored by `rescore(i)`, the model's floats."""
+    from micrograd.backends import NEAR_TIE, correct_count
+
+    logits = np.asarray(logits, dtype=np.float64).reshape(len(Y), -1)
+    Y = np.asarray(Y)
+    if logits.shape[1] < 2:
+        return int((Y == 0).sum())
+    ordered = np.sort(logits, axis=1)
+    top, rest = ordered[:, -1], ordered[:, -2]
+    with np.errstate(all="ignore"):
+        unsure = ~np.isfinite(logits).all(axis=1) | (top - rest <= NEAR_TIE * (1.0 + abs(top)))
+    sure = ~unsure
+    correct = int((logits[sure].argmax(axis=1) == Y[sure]).sum())
+    rows = np.flatnonzero(unsure).tolist()
+    if rows:
+        correct += correct_count([logits[i].tolist() for i in rows], Y[rows].tolist(),
+                                 lambda k: rescore(rows[k]))
+    return correct

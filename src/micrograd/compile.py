@@ -68,8 +68,8 @@ def find_arrays(nodes: list[Value], params: dict[Value, int], inputs: list[Value
         if node._op is LINEAR and node._local is not None:
             n = (len(node._prev) - 1) // 2
             prev = node._prev
-            if all(p in params for p in prev[: n + 1]) and \
-                    not any(x in params for x in prev[n + 1:]):
+            if all(map(params.__contains__, prev[: n + 1])) and \
+                    not any(map(params.__contains__, prev[n + 1:])):
                 layers.setdefault(tuple(map(id, prev[n + 1:])), []).append(node)
     count = 0
     for members in layers.values():
@@ -330,10 +330,12 @@ class Emitter:
 
 
 def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Value],
-                  label: Value) -> tuple[str, dict[str, Any]] | None:
-    """Source of `loss(X, Y, p)` and `loss_and_grads(X, Y, p)` on arrays (`p`: the parameters'
-    values as one vector; the gradient comes back as one), and the constants it needs; None
-    when no layer is found (the caller keeps its per-node code)."""
+                  label: Value, outputs: Sequence[Value] = ()) -> tuple[str, dict[str, Any]] | None:
+    """Source of `loss(X, Y, p)`, `loss_and_grads(X, Y, p)` and `evaluate(X, Y, p)` on arrays
+    (`p`: the parameters' values as one vector; the gradient comes back as one; `evaluate`
+    returns the loss, computed as `loss` does, and the N×K array of the `outputs` nodes, the
+    model's logits), and the constants it needs; None when no layer is found (the caller
+    keeps its per-node code)."""
     index = {p: j for j, p in enumerate(params)}
     col = find_arrays(nodes, index, inputs, label)
     root = nodes[-1]
@@ -366,12 +368,23 @@ def compile_numpy(nodes: list[Value], params: Sequence[Value], inputs: list[Valu
          "elementwise": em.elementwise_backward}[kind](unit)
     em.bwd = _live(em.bwd)
     ret = f"float(_np.sum({rname})) * (1.0 / len(Y))"
-    lines = ["def loss(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
-             f"    return {ret}", "",
+    lines = ["def evaluate(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
+             f"    return {ret}, {_outputs(em, outputs)}", "",
+             "def loss(X, Y, p):", "    return evaluate(X, Y, p)[0]", "",
              "def loss_and_grads(X, Y, p):", "    y = Y", *(f"    {s}" for s in em.fwd),
              "    gP = _np.zeros(len(p))", *(f"    {s}" for s in em.bwd),
              f"    return {ret}, gP", ""]
     return "\n".join(lines), consts
+
+
+def _outputs(em: Emitter, outputs: Sequence[Value]) -> str:
+    """The expression of the outputs as one N×K array: an array itself when they are its
+    columns in order (a last layer), else their N-vectors side by side."""
+    if outputs and outputs[0] in em.col:
+        array = em.col[outputs[0]][0]
+        if len(array.nodes) == len(outputs) and all(a is b for a, b in zip(array.nodes, outputs)):
+            return array.name
+    return f"_columns(len(Y), {', '.join(em.name(o) for o in outputs)})"
 
 
 def _live(lines: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from micrograd import backends
 from micrograd.checkpoint import Checkpoint, CheckpointError
 from micrograd.data import DATASETS
 from micrograd.optim import AdamW
@@ -99,19 +100,12 @@ class TrainConfig:
 
 
 def resolve_engine(name: str) -> str:
-    """`auto` becomes numpy when it is installed, else tape; numpy without NumPy is a mistake."""
-    import importlib.util
-
-    has_numpy = importlib.util.find_spec("numpy") is not None
+    """`auto` becomes the registry's choice (numpy when it is installed, else tape); an engine
+    whose library is not installed is a mistake, named in one line by the engine itself."""
     if name == "auto":
-        return "numpy" if has_numpy else "tape"
-    if name == "numpy" and not has_numpy:
-        raise UsageError("--engine numpy needs NumPy: pip install 'micrograd-lab[fast]', or use "
-                         "--engine tape")
-    if name == "torch" and importlib.util.find_spec("torch") is None:
-        from micrograd.torch_engine import NEEDS_TORCH
-
-        raise UsageError(NEEDS_TORCH)
+        return backends.auto()
+    if name in backends.names() and not backends.installed(name):
+        raise UsageError(backends.problem(name))
     return name
 
 

@@ -354,11 +354,8 @@ class Value:
                     continue
                 stack.append((node, True))
                 for parent in reversed(node._prev):  # pushed reversed: first operand pops first
-                    if parent not in visited:
-                        if parent._prev or leaves:
-                            stack.append((parent, False))
-                        else:
-                            visited.add(parent)  # a leaf: nothing below it to visit
+                    if (leaves or parent._prev) and parent not in visited:  # leaves: listed or
+                        stack.append((parent, False))  # skipped, never expanded
         return topo
 
     def __repr__(self) -> str:

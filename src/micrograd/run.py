@@ -24,6 +24,8 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from micrograd import backends
+from micrograd.backends import Engine
 from micrograd.checkpoint import (
     FILENAME,
     Checkpoint,
@@ -193,11 +195,10 @@ class Run:
         self.signals.defer()  # from here on a signal lets the file in progress finish
         return stopped
 
-    def _engine(self):
-        """The engine's name, or the torch engine built on the (restored) model and optimizer."""
-        if self.cfg.engine != "torch":
-            return self.cfg.engine
-        return make_engine("torch", self.model, self.nin, self.optimizer, self.options.device)
+    def _engine(self) -> Engine:
+        """The run's engine, built on the (restored) model, optimizer and device."""
+        return make_engine(self.cfg.engine, self.model, self.nin, self.optimizer,
+                           self.options.device)
 
     # ---- the files: the checkpoint first, then metrics and config, then the pictures ----
 
@@ -384,16 +385,9 @@ def check_animation(nin: int, steps: int, every: int | None) -> int:
 
 
 def check_device(engine: str, device: str) -> None:
-    """--device names where the torch engine runs: refuse it elsewhere, and a missing GPU."""
-    if engine != "torch":
-        if device != "cpu":
-            raise UsageError(f"--device {device} applies to --engine torch only; add --engine "
-                             "torch, or drop --device")
-        return
-    from micrograd.torch_engine import device_problem
-
+    """--device names where the engine runs: refuse one it cannot use, or cannot find here."""
     try:
-        problem = device_problem(device)
+        problem = backends.problem(engine, device)
     except ImportError as e:
         raise UsageError(str(e)) from None
     if problem:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from micrograd.backends.eager import count_correct
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
 from micrograd.ops import FLOAT_MATH, Op, Sym, namespace_for, numpy_math, text_of, text_rule
@@ -122,12 +123,12 @@ class BatchTape:
         if backend not in ("python", "numpy"):
             raise ValueError(f"unknown tape backend {backend!r}; use 'python' or 'numpy'")
         self.backend = backend
-        self.params = model.parameters()
+        self.model, self.params = model, model.parameters()
         inputs = [Value(0.0) for _ in range(nin)]
         label = Value(0.0)
         out = model(inputs)
-        root = loss([out] if isinstance(out, Value) else out, label)
-        nodes = root.topo()
+        outputs = [out] if isinstance(out, Value) else out
+        root = loss(outputs, label)
         self.compiled = False
         if backend == "numpy":
             from micrograd.arrays import reuse_freed_memory
@@ -135,15 +136,19 @@ class BatchTape:
 
             reuse_freed_memory()  # fresh pages for every array of every step cost more than math
 
-            compiled = compile_numpy(nodes, self.params, inputs, label)
+            # the compiler reads the interior nodes only (a wide MLP's graph is mostly weights)
+            interior = root.topo(leaves=False)
+            compiled = compile_numpy(interior, self.params, inputs, label, outputs)
             if compiled is not None:
-                self.nodes, self.compiled = nodes, True
+                self.nodes, self.compiled = interior, True
                 self.source, consts = compiled
                 namespace = {**_numpy_namespace(), **namespace_extras(consts)}
                 exec(compile(self.source, "<micrograd batch tape: numpy, compiled>", "exec"),
                      namespace)
-                self._compiled_functions(namespace["loss"], namespace["loss_and_grads"])
+                self._compiled_functions(namespace["loss"], namespace["loss_and_grads"],
+                                         namespace["evaluate"])
                 return
+        nodes = root.topo()
         index = {node: i for i, node in enumerate(nodes)}
         leaf_names = {p: f"p{j}" for j, p in enumerate(self.params)}
         leaf_names.update({x: f"x{k}" for k, x in enumerate(inputs)})
@@ -158,12 +163,13 @@ class BatchTape:
             else:
                 names.append(f"v{i}")
         self.nodes, self.names = nodes, names
+        self._evaluate = None
         self.source = self._generate(nodes, index, names, nin)
         namespace = namespace_for(FLOAT_MATH) if backend == "python" else _numpy_namespace()
         exec(compile(self.source, f"<micrograd batch tape: {backend}>", "exec"), namespace)
         self._loss, self._step = namespace["loss"], namespace["loss_and_backward"]
 
-    def _compiled_functions(self, loss: Any, loss_and_grads: Any) -> None:
+    def _compiled_functions(self, loss: Any, loss_and_grads: Any, evaluate: Any) -> None:
         """The compiled code reads the parameters as one vector and returns their gradient as
         one: `loss`/`loss_and_backward` read `.data` and add into `.grad` around it, and
         `train_step` hands the gradient straight to AdamW's array update."""
@@ -179,8 +185,11 @@ class BatchTape:
             add_grads(P, g)
             return value
 
-        self._loss = lambda X, Y, P: loss(X, Y, self._pending[1] if self._pending else
-                                          read_data(P))
+        def current(P: Sequence[Value]) -> Any:  # the parameter vector, deferred or as in `.data`
+            return self._pending[1] if self._pending else read_data(P)
+
+        self._loss = lambda X, Y, P: loss(X, Y, current(P))
+        self._evaluate = lambda X, Y: evaluate(X, Y, current(self.params))
         self._step = step
 
     def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
@@ -223,9 +232,9 @@ class BatchTape:
             return False
         key = (optimizer, optimizer.params, len(optimizer.params))
         if self._fused_with != key:  # the same Values in the same order, each once: checked once
-            same = len(optimizer.params) == len(self.params) and all(
-                a is b for a, b in zip(optimizer.params, self.params))
-            if not same or len({id(p) for p in self.params}) != len(self.params):
+            # Values compare and hash by identity: list equality is `is`, element by element
+            same = list(optimizer.params) == self.params
+            if not same or len(set(self.params)) != len(self.params):
                 return False
             self._fused_with = key
         return True
@@ -312,6 +321,38 @@ class BatchTape:
     def loss_and_backward(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
         """Mean cross-entropy, and its gradient added into every parameter's `.grad`."""
         return self._step(*self._batch(X, Y), self.params)
+
+    def evaluate(self, X: Any, Y: Any) -> Any:
+        """Mean loss (`loss`'s floats) and accuracy. The compiled numpy tape takes both from one
+        pass of its array code on its own parameter vector; the others score every point with
+        `model.predict` (the float engine: no NumPy needed)."""
+        from micrograd.backends import Evaluation
+
+        X, Y = self._batch(X, Y)
+        if self._evaluate is None:
+            self.sync()
+            rows = X.tolist() if self.backend == "numpy" else X  # floats, as predict reads
+            correct = count_correct(self.model, rows, [int(y) for y in Y])
+            return Evaluation(self.loss(X, Y), correct / len(Y))
+        from micrograd.arrays import correct_from_logits
+
+        loss, logits = self._evaluate(X, Y)
+
+        def rescore(i: int) -> list[float]:
+            self.sync()
+            return self.model.predict(X[i].tolist())
+
+        return Evaluation(loss, correct_from_logits(logits, Y, rescore) / len(Y))
+
+    def take(self, X: Any, Y: Any, idx: Sequence[int]) -> tuple[Any, Any]:
+        """The rows `idx` of a batch made by `batch`, in that order (a mini-batch)."""
+        if self.backend == "numpy":
+            return X[idx], Y[idx]
+        return [X[i] for i in idx], [Y[i] for i in idx]
+
+    def reload(self) -> None:
+        """Nothing to read: every step starts from the Values, or from the vector a deferred
+        step left (which nobody may change before `sync()`)."""
 
     def batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
         """X and Y as this tape reads them (NumPy arrays for the numpy backend): convert a batch

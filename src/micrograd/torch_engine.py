@@ -30,12 +30,10 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
+from micrograd.backends.torch import DEVICES, NEEDS_TORCH
 from micrograd.optim import AdamW
 
-# micrograd-lab is installed from a clone (README): the extra is named both ways
-NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the clone "
-               "(pip install 'micrograd-lab[torch]' from a wheel)")
-DEVICES = ("cpu", "cuda")
+__all__ = ["DEVICES", "NEEDS_TORCH", "TorchEngine", "device_problem", "import_torch"]
 
 
 def import_torch() -> Any:
@@ -66,6 +64,8 @@ class TorchEngine:
     back into the model's Values and the optimizer. `train()` calls `train_step` (all three)
     and `sync`.
     """
+
+    name = "torch"
 
     def __init__(self, model: Any, nin: int, optimizer: Any, device: str = "cpu"):
         torch = self.torch = import_torch()
@@ -125,8 +125,8 @@ class TorchEngine:
 
     # ---- forward and backward ----
 
-    def _total(self, X: Any, Y: Any) -> Any:
-        """The sum of the per-sample cross-entropies, as a 0-d tensor (autograd on `p`)."""
+    def _logits(self, X: Any) -> Any:
+        """Every row's logits, N×K (autograd on `p`)."""
         h, start, last = X, 0, len(self.shapes) - 1
         for k, (nout, nin) in enumerate(self.shapes):
             block = self.p[start:start + nout * (nin + 1)].view(nout, nin + 1)
@@ -134,6 +134,11 @@ class TorchEngine:
             h = self.torch.addmm(block[:, nin], h, block[:, :nin].t())  # b + h Wᵀ
             if k < last:
                 h = self.activations[k](h)
+        return h
+
+    def _total(self, X: Any, Y: Any, h: Any = None) -> Any:
+        """The sum of the per-sample cross-entropies, as a 0-d tensor (autograd on `p`)."""
+        h = self._logits(X) if h is None else h
         neg_max = -h.detach().amax(1, keepdim=True)
         shifted = h + neg_max  # v - max <= 0, as losses.cross_entropy
         picked = shifted.gather(1, Y[:, None])[:, 0]
@@ -151,6 +156,28 @@ class TorchEngine:
         total = self._total(X, Y)
         (total * (1.0 / len(Y))).backward()  # accumulates into p.grad, as into a Value's .grad
         return total.item() * (1.0 / len(Y))
+
+    def evaluate(self, X: Any, Y: Any) -> Any:
+        """Mean loss (`loss`'s floats) and accuracy from one forward pass on the tensors; points
+        whose two largest logits are close are scored with the model's own floats."""
+        from micrograd.backends import Evaluation, correct_count
+
+        X, Y = self.batch(X, Y)
+        with self.torch.no_grad():
+            h = self._logits(X)
+            loss = self._total(X, Y, h).item() * (1.0 / len(Y))
+
+        def rescore(i: int) -> list[float]:
+            self.sync()
+            return self.model.predict(X[i].tolist())
+
+        if self._np is not None:
+            from micrograd.arrays import correct_from_logits
+
+            correct = correct_from_logits(h.numpy(), Y.numpy(), rescore)
+        else:
+            correct = correct_count(h.cpu().tolist(), Y.cpu().tolist(), rescore)
+        return Evaluation(loss, correct / len(Y))
 
     @property
     def grad(self) -> Any:

@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from micrograd import backends
+from micrograd.backends import Engine
+from micrograd.backends.eager import EagerEngine, as_logits, mean_of
 from micrograd.data import Point
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
 from micrograd.nn import Module
-from micrograd.settings import ENGINES as SETTINGS_ENGINES
 
 
 @dataclass
@@ -41,11 +43,6 @@ class TrainResult:
     final: dict[str, SplitMetrics]  # "train", "val", "test" (when non-empty)
 
 
-def as_logits(out: Value | list[Value]) -> list[Value]:
-    """A model with one output returns a bare Value; treat it as a list of one logit."""
-    return [out] if isinstance(out, Value) else out
-
-
 def mean_loss(model: Module, split: Sequence[Point]) -> Value:
     """Mean cross-entropy over `split` as one graph, summed in the seed's order."""
     if not split:
@@ -54,89 +51,38 @@ def mean_loss(model: Module, split: Sequence[Point]) -> Value:
     return Value.sum(losses) * (1.0 / len(split))
 
 
-ENGINES = SETTINGS_ENGINES  # the settings' table: --engine's choices and a checkpoint's
-
-
-class EagerEngine:
-    """Builds each sample's graph on every call and backpropagates it: the reference engine.
-
-    One sample's graph at a time keeps memory constant and time linear in the number of points.
-    It gives the same bits as `mean_loss(...).backward()` on the whole batch's graph: the losses
-    are summed left to right, and the samples are backpropagated last to first, each seeded with
-    d mean / d loss_i, which is the order of that graph's reversed topological sort.
-    """
-
-    def __init__(self, model: Module):
-        self.model = model
-
-    def _sample_loss(self, x: Sequence[float], y: int) -> Value:
-        return cross_entropy(as_logits(self.model([Value(v) for v in x])), y)
-
-    def loss(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
-        return _mean([self._sample_loss(x, y).data for x, y in zip(X, Y)])
-
-    def loss_and_backward(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
-        n = len(Y)
-        seed = 1.0 * ((1.0 / n) * 1.0)  # d mean/d loss_i through the `* (1/n)` and `sum` nodes
-        losses = [0.0] * n
-        for i in range(n - 1, -1, -1):
-            loss = self._sample_loss(X[i], Y[i])
-            losses[i] = loss.data
-            loss.backward(seed)
-        return _mean(losses)
-
-
-def _mean(losses: Sequence[float]) -> float:
-    """The floats of `Value.sum(losses) * (1.0 / n)`: added left to right, then scaled."""
-    total = losses[0]
-    for v in losses[1:]:
-        total = total + v
-    return total * (1.0 / len(losses))
+ENGINES = backends.names()  # the registered engines' names, as the CLI lists them
 
 
 def make_engine(name: str, model: Module, nin: int, optimizer: Any = None,
-                device: str = "cpu"):
-    """`eager` (a graph per step), `tape` (one recorded graph, replayed), `numpy` (vectorized),
-    `torch` (PyTorch float64 on `device`; it also does `optimizer`'s AdamW update)."""
-    if name == "eager":
-        return EagerEngine(model)
-    if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}; use one of {ENGINES}")
-    if name == "torch":
-        if optimizer is None:
-            raise ValueError("make_engine: the torch engine needs the run's AdamW optimizer")
-        from micrograd.torch_engine import TorchEngine
-
-        return TorchEngine(model, nin, optimizer, device)
-    from micrograd.tape import BatchTape
-
-    return BatchTape(model, nin, backend="python" if name == "tape" else "numpy")
+                device: str = "cpu") -> Engine:
+    """The registered engine `name` (`backends.build`): `eager` (a graph per step), `tape` (one
+    recorded graph, replayed), `numpy` (vectorized), `torch` (PyTorch float64 on `device`; it
+    also does `optimizer`'s AdamW update)."""
+    return backends.build(name, model, nin, optimizer, device)
 
 
-def evaluate(model: Module, split: Sequence[Point], engine=None) -> SplitMetrics:
+def evaluate(model: Module, split: Sequence[Point], engine: Engine | None = None) -> SplitMetrics:
     """Mean cross-entropy and accuracy (argmax of the logits, first index on ties).
 
-    With NumPy and an MLP, all points go through the model at once as arrays (2-256-256-3 on
-    1,000 points: a fraction of a second instead of some 20 s point by point), with the float
-    engine's arithmetic: the same argmax and (without an `engine`) the same loss, bit for bit,
-    as point by point. Non-finite logits, another model, or no NumPy: point by point; the
-    loss is then the engine's (default eager).
+    With an `engine`, its own `evaluate`: the loss is the engine's (as its `loss`), computed
+    from the parameters it holds, and the accuracy is the point-by-point loop's. Without one,
+    the float engine's numbers: with NumPy and an MLP, all points go through the model at once
+    as arrays (2-256-256-3 on 1,000 points: a fraction of a second instead of some 20 s point
+    by point), with the float engine's arithmetic, the same bits as point by point. Non-finite
+    logits, another model, or no NumPy: point by point, the eager engine.
     """
     X, Y = [x for x, _ in split], [y for _, y in split]
-    correct, losses = None, None
+    if engine is not None:
+        return SplitMetrics(*engine.evaluate(X, Y))
+    losses = None
     if X and importlib.util.find_spec("numpy") is not None:
         from micrograd.arrays import array_metrics
 
-        correct, losses = array_metrics(model, X, Y, losses=engine is None)
-    if correct is None:
-        correct = 0
-        for x, y in split:
-            scores = model.predict(x)
-            correct += scores.index(max(scores)) == y
+        correct, losses = array_metrics(model, X, Y)
     if losses is not None:
-        return SplitMetrics(_mean(losses), correct / len(split))
-    engine = EagerEngine(model) if engine is None else engine
-    return SplitMetrics(engine.loss(X, Y), correct / len(split))
+        return SplitMetrics(mean_of(losses), correct / len(split))
+    return SplitMetrics(*EagerEngine(model).evaluate(X, Y))
 
 
 def sample_batch(rng, n: int, size: int) -> list[int]:
@@ -161,7 +107,7 @@ def train(
     on_step: Callable[[int, History], None] | None = None,
     start_step: int = 0,
     history: History | None = None,
-    engine: Any = "eager",
+    engine: str | Engine = "eager",
     batch_size: int | None = None,
     rng=None,
 ) -> TrainResult:
@@ -180,25 +126,23 @@ def train(
     history = History() if history is None else history
     nin = len(train_split[0][0])
     runner = make_engine(engine, model, nin, optimizer) if isinstance(engine, str) else engine
-    X, Y = [x for x, _ in train_split], [y for _, y in train_split]
-    Xv, Yv = [x for x, _ in val_split], [y for _, y in val_split]
-    if hasattr(runner, "batch"):  # the numpy tape's arrays, made once instead of every step
-        X, Y = runner.batch(X, Y)
-        Xv, Yv = runner.batch(Xv, Yv)
-    getattr(runner, "reload", lambda: None)()  # an engine's own arrays: from the Values of now
+    X, Y = runner.batch([x for x, _ in train_split], [y for _, y in train_split])
+    Xv, Yv = runner.batch([x for x, _ in val_split], [y for _, y in val_split])
+    runner.reload()  # an engine's own arrays: from the Values of now
     try:
         _loop(runner, optimizer, (X, Y, Xv, Yv), range(start_step, steps), eval_every, log,
               on_step, history, batch_size, rng)
+        # on the engine's own parameters, before they are written into the Values
+        final = {"train": SplitMetrics(*runner.evaluate(X, Y)),
+                 "val": SplitMetrics(*runner.evaluate(Xv, Yv))}
+        if test_split:
+            final["test"] = evaluate(model, test_split, runner)
     finally:
-        getattr(runner, "sync", lambda: None)()  # parameters an engine kept as its own arrays
-    final = {"train": evaluate(model, train_split, runner),
-             "val": evaluate(model, val_split, runner)}
-    if test_split:
-        final["test"] = evaluate(model, test_split, runner)
+        runner.sync()  # parameters an engine kept as its own arrays
     return TrainResult(history, final)
 
 
-def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: int,
+def _loop(runner: Engine, optimizer: Any, data: tuple, steps: range, eval_every: int,
           log: Callable[[str], None], on_step: Callable[[int, History], None] | None,
           history: History, batch_size: int | None, rng: Any) -> None:
     """The steps of `train`: evaluate, step, log, call back."""
@@ -214,10 +158,10 @@ def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: in
                 val_loss = runner.loss(Xv, Yv)
                 log(f"step {step}, val loss {val_loss:.6f}")
             if batch_size is None or batch_size >= len(Y):
-                loss = train_step(runner, optimizer, X, Y, defer)
+                loss = runner.train_step(X, Y, optimizer, defer)
             else:
                 idx = sample_batch(rng, len(Y), batch_size)
-                loss = train_step(runner, optimizer, *rows(runner, X, Y, idx), defer)
+                loss = runner.train_step(*runner.take(X, Y, idx), optimizer, defer)
             log(f"step {step}, train loss {loss}")
             history.step.append(step)
             history.train_loss.append(loss)
@@ -227,24 +171,14 @@ def _loop(runner: Any, optimizer: Any, data: tuple, steps: range, eval_every: in
             gc.collect(0)
 
 
-def train_step(runner: Any, optimizer: Any, X: Any, Y: Any, defer: bool = False) -> float:
-    """Loss and gradient, the optimizer's step, zeroed gradients; an engine with its own
-    `train_step` (the numpy tape, torch: AdamW on their own arrays) does all three at once.
-    `defer`: nobody looks at the parameters before the next step or the engine's `sync()`."""
-    fused = getattr(runner, "train_step", None)
-    if fused is not None:
-        return fused(X, Y, optimizer, defer)
-    loss = runner.loss_and_backward(X, Y)
-    optimizer.step()
-    optimizer.zero_grad()
-    return loss
+def train_step(runner: Engine, optimizer: Any, X: Any, Y: Any, defer: bool = False) -> float:
+    """Loss and gradient, the optimizer's step, zeroed gradients: `runner.train_step`."""
+    return runner.train_step(X, Y, optimizer, defer)
 
 
-def rows(runner: Any, X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
+def rows(runner: Engine, X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
     """The mini-batch `idx` of X and Y, taken the way the engine holds its batches."""
-    if hasattr(runner, "take"):
-        return runner.take(X, Y, idx)
-    return [X[i] for i in idx], [Y[i] for i in idx]
+    return runner.take(X, Y, idx)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import shlex
 import signal
 import sys
 
+from micrograd import backends
 from micrograd.cli.args import Parser, add_setting
 from micrograd.config import FLAGGED, TrainConfig, UsageError, config_from_settings
 from micrograd.folder import RunFolder
@@ -33,8 +34,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                    "AdamW, 100 steps on the seed's 3-class data).")
     for name in FLAGGED:  # in the schema's order
         add_setting(t, RUN[name], **FLAG_OPTIONS.get(name, {}))
-    t.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where --engine torch runs: cpu (default) or cuda (a GPU PyTorch sees)")
+    engines = [backends.lookup(name) for name in backends.names()]
+    devices = list(dict.fromkeys(d for e in engines for d in e.devices))
+    t.add_argument("--device", choices=devices, default="cpu",
+                   help="where the engine runs: " + ", ".join(devices) + " (default cpu; "
+                        + ", ".join(f"--engine {e.name}: {'/'.join(e.devices)}"
+                                    for e in engines if e.devices != ("cpu",)) + ")")
     add_output_flags(t)
     return t
 

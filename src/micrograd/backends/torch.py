@@ -1,0 +1,35 @@
+"""The `torch` engine: the same run trained by PyTorch in float64, on the CPU or a CUDA GPU.
+
+It also does the optimizer's AdamW update, so it is built with the run's optimizer and device;
+the machinery is `micrograd.torch_engine.TorchEngine` (torch is imported when it is built).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from micrograd.backends import Engine, register
+
+# micrograd-lab is installed from a clone (README): the extra is named both ways
+NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the clone "
+               "(pip install 'micrograd-lab[torch]' from a wheel)")
+DEVICES = ("cpu", "cuda")
+
+
+def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:
+    from micrograd.torch_engine import TorchEngine
+
+    if optimizer is None:
+        raise ValueError("the torch engine needs the run's AdamW optimizer")
+    return TorchEngine(model, nin, optimizer, device)
+
+
+def device_problem(device: str) -> str | None:
+    from micrograd.torch_engine import device_problem
+
+    return device_problem(device)
+
+
+register("torch", build, summary="PyTorch float64 tensors (CPU or CUDA), AdamW included",
+         needs=("torch",), missing=NEEDS_TORCH, devices=DEVICES, device_problem=device_problem,
+         rank=3)
