@@ -1,14 +1,16 @@
 // micrograd playground: the shareable link. Every setting the server echoes in `state.config` is
 // written to location.hash whenever it changes; a page opened on such a link (or a reconnect)
 // checks each field the way protocol.py does and sends the good ones as one `configure`. A bad or
-// unknown field is named in one toast line and left at its default. Loaded before app.js.
-"use strict";
+// unknown field is named in one toast line and left at its default.
+//   createLink({ model, send, toast }) -> { onOnline(), onState(st) }
+import { $ } from "./format.js";
+import { FEATURE_NAMES } from "./features.js";
 
 const CLASS_DATASETS = ["seed", "yinyang", "moons", "circles", "spiral", "xor"];
 const REG_DATASETS = ["plane", "gauss"];
-const PROBLEM_DEFAULT = { classification: "seed", regression: "plane" };
+export const PROBLEM_DEFAULT = { classification: "seed", regression: "plane" };
 // the order fields appear in the link; each parses its text or throws the allowed values
-const LINK = {
+export const LINK = {
   problem: oneOf(["classification", "regression"]),
   dataset: oneOf([...CLASS_DATASETS, ...REG_DATASETS]),
   features: (t) => {
@@ -69,7 +71,7 @@ function flag(t) {
   throw new Error("1 or 0");
 }
 
-function linkText(config) {
+export function linkText(config) {
   // the hash for a config: fields in LINK's order, lists comma-separated, flags 1/0
   return Object.keys(LINK).filter((k) => k in config).map((k) => {
     const v = config[k];
@@ -78,7 +80,7 @@ function linkText(config) {
   }).join("&");
 }
 
-function readLink(hash) {
+export function readLink(hash) {
   // {fields, problems}: the valid fields of a hash, and one phrase per bad or unknown one
   const fields = {}, problems = [];
   const text = hash.replace(/^#/, "");
@@ -119,34 +121,39 @@ function matchProblem(fields) {
   return [];
 }
 
-function restoreLink(config) {
-  // at a connection's first state: send what the link sets and the server does not have yet;
-  // true when a configure went out (its state will follow)
-  const { fields, problems } = readLink(location.hash);
-  if (problems.length) toast(`link: ${problems.join("; ")}`);
-  if (fields.problem && fields.problem !== config.problem && !fields.dataset) {
-    fields.dataset = PROBLEM_DEFAULT[fields.problem];
-  }
-  const changed = Object.fromEntries(Object.entries(fields)
-    .filter(([k, v]) => k in config && JSON.stringify(v) !== JSON.stringify(config[k])));
-  if (!Object.keys(changed).length) return false;
-  send({ type: "configure", ...changed });
-  return true;
-}
+export function createLink({ model, send, toast }) {
+  let pending = false; // a new connection: the link's settings are sent to it at its first state
 
-function writeLink(config) {
-  const hash = `#${linkText(config)}`;
-  if (location.hash !== hash) history.replaceState(null, "", hash);
-}
-
-function linkOnState(st) {
-  // called by onState: restore once per connection, then keep the hash in step with the state
-  if (S.linkPending) {
-    S.linkPending = false;
-    if (restoreLink(st.config)) { S.restoring = true; return; }
+  function restore(config) {
+    // send what the link sets and the server does not have yet; true when a configure went out
+    // (its state will follow)
+    const { fields, problems } = readLink(location.hash);
+    if (problems.length) toast(`link: ${problems.join("; ")}`);
+    if (fields.problem && fields.problem !== config.problem && !fields.dataset) {
+      fields.dataset = PROBLEM_DEFAULT[fields.problem];
+    }
+    const changed = Object.fromEntries(Object.entries(fields)
+      .filter(([k, v]) => k in config && JSON.stringify(v) !== JSON.stringify(config[k])));
+    if (!Object.keys(changed).length) return false;
+    send({ type: "configure", ...changed });
+    return true;
   }
-  S.restoring = false;
-  writeLink(st.config);
+
+  function onState(st) {
+    // restore once per connection, then keep the hash in step with the state
+    if (pending) {
+      pending = false;
+      if (restore(st.config)) return;
+    }
+    const hash = `#${linkText(st.config)}`;
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+  }
+
+  $("copy-link").onclick = copyLink;
+  window.addEventListener("hashchange", () => { // a link pasted into this tab's address bar
+    if (model.state) restore(model.state.config);
+  });
+  return { onState, onOnline() { pending = true; } };
 }
 
 function copyLink() {
@@ -166,12 +173,4 @@ function copyLink() {
   };
   if (navigator.clipboard) navigator.clipboard.writeText(location.href).then(done, fallback);
   else fallback();
-}
-
-function wireLink() {
-  $("copy-link").onclick = copyLink;
-  window.addEventListener("hashchange", () => { // a link pasted into this tab's address bar
-    if (!S.state) return;
-    S.restoring = restoreLink(S.state.config);
-  });
 }
