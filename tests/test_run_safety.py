@@ -155,8 +155,9 @@ def _edited_checkpoint(tmp_path, edit) -> str:
         (lambda d: d["config"].update(dataset="x" * 5000), "dataset is not a file name"),
         (lambda d: d["optimizer"]["exp_avg_sq"].__setitem__(0, -1e-3),
          "a mean of squares is never negative"),
-        (lambda d: d["optimizer"].update(betas=[0.9, 1.5]), "must each be in [0, 1)"),
-        (lambda d: d["optimizer"].update(eps=0.0), "optimizer.eps 0.0 is not in (0, 1]"),
+        (lambda d: d["optimizer"].update(betas=[0.9, 1.5]),
+         "optimizer.betas must be in [0, 1), got 1.5"),
+        (lambda d: d["optimizer"].update(eps=0.0), "optimizer.eps must be in (0, 1], got 0.0"),
     ],
     ids=["nul-in-path", "path-too-long", "negative-exp-avg-sq", "beta-above-1", "eps-zero"],
 )

@@ -19,7 +19,7 @@ from typing import Any
 
 from micrograd.files import read_regular_file, write_atomic
 from micrograd.nn import ACTIVATIONS, MLP
-from micrograd.settings import number_problem, show
+from micrograd.settings import SETTING, number_problem, show
 from micrograd.train import History
 
 FORMAT = "micrograd-lab checkpoint"
@@ -312,17 +312,12 @@ def _check_optimizer(opt: Any, n: int, fail) -> None:
 
 
 def _check_optimizer_domains(opt: dict, fail) -> None:
-    """Hyper-parameters in the ranges the optimizers accept (as torch.optim checks them)."""
-    if not 0.0 < opt["lr"] <= 10.0:
-        raise fail(f"optimizer.lr {opt['lr']!r} is not in (0, 10]")
-    if not 0.0 <= opt["weight_decay"] <= 1.0:
-        raise fail(f"optimizer.weight_decay {opt['weight_decay']!r} is not in [0, 1]")
-    if opt["type"] == "AdamW":
-        if not all(0.0 <= b < 1.0 for b in opt["betas"]):
-            raise fail(f"optimizer.betas {opt['betas']!r} must each be in [0, 1)")
-        if not 0.0 < opt["eps"] <= 1.0:
-            raise fail(f"optimizer.eps {opt['eps']!r} is not in (0, 1]")
-    elif not 0.0 <= opt["momentum"] < 1.0:
-        raise fail(f"optimizer.momentum {opt['momentum']!r} is not in [0, 1)")
+    """Hyper-parameters in the settings schema's ranges (as torch.optim checks them)."""
+    names = ("lr", "weight_decay", *(("betas", "eps") if opt["type"] == "AdamW" else
+                                     ("momentum",)))
+    for name in names:
+        for value in opt[name] if name == "betas" else [opt[name]]:
+            if problem := SETTING[name].problem(value):
+                raise fail(f"optimizer.{name} {problem}")
 
 

@@ -1,8 +1,9 @@
-"""A run's settings: `TrainConfig` (the defaults are the seed's run), its limits, and the two ways
-one is made, from the settings a user typed and from a checkpoint.
+"""A run's settings: `TrainConfig` (the defaults are the seed's run), and the two ways one is made,
+from the settings a user typed and from a checkpoint.
 
-The limits live here once: the CLI's flag parsers, `config_from_settings` (a new run) and
-`config_from_checkpoint` (a file that may have been edited by hand) all hold a config to them.
+Its fields, defaults and limits are the settings schema's (`settings.RUN`, each written once
+there): the CLI's flag parsers, `config_from_settings` (a new run) and `config_from_checkpoint`
+(a file that may have been edited by hand) all hold a config to them.
 A user's mistake is a `UsageError`: one line, which the CLI prints with exit code 2.
 """
 
@@ -15,27 +16,18 @@ from typing import Any
 
 from micrograd.checkpoint import Checkpoint, CheckpointError
 from micrograd.data import DATASETS
-from micrograd.nn import ACTIVATIONS
 from micrograd.optim import AdamW
-from micrograd.settings import (
-    FLOAT_RANGES,
-    INT_RANGES,
-    LIMITS,
-    MAX_PATH,
-    number_problem,
-    path_problem,
-    show,
-)
-from micrograd.train import ENGINES
+from micrograd.settings import DATASETS as TABLE
+from micrograd.settings import FLOAT_RANGES, INT_RANGES, LIMITS, MAX_PATH, RUN, path_problem
 
 __all__ = ["FLOAT_RANGES", "INT_RANGES", "LIMITS", "MAX_PATH", "TrainConfig", "UsageError"]
 
-NOISY = ("moons", "circles", "spiral", "xor")
+NOISY = tuple(d.name for d in TABLE if d.problem == "classification" and d.noise is not None)
 # options a checkpoint records beside the config (run.recorded_options), with their ranges
-RECORDED = {"save_every": (0, LIMITS["steps"])}
-# the settings `micrograd train` has a flag for (betas and eps have none)
-FLAGGED = ("dataset", "n", "noise", "hidden", "activation", "steps", "lr", "weight_decay", "seed",
-           "eval_every", "engine", "batch_size")
+RECORDED = {"save_every": (RUN["save_every"].lo, RUN["save_every"].hi)}
+# the settings `micrograd train` has a flag for and a checkpoint records (betas and eps: no flag)
+FLAGGED = tuple(s.name for s in RUN.values() if s.flag and s.saved)
+SAVED = tuple(s.name for s in RUN.values() if s.saved)  # TrainConfig's fields
 
 
 class UsageError(Exception):
@@ -50,65 +42,60 @@ def _number(v: object) -> bool:
 class TrainConfig:
     """Everything that defines a run; the defaults are the seed's run."""
 
-    dataset: str = "seed"  # a name from DATASETS or a path to a CSV file
-    n: int = 100
-    noise: float | None = None  # None: the generator's default
-    hidden: list[int] = field(default_factory=lambda: [16])
-    activation: str = "tanh"
-    steps: int = 100
-    lr: float = 0.1
-    betas: tuple[float, float] = (0.9, 0.95)
-    eps: float = 1e-8
-    weight_decay: float = 1e-4
-    seed: int = 42
-    eval_every: int = 10
-    engine: str = "auto"  # auto: numpy when installed, else tape (both reproduce the seed's log)
-    batch_size: int | None = None  # None: full batch, as the seed
+    dataset: str = RUN["dataset"].default  # a name from DATASETS or a path to a CSV file
+    n: int = RUN["n"].default
+    noise: float | None = RUN["noise"].default  # None: the generator's default
+    hidden: list[int] = field(default_factory=lambda: list(RUN["hidden"].default))
+    activation: str = RUN["activation"].default
+    steps: int = RUN["steps"].default
+    lr: float = RUN["lr"].default
+    betas: tuple[float, float] = RUN["betas"].default
+    eps: float = RUN["eps"].default
+    weight_decay: float = RUN["weight_decay"].default
+    seed: int = RUN["seed"].default
+    eval_every: int = RUN["eval_every"].default
+    engine: str = RUN["engine"].default  # auto: numpy when installed, else tape
+    batch_size: int | None = RUN["batch_size"].default  # None: full batch, as the seed
 
     def validate(self) -> None:
-        """Raise ValueError (one line naming the field) unless every field is within its limits.
+        """Raise ValueError (one line naming the field) unless every field is within the
+        schema's range (`settings.RUN`).
 
         `config_from_settings` and `config_from_checkpoint` both call this; betas and eps, which
         no flag sets, are checked here only.
         """
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ValueError(f"dataset {self.dataset!r} is neither a dataset name nor a path")
-        self._check_numbers()
+        for name in SAVED:
+            s, v = RUN[name], getattr(self, name)
+            if s.type in ("int", "float") and not (v is None and s.optional):
+                if problem := s.problem(v):
+                    raise ValueError(f"{name} {problem}")
         if self.noise is not None and self.dataset not in NOISY:
             raise ValueError(f"noise applies to {', '.join(NOISY)}, not {self.dataset!r}")
         betas = self.betas
         if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(map(_number, betas)):
             raise ValueError(f"betas {betas!r} is not a pair of numbers")
         for i, beta in enumerate(betas):
-            if number_problem(beta, 0.0, 1.0) or beta == 1.0:
-                raise ValueError(f"betas[{i}] must be in [0, 1), got {show(beta)}")
+            if problem := RUN["betas"].problem(beta):
+                raise ValueError(f"betas[{i}] {problem}")
+        self._check_hidden()
+        for name in ("activation", "engine"):
+            choices, value = RUN[name].choices, getattr(self, name)
+            if value not in choices:
+                raise ValueError(f"{name} {value!r} is not one of {', '.join(choices)}")
+
+    def _check_hidden(self) -> None:
+        s = RUN["hidden"]
         if not isinstance(self.hidden, list) or not all(
                 isinstance(h, int) and not isinstance(h, bool) for h in self.hidden):
             raise ValueError(f"hidden {self.hidden!r} is not a list of layer sizes")
-        if len(self.hidden) > LIMITS["depth"]:
-            raise ValueError(f"hidden has {len(self.hidden)} layers; at most {LIMITS['depth']}")
+        depth = s.length[1]  # type: ignore[index]
+        if len(self.hidden) > depth:
+            raise ValueError(f"hidden has {len(self.hidden)} layers; at most {depth}")
         for size in self.hidden:
-            if problem := number_problem(size, 1, LIMITS["width"], integer=True):
+            if problem := s.problem(size):
                 raise ValueError(f"hidden layer size {problem}")
-        if self.activation not in ACTIVATIONS or self.activation == "linear":
-            choices = ", ".join(a for a in ACTIVATIONS if a != "linear")
-            raise ValueError(f"activation {self.activation!r} is not one of {choices}")
-        if self.engine not in ("auto", *ENGINES):
-            raise ValueError(f"engine {self.engine!r} is not one of auto, {', '.join(ENGINES)}")
-
-    def _check_numbers(self) -> None:
-        for name, (lo, hi) in INT_RANGES.items():
-            v = getattr(self, name)
-            if v is None and name == "batch_size":
-                continue
-            if problem := number_problem(v, lo, hi, integer=True):
-                raise ValueError(f"{name} {problem}")
-        for name, (lo, hi, lo_open) in FLOAT_RANGES.items():
-            v = getattr(self, name)
-            if v is None and name == "noise":
-                continue
-            if problem := number_problem(v, lo, hi, lo_open=lo_open):
-                raise ValueError(f"{name} {problem}")
 
 
 def resolve_engine(name: str) -> str:
@@ -182,7 +169,7 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
     except ValueError as e:
         raise bad(str(e)) from None
     cfg.betas = tuple(float(b) for b in cfg.betas)
-    for name in ("lr", "eps", "weight_decay", "noise"):  # JSON may spell 1.0 as 1
+    for name in (name for name in SAVED if RUN[name].type == "float"):  # JSON: 1 for 1.0
         if getattr(cfg, name) is not None:
             setattr(cfg, name, float(getattr(cfg, name)))
     # an engine not installed here (numpy, torch) stays named: not the file's fault, and a

@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from micrograd.files import read_regular_file
+from micrograd.settings import DATASETS as TABLE
+from micrograd.settings import SETTING
+
+NOISE = {d.name: d.noise for d in TABLE}  # each generator's default noise
 
 Point = tuple[list[float], int]
 Splits = tuple[list[Point], list[Point], list[Point]]
@@ -132,7 +136,7 @@ def gen_data_yinyang(
     )
 
 
-def make_moons(rng: Any, n: int = 100, noise: float = 0.1) -> Splits:
+def make_moons(rng: Any, n: int = 100, noise: float = NOISE["moons"]) -> Splits:
     """Two interleaved half circles (as scikit-learn's), with Gaussian noise of std `noise`."""
     rng, noise = as_rng(rng), _check_noise(noise)
     _check_n(n)
@@ -145,7 +149,8 @@ def make_moons(rng: Any, n: int = 100, noise: float = 0.1) -> Splits:
     return split(pts)
 
 
-def make_circles(rng: Any, n: int = 100, noise: float = 0.05, factor: float = 0.5) -> Splits:
+def make_circles(rng: Any, n: int = 100, noise: float = NOISE["circles"],
+                 factor: float = 0.5) -> Splits:
     """A circle of radius 1 (class 0) around one of radius `factor` (class 1), plus noise."""
     rng, noise = as_rng(rng), _check_noise(noise)
     _check_n(n)
@@ -161,7 +166,7 @@ def make_circles(rng: Any, n: int = 100, noise: float = 0.05, factor: float = 0.
     return split(pts)
 
 
-def make_spiral(rng: Any, n: int = 150, noise: float = 0.2, classes: int = 3) -> Splits:
+def make_spiral(rng: Any, n: int = 150, noise: float = NOISE["spiral"], classes: int = 3) -> Splits:
     """`classes` interleaved spiral arms (the CS231n dataset); noise perturbs the angle."""
     rng, noise = as_rng(rng), _check_noise(noise)
     _check_n(n)
@@ -176,7 +181,7 @@ def make_spiral(rng: Any, n: int = 150, noise: float = 0.2, classes: int = 3) ->
     return split(pts)
 
 
-def make_xor(rng: Any, n: int = 100, noise: float = 0.1) -> Splits:
+def make_xor(rng: Any, n: int = 100, noise: float = NOISE["xor"]) -> Splits:
     """Points in [-1, 1)²; class 1 where x and y have the same sign; noise jitters positions."""
     rng, noise = as_rng(rng), _check_noise(noise)
     _check_n(n)
@@ -188,14 +193,10 @@ def make_xor(rng: Any, n: int = 100, noise: float = 0.1) -> Splits:
     return split(pts)
 
 
-DATASETS = {
-    "seed": gen_data,
-    "yinyang": make_yinyang,
-    "moons": make_moons,
-    "circles": make_circles,
-    "spiral": make_spiral,
-    "xor": make_xor,
-}
+_GENERATORS = {"seed": gen_data, "yinyang": make_yinyang, "moons": make_moons,
+               "circles": make_circles, "spiral": make_spiral, "xor": make_xor}
+# the settings' table lists the datasets `micrograd train` generates; each is made by name here
+DATASETS = {d.name: _GENERATORS[d.name] for d in TABLE if d.problem == "classification"}
 
 
 class DataError(ValueError):
@@ -305,11 +306,12 @@ def _is_number(field: str) -> bool:
 
 
 def _check_n(n: object) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 10:
-        raise ValueError(f"n must be an integer >= 10 (each split needs a point), got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < SETTING["n"].lo:
+        raise ValueError(f"n must be an integer >= {SETTING['n'].lo} (each split needs a "
+                         f"point), got {n!r}")
 
 
 def _check_noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
-        raise ValueError(f"noise must be a number in [0, 10], got {noise!r}")
-    return float(noise)
+    if problem := SETTING["noise"].problem(noise):
+        raise ValueError(f"noise {problem}")
+    return float(noise)  # type: ignore[arg-type]

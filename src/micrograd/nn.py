@@ -19,8 +19,9 @@ from typing import Any
 
 from micrograd.engine import LINEAR, RELU, SIGMOID, TANH, Value
 from micrograd.ops import FLOAT_MATH
+from micrograd.settings import ACTIVATIONS as ACTIVATION_TABLE
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+ACTIVATIONS = tuple(name for name, _ in ACTIVATION_TABLE)  # the settings' table, in its order
 _ACTIVATION_OPS = {"tanh": TANH, "relu": RELU, "sigmoid": SIGMOID}
 INITS = ("seed", "uniform")
 

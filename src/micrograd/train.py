@@ -17,6 +17,7 @@ from micrograd.data import Point
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
 from micrograd.nn import Module
+from micrograd.settings import ENGINES as SETTINGS_ENGINES
 
 
 @dataclass
@@ -53,7 +54,7 @@ def mean_loss(model: Module, split: Sequence[Point]) -> Value:
     return Value.sum(losses) * (1.0 / len(split))
 
 
-ENGINES = ("eager", "tape", "numpy", "torch")
+ENGINES = SETTINGS_ENGINES  # the settings' table: --engine's choices and a checkpoint's
 
 
 class EagerEngine:

@@ -1,5 +1,6 @@
-"""What every subcommand's flags share: a parser that reports a mistake in one line, and the
-argument types that hold a flag to the limits in `micrograd.config`."""
+"""What every subcommand's flags share: a parser that reports a mistake in one line, the argument
+types that hold a flag to its range, and `add_setting`, which makes a flag from its entry in the
+settings schema (`micrograd.settings`): its type, range, default and help are written there."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import argparse
 import math
 
 from micrograd.config import UsageError
-from micrograd.settings import LIMITS, number_problem, parse_int, show
+from micrograd.settings import RUN, Setting, number_problem, parse_int, show
+
+KEEP = object()  # add_setting: the schema's default
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,12 +54,34 @@ def hidden(text: str) -> list[int]:
         if size is None:
             raise argparse.ArgumentTypeError(f"{show(text)}: use sizes like 16 or 16,16")
         typed = part.strip() if len(part) <= 40 else None
-        if problem := number_problem(size, 1, LIMITS["width"], integer=True, typed=typed):
+        if problem := RUN["hidden"].problem(size, typed=typed):
             raise argparse.ArgumentTypeError(f"layer size {problem}")
         sizes.append(size)
-    if len(sizes) > LIMITS["depth"]:
-        raise argparse.ArgumentTypeError(f"{len(sizes)} hidden layers; at most {LIMITS['depth']}")
+    depth = RUN["hidden"].length[1]  # type: ignore[index]
+    if len(sizes) > depth:
+        raise argparse.ArgumentTypeError(f"{len(sizes)} hidden layers; at most {depth}")
     return sizes
+
+
+def add_setting(parser: argparse.ArgumentParser, s: Setting, default: object = KEEP,
+                metavar: str | None = None) -> None:
+    """The flag of setting `s`: parsed and range-checked as the schema says, its help with the
+    default. `default` replaces the schema's (None: "not typed", for a flag whose absence means
+    something else)."""
+    kwargs: dict[str, object] = {"default": s.default if default is KEEP else default}
+    if s.choices:
+        kwargs["choices"] = list(s.choices)
+    elif s.type == "int":
+        kwargs["type"] = int_in(s.lo, s.hi)  # type: ignore[arg-type]
+    elif s.type == "float":
+        kwargs["type"] = float_in(s.lo, s.hi, s.lo_open)  # type: ignore[arg-type]
+    elif s.type == "list":
+        kwargs["type"] = hidden  # the one list a flag sets
+    if metavar:
+        kwargs["metavar"] = metavar
+    shown = ",".join(map(str, s.default)) if isinstance(s.default, list) else s.default
+    kwargs["help"] = s.help if s.optional else f"{s.help} (default {shown})"
+    parser.add_argument(s.flag, **kwargs)  # type: ignore[arg-type]
 
 
 def point(text: str) -> list[float]:

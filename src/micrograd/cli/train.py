@@ -1,4 +1,5 @@
-"""`micrograd train`: its flags, and a `Run` (micrograd.run) started or resumed, then reported.
+"""`micrograd train`: its flags (made from the settings schema), and a `Run` (micrograd.run)
+started or resumed, then reported.
 
 The loss lines are the program's output and go to stdout in the seed's exact format; everything
 else (where files went, the progress bar, why a run stopped) goes to stderr.
@@ -12,61 +13,26 @@ import shlex
 import signal
 import sys
 
-from micrograd.cli.args import Parser, float_in, hidden, int_in
-from micrograd.config import (
-    FLAGGED,
-    FLOAT_RANGES,
-    INT_RANGES,
-    LIMITS,
-    NOISY,
-    TrainConfig,
-    UsageError,
-    config_from_settings,
-)
-from micrograd.data import DATASETS
+from micrograd.cli.args import Parser, add_setting
+from micrograd.config import FLAGGED, TrainConfig, UsageError, config_from_settings
 from micrograd.folder import RunFolder
 from micrograd.guard import EXIT_WRITE, Interrupted, RunStopped, StopSignals
-from micrograd.nn import ACTIVATIONS
 from micrograd.resume import recorded_save_every, resume_config, resume_target
 from micrograd.run import Outcome, Run, RunOptions, summary
+from micrograd.settings import RUN
 from micrograd.streams import GuardedStream
-from micrograd.train import ENGINES
+
+# how a flag departs from its setting's entry: --n's default None means "not typed" (a CSV
+# dataset refuses it; a generated one takes the schema's 100)
+FLAG_OPTIONS = {"n": {"default": None}, "batch_size": {"metavar": "B"}}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train an MLP (default: exactly the seed's run)",
                        description="Train an MLP; with no flags, the seed's run (MLP 2-16-3, "
                                    "AdamW, 100 steps on the seed's 3-class data).")
-    d = TrainConfig()
-    t.add_argument("--dataset", default=d.dataset,
-                   help=f"{', '.join(DATASETS)}, or a CSV file of x1,x2,...,label rows")
-    t.add_argument("--n", type=int_in(*INT_RANGES["n"]), default=None,
-                   help=f"number of points to generate (default {d.n}; 80/10/10 split)")
-    t.add_argument("--noise", type=float_in(*FLOAT_RANGES["noise"]), default=None,
-                   help=f"noise of {', '.join(NOISY)} (default: the dataset's own)")
-    t.add_argument("--hidden", type=hidden, default=d.hidden,
-                   help="hidden layer sizes, e.g. 16 or 16,16 (default 16)")
-    t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "linear"],
-                   default=d.activation, help="hidden-layer activation (default tanh)")
-    t.add_argument("--steps", type=int_in(*INT_RANGES["steps"]), default=d.steps)
-    t.add_argument("--lr", type=float_in(*FLOAT_RANGES["lr"]), default=d.lr,
-                   help="AdamW learning rate (default 0.1)")
-    t.add_argument("--weight-decay", type=float_in(*FLOAT_RANGES["weight_decay"]),
-                   default=d.weight_decay,
-                   help="AdamW decoupled weight decay (default 1e-4)")
-    t.add_argument("--seed", type=int_in(*INT_RANGES["seed"]), default=d.seed,
-                   help="RNG seed for data then weights (default 42)")
-    t.add_argument("--eval-every", type=int_in(*INT_RANGES["eval_every"]),
-                   default=d.eval_every,
-                   help="val loss every K steps (default 10)")
-    t.add_argument("--engine", choices=["auto", *ENGINES], default=d.engine,
-                   help="how loss and gradients are computed: eager (a graph per step), tape "
-                        "(one recorded graph, replayed; same bits as eager), numpy (the tape on "
-                        "arrays; needs micrograd-lab[fast]), torch (PyTorch float64; needs "
-                        "micrograd-lab[torch]); auto: numpy if installed, else tape")
-    t.add_argument("--batch-size", type=int_in(*INT_RANGES["batch_size"]), default=None,
-                   metavar="B",
-                   help="mini-batches of B points drawn with the run's RNG (default: full batch)")
+    for name in FLAGGED:  # in the schema's order
+        add_setting(t, RUN[name], **FLAG_OPTIONS.get(name, {}))
     t.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                    help="where --engine torch runs: cpu (default) or cuda (a GPU PyTorch sees)")
     add_output_flags(t)
@@ -82,13 +48,10 @@ def add_output_flags(t: argparse.ArgumentParser) -> None:
     t.add_argument("--animate", action="store_true",
                    help="also write training.gif: the decision boundary and the loss curves, "
                         "one frame every --frame-every steps (2-D data only)")
-    t.add_argument("--frame-every", type=int_in(1, LIMITS["steps"]), default=None, metavar="K",
-                   help="with --animate, one frame every K steps (default: about 50 frames)")
+    add_setting(t, RUN["frame_every"], metavar="K")
     t.add_argument("--quiet", action="store_true",
                    help="print only the loss lines: no summary, no progress bar, no messages")
-    t.add_argument("--save-every", type=int_in(0, LIMITS["steps"]), default=0, metavar="K",
-                   help="also write checkpoint.json every K steps (default 0: only at the end "
-                        "and on Ctrl-C/SIGTERM; a resumed run keeps the K it was started with)")
+    add_setting(t, RUN["save_every"], metavar="K")
     t.add_argument("--resume", default=None, metavar="RUN",
                    help="continue the run in folder RUN (or from a checkpoint.json) where it "
                         "stopped; it writes into that folder unless --out is given")

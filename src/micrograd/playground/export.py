@@ -27,6 +27,7 @@ from micrograd.config import UsageError
 from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
 from micrograd.playground.wheel import build_wheel
+from micrograd.settings import settings_json
 
 MANIFEST = "export.json"
 GENERATOR = "micrograd playground --export"
@@ -48,8 +49,9 @@ class Exported:
 
 
 def page_files() -> dict[str, bytes]:
-    """The page: index.html at the top (marked for the Worker transport), the rest in static/."""
-    out = {}
+    """The page: index.html at the top (marked for the Worker transport), the rest in static/,
+    with the settings schema's page view as static/settings.json (as the server serves it)."""
+    out = {"static/settings.json": settings_json().encode()}
     for entry in sorted(resources.files(__package__).joinpath("static").iterdir(),
                         key=lambda e: e.name):
         if entry.is_file() and not entry.name.startswith("."):

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-FEATURES: dict[str, Callable[[float, float], float]] = {  # in their canonical order
+from micrograd.settings import FEATURES as TABLE
+from micrograd.settings import SETTING
+
+FUNCTIONS: dict[str, Callable[[float, float], float]] = {
     "x1": lambda a, b: a,
     "x2": lambda a, b: b,
     "x1_sq": lambda a, b: a * a,
@@ -21,9 +24,10 @@ FEATURES: dict[str, Callable[[float, float], float]] = {  # in their canonical o
     "sin_x1": lambda a, b: math.sin(a),
     "sin_x2": lambda a, b: math.sin(b),
 }
-LABELS = {"x1": "x₁", "x2": "x₂", "x1_sq": "x₁²", "x2_sq": "x₂²", "x1_x2": "x₁x₂",
-          "sin_x1": "sin x₁", "sin_x2": "sin x₂"}
-DEFAULT = ("x1", "x2")
+# the settings' table names the features, their labels and their order (the model's input order)
+FEATURES = {name: FUNCTIONS[name] for name, _ in TABLE}
+LABELS = dict(TABLE)
+DEFAULT = tuple(SETTING["features"].default)
 
 
 def canonical(names: Sequence[str]) -> list[str]:

@@ -13,35 +13,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from micrograd.playground.session import (
-    ACTIVATIONS,
-    CLASSES,
-    FEATURE_NAMES,
-    MAX_SEED,
-    PROBLEMS,
-    REGRESSION,
-    REGULARIZATIONS,
-)
-from micrograd.settings import number_problem, show
+from micrograd.settings import PAGE, Setting, number_problem, show
 
 MAX_MESSAGE = 16_384  # characters; the largest real message (configure) is ~200
+# the bounds of every number a message may hold: the settings' from the schema (`hidden`: its
+# layers and their width), the other fields' here
 LIMITS = {
-    "n": (10, 1000),
-    "noise": (0.0, 2.0),
-    "train_frac": (0.1, 0.9),
-    "seed": (1, MAX_SEED),
-    "layers": (0, 4),
-    "width": (1, 16),
-    "lr": (0.0, 10.0),  # lr > 0
-    "weight_decay": (0.0, 1.0),
-    "batch_size": (0, 2000),  # 0: full batch
-    "speed": (0, 1000),  # steps per second; 0: as fast as possible
+    **{s.name: (s.lo, s.hi) for s in PAGE.values() if s.type in ("int", "float")},
+    "layers": PAGE["hidden"].length,
+    "width": (PAGE["hidden"].lo, PAGE["hidden"].hi),
     "step_count": (1, 1000),
     "coord": (-1000.0, 1000.0),
     "index": (0, 10_000),
     "label": (0, 9),
     "value": (-1.0, 1.0),
-    "reg_rate": (0.0, 10.0),
     "layer": (0, 10),
 }
 
@@ -92,15 +77,16 @@ def _bool(name: str) -> Callable[[Any], bool]:
 
 
 def _features(v: Any) -> list[str]:
-    options = ", ".join(FEATURE_NAMES)
+    names = PAGE["features"].choices
+    options = ", ".join(names)
     if not isinstance(v, list) or not v:
         raise ProtocolError(f"features must be a non-empty list of {options}, got {_show(v)}")
     for name in v:
-        if not isinstance(name, str) or name not in FEATURE_NAMES:
+        if not isinstance(name, str) or name not in names:
             raise ProtocolError(f"features: unknown feature {_show(name)}; use {options}")
     if len(set(v)) != len(v):
         raise ProtocolError("features: each feature at most once, got "
-                            f"{', '.join(n for n in FEATURE_NAMES if v.count(n) > 1)} twice")
+                            f"{', '.join(n for n in names if v.count(n) > 1)} twice")
     return list(v)
 
 
@@ -110,25 +96,20 @@ def _ping_id(v: Any) -> int | str:
     return _int("id", 0, 2**53)(v)
 
 
-CONFIGURE = {
-    "problem": _choice("problem", PROBLEMS),
-    "dataset": _choice("dataset", (*CLASSES, *REGRESSION)),
-    "noise": _num("noise", *LIMITS["noise"]),
-    "n": _int("n", *LIMITS["n"]),
-    "train_frac": _num("train_frac", *LIMITS["train_frac"]),
-    "seed": _int("seed", *LIMITS["seed"]),
-    "hidden": _hidden,
-    "activation": _choice("activation", ACTIVATIONS),
-    "lr": _num("lr", *LIMITS["lr"], lo_open=True),
-    "weight_decay": _num("weight_decay", *LIMITS["weight_decay"]),
-    "batch_size": _int("batch_size", *LIMITS["batch_size"]),
-    "speed": _int("speed", *LIMITS["speed"]),
-    "features": _features,
-    "regularization": _choice("regularization", REGULARIZATIONS),
-    "reg_rate": _num("reg_rate", *LIMITS["reg_rate"]),
-    "discretize": _bool("discretize"),
-    "show_test": _bool("show_test"),
-}
+def _check(s: Setting) -> Callable[[Any], Any]:
+    """The checker of a `configure` field, from the setting's type and range in the schema."""
+    if s.type == "int":
+        return _int(s.name, s.lo, s.hi)  # type: ignore[arg-type]
+    if s.type == "float":
+        return _num(s.name, s.lo, s.hi, lo_open=s.lo_open)  # type: ignore[arg-type]
+    if s.type == "choice":
+        return _choice(s.name, s.choices)
+    if s.type == "bool":
+        return _bool(s.name)
+    return {"hidden": _hidden, "features": _features}[s.name]  # the lists' own words
+
+
+CONFIGURE = {name: _check(s) for name, s in PAGE.items()}
 
 # type -> (required fields, optional fields), each field with its checker
 MESSAGES: dict[str, tuple[dict[str, Callable[[Any], Any]], dict[str, Callable[[Any], Any]]]] = {

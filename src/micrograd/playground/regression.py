@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from micrograd.settings import DATASETS
+
 BUMPS = ((1.0, 1.0, 1.0), (-1.0, -1.0, 1.0), (1.0, -1.0, -1.0), (-1.0, 1.0, -1.0))  # x, y, sign
 WIDTH = 0.5
 Sample = tuple[list[float], float]
@@ -46,7 +48,10 @@ def clip(v: float) -> float:
     return min(max(v, -1.0), 1.0)
 
 
-REGRESSION_DATASETS = {"plane": _make(plane_value), "gauss": _make(gauss_value)}
+_VALUES = {"plane": plane_value, "gauss": gauss_value}
+# the settings' table lists the regression datasets; each is generated from its function here
+REGRESSION_DATASETS = {d.name: _make(_VALUES[d.name]) for d in DATASETS
+                       if d.problem == "regression"}
 
 
 def squared_error(out: list[Any], target: Any) -> Any:

@@ -2,7 +2,8 @@
 
 Starlette on uvicorn. `GET /` serves index.html, `/static/NAME` the page's modules and styles
 (STATIC, listed from the package's static/ folder): the only files it reads, loaded from the
-package when the app is made, so nothing a page sends reaches the file system. `/ws` carries the
+package when the app is made, so nothing a page sends reaches the file system;
+`/static/settings.json` is the settings schema's page view, made then too. `/ws` carries the
 live stream: the page sends the messages of `protocol.py`; the server answers with `state`,
 `frame`, `graph`, `walk` (backprop step by step, `walkmsg.py`), `status`, `pong` and `error`.
 
@@ -58,6 +59,7 @@ from micrograd.playground.limits import (
     connection_cap,
 )
 from micrograd.playground.session import Session
+from micrograd.settings import settings_json
 
 log = logging.getLogger("micrograd.playground")
 
@@ -86,6 +88,7 @@ def static_files() -> dict[str, tuple[str, str]]:
 
 
 STATIC = static_files()  # the allow-list: nothing else is read, whatever a request names
+SETTINGS_PATH = "/static/settings.json"  # made from the schema (settings.settings_json)
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
                                "style-src 'self'; connect-src 'self'",
@@ -171,6 +174,7 @@ def create_app(
     each one's message rate."""
     files = {path: (resources.files(__package__).joinpath("static", name).read_bytes(), ctype)
              for path, (name, ctype) in STATIC.items()}
+    files[SETTINGS_PATH] = (settings_json().encode(), "application/json; charset=utf-8")
     dot_path = shutil.which("dot") if dot == "auto" else dot
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground")
     dot_pool = ThreadPoolExecutor(max_workers=DOT_WORKERS, thread_name_prefix="playground-dot")
@@ -214,7 +218,7 @@ def create_app(
         pool.shutdown(wait=False, cancel_futures=True)
         dot_pool.shutdown(wait=False, cancel_futures=True)
 
-    routes = [Route(path, static) for path in STATIC] + [WebSocketRoute("/ws", socket)]
+    routes = [Route(path, static) for path in files] + [WebSocketRoute("/ws", socket)]
     middleware = [] if allowed_hosts is None else \
         [Middleware(HostCheck, allowed=allowed_hosts)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -25,27 +25,27 @@ from typing import Any
 from micrograd.data import DATASETS, RNG
 from micrograd.nn import seed_mlp
 from micrograd.optim import AdamW
-from micrograd.playground.features import DEFAULT as DEFAULT_FEATURES
 from micrograd.playground.features import FEATURES, canonical, expand
 from micrograd.playground.graphview import GRAPH_MAX_VALUES, GraphPanel
 from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
 from micrograd.playground.regression import REGRESSION_DATASETS, squared_error
+from micrograd.settings import DATASETS as DATASETS_TABLE
+from micrograd.settings import PAGE, SETTING
 from micrograd.tape import BatchTape
 from micrograd.train import make_engine, sample_batch
 
-CLASSES = {"seed": 3, "yinyang": 3, "moons": 2, "circles": 2, "spiral": 3, "xor": 2}
-REGRESSION = tuple(REGRESSION_DATASETS)  # plane, gauss
-# the generators' own noise; seed and yinyang have none, so the playground jitters their points
-DEFAULT_NOISE = {"seed": 0.0, "yinyang": 0.0, "moons": 0.1, "circles": 0.05, "spiral": 0.2,
-                 "xor": 0.1, "plane": 0.0, "gauss": 0.0}
-OWN_NOISE = ("moons", "circles", "spiral", "xor", *REGRESSION)  # regression: noise on targets
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-PROBLEMS = ("classification", "regression")
-REGULARIZATIONS = ("none", "l1", "l2")
+CLASSES = {d.name: d.classes for d in DATASETS_TABLE if d.problem == "classification"}
+REGRESSION = tuple(d.name for d in DATASETS_TABLE if d.problem == "regression")
+# the generators' own noise; the others have none, so the playground jitters their points
+DEFAULT_NOISE = {d.name: d.noise or 0.0 for d in DATASETS_TABLE}
+OWN_NOISE = tuple(d.name for d in DATASETS_TABLE if d.noise is not None)  # regression: targets
+ACTIVATIONS = PAGE["activation"].choices
+PROBLEMS = PAGE["problem"].choices
+REGULARIZATIONS = PAGE["regularization"].choices
 FEATURE_NAMES = tuple(FEATURES)
-BETAS, EPS = (0.9, 0.95), 1e-8  # the seed's AdamW
+BETAS, EPS = tuple(SETTING["betas"].default), SETTING["eps"].default  # the seed's AdamW
 
-MAX_SEED = 2**31 - 1
+MAX_SEED = PAGE["seed"].hi
 MAX_POINTS = 2000  # generated (at most LIMITS n) plus clicked
 GRID = 50  # the plane: GRID × GRID class probabilities
 TILE = 25  # each hidden neuron's tile: every other grid point
@@ -55,25 +55,26 @@ __all__ = ["GRAPH_MAX_VALUES", "Config", "Diverged", "Session", "SessionError"]
 
 @dataclass
 class Config:
-    """Everything the page can set; the defaults are the seed's run (MLP 2-16-3, AdamW)."""
+    """Everything the page can set; the defaults (the schema's, `settings.PAGE`) are the seed's
+    run (MLP 2-16-3, AdamW)."""
 
-    dataset: str = "seed"
-    noise: float = 0.0
-    n: int = 100
-    train_frac: float = 0.8
-    seed: int = 42
-    hidden: list[int] = field(default_factory=lambda: [16])
-    activation: str = "tanh"
-    lr: float = 0.1
-    weight_decay: float = 1e-4
-    batch_size: int = 0  # 0: full batch, as the seed
-    speed: int = 30  # training steps per second; 0: as fast as the machine goes
-    problem: str = "classification"  # or "regression" (dataset plane or gauss)
-    features: list[str] = field(default_factory=lambda: list(DEFAULT_FEATURES))
-    regularization: str = "none"  # "l1", "l2": a penalty on the weights (not the biases)
-    reg_rate: float = 0.0
-    discretize: bool = False  # display only: the page's hard class colours
-    show_test: bool = False  # display only: the page draws the validation points
+    dataset: str = PAGE["dataset"].default
+    noise: float = PAGE["noise"].default
+    n: int = PAGE["n"].default
+    train_frac: float = PAGE["train_frac"].default
+    seed: int = PAGE["seed"].default
+    hidden: list[int] = field(default_factory=lambda: list(PAGE["hidden"].default))
+    activation: str = PAGE["activation"].default
+    lr: float = PAGE["lr"].default
+    weight_decay: float = PAGE["weight_decay"].default
+    batch_size: int = PAGE["batch_size"].default  # 0: full batch, as the seed
+    speed: int = PAGE["speed"].default  # training steps per second; 0: as fast as it goes
+    problem: str = PAGE["problem"].default  # or "regression" (dataset plane or gauss)
+    features: list[str] = field(default_factory=lambda: list(PAGE["features"].default))
+    regularization: str = PAGE["regularization"].default  # l1, l2: on weights, not biases
+    reg_rate: float = PAGE["reg_rate"].default
+    discretize: bool = PAGE["discretize"].default  # display only: hard class colours
+    show_test: bool = PAGE["show_test"].default  # display only: draw the validation points
 
 
 DATA_FIELDS = ("problem", "dataset", "noise", "n", "train_frac", "seed")
