@@ -1,15 +1,15 @@
 // micrograd playground: the controls. Each sends what it says (`configure`, play, step...) and
 // shows what the server's `state` says: the page never changes a setting on its own, so a control
 // always shows the model's setting.
-//   createControls({ model, send, plane }) -> { onState(st) }
+// The number of layers and the lists of activations and problems come from the settings schema.
+//   createControls({ model, send, plane, schema }) -> { onState(st) }
 import { CLASS_COLORS, rgbCss, valueRgb } from "./colors.js";
 import { $ } from "./format.js";
-import { PROBLEM_DEFAULT } from "./link.js";
 
-const MAX_LAYERS = 4; // hidden layers, as protocol.py allows
 const NEW_LAYER_WIDTH = 4; // the first hidden layer added to a network without one
 
-export function createControls({ model, send, plane }) {
+export function createControls({ model, send, plane, schema }) {
+  const maxLayers = schema.settings.hidden.max_length;
   let addClass = 0; // the class a click on the plane adds
   let addValue = 1; // regression: the value a click on the plane adds
 
@@ -39,7 +39,7 @@ export function createControls({ model, send, plane }) {
     $("layers-count").textContent = layers;
     $("layers-word").textContent = layers === 1 ? "layer" : "layers";
     $("layers-minus").disabled = layers === 0;
-    $("layers-plus").disabled = layers >= MAX_LAYERS;
+    $("layers-plus").disabled = layers >= maxLayers;
     $("param-count").textContent = st.params.toLocaleString("en");
     $("engine").textContent = st.engine;
     $("points-count").textContent = st.points.length;
@@ -109,12 +109,12 @@ export function createControls({ model, send, plane }) {
     for (const id of ["activation", "regularization"]) select(id, String);
     $("problem").onchange = () => {
       const problem = $("problem").value;
-      configure({ problem, dataset: PROBLEM_DEFAULT[problem] });
+      configure({ problem, dataset: schema.problem_default[problem] });
     };
     for (const id of ["show_test", "discretize"]) $(id).onchange = () => configure({ [id]: $(id).checked });
     $("layers-plus").onclick = () => {
       const h = model.state.config.hidden;
-      if (h.length < MAX_LAYERS) configure({ hidden: [...h, h.length ? h[h.length - 1] : NEW_LAYER_WIDTH] });
+      if (h.length < maxLayers) configure({ hidden: [...h, h.length ? h[h.length - 1] : NEW_LAYER_WIDTH] });
     };
     $("layers-minus").onclick = () => {
       const h = model.state.config.hidden;
@@ -134,6 +134,7 @@ export function createControls({ model, send, plane }) {
     show();
   }
 
+  for (const id of ["activation", "problem"]) setOptions(id, schema.settings[id].choices);
   wireRun();
   wireSettings();
   wireValue();
@@ -143,6 +144,15 @@ export function createControls({ model, send, plane }) {
 function setSlider(id, value, text) {
   $(id).value = value;
   $(`${id}-out`).textContent = text;
+}
+
+function setOptions(id, choices) {
+  // a select's options, one per choice of its setting (index.html lists them for the first paint)
+  $(id).replaceChildren(...choices.map((c) => {
+    const o = document.createElement("option");
+    o.textContent = c;
+    return o;
+  }));
 }
 
 function setSelect(id, value) {

@@ -15,6 +15,7 @@ import { LINK_MAX, createNetwork } from "./network.js";
 import { createPlane } from "./plane.js";
 import { drawCurve } from "./curve.js";
 import { createStatus } from "./status.js";
+import { loadSettings } from "./settings.js";
 import { openTransport } from "./transport.js";
 
 let transport = null; // the open connection; a reconnect replaces it
@@ -23,20 +24,47 @@ const send = (msg) => { if (transport) transport.send(JSON.stringify(msg)); };
 const model = createModel();
 const status = createStatus();
 const toast = status.toast;
-const focus = createFocus({ model, send, toast, redraw: () => plane.draw() });
-const plane = createPlane({ model, focus });
-const network = createNetwork({ model, focus, send });
-const graph = createGraph({ model, send, toast });
-const controls = createControls({ model, send, plane });
-const link = createLink({ model, send, toast });
-const handlers = createFrames({ model, status, controls, focus, network, plane, graph, link });
+let views = null; // the views, made once the schema has come
+
+// The read-only handle, there from the start: what the page shows, for tests and the console.
+window.playground = Object.freeze({
+  get state() { return model.state; },
+  get frame() { return model.frame; },
+  get running() { return model.running; },
+  get values() { return model.values; },
+  get history() { return model.history; },
+  get preview() { return views?.focus.preview; },
+  get layout() { return views?.network.layout; },
+  get linkWidths() { return views?.network.linkWidths; },
+  get plane() { return views?.plane.size; },
+  get ticks() { return views?.plane.ticks; },
+  get graph() { return views && { id: views.graph.id, nodes: views.graph.nodes, info: views.graph.info }; },
+  get walk() { return views?.graph.walk.walk; },
+  ticksFor: (extent) => views.plane.ticksFor(extent),
+  keepToast: () => status.keepToast(),
+  send,
+  fmtNum,
+  LINK_MAX,
+});
+
+function makeViews(schema) {
+  // each view gets the model, `send` and the schema it needs; frames.js feeds them messages
+  const focus = createFocus({ model, send, toast, redraw: () => plane.draw() });
+  const plane = createPlane({ model, focus });
+  const network = createNetwork({ model, focus, send, schema });
+  const graph = createGraph({ model, send, toast });
+  const controls = createControls({ model, send, plane, schema });
+  const link = createLink({ model, send, toast, schema });
+  const handlers = createFrames({ model, status, controls, focus, network, plane, graph, link });
+  return { focus, plane, network, graph, link, handlers };
+}
 
 function connect() {
   if (transport) transport.close();
   const t = openTransport({
     onopen: () => {
       if (transport !== t) return;
-      link.onOnline(); // a new session: the link's settings are sent to it
+      views.link.onOnline(); // a new session: the link's settings are sent to it
       status.showOnline(true);
     },
     onclose: (ev) => {
@@ -47,7 +75,7 @@ function connect() {
     onmessage: (data) => {
       if (transport !== t) return;
       const msg = JSON.parse(data);
-      const handler = handlers[msg.type];
+      const handler = views.handlers[msg.type];
       if (handler) handler(msg);
     },
   });
@@ -57,30 +85,10 @@ function connect() {
 $("reconnect").onclick = connect;
 window.addEventListener("resize", () => {
   if (!model.state) return;
-  network.build();
+  views.network.build();
   drawCurve(model.history);
-  plane.draw();
+  views.plane.draw();
 });
 
-// The read-only handle: what the page shows, for tests and the browser's console.
-window.playground = Object.freeze({
-  get state() { return model.state; },
-  get frame() { return model.frame; },
-  get running() { return model.running; },
-  get values() { return model.values; },
-  get history() { return model.history; },
-  get preview() { return focus.preview; },
-  get layout() { return network.layout; },
-  get linkWidths() { return network.linkWidths; },
-  get plane() { return plane.size; },
-  get ticks() { return plane.ticks; },
-  get graph() { return { id: graph.id, nodes: graph.nodes, info: graph.info }; },
-  get walk() { return graph.walk.walk; },
-  ticksFor: (extent) => plane.ticksFor(extent),
-  keepToast: () => status.keepToast(),
-  send,
-  fmtNum,
-  LINK_MAX,
-});
-
+views = makeViews(await loadSettings()); // every setting's range and choices (settings.json)
 connect();

@@ -2,16 +2,16 @@
 // neuron (its output over the plane), the output tiles (each class's probability, or the
 // predicted value) and the weights as lines between them, the widest the largest |w| of the frame.
 // It owns the diagram's layout; the frames it paints come from the model.
-//   createNetwork({ model, focus, send }) -> { build(), paint(frame), layout, linkWidths }
+//   createNetwork({ model, focus, send, schema }) -> { build(), paint(frame), layout, linkWidths }
 import { CLASS_COLORS, HIGH, LOW, NEG, POS, REG_TINT, hexRgb } from "./colors.js";
 import { FEATURES, FEATURE_NAMES, activeFeatures, featureGrid } from "./features.js";
 import { $, b64bytes, sameSizes } from "./format.js";
 import { paintBlend, paintTile } from "./tiles.js";
 
 export const LINK_MAX = 3.3; // the widest weight line, px: the largest |w| of the frame
-const MAX_LAYER_WIDTH = 16; // neurons in a hidden layer, as protocol.py allows
 
-export function createNetwork({ model, focus, send }) {
+export function createNetwork({ model, focus, send, schema }) {
+  const { min: minWidth, max: maxWidth } = schema.settings.hidden; // neurons in a hidden layer
   let layout = null; // {sizes, xs, columns, s, tiles, W, H} of the diagram drawn now
   let linkWidths = []; // each weight line's width, as last drawn
 
@@ -64,9 +64,9 @@ export function createNetwork({ model, focus, send }) {
       const pms = document.createElement("div");
       pms.className = "pms";
       pms.append(
-        pmButton("\u2212", `remove a neuron from layer ${i}`, hidden[li] <= 1,
+        pmButton("\u2212", `remove a neuron from layer ${i}`, hidden[li] <= minWidth,
           () => setWidth(li, hidden[li] - 1), `neurons-minus-${i}`),
-        pmButton("+", `add a neuron to layer ${i}`, hidden[li] >= MAX_LAYER_WIDTH,
+        pmButton("+", `add a neuron to layer ${i}`, hidden[li] >= maxWidth,
           () => setWidth(li, hidden[li] + 1), `neurons-plus-${i}`));
       head.append(pms, text(`${n} neuron${n === 1 ? "" : "s"}`));
     }
@@ -105,7 +105,7 @@ export function createNetwork({ model, focus, send }) {
 
   function setWidth(layer, width) {
     const hidden = [...model.state.config.hidden];
-    hidden[layer] = Math.max(1, Math.min(MAX_LAYER_WIDTH, width));
+    hidden[layer] = Math.max(minWidth, Math.min(maxWidth, width));
     send({ type: "configure", hidden });
   }
 
