@@ -1,7 +1,8 @@
-"""The page's input features (static/features.js) are the server's (features.py): the same names
-in the same order, the same labels, and the same values at sample points. The page draws a
-feature's tile and previews an unused feature from these formulas, so the two must not drift.
-Run in Debian's Chromium (skipped like test_playground_browser.py when it is missing)."""
+"""The page's input features are the server's (features.py): the page draws a feature's tile and
+previews an unused feature on the plane from the formulas of static/features.js, so those must
+give features.py's values at sample points, for the same names; the tiles' labels and order come
+from settings.json. Run in Debian's Chromium (skipped like test_playground_browser.py when it is
+missing)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,17 @@ def test_the_pages_features_are_the_servers(browser, playground_url):
     page = new_page(browser, playground_url)
     page.wait_for_selector("body[data-connected='1']")
     table = page.evaluate("""async (points) => {
-        const f = await import("./static/features.js");
-        return f.FEATURES.map(([name, label]) =>
-            [name, label, points.map(([x, y]) => f.featureValue(name, x, y))]); }""", POINTS)
-    assert [name for name, *_ in table] == list(features.FEATURES)  # the canonical order
-    assert {name: label for name, label, _ in table} == features.LABELS
-    assert page.evaluate("() => import('./static/features.js').then(f => f.DEFAULT_FEATURES)") \
-        == list(features.DEFAULT)
-    for name, _, values in table:
+        const { FORMULAS } = await import("./static/features.js");
+        return Object.entries(FORMULAS).map(([name, fn]) =>
+            [name, points.map(([x, y]) => fn(x, y))]); }""", POINTS)
+    assert [name for name, _ in table] == list(features.FEATURES)  # the canonical order
+    for name, values in table:
         for (x, y), v in zip(POINTS, values):
             assert math.isclose(v, features.FEATURES[name](x, y), rel_tol=1e-15, abs_tol=1e-15), (
                 name, x, y)
+    tiles = page.locator("#net canvas[data-feature]").evaluate_all(
+        "els => els.map(e => e.dataset.feature)")
+    labels = page.locator("#net .tile-label.in").all_text_contents()
+    assert tiles == list(features.FEATURES) and labels == list(features.LABELS.values())
     assert page.problems == []
     page.close()

@@ -3,12 +3,15 @@
 // layer, the others are drawn faded. A click switches a feature on or off (`configure features`);
 // hovering any neuron tile asks the server for that neuron's output over the plane (`focus`), and
 // the Output panel's plane shows it until the mouse leaves; hovering an unused feature previews
-// it there from its formula.
-//   createFocus({ model, send, toast, redraw }): redraw() redraws the plane after a change
+// it there from its formula. The features, their labels and order are the settings schema's.
+//   createFocus({ model, send, toast, redraw, schema }): redraw() redraws the plane after a change
 import { $ } from "./format.js";
-import { FEATURES, FEATURE_NAMES, activeFeatures, featureLabel } from "./features.js";
 
-export function createFocus({ model, send, toast, redraw }) {
+export function createFocus({ model, send, toast, redraw, schema }) {
+  const names = schema.features.map((f) => f.name); // in the model's input order
+  const labels = Object.fromEntries(schema.features.map((f) => [f.name, f.label]));
+  const featureLabel = (name) => labels[name] ?? name;
+  const activeFeatures = (st) => (st && st.config.features) || schema.settings.features.default;
   let hover = null; // {layer, index} of the hovered neuron tile
   let preview = null; // the name of the hovered unused feature
   let featuresWant = null; // clicks quicker than the server's answer build on each other
@@ -18,7 +21,7 @@ export function createFocus({ model, send, toast, redraw }) {
     if (on.has(name)) on.delete(name);
     else on.add(name);
     if (!on.size) { toast("keep at least one input feature: switch another on first"); return; }
-    featuresWant = FEATURE_NAMES.filter((n) => on.has(n));
+    featuresWant = names.filter((n) => on.has(n));
     // the clicked tile is rebuilt under the mouse and never gets its mouseleave: end its preview
     // or focus now (else the plane keeps showing the feature; the next hover shows it again)
     if (preview) showLocalFeature(null);
@@ -31,7 +34,8 @@ export function createFocus({ model, send, toast, redraw }) {
     const active = activeFeatures(model.state);
     featuresWant = null;
     const used = [];
-    FEATURES.forEach(([name, label], k) => {
+    names.forEach((name, k) => {
+      const label = featureLabel(name);
       const on = active.includes(name);
       const cv = document.createElement("canvas");
       cv.className = on ? "tile feature" : "feature off";
@@ -113,6 +117,8 @@ export function createFocus({ model, send, toast, redraw }) {
 
   return {
     buildInputColumn, hoverable, keepFocus, showPlaneNote,
+    featureNames: names,
+    activeFeatures: () => activeFeatures(model.state),
     get hover() { return hover; },
     get preview() { return preview; },
   };

@@ -49,7 +49,7 @@ window.playground = Object.freeze({
 
 function makeViews(schema) {
   // each view gets the model, `send` and the schema it needs; frames.js feeds them messages
-  const focus = createFocus({ model, send, toast, redraw: () => plane.draw() });
+  const focus = createFocus({ model, send, toast, redraw: () => plane.draw(), schema });
   const plane = createPlane({ model, focus });
   const network = createNetwork({ model, focus, send, schema });
   const graph = createGraph({ model, send, toast });

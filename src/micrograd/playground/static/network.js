@@ -4,7 +4,7 @@
 // It owns the diagram's layout; the frames it paints come from the model.
 //   createNetwork({ model, focus, send, schema }) -> { build(), paint(frame), layout, linkWidths }
 import { CLASS_COLORS, HIGH, LOW, NEG, POS, REG_TINT, hexRgb } from "./colors.js";
-import { FEATURES, FEATURE_NAMES, activeFeatures, featureGrid } from "./features.js";
+import { featureGrid } from "./features.js";
 import { $, b64bytes, sameSizes } from "./format.js";
 import { paintBlend, paintTile } from "./tiles.js";
 
@@ -22,7 +22,7 @@ export function createNetwork({ model, focus, send, schema }) {
     const W = net.clientWidth, H = net.clientHeight;
     const cols = sizes.length;
     const top = 52;
-    const rows = sizes.map((n, i) => (i === 0 ? FEATURES.length : n)); // every feature has a tile
+    const rows = sizes.map((n, i) => (i === 0 ? focus.featureNames.length : n)); // every feature has a tile
     const maxn = Math.max(...rows);
     const gap = maxn > 10 ? 3 : 8;
     const s = Math.max(12, Math.min(44, Math.floor((H - top - 8) / maxn) - gap));
@@ -37,7 +37,7 @@ export function createNetwork({ model, focus, send, schema }) {
     sizes.forEach((n, i) => {
       net.appendChild(columnHead(i, n, cols, hidden, xs[i]));
       if (i === 0) { // the features' tiles; the links start at the ones in use
-        const used = activeFeatures(st).map((name) => columns[0][FEATURE_NAMES.indexOf(name)]);
+        const used = focus.activeFeatures().map((name) => columns[0][focus.featureNames.indexOf(name)]);
         tiles.push(focus.buildInputColumn(net, xs[0], columns[0], s));
         columns[0] = used;
         return;
