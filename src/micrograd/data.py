@@ -26,7 +26,7 @@ Splits = tuple[list[Point], list[Point], list[Point]]
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 MAX_CSV_BYTES = 50 * 1024 * 1024  # load_csv refuses larger files: this is a scalar engine
 MAX_CSV_FEATURES = 64
-MAX_CSV_ROWS = 100_000  # as many points as `--n` may generate
+MAX_CSV_ROWS = SETTING["n"].hi  # as many points as `--n` may generate
 MAX_CSV_LINE = 40 * (MAX_CSV_FEATURES + 1)  # characters: 65 numbers with room to spare
 
 
