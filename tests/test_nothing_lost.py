@@ -298,7 +298,7 @@ def test_an_export_replaces_a_symlinked_subfolder_and_never_writes_through_it(
     assert cli.main(["playground", "--export", str(site)]) == 0
     assert os.listdir(elsewhere) == ["app.js"] and (elsewhere / "app.js").read_text() == "mine\n"
     assert (site / "static").is_dir() and not (site / "static").is_symlink()
-    assert (site / "static" / "app.js").stat().st_size > 100
+    assert (site / "static" / "main.js").stat().st_size > 100
 
 
 def test_an_export_never_opens_a_planted_temporary_name(tmp_path, small_runtime):

@@ -66,7 +66,7 @@ def test_wheel_ships_the_static_files_the_license_and_the_version(dist):
     (wheel,) = dist.glob("*.whl")
     assert wheel.name.startswith(f"micrograd_lab-{__version__}-py3-none-any")
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("index.html", "app.js", "style.css"):
+    for name in ("index.html", "main.js", "style.css"):
         assert f"micrograd/playground/static/{name}" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
     assert not any(n.startswith(("tests/", "benchmarks/", "docs/")) for n in names)

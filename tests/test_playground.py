@@ -337,12 +337,13 @@ def test_static_files_and_nothing_else(client):
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/static/app.js"' in page.text and "https://" not in page.text
-    for path, kind in (("/static/app.js", "javascript"), ("/static/style.css", "css")):
+    assert '<script type="module" src="/static/main.js"' in page.text
+    assert "https://" not in page.text
+    for path, kind in (("/static/main.js", "javascript"), ("/static/style.css", "css")):
         r = client.get(path)
         assert r.status_code == 200 and kind in r.headers["content-type"] and len(r.text) > 1000
         assert "http://" not in r.text and "https://" not in r.text  # nothing from a CDN
-    for path in ("/static/../session.py", "/static/session.py", "/static/static/app.js",
+    for path in ("/static/../session.py", "/static/session.py", "/static/static/main.js",
                  "/etc/passwd", "/static/%2e%2e/server.py", "/index.html", "/favicon.ico"):
         assert client.get(path).status_code == 404, path
     assert client.post("/").status_code == 405
@@ -676,8 +677,9 @@ def test_serve_on_a_busy_port_is_one_line(no_serving, capsys):
 
 
 def test_the_server_serves_every_static_file_but_the_exports_worker():
-    """A new file in static/ that the page links must be in the server's STATIC list too (else
-    the served page 404s on it while the export, which copies the whole folder, works)."""
+    """Every file of static/ is served (the list is made from the folder), so a new module of the
+    page cannot 404 on the served page while the export, which copies the whole folder, works;
+    every file the page links or a module imports is among them."""
     from micrograd.playground.server import STATIC
 
     static = Path(__file__).parent.parent / "src" / "micrograd" / "playground" / "static"
@@ -687,3 +689,8 @@ def test_the_server_serves_every_static_file_but_the_exports_worker():
     index = (static / "index.html").read_text()
     for link in re.findall(r'(?:src|href)="(/static/[^"]+)"', index):
         assert link in STATIC, link
+    for module in static.glob("*.js"):
+        if module.name == "worker.js":
+            continue
+        for name in re.findall(r'^import .* from "\./([^"]+)";$', module.read_text(), re.M):
+            assert f"/static/{name}" in STATIC, (module.name, name)

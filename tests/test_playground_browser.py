@@ -181,7 +181,7 @@ def test_run_buttons_wait_for_the_model(browser, playground_url):
     tab = browser.new_page()
     tab.route("**/static/transport.js", lambda r: r.fulfill(
         content_type="text/javascript",
-        body="function openTransport() { return { send() {}, close() {} }; }"))
+        body="export function openTransport() { return { send() {}, close() {} }; }"))
     tab.goto(playground_url)
     wait_until(lambda: tab.evaluate("() => document.readyState") == "complete", "page loaded")
     assert [tab.is_disabled(f"#{b}") for b in ("play", "step", "reset")] == [True] * 3

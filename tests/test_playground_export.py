@@ -113,7 +113,7 @@ def wait_until(fn, what: str, timeout: float = 60.0):
 
 
 def frame(tab) -> dict | None:
-    return tab.evaluate("S.frame")
+    return tab.evaluate("playground.frame")
 
 
 # ---------------------------------------------------------------- the page in Chromium
@@ -134,7 +134,7 @@ def test_exported_page_trains_the_seed_dataset_offline(page, tmp_path):
     wait_until(lambda: page.locator("#graph-view svg g.node").count() == 293 + 188,
                "the graph laid out by viz.js")
     page.select_option("#speed", "0")  # as fast as the worker goes
-    wait_until(lambda: page.evaluate("S.state.config.speed") == 0, "the new speed")
+    wait_until(lambda: page.evaluate("playground.state.config.speed") == 0, "the new speed")
     page.click("#play")
     wait_until(lambda: (frame(page) or {}).get("train_acc", 0) >= 0.95, "95 % train accuracy")
     later = frame(page)
@@ -158,7 +158,7 @@ def test_exported_page_numbers_are_cpythons(page):
     same rounded weights, pictures and graph, the losses within 1e-12 (Pyodide's libm, musl,
     rounds a few tanh/exp/log results one ulp away from glibc's: bits cannot always agree)."""
     wait_until(lambda: frame(page), "the first frame")
-    page.evaluate(f"send({{type: 'step', count: {STEPS}}})")
+    page.evaluate(f"playground.send({{type: 'step', count: {STEPS}}})")
     got = wait_until(lambda: (frame(page) or {}).get("step") == STEPS and frame(page), "steps")
 
     driver = Driver(Session(None, "tape"))
@@ -179,7 +179,7 @@ def test_exported_page_numbers_are_cpythons(page):
         assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) <= 1, key
     assert len(got["graph"]["data"]) == len(want["graph"]["data"]) == 293
     # a message the worker's code does not name reaches the same Python as on the server
-    page.evaluate("send({type: 'focus', layer: 1, index: 3})")
+    page.evaluate("playground.send({type: 'focus', layer: 1, index: 3})")
     focus = wait_until(lambda: (frame(page) or {}).get("focus"), "a focused frame")
     assert (focus["layer"], focus["index"]) == (1, 3) and len(focus["grid"]) > 0
     assert page.blocked == [] and page.problems == []
@@ -195,7 +195,7 @@ def nearly(a, b, tol: float) -> bool:
 
 def test_export_writes_the_page_the_runtime_and_the_wheel(exported):
     names = set(exported.files)
-    assert {"index.html", "static/app.js", "static/transport.js", "static/worker.js",
+    assert {"index.html", "static/main.js", "static/transport.js", "static/worker.js",
             "static/style.css", "viz/viz.js", "export.json", "THIRD-PARTY.txt"} <= names
     assert {f"pyodide/{name}" for name in runtime.PYODIDE.files} <= names
     assert not [n for n in names if n.startswith("pyodide/") and n.endswith((".map", ".html"))]
@@ -207,7 +207,7 @@ def test_export_writes_the_page_the_runtime_and_the_wheel(exported):
     assert "\"/static/" not in index
     manifest = json.loads((exported.folder / "export.json").read_text())
     assert manifest["engine"] == "tape" and (exported.folder / manifest["wheel"]).is_file()
-    for name in ("index.html", "static/app.js", "static/transport.js", "static/worker.js"):
+    for name in ("index.html", "static/main.js", "static/transport.js", "static/worker.js"):
         assert "http://" not in (exported.folder / name).read_text().replace(
             "http://127.0.0.1", ""), name  # nothing fetched from elsewhere
     assert exported.size == sum((exported.folder / n).stat().st_size for n in names)

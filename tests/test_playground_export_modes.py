@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html.parser
 import os
+import re
 import time
 
 import pytest
@@ -51,7 +52,8 @@ def open_page(browser, url: str, allowed: str):
     tab = offline_tab(browser, allowed)
     blocked = tab.blocked
     tab.goto(url)
-    wait_until(lambda: tab.evaluate("() => S.frame !== null") or blocked, "the first frame")
+    wait_until(lambda: tab.evaluate("() => playground.frame !== null") or blocked,
+               "the first frame")
     assert blocked == []
     return tab
 
@@ -62,7 +64,7 @@ def close(tab) -> None:
 
 
 def config(tab) -> dict:
-    return tab.evaluate("() => S.state.config")
+    return tab.evaluate("() => playground.state.config")
 
 
 def shot(tab, name: str, full: bool = True) -> None:
@@ -91,12 +93,16 @@ def test_every_link_of_the_exported_page_is_relative_and_exported():
     files = export_module.page_files()
     parser = Links()
     parser.feed(files["index.html"].decode())
-    assert len(parser.urls) >= 8  # the stylesheets and scripts
+    assert len(parser.urls) >= 4  # the stylesheets and scripts
     for url in parser.urls:
         if url.startswith("data:"):
             continue
         assert not url.startswith("/") and ":" not in url, url  # below any path of any host
         assert url in files, url
+    for name, body in files.items():  # and what the page's modules import, beside them
+        if name.startswith("static/") and name.endswith(".js"):
+            for module in re.findall(r'^import .* from "\./([^"]+)";$', body.decode(), re.M):
+                assert f"static/{module}" in files, (name, module)
     # a root-absolute link a later page adds is made relative too (a protocol-relative one is
     # another host's: the page's CSP refuses it, it is not rewritten into a local file)
     page = export_module.worker_page("<head><script src='/static/new.js'></script>"
@@ -113,14 +119,14 @@ def test_every_link_of_the_exported_page_is_relative_and_exported():
 def test_the_walk_in_the_exported_page_is_the_served_pages(browser, class_url):
     tab = open_page(browser, f"{class_url}#hidden={HIDDEN[0]}", class_url)
     wait_until(lambda: config(tab)["hidden"] == HIDDEN and tab.evaluate(
-        "() => S.graph.nodes.length") == 55, "the 2-2-3 graph, from the link")
+        "() => playground.graph.nodes.length") == 55, "the 2-2-3 graph, from the link")
     session = Session(Config(hidden=HIDDEN), "tape")  # the served page's session, made the same
     expected = walk_message(session)["steps"]
     titles = tab.eval_on_selector_all("#graph-view g.node title", "e => e.map(t => t.textContent)")
     assert {f"v{i}" for i in range(55)} <= set(titles)  # viz.js keeps dot's node names
     tab.click("#walk-toggle")
     wait_until(lambda: tab.get_attribute("#walk-bar", "data-k") == "0", "the walk")
-    steps = tab.evaluate("() => Walk.walk.steps")
+    steps = tab.evaluate("() => playground.walk.steps")
     assert same_steps(steps, expected)
     forward = [s for s in steps if s["phase"] == "forward"]
     assert len(lit(tab, "walk-future")) == len(forward)
@@ -180,9 +186,9 @@ def same_steps(got: list[dict], want: list[dict]) -> bool:
 
 def train_to(tab, steps: int) -> None:
     tab.click("#play")
-    wait_until(lambda: tab.evaluate("() => S.frame.step") >= steps, f"{steps} steps", 120)
+    wait_until(lambda: tab.evaluate("() => playground.frame.step") >= steps, f"{steps} steps", 120)
     tab.click("#play")
-    wait_until(lambda: not tab.evaluate("() => S.running"), "pause")
+    wait_until(lambda: not tab.evaluate("() => playground.running"), "pause")
     time.sleep(0.3)
 
 
@@ -197,13 +203,14 @@ def test_regression_features_and_the_link_in_the_exported_page(browser, class_ur
     # the tile, rebuilt under the mouse, is now an input neuron: the plane shows it, and no
     # longer the preview of an unused x1² (its old tile never got a mouseleave)
     wait_until(lambda: tab.text_content("#plane-note") == "showing input x₁²", "focus")
-    assert tab.evaluate("() => S.preview") is None
+    assert tab.evaluate("() => playground.preview") is None
     tab.mouse.move(5, 5)
     wait_until(lambda: tab.text_content("#plane-note") == "", "the model on the plane again")
-    wait_until(lambda: tab.evaluate("() => S.frame.sizes[0]") == 3, "a frame of the new model")
+    wait_until(lambda: tab.evaluate("() => playground.frame.sizes[0]") == 3,
+               "a frame of the new model")
     assert tab.text_content("#param-count") == str(3 * 8 + 8 + 8 * 8 + 8 + 8 + 1)
     train_to(tab, 150)
-    hist = tab.evaluate("() => S.history.train.filter(v => v !== null)")
+    hist = tab.evaluate("() => playground.history.train.filter(v => v !== null)")
     assert hist[-1] < 0.5 * hist[0], (hist[0], hist[-1])
     before = tab.evaluate(PLANE_PIXELS)
     px = before
@@ -211,12 +218,12 @@ def test_regression_features_and_the_link_in_the_exported_page(browser, class_ur
     brown = sum(px[i] > px[i + 2] + 60 and px[i] > px[i + 1] + 20 for i in range(0, len(px), 3))
     assert teal > 500 and brown > 500, (teal, brown)  # both ends of the value map
     tab.hover("#net canvas[data-layer='1'][data-index='3']")  # the heat map of one neuron
-    wait_until(lambda: tab.evaluate("() => S.frame.focus && [S.frame.focus.layer, "
-                                    "S.frame.focus.index]") == [1, 3], "the focus")
+    wait_until(lambda: tab.evaluate("() => { const f = playground.frame.focus; "
+                                    "return f && [f.layer, f.index]; }") == [1, 3], "the focus")
     time.sleep(0.2)
     assert differing(before, tab.evaluate(PLANE_PIXELS)) > 0.3
     tab.mouse.move(5, 5)
-    wait_until(lambda: tab.evaluate("() => S.frame.focus === null"), "focus cleared")
+    wait_until(lambda: tab.evaluate("() => playground.frame.focus === null"), "focus cleared")
     for box in ("#show_test", "#discretize"):
         tab.check(box)
         wait_until(lambda box=box: config(tab)[box[1:]] is True, box)
@@ -225,16 +232,17 @@ def test_regression_features_and_the_link_in_the_exported_page(browser, class_ur
     for sel, value in [("#regularization", "l1"), ("#reg_rate", "0.3")]:
         tab.select_option(sel, value)
         wait_until(lambda sel=sel, value=value: str(config(tab)[sel[1:]]) == value, sel)
-    step = tab.evaluate("() => S.frame.step")
+    step = tab.evaluate("() => playground.frame.step")
     tab.click("#step")
-    wait_until(lambda: tab.evaluate("() => S.frame.step") > step, "a step with L1")
-    assert tab.evaluate("() => S.frame.penalty") > 0
-    points = tab.evaluate("() => S.state.points")
+    wait_until(lambda: tab.evaluate("() => playground.frame.step") > step, "a step with L1")
+    assert tab.evaluate("() => playground.frame.penalty") > 0
+    points = tab.evaluate("() => playground.state.points")
     tab.fill("#add-value", "-0.5")
     tab.dispatch_event("#add-value", "input")
     tab.click("#boundary", position={"x": 12, "y": 200})
-    wait_until(lambda: len(tab.evaluate("() => S.state.points")) == len(points) + 1, "a point")
-    (added,) = [p for p in tab.evaluate("() => S.state.points") if p not in points]
+    wait_until(lambda: len(tab.evaluate("() => playground.state.points")) == len(points) + 1,
+               "a point")
+    (added,) = [p for p in tab.evaluate("() => playground.state.points") if p not in points]
     assert added[2] == -0.5
     shot(tab, "export-regression-1280.png")
     want = config(tab)

@@ -2,9 +2,10 @@
 
 `#hidden=4,4&lr=0.03&%ZZ=1` made the page's link reader throw: nothing applied, nothing was
 shown. The broken field must be named in the link's one toast line and the others applied. The
-exported page ships the same `static/link.js` and app.js (checked below), so what the served page
-does here is what the exported page does. Skipped like test_playground_browser.py when chromium or
-playwright is missing (failed under MICROGRAD_REQUIRE_TOOLS=1).
+exported page ships the same `static/link.js` and the modules that use it (checked below), so
+what the served page does here is what the exported page does. Skipped like
+test_playground_browser.py when chromium or playwright is missing (failed under
+MICROGRAD_REQUIRE_TOOLS=1).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.needs_chromium
 
 
 def config(page) -> dict:
-    return page.evaluate("() => S.state && S.state.config")
+    return page.evaluate("() => playground.state && playground.state.config")
 
 
 def test_a_broken_escape_spoils_only_its_own_field(browser, playground_url):
@@ -42,5 +43,6 @@ def test_the_exported_page_reads_links_with_the_same_code():
 
     files = page_files()
     static = resources.files("micrograd.playground").joinpath("static")
-    for name in ("link.js", "app.js"):
-        assert files[f"static/{name}"] == static.joinpath(name).read_bytes()
+    for entry in static.iterdir():
+        if entry.name.endswith(".js"):
+            assert files[f"static/{entry.name}"] == entry.read_bytes(), entry.name

@@ -34,16 +34,16 @@ PLANE_PIXELS = """() => { const cv = document.getElementById('boundary');
 def open_page(browser, url: str, width: int = 1280, height: int = 1000):
     page = new_page(browser, url, width, height)
     page.wait_for_selector("body[data-connected='1']")
-    wait_until(lambda: page.evaluate("() => S.frame !== null"), "a first frame")
+    wait_until(lambda: page.evaluate("() => playground.frame !== null"), "a first frame")
     return page
 
 
 def config(page) -> dict:
-    return page.evaluate("() => S.state.config")
+    return page.evaluate("() => playground.state.config")
 
 
 def frame_step(page) -> int:
-    return page.evaluate("() => S.frame ? S.frame.step : -1")
+    return page.evaluate("() => playground.frame ? playground.frame.step : -1")
 
 
 def train(page, steps: int) -> None:
@@ -52,7 +52,7 @@ def train(page, steps: int) -> None:
     page.click("#play")
     wait_until(lambda: frame_step(page) >= steps, f"{steps} steps", timeout=60)
     page.click("#play")
-    wait_until(lambda: not page.evaluate("() => S.running"), "pause")
+    wait_until(lambda: not page.evaluate("() => playground.running"), "pause")
     time.sleep(0.3)
 
 
@@ -68,10 +68,11 @@ def test_feature_tiles_switch_the_inputs(browser, playground_url):
     assert page.locator("#net canvas.tile.feature").count() == 2  # x1, x2 in use
     page.click("#net canvas[data-feature='x1_sq']")
     wait_until(lambda: config(page)["features"] == ["x1", "x2", "x1_sq"], "x1² on")
-    assert page.evaluate("() => S.state.sizes[0]") == 3
-    wait_until(lambda: page.evaluate("() => S.frame.sizes[0]") == 3, "a frame of the new model")
+    assert page.evaluate("() => playground.state.sizes[0]") == 3
+    wait_until(lambda: page.evaluate("() => playground.frame.sizes[0]") == 3,
+               "a frame of the new model")
     assert page.locator("#net canvas.tile.feature").count() == 3
-    assert len(page.evaluate("() => S.linkWidths")) == 3 * 16 + 16 * 3
+    assert len(page.evaluate("() => playground.linkWidths")) == 3 * 16 + 16 * 3
     page.click("#net canvas[data-feature='sin_x2']")
     wait_until(lambda: len(config(page)["features"]) == 4, "sin x2 on")
     page.click("#net canvas[data-feature='x1']")
@@ -102,15 +103,15 @@ def test_hovering_a_neuron_shows_it_on_the_plane(browser, playground_url, tile):
     layer, index = page.locator(f"#net canvas{tile}").evaluate(
         "t => [Number(t.dataset.layer), Number(t.dataset.index)]")
     page.hover(f"#net canvas{tile}")
-    wait_until(lambda: page.evaluate("() => S.frame.focus && [S.frame.focus.layer, "
-                                     "S.frame.focus.index]") == [layer, index], "a focus frame")
+    wait_until(lambda: page.evaluate("() => { const f = playground.frame.focus; return f && "
+                                     "[f.layer, f.index]; }") == [layer, index], "a focus frame")
     time.sleep(0.2)
     during = page.evaluate(PLANE_PIXELS)
     assert differing(before, during) > 0.3  # the plane shows the neuron, not the classes
     assert page.text_content("#plane-note").startswith("showing ")
     shot(page, f"hover-{layer}-1280.png")
     page.mouse.move(5, 5)  # mouseleave: the classes come back
-    wait_until(lambda: page.evaluate("() => S.frame.focus === null"), "focus cleared")
+    wait_until(lambda: page.evaluate("() => playground.frame.focus === null"), "focus cleared")
     time.sleep(0.2)
     assert differing(before, page.evaluate(PLANE_PIXELS)) < 0.02
     assert page.text_content("#plane-note") == ""
@@ -149,17 +150,18 @@ def test_regression_trains_and_takes_values(browser, playground_url):
     page.select_option("#problem", "regression")
     wait_until(lambda: config(page)["problem"] == "regression", "regression")
     assert config(page)["dataset"] == "plane"
-    assert page.evaluate("() => S.state.classes") == 0
+    assert page.evaluate("() => playground.state.classes") == 0
     assert page.is_visible("#datasets [data-dataset='gauss']")
     assert not page.is_visible("#datasets [data-dataset='seed']")
     assert page.is_visible("#add-value") and not page.is_visible("#add-class")
     assert page.locator("#legend .value-bar").count() == 1
     page.click("#datasets [data-dataset='gauss']")
     wait_until(lambda: config(page)["dataset"] == "gauss", "gauss")
-    wait_until(lambda: page.evaluate("() => S.values !== null && S.frame.values !== undefined"),
+    wait_until(lambda: page.evaluate("() => playground.values !== null && "
+                                     "playground.frame.values !== undefined"),
                "a regression frame")
     train(page, 150)
-    hist = page.evaluate("() => S.history.train.filter(v => v !== null)")
+    hist = page.evaluate("() => playground.history.train.filter(v => v !== null)")
     assert hist[-1] < 0.5 * hist[0], (hist[0], hist[-1])
     assert page.text_content("#train-acc") == "\u2013"
     px = page.evaluate(PLANE_PIXELS)
@@ -167,17 +169,19 @@ def test_regression_trains_and_takes_values(browser, playground_url):
     brown = sum(px[i] > px[i + 2] + 60 and px[i] > px[i + 1] + 20 for i in range(0, len(px), 3))
     assert teal > 500 and brown > 500, (teal, brown)  # both ends of the map on the plane
     shot(page, "regression-1280.png")
-    before = page.evaluate("() => S.state.points")
+    before = page.evaluate("() => playground.state.points")
     page.fill("#add-value", "-0.5")
     page.dispatch_event("#add-value", "input")
     assert page.text_content("#add-value-out") == "\u22120.5"
     page.click("#boundary", position={"x": 12, "y": 200})
-    wait_until(lambda: len(page.evaluate("() => S.state.points")) == len(before) + 1, "a point")
-    (added,) = [p for p in page.evaluate("() => S.state.points") if p not in before]
+    wait_until(lambda: len(page.evaluate("() => playground.state.points")) == len(before) + 1,
+               "a point")
+    (added,) = [p for p in page.evaluate("() => playground.state.points") if p not in before]
     assert added[2] == -0.5
     page.select_option("#problem", "classification")
     wait_until(lambda: config(page)["problem"] == "classification", "back to classification")
-    assert config(page)["dataset"] == "seed" and page.evaluate("() => S.state.classes") == 3
+    assert config(page)["dataset"] == "seed"
+    assert page.evaluate("() => playground.state.classes") == 3
     assert page.problems == []
     page.close()
 
@@ -190,12 +194,12 @@ def test_regularization_reaches_the_model(browser, playground_url):
                "L2 at 0.3")
     page.click("#step")
     wait_until(lambda: frame_step(page) >= 1, "a step")
-    assert page.evaluate("() => S.frame.penalty") > 0
+    assert page.evaluate("() => playground.frame.penalty") > 0
     page.select_option("#regularization", "none")
     wait_until(lambda: config(page)["regularization"] == "none", "none")
     page.click("#step")
     wait_until(lambda: frame_step(page) >= 2, "a second step")
-    assert page.evaluate("() => S.frame.penalty") == 0
+    assert page.evaluate("() => playground.frame.penalty") == 0
     assert page.problems == []
     page.close()
 
@@ -291,7 +295,7 @@ def test_each_mode_fits_and_is_shot(browser, playground_url, width):
     wait_until(lambda: config(page)["hidden"] == [8, 8], "the link's model")
     train(page, 60)
     page.hover("#net canvas[data-layer='2'][data-index='1']")
-    wait_until(lambda: page.evaluate("() => Boolean(S.frame.focus)"), "a focus frame")
+    wait_until(lambda: page.evaluate("() => Boolean(playground.frame.focus)"), "a focus frame")
     scroll, client = page.evaluate("() => [document.documentElement.scrollWidth, "
                                    "document.documentElement.clientWidth]")
     assert scroll <= client == width

@@ -57,13 +57,13 @@ def test_numbers_are_written_as_the_graph_writes_them(browser, playground_url):
     page = open_page(browser, playground_url)
     values = [0.0, -0.0, 7.08e-5, -7.08e-5, 0.0012345, 0.001, 0.00099996, -0.36214, 1.5,
               123.456789, 999999.99, 1.2345e7, 1e-300, -2.5e-12]
-    js = page.evaluate(f"() => {json.dumps(values)}.map(v => fmtNum(v))")
+    js = page.evaluate(f"() => {json.dumps(values)}.map(v => playground.fmtNum(v))")
     assert js == [fmt_number(v) for v in values]
-    assert page.evaluate("() => [fmtNum(0.05, 3), fmtNum(-0.644, 3), fmtNum(0.004, 3)]") == [
+    assert page.evaluate("() => [0.05, -0.644, 0.004].map(v => playground.fmtNum(v, 3))") == [
         "0.050", "-0.644", "4.00e-03"]
 
     train(page, 120)  # the seed's model, trained: losses far below 1e-3
-    box = page.evaluate("() => S.graph.nodes[S.graph.nodes.length - 1].data.textContent")
+    box = page.evaluate("() => playground.graph.nodes.at(-1).data.textContent")
     shown = re.fullmatch(r"data (\S+)", box).group(1)  # the loss box's own number
     assert re.fullmatch(r"\d\.\d\de-\d\d", shown), box  # tiny, and not "0.0000"
     assert page.text_content("#graph-info").endswith(f"its loss {shown}")
@@ -74,15 +74,8 @@ def test_numbers_are_written_as_the_graph_writes_them(browser, playground_url):
 
 
 def ticks_for(page, extent) -> dict:
-    """The plane redrawn as for data with this extent: its tick labels (text, box)."""
-    return page.evaluate("""(e) => {
-        const old = S.state.extent;
-        S.state.extent = e;
-        drawBoundary();
-        const t = S.ticks;
-        S.state.extent = old;
-        drawBoundary();
-        return t; }""", extent)
+    """The tick labels (text, box) the plane draws for data with this extent."""
+    return page.evaluate("(e) => playground.ticksFor(e)", extent)
 
 
 @pytest.mark.parametrize(("extent", "labels"), [
@@ -92,7 +85,7 @@ def ticks_for(page, extent) -> dict:
 ])
 def test_every_tick_is_labelled_whole(browser, playground_url, extent, labels):
     page = open_page(browser, playground_url)
-    plane = page.evaluate("() => S.plane")
+    plane = page.evaluate("() => playground.plane")
     ticks = ticks_for(page, extent)
     assert [t for t, *_ in ticks["x"]] == labels, ticks  # left to right, minus signs kept
     assert [t for t, *_ in ticks["y"]] == labels, ticks  # bottom to top, the ends too
@@ -123,11 +116,11 @@ def test_the_page_fits_from_1024_px(browser, playground_url, width):
     assert len(net) == 2 + 16 + 3 and min(net) >= 0
     shot(page, f"layout-{width}.png")
     # a click on the (smaller) plane still adds the point where it was clicked
-    x0, x1, y0, y1 = page.evaluate("() => S.state.extent")
-    before = page.evaluate("() => S.state.points.map(p => p.slice(0, 2))")
+    x0, x1, y0, y1 = page.evaluate("() => playground.state.extent")
+    before = page.evaluate("() => playground.state.points.map(p => p.slice(0, 2))")
     page.click("#boundary", position={"x": plane["width"] - 6, "y": 6})
     wait_until(lambda: page.text_content("#points-count") == "101", "the added point")
-    (x, y), = [p for p in page.evaluate("() => S.state.points.map(p => p.slice(0, 2))")
+    (x, y), = [p for p in page.evaluate("() => playground.state.points.map(p => p.slice(0, 2))")
                if p not in before]
     assert abs(x - (x0 + (1 - 6 / plane["width"]) * (x1 - x0))) < 0.03
     assert abs(y - (y1 - 6 / plane["width"] * (y1 - y0))) < 0.03
@@ -143,7 +136,7 @@ def hue(rgb) -> tuple[float, float]:
 def test_neuron_tiles_and_weights_use_no_class_colour(browser, playground_url):
     page = open_page(browser, playground_url)
     train(page, 60)
-    pixels = page.evaluate("""() => S.layout.tiles.slice(0, -1).flat().map(cv => {
+    pixels = page.evaluate("""() => playground.layout.tiles.slice(0, -1).flat().map(cv => {
         const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
         const out = [];
         for (let k = 0; k < d.length; k += 4 * 7) out.push([d[k], d[k + 1], d[k + 2]]);
@@ -160,9 +153,9 @@ def test_neuron_tiles_and_weights_use_no_class_colour(browser, playground_url):
     assert coloured > 100  # the purple half of the tiles is there
     # the network panel's key names the class colours of the output tiles
     assert page.locator("#net-classes .swatch").count() == 3
-    widths = page.evaluate("() => S.linkWidths")
+    widths = page.evaluate("() => playground.linkWidths")
     assert len(widths) == 2 * 16 + 16 * 3
-    assert max(widths) == pytest.approx(page.evaluate("() => LINK_MAX"))
+    assert max(widths) == pytest.approx(page.evaluate("() => playground.LINK_MAX"))
     thick = sum(w > 0.8 * max(widths) for w in widths)
     assert thick <= len(widths) // 4, sorted(widths)  # scaled to this frame's weights
     shot(page, "tiles.png")
@@ -178,7 +171,7 @@ def test_no_points_toast_goes_once_points_exist(browser, playground_url):
     wait_until(lambda: page.is_visible("#toast"), "the toast")
     assert "no training points" in page.text_content("#toast")
     shot(page, "toast.png")
-    page.evaluate("() => clearTimeout(toastTimer)")  # not the 6 s timer of other toasts: the
+    page.evaluate("() => playground.keepToast()")  # not the 6 s timer of other toasts: the
     page.click("#boundary", position={"x": 100, "y": 100})  # point must be what hides it
     wait_until(lambda: not page.is_visible("#toast"), "the toast to go", timeout=60)
     assert page.text_content("#points-count") == "1"

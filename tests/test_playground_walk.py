@@ -118,9 +118,10 @@ def small_graph_page(browser, url: str, width: int):
     """A tab whose graph panel shows the 2-2-3 network's graph of point 0, as Python makes it."""
     page = new_page(browser, url, width, 1000)
     page.wait_for_selector("body[data-connected='1']")
-    page.evaluate(f"() => send({{type: 'configure', hidden: {HIDDEN}}})")  # what "−" sends
+    # what "−" sends
+    page.evaluate(f"() => playground.send({{type: 'configure', hidden: {HIDDEN}}})")
     wait_until(lambda: page.text_content("#graph-note") == "55 values", "the 2-2-3 graph")
-    wait_until(lambda: page.evaluate("() => S.graph.nodes.length") == 55, "its boxes")
+    wait_until(lambda: page.evaluate("() => playground.graph.nodes.length") == 55, "its boxes")
     return page
 
 
@@ -128,7 +129,7 @@ def enter_walk(page) -> list[dict]:
     page.click("#walk-toggle")
     wait_until(lambda: page.get_attribute("#walk-bar", "data-k") == "0", "the walk")
     assert "walking" in page.get_attribute("body", "class")
-    return page.evaluate("() => Walk.walk.steps")
+    return page.evaluate("() => playground.walk.steps")
 
 
 def lit(page, cls: str) -> list[str]:
@@ -139,7 +140,7 @@ def lit(page, cls: str) -> list[str]:
 
 
 def box_grads(page) -> list[str]:
-    return page.evaluate("() => S.graph.nodes.map(n => n.grad.textContent.slice(5))")
+    return page.evaluate("() => playground.graph.nodes.map(n => n.grad.textContent.slice(5))")
 
 
 def shot(page, name: str) -> None:
@@ -185,7 +186,7 @@ def test_the_walk_steps_through_forward_then_backward(browser, playground_url):
     assert page.get_attribute("#walk-next", "disabled") is not None  # the end
     shown = session.graph_values()
     assert box_grads(page) == shown["grad"]  # every grad is backward()'s
-    assert box_grads(page) == page.evaluate("() => S.graph.info.grad")  # the frames' too
+    assert box_grads(page) == page.evaluate("() => playground.graph.info.grad")  # the frames' too
     assert page.problems == []
     page.close()
 
@@ -234,7 +235,7 @@ def test_back_undoes_play_advances_and_reuse_is_visible(browser, playground_url,
     assert "walking" not in (page.get_attribute("body", "class") or "")
     assert not page.is_visible("#walk-bar")
     assert page.locator("#graph-view .walk-cur, #graph-view .walk-future").count() == 0
-    assert box_grads(page) == page.evaluate("() => S.graph.info.grad")
+    assert box_grads(page) == page.evaluate("() => playground.graph.info.grad")
     assert page.problems == []
     page.close()
 
@@ -252,14 +253,14 @@ def test_training_pauses_and_a_new_point_restarts_the_walk(browser, playground_u
     page.click("#walk-next")
     time.sleep(0.5)
     assert number(page, "#step-count") == step  # paused
-    steps = page.evaluate("() => Walk.walk.steps")
-    assert page.evaluate("() => Walk.walk.step") == step  # walked on the paused weights
-    page.evaluate("() => send({type: 'pick', index: 9})")  # what a click on a point sends
-    wait_until(lambda: page.evaluate("() => Walk.walk && Walk.walk.steps") not in (None, steps),
-                "the new point's walk")
+    steps = page.evaluate("() => playground.walk.steps")
+    assert page.evaluate("() => playground.walk.step") == step  # walked on the paused weights
+    page.evaluate("() => playground.send({type: 'pick', index: 9})")  # what a point's click sends
+    wait_until(lambda: page.evaluate("() => playground.walk && playground.walk.steps")
+               not in (None, steps), "the new point's walk")
     wait_until(lambda: page.get_attribute("#walk-bar", "data-k") == "0", "it drawn")
     page.click("#walk-next")
-    assert page.text_content("#walk-text") == page.evaluate("() => Walk.walk.steps[0].text")
+    assert page.text_content("#walk-text") == page.evaluate("() => playground.walk.steps[0].text")
     page.click("#play")  # training again: the walk ends, the boxes are training's
     wait_until(lambda: "walking" not in (page.get_attribute("body", "class") or ""),
                "the walk ends")

@@ -91,8 +91,6 @@ def test_the_learning_rates_range_is_written_once_in_the_python_source():
     assert home.startswith("settings.py:")
 
 
-@pytest.mark.xfail(strict=True, reason="link.js checks a share link with its own copy of the "
-                                       "ranges until the page reads settings.json")
 def test_the_page_holds_no_copy_of_the_learning_rates_range():
     assert _lr_range_homes(".js") == []
 

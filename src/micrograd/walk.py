@@ -118,7 +118,7 @@ button {{ font-size: 14px; padding: 3px 10px; margin-right: 4px; }}
 backpropagation edge by edge.</div></div>
 <div id="graph">{svg}</div>
 <script id="steps" type="application/json">{steps}</script>
-<script>
+<script type="module">
 {walk_js}
 const steps = JSON.parse(document.getElementById("steps").textContent);
 const items = WalkView.index(document.getElementById("graph"));

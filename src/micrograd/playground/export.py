@@ -2,10 +2,10 @@
 
 A teacher cannot run a server for thirty students; a folder of files on any static host (a
 university web space, GitHub Pages, `python -m http.server`) is one link. The folder holds the
-served playground's own page (index.html, app.js...; relative links, so it works below any path)
-with one `<meta>` that makes transport.js talk to a Web Worker instead of a WebSocket; the worker
-(static/worker.js) runs this package under Pyodide from `pyodide/`, lays graphs out with viz.js
-from `viz/`, and installs `micrograd` from the wheel in `wheels/`. Nothing is fetched from
+served playground's own page (index.html and its modules; relative links, so it works below any
+path) with one `<meta>` that makes transport.js talk to a Web Worker instead of a WebSocket; the
+worker (static/worker.js) runs this package under Pyodide from `pyodide/`, lays graphs out with
+viz.js from `viz/`, and installs `micrograd` from the wheel in `wheels/`. Nothing is fetched from
 anywhere but the folder's own server.
 
 `export.json` lists what an export wrote. Exporting into a folder that holds one replaces those

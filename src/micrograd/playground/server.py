@@ -1,11 +1,11 @@
 """The playground's web server: the packaged static files and one WebSocket per visitor.
 
-Starlette on uvicorn. `GET /` serves index.html, `/static/*.js` and `/static/style.css` (STATIC):
-the only files it reads, loaded from the package when the app is made, so nothing a page sends
-reaches the file system; `/static/settings.json` is the settings schema's page view, made then
-too. `/ws` carries the live stream: the page sends the messages of
-`protocol.py`; the server answers with `state`, `frame`, `graph`, `walk` (backprop step by step,
-`walkmsg.py`), `status`, `pong` and `error`.
+Starlette on uvicorn. `GET /` serves index.html, `/static/NAME` the page's modules and styles
+(STATIC, listed from the package's static/ folder): the only files it reads, loaded from the
+package when the app is made, so nothing a page sends reaches the file system;
+`/static/settings.json` is the settings schema's page view, made then too. `/ws` carries the
+live stream: the page sends the messages of `protocol.py`; the server answers with `state`,
+`frame`, `graph`, `walk` (backprop step by step, `walkmsg.py`), `status`, `pong` and `error`.
 
 Each connection owns one `Session` and drops it when the socket closes; what a message does is
 `driver.py`'s business (the exported page's worker uses the same driver). Training runs in a small
@@ -69,18 +69,25 @@ DOT_TIMEOUT = 30.0  # seconds for `dot` to lay out one graph
 DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
 ACCEPT_LOG_PERIOD = 10.0  # seconds between two log lines about failed accepts
 BACKLOG = 128  # connections waiting to be accepted (and accepted at once, per wake-up)
-STATIC = {  # URL path -> (packaged file, content type)
-    "/": ("index.html", "text/html; charset=utf-8"),
-    "/static/transport.js": ("transport.js", "text/javascript; charset=utf-8"),
-    "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
-    "/static/features.js": ("features.js", "text/javascript; charset=utf-8"),
-    "/static/plane.js": ("plane.js", "text/javascript; charset=utf-8"),
-    "/static/link.js": ("link.js", "text/javascript; charset=utf-8"),
-    "/static/style.css": ("style.css", "text/css; charset=utf-8"),
-    "/static/walk.js": ("walk.js", "text/javascript; charset=utf-8"),  # backprop step by step
-    "/static/walkpanel.js": ("walkpanel.js", "text/javascript; charset=utf-8"),
-    "/static/walkpanel.css": ("walkpanel.css", "text/css; charset=utf-8"),
-}
+CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+                 ".json": "application/json"}
+EXPORT_ONLY = {"worker.js"}  # the exported page's Web Worker (it needs Pyodide, not the server)
+
+
+def static_files() -> dict[str, tuple[str, str]]:
+    """URL path -> (packaged file, content type): index.html at `/` and every .js, .css and .json
+    file of static/ at /static/NAME, so a new module of the page is served without an edit here."""
+    files = {"/": ("index.html", "text/html; charset=utf-8")}
+    for entry in sorted(resources.files(__package__).joinpath("static").iterdir(),
+                        key=lambda e: e.name):
+        ctype = CONTENT_TYPES.get(os.path.splitext(entry.name)[1])
+        if ctype and entry.is_file() and entry.name not in EXPORT_ONLY \
+                and not entry.name.startswith("."):
+            files[f"/static/{entry.name}"] = (entry.name, ctype)
+    return files
+
+
+STATIC = static_files()  # the allow-list: nothing else is read, whatever a request names
 SETTINGS_PATH = "/static/settings.json"  # made from the schema (settings.settings_json)
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "

@@ -1,42 +1,63 @@
 // micrograd playground: the shareable link. Every setting the server echoes in `state.config` is
 // written to location.hash whenever it changes; a page opened on such a link (or a reconnect)
 // checks each field the way protocol.py does and sends the good ones as one `configure`. A bad or
-// unknown field is named in one toast line and left at its default. Loaded before app.js.
-"use strict";
+// unknown field is named in one toast line and left at its default.
+// The fields, their order aside, and their checks come from the settings schema (settings.json).
+//   createLink({ model, send, toast, schema }) -> { onOnline(), onState(st) }
+import { $ } from "./format.js";
 
-const CLASS_DATASETS = ["seed", "yinyang", "moons", "circles", "spiral", "xor"];
-const REG_DATASETS = ["plane", "gauss"];
-const PROBLEM_DEFAULT = { classification: "seed", regression: "plane" };
-// the order fields appear in the link; each parses its text or throws the allowed values
-const LINK = {
-  problem: oneOf(["classification", "regression"]),
-  dataset: oneOf([...CLASS_DATASETS, ...REG_DATASETS]),
-  features: (t) => {
+// the order fields appear in the link; a setting the schema adds later comes after these
+const ORDER = ["problem", "dataset", "features", "hidden", "activation", "lr", "weight_decay",
+  "regularization", "reg_rate", "batch_size", "speed", "n", "noise", "train_frac", "seed",
+  "show_test", "discretize"];
+
+export function linkCodec(schema) {
+  // the link's reader and writer for the settings of `schema` (settings.json): each field's
+  // text is checked against its setting's type, range or choices
+  const names = Object.keys(schema.settings);
+  const order = [...ORDER.filter((n) => names.includes(n)), ...names.filter((n) => !ORDER.includes(n))];
+  const parsers = Object.fromEntries(order.map((n) => [n, parser(schema.settings[n])]));
+  const problemOf = Object.fromEntries(schema.datasets.map((d) => [d.name, d.problem]));
+  return {
+    parsers,
+    text: (config) => linkText(parsers, config),
+    read: (hash) => readLink(parsers, hash, problemOf, schema.problem_default),
+  };
+}
+
+function parser(s) {
+  // a function that parses a field's text or throws an Error naming the allowed values
+  if (s.type === "choice") return oneOf(s.choices);
+  if (s.type === "float") return numIn(s.min, s.max, s.min_open);
+  if (s.type === "int") return intIn(s.min, s.max);
+  if (s.type === "bool") return flag;
+  if (s.type === "list" && s.items === "int") return sizesIn(s);
+  if (s.type === "list") return namesFrom(s.choices);
+  throw new Error(`a setting of unknown type ${s.type}`);
+}
+
+function namesFrom(choices) {
+  // distinct names, returned in the choices' (canonical) order
+  return (t) => {
     const v = t.split(",");
-    if (!t || !v.every((f) => FEATURE_NAMES.includes(f)) || new Set(v).size !== v.length) {
-      throw new Error(`a list of distinct names from ${FEATURE_NAMES.join(", ")}`);
+    if (!t || !v.every((f) => choices.includes(f)) || new Set(v).size !== v.length) {
+      throw new Error(`a list of distinct names from ${choices.join(", ")}`);
     }
-    return FEATURE_NAMES.filter((f) => v.includes(f));
-  },
-  hidden: (t) => {
-    const v = t === "" ? [] : t.split(",").map(intIn(1, 16));
-    if (v.length > 4) throw new Error("0 to 4 layer sizes of 1..16");
+    return choices.filter((f) => v.includes(f));
+  };
+}
+
+function sizesIn(s) {
+  // the hidden layers' sizes: min_length to max_length integers in min..max
+  const size = intIn(s.min, s.max);
+  return (t) => {
+    const v = t === "" ? [] : t.split(",").map(size);
+    if (v.length < s.min_length || v.length > s.max_length) {
+      throw new Error(`${s.min_length} to ${s.max_length} layer sizes of ${s.min}..${s.max}`);
+    }
     return v;
-  },
-  activation: oneOf(["tanh", "relu", "sigmoid", "linear"]),
-  lr: numIn(0, 10, true),
-  weight_decay: numIn(0, 1),
-  regularization: oneOf(["none", "l1", "l2"]),
-  reg_rate: numIn(0, 10),
-  batch_size: intIn(0, 2000),
-  speed: intIn(0, 1000),
-  n: intIn(10, 1000),
-  noise: numIn(0, 2),
-  train_frac: numIn(0.1, 0.9),
-  seed: intIn(1, 2 ** 31 - 1),
-  show_test: flag,
-  discretize: flag,
-};
+  };
+}
 
 function oneOf(options) {
   return (t) => {
@@ -69,16 +90,16 @@ function flag(t) {
   throw new Error("1 or 0");
 }
 
-function linkText(config) {
-  // the hash for a config: fields in LINK's order, lists comma-separated, flags 1/0
-  return Object.keys(LINK).filter((k) => k in config).map((k) => {
+function linkText(parsers, config) {
+  // the hash for a config: fields in the link's order, lists comma-separated, flags 1/0
+  return Object.keys(parsers).filter((k) => k in config).map((k) => {
     const v = config[k];
     const t = Array.isArray(v) ? v.join(",") : typeof v === "boolean" ? (v ? "1" : "0") : String(v);
     return `${k}=${encodeURIComponent(t).replace(/%2C/g, ",")}`;
   }).join("&");
 }
 
-function readLink(hash) {
+function readLink(parsers, hash, problemOf, problemDefault) {
   // {fields, problems}: the valid fields of a hash, and one phrase per bad or unknown one
   const fields = {}, problems = [];
   const text = hash.replace(/^#/, "");
@@ -90,16 +111,16 @@ function readLink(hash) {
     // a broken %-escape spoils its own field only: named as written, the others still apply
     const key = decoded(rawKey), value = decoded(rawValue);
     if (key === null) { problems.push(`setting "${rawKey}" ignored (a broken %-escape)`); continue; }
-    if (!Object.hasOwn(LINK, key)) { problems.push(`unknown setting "${key}" ignored`); continue; }
+    if (!Object.hasOwn(parsers, key)) { problems.push(`unknown setting "${key}" ignored`); continue; }
     if (value === null) {
       problems.push(`${key}=${rawValue} is not readable (a broken %-escape), using the default`);
       continue;
     }
-    try { fields[key] = LINK[key](value); } catch (e) {
+    try { fields[key] = parsers[key](value); } catch (e) {
       problems.push(`${key}=${value} is not ${e.message}, using the default`);
     }
   }
-  return { fields, problems: problems.concat(matchProblem(fields)) };
+  return { fields, problems: problems.concat(matchProblem(fields, problemOf, problemDefault)) };
 }
 
 function decoded(text) {
@@ -107,46 +128,52 @@ function decoded(text) {
   try { return decodeURIComponent(text); } catch { return null; }
 }
 
-function matchProblem(fields) {
+function matchProblem(fields, problemOf, problemDefault) {
   // a dataset of the other problem kind is left out; the problem follows a lone dataset
-  const kind = (d) => (REG_DATASETS.includes(d) ? "regression" : "classification");
+  const kind = (d) => problemOf[d];
   if (fields.dataset && !fields.problem) fields.problem = kind(fields.dataset);
   if (fields.dataset && kind(fields.dataset) !== fields.problem) {
     const d = fields.dataset;
-    fields.dataset = PROBLEM_DEFAULT[fields.problem];
+    fields.dataset = problemDefault[fields.problem];
     return [`dataset=${d} is for ${kind(d)}, using ${fields.dataset}`];
   }
   return [];
 }
 
-function restoreLink(config) {
-  // at a connection's first state: send what the link sets and the server does not have yet;
-  // true when a configure went out (its state will follow)
-  const { fields, problems } = readLink(location.hash);
-  if (problems.length) toast(`link: ${problems.join("; ")}`);
-  if (fields.problem && fields.problem !== config.problem && !fields.dataset) {
-    fields.dataset = PROBLEM_DEFAULT[fields.problem];
-  }
-  const changed = Object.fromEntries(Object.entries(fields)
-    .filter(([k, v]) => k in config && JSON.stringify(v) !== JSON.stringify(config[k])));
-  if (!Object.keys(changed).length) return false;
-  send({ type: "configure", ...changed });
-  return true;
-}
+export function createLink({ model, send, toast, schema }) {
+  const codec = linkCodec(schema);
+  let pending = false; // a new connection: the link's settings are sent to it at its first state
 
-function writeLink(config) {
-  const hash = `#${linkText(config)}`;
-  if (location.hash !== hash) history.replaceState(null, "", hash);
-}
-
-function linkOnState(st) {
-  // called by onState: restore once per connection, then keep the hash in step with the state
-  if (S.linkPending) {
-    S.linkPending = false;
-    if (restoreLink(st.config)) { S.restoring = true; return; }
+  function restore(config) {
+    // send what the link sets and the server does not have yet; true when a configure went out
+    // (its state will follow)
+    const { fields, problems } = codec.read(location.hash);
+    if (problems.length) toast(`link: ${problems.join("; ")}`);
+    if (fields.problem && fields.problem !== config.problem && !fields.dataset) {
+      fields.dataset = schema.problem_default[fields.problem];
+    }
+    const changed = Object.fromEntries(Object.entries(fields)
+      .filter(([k, v]) => k in config && JSON.stringify(v) !== JSON.stringify(config[k])));
+    if (!Object.keys(changed).length) return false;
+    send({ type: "configure", ...changed });
+    return true;
   }
-  S.restoring = false;
-  writeLink(st.config);
+
+  function onState(st) {
+    // restore once per connection, then keep the hash in step with the state
+    if (pending) {
+      pending = false;
+      if (restore(st.config)) return;
+    }
+    const hash = `#${codec.text(st.config)}`;
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+  }
+
+  $("copy-link").onclick = copyLink;
+  window.addEventListener("hashchange", () => { // a link pasted into this tab's address bar
+    if (model.state) restore(model.state.config);
+  });
+  return { onState, onOnline() { pending = true; } };
 }
 
 function copyLink() {
@@ -166,12 +193,4 @@ function copyLink() {
   };
   if (navigator.clipboard) navigator.clipboard.writeText(location.href).then(done, fallback);
   else fallback();
-}
-
-function wireLink() {
-  $("copy-link").onclick = copyLink;
-  window.addEventListener("hashchange", () => { // a link pasted into this tab's address bar
-    if (!S.state) return;
-    S.restoring = restoreLink(S.state.config);
-  });
 }

@@ -1,87 +1,187 @@
-// micrograd playground: what the Output panel's plane shows. Classification: the class colours
-// weighted by probability (or, discretized, the most probable class); regression: the predicted
-// value on a diverging map, brown −1, white 0, teal +1 (or, discretized, its sign); while a neuron
-// is hovered, that neuron's output in the tiles' colours. Then the points: training points filled,
-// test points (when shown) hollow. Loaded before app.js (shared globals).
-"use strict";
+// micrograd playground: the Output panel's plane. Classification: the class colours weighted by
+// probability (or, discretized, the most probable class); regression: the predicted value on a
+// diverging map, brown −1, white 0, teal +1 (or, discretized, its sign); while a neuron is
+// hovered, that neuron's output in the tiles' colours. Then the axes and the points: training
+// points filled, test points (when shown) hollow.
+//   createPlane({ model, focus }) -> { draw(), clickAt(ev), ticksFor(extent), size, ticks }
+import { CLASS_COLORS, REG_TINT, TINT, hexRgb, neuronRgb, rgbCss, valueRgb } from "./colors.js";
+import { featureGrid } from "./features.js";
+import { $, hiDpi } from "./format.js";
 
-// regression values: BrBG's ends, far from the class colours and from the tiles' purple and grey
-const LOW = [140, 81, 10]; // #8c510a, −1
-const HIGH = [1, 102, 94]; // #01665e, +1
-const REG_TINT = 0.8;
+const PICK_RADIUS = 8; // px: a click this close to a point picks it
 
-function valueRgb(v, tint = 1) {
-  // v in [-1, 1] → white blended toward LOW or HIGH by |v|
-  const base = v >= 0 ? HIGH : LOW;
-  const a = Math.min(1, Math.abs(v)) * tint;
-  return base.map((ch) => Math.round(255 + (ch - 255) * a));
-}
+export function createPlane({ model, focus }) {
+  let size = 400; // the plane's side in CSS pixels (square, as wide as the panel allows)
+  let ticks = null; // the tick labels last drawn: {x: [[text, left, right]], y: [[text, top, base, right]]}
 
-const rgbCss = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+  const toPixel = (extent, x, y) => {
+    const [x0, x1, y0, y1] = extent;
+    return [((x - x0) / (x1 - x0)) * size, ((y1 - y) / (y1 - y0)) * size];
+  };
 
-function paintGrid(ctx, G, W, H, rgbAt) {
-  // a G×G image, rgbAt(i) for cell i (row-major, top row first), smoothed onto W×H
-  const off = document.createElement("canvas");
-  off.width = off.height = G;
-  const octx = off.getContext("2d");
-  const img = octx.createImageData(G, G);
-  for (let i = 0; i < G * G; i++) {
-    const c = rgbAt(i);
-    img.data[4 * i] = c[0];
-    img.data[4 * i + 1] = c[1];
-    img.data[4 * i + 2] = c[2];
-    img.data[4 * i + 3] = 255;
+  function draw() {
+    const cv = $("boundary");
+    size = cv.clientWidth || 400; // square, as wide as the Output panel allows (at most 400)
+    const W = size, H = size;
+    const ctx = hiDpi(cv, W, H);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, W, H);
+    const st = model.state;
+    if (!st) return;
+    paintPlane(ctx, W, H);
+    ticks = drawAxes(ctx, st.extent, W, H);
+    drawPoints(ctx, st);
+    cv.dataset.draws = String(Number(cv.dataset.draws || 0) + 1);
   }
-  octx.putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(off, 0, 0, W, H);
-}
 
-function neuronRgb(v) {
-  const base = v >= 0 ? POS : NEG, a = Math.min(1, Math.abs(v));
-  return base.map((ch) => 255 + (ch - 255) * a);
-}
-
-function paintPlane(ctx, W, H) {
-  // the plane's background for the current mode; false when there is nothing to draw yet
-  const st = S.state, f = S.frame;
-  const discrete = Boolean(st.config.discretize);
-  if (S.preview) {
-    const G = 50, g = featureGrid(S.preview, G);
-    paintGrid(ctx, G, W, H, (i) => neuronRgb(g[i]));
+  function paintPlane(ctx, W, H) {
+    // the plane's background for the current mode; false when there is nothing to draw yet
+    const st = model.state, f = model.frame, hover = focus.hover;
+    const discrete = Boolean(st.config.discretize);
+    if (focus.preview) {
+      const G = 50, g = featureGrid(focus.preview, st.extent, G);
+      paintGrid(ctx, G, W, H, (i) => neuronRgb(g[i]));
+      return true;
+    }
+    if (!f) return false;
+    const bytes = hover && f.focus && f.focus.layer === hover.layer &&
+      f.focus.index === hover.index ? model.focusBytes : null;
+    if (bytes) {
+      paintFocus(ctx, W, H, bytes, hover);
+      return true;
+    }
+    const G = f.grid;
+    if (!st.classes) {
+      const v = model.values;
+      if (!v) return false;
+      paintGrid(ctx, G, W, H, (i) => {
+        const x = v[i] / 127.5 - 1;
+        return valueRgb(discrete ? Math.sign(x) : x, REG_TINT);
+      });
+      ctx.beginPath();
+      marchZero(ctx, G, Float32Array.from(v, (b) => b - 127.5), W, H);
+      ctx.stroke();
+      return true;
+    }
+    const p = model.probs;
+    if (!p || f.classes !== st.classes) return false;
+    paintClasses(ctx, W, H, G, f.classes, p, discrete);
     return true;
   }
-  if (!f) return false;
-  const focus = S.hover && f.focus && f.focus.layer === S.hover.layer &&
-    f.focus.index === S.hover.index ? S.focusBytes : null;
-  if (focus) {
-    const G = Math.round(Math.sqrt(focus.length));
+
+  function paintFocus(ctx, W, H, bytes, hover) {
     // an output in its tile's colours: a class's probability in the class colour (its byte is
     // p × 255), the regression output on the value map; any other neuron purple and grey
-    const out = S.hover.layer === st.sizes.length - 1;
-    const cls = out && st.classes ? hexRgb(CLASS_COLORS[S.hover.index]) : null;
-    paintGrid(ctx, G, W, H, (i) => (cls ? cls.map((ch) => 255 + (ch - 255) * (focus[i] / 255))
-      : out ? valueRgb(focus[i] / 127.5 - 1, REG_TINT) : neuronRgb(focus[i] / 127.5 - 1)));
+    const st = model.state;
+    const G = Math.round(Math.sqrt(bytes.length));
+    const out = hover.layer === st.sizes.length - 1;
+    const cls = out && st.classes ? hexRgb(CLASS_COLORS[hover.index]) : null;
+    paintGrid(ctx, G, W, H, (i) => (cls ? cls.map((ch) => 255 + (ch - 255) * (bytes[i] / 255))
+      : out ? valueRgb(bytes[i] / 127.5 - 1, REG_TINT) : neuronRgb(bytes[i] / 127.5 - 1)));
     ctx.beginPath();
-    marchZero(ctx, G, Float32Array.from(focus, (b) => b - 127.5), W, H);
+    marchZero(ctx, G, Float32Array.from(bytes, (b) => b - 127.5), W, H);
     ctx.stroke();
-    return true;
   }
-  const G = f.grid;
-  if (!st.classes) {
-    if (!S.values) return false;
-    const v = S.values;
-    paintGrid(ctx, G, W, H, (i) => {
-      const x = v[i] / 127.5 - 1;
-      return valueRgb(discrete ? Math.sign(x) : x, REG_TINT);
+
+  function drawAxes(ctx, extent, W, H) {
+    // every tick in the extent, ends included; a label near an edge slides inward to stay whole
+    const [x0, x1, y0, y1] = extent;
+    const span = x1 - x0;
+    const step = span > 6 ? 2 : span > 3 ? 1 : 0.5;
+    const along = (a, b) => {
+      const out = [];
+      for (let k = Math.ceil(a / step - 1e-9); k * step <= b + 1e-9; k++) out.push(k * step);
+      return out;
+    };
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.textAlign = "left";
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = "rgba(40,40,40,0.8)";
+    ctx.beginPath();
+    for (const v of along(x0, x1)) { const x = toPixel(extent, v, 0)[0]; ctx.moveTo(x, H); ctx.lineTo(x, H - 4); }
+    for (const v of along(y0, y1)) { const y = toPixel(extent, 0, v)[1]; ctx.moveTo(0, y); ctx.lineTo(4, y); }
+    ctx.stroke();
+    ctx.fillStyle = "rgba(40,40,40,0.8)";
+    ctx.strokeStyle = "rgba(255,255,255,0.8)"; // a halo: labels stay legible over any colour
+    ctx.lineWidth = 3;
+    const drawn = { x: [], y: [] };
+    const label = (t, x, y) => { ctx.strokeText(t, x, y); ctx.fillText(t, x, y); };
+    for (const v of along(x0, x1)) { // along the bottom
+      const t = fmtTick(v), w = ctx.measureText(t).width;
+      const left = Math.min(Math.max(toPixel(extent, v, 0)[0] - w / 2, 2), W - 2 - w);
+      label(t, left, H - 6);
+      drawn.x.push([t, left, left + w]);
+    }
+    for (const v of along(y0, y1)) { // along the left edge, above the bottom row
+      const t = fmtTick(v), w = ctx.measureText(t).width;
+      const base = Math.min(Math.max(toPixel(extent, 0, v)[1] + 3.5, 11), H - 19);
+      label(t, 6, base);
+      drawn.y.push([t, base - 8, base, 6 + w]);
+    }
+    return drawn;
+  }
+
+  function drawPoints(ctx, st) {
+    const showTest = Boolean(st.config.show_test);
+    st.points.forEach((pt, i) => {
+      const test = pt[3] === 1;
+      if (test && !showTest) return;
+      const [px, py] = toPixel(st.extent, pt[0], pt[1]);
+      ctx.beginPath();
+      ctx.arc(px, py, 4.2, 0, 2 * Math.PI);
+      const fill = st.classes ? CLASS_COLORS[pt[2]] : rgbCss(valueRgb(pt[2]));
+      if (test) { // hollow: a ring in the point's colour between two dark hairlines
+        ctx.lineWidth = 4;
+        ctx.strokeStyle = "#1a1a1a";
+        ctx.stroke();
+        ctx.lineWidth = 2.4;
+        ctx.strokeStyle = fill;
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = fill;
+        ctx.strokeStyle = "#1a1a1a";
+        ctx.lineWidth = 0.9;
+        ctx.fill();
+        ctx.stroke();
+      }
+      if (i === st.picked) {
+        ctx.lineWidth = 2.2;
+        ctx.strokeStyle = "#111";
+        ctx.beginPath();
+        ctx.arc(px, py, 9, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
     });
-    ctx.beginPath();
-    marchZero(ctx, G, Float32Array.from(v, (b) => b - 127.5), W, H);
-    ctx.stroke();
-    return true;
   }
-  if (!S.probs || f.classes !== st.classes) return false;
-  const K = f.classes, p = S.probs;
+
+  function clickAt(ev) {
+    // a click on the plane: {pick: index} of a visible point within PICK_RADIUS, else {x, y}
+    const st = model.state;
+    const rect = $("boundary").getBoundingClientRect();
+    const px = ((ev.clientX - rect.left) / rect.width) * size;
+    const py = ((ev.clientY - rect.top) / rect.height) * size;
+    let best = -1, bestD = PICK_RADIUS ** 2;
+    st.points.forEach((p, i) => {
+      if (p[3] === 1 && !st.config.show_test) return;
+      const [qx, qy] = toPixel(st.extent, p[0], p[1]);
+      const d = (qx - px) ** 2 + (qy - py) ** 2;
+      if (d < bestD) { best = i; bestD = d; }
+    });
+    if (best >= 0) return { pick: best };
+    const [x0, x1, y0, y1] = st.extent;
+    return { x: x0 + (px / size) * (x1 - x0), y: y1 - (py / size) * (y1 - y0) };
+  }
+
+  function ticksFor(extent) {
+    // the tick labels the plane would draw for data with this extent (drawn off-screen)
+    const cv = document.createElement("canvas");
+    return drawAxes(hiDpi(cv, size, size), extent, size, size);
+  }
+
+  return { draw, clickAt, ticksFor, get size() { return size; }, get ticks() { return ticks; } };
+}
+
+function paintClasses(ctx, W, H, G, K, p, discrete) {
   const cols = CLASS_COLORS.slice(0, K).map(hexRgb);
   paintGrid(ctx, G, W, H, (i) => {
     let r = 0, g = 0, b = 0, tot = 0;
@@ -101,7 +201,39 @@ function paintPlane(ctx, W, H) {
     return [255 - TINT * (255 - r / tot), 255 - TINT * (255 - g / tot), 255 - TINT * (255 - b / tot)];
   });
   drawContours(ctx, G, K, p, W, H);
-  return true;
+}
+
+function paintGrid(ctx, G, W, H, rgbAt) {
+  // a G×G image, rgbAt(i) for cell i (row-major, top row first), smoothed onto W×H
+  const off = document.createElement("canvas");
+  off.width = off.height = G;
+  const octx = off.getContext("2d");
+  const img = octx.createImageData(G, G);
+  for (let i = 0; i < G * G; i++) {
+    const c = rgbAt(i);
+    img.data[4 * i] = c[0];
+    img.data[4 * i + 1] = c[1];
+    img.data[4 * i + 2] = c[2];
+    img.data[4 * i + 3] = 255;
+  }
+  octx.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, W, H);
+}
+
+function drawContours(ctx, G, K, p, W, H) {
+  // the edge of each class's region: where its probability minus the best other one is 0
+  ctx.beginPath();
+  for (let k = 0; k < (K === 2 ? 1 : K); k++) {
+    const m = new Float32Array(G * G);
+    for (let i = 0; i < G * G; i++) {
+      let best = -1;
+      for (let j = 0; j < K; j++) if (j !== k && p[i * K + j] > best) best = p[i * K + j];
+      m[i] = p[i * K + k] - best;
+    }
+    marchZero(ctx, G, m, W, H);
+  }
+  ctx.stroke();
 }
 
 function marchZero(ctx, G, m, W, H) {
@@ -126,69 +258,7 @@ function marchZero(ctx, G, m, W, H) {
   }
 }
 
-function pointFill(pt) {
-  // a class's colour, or (regression) the target value's colour on the plane's map
-  return S.state.classes ? CLASS_COLORS[pt[2]] : rgbCss(valueRgb(pt[2]));
-}
-
-function drawPoints(ctx) {
-  const st = S.state, showTest = Boolean(st.config.show_test);
-  st.points.forEach((pt, i) => {
-    const test = pt[3] === 1;
-    if (test && !showTest) return;
-    const [px, py] = toPixel(pt[0], pt[1]);
-    ctx.beginPath();
-    ctx.arc(px, py, 4.2, 0, 2 * Math.PI);
-    if (test) { // hollow: a ring in the point's colour between two dark hairlines
-      ctx.lineWidth = 4;
-      ctx.strokeStyle = "#1a1a1a";
-      ctx.stroke();
-      ctx.lineWidth = 2.4;
-      ctx.strokeStyle = pointFill(pt);
-      ctx.stroke();
-    } else {
-      ctx.fillStyle = pointFill(pt);
-      ctx.strokeStyle = "#1a1a1a";
-      ctx.lineWidth = 0.9;
-      ctx.fill();
-      ctx.stroke();
-    }
-    if (i === st.picked) {
-      ctx.lineWidth = 2.2;
-      ctx.strokeStyle = "#111";
-      ctx.beginPath();
-      ctx.arc(px, py, 9, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-  });
-}
-
-function pointVisible(pt) {
-  return pt[3] !== 1 || Boolean(S.state.config.show_test);
-}
-
-function valueLegend(box) {
-  // regression: the map from −1 to +1, as a bar with its ends and middle labelled
-  const span = document.createElement("span");
-  span.className = "value-key";
-  const bar = document.createElement("i");
-  bar.className = "value-bar";
-  span.append("\u22121", bar, "+1 prediction");
-  box.appendChild(span);
-}
-
-function pointsLegend(box, points) {
-  const ntest = points.filter((p) => p[3] === 1).length;
-  const item = (cls, text) => {
-    const span = document.createElement("span");
-    const i = document.createElement("i");
-    i.className = cls;
-    span.append(i, text);
-    box.appendChild(span);
-    return span;
-  };
-  item("circle", `train (${points.length - ntest})`);
-  const shown = Boolean(S.state.config.show_test);
-  const t = item("circle hollow", `test (${ntest}${shown ? "" : ", hidden"})`);
-  t.classList.toggle("off", !shown);
+function fmtTick(v) {
+  const r = Math.round(v * 10) / 10;
+  return r === 0 ? "0" : String(r).replace("-", "\u2212"); // a true minus sign
 }

@@ -1,13 +1,11 @@
 // micrograd playground: how the page reaches its model. Two transports with one interface, so
-// app.js is the same page in both modes:
+// the page is the same in both modes:
 //   openTransport({ onopen(), onclose({ code, reason }), onmessage(text) }) -> { send(text), close() }
 // - WebSocket: the served playground (`micrograd playground`): the model lives in the server.
 // - Worker: the exported page (`micrograd playground --export DIR`), chosen by
 //   <meta name="micrograd-transport" content="worker">: the model lives in a Web Worker running
 //   this package under Pyodide (static/worker.js). Same JSON messages, both ways.
-"use strict";
-
-function openTransport(events) {
+export function openTransport(events) {
   const meta = document.querySelector('meta[name="micrograd-transport"]');
   return meta && meta.content === "worker" ? workerTransport(events) : socketTransport(events);
 }
@@ -26,20 +24,16 @@ function socketTransport(events) {
 
 function workerTransport(events) {
   // messages sent before Python is ready wait in the worker; the graph panel says what loads
+  if (location.protocol === "file:") { // browsers start no module worker from a file
+    return { send: () => {}, close: () => {} }; // filenote.js says so on the page
+  }
+  const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module" });
   const note = (text) => {
     const hint = document.querySelector("#graph-view > p.hint");
     if (hint) hint.textContent = text;
     const mid = document.getElementById("starting"); // the note mid-page while it starts
     if (mid) mid.textContent = text;
   };
-  if (location.protocol === "file:") { // browsers start no module worker from a file
-    const reason = "This page must come from a web server, not a file: run `python -m " +
-      "http.server --bind 127.0.0.1` in its folder and open http://127.0.0.1:8000/";
-    note(reason);
-    setTimeout(() => events.onclose({ code: 1011, reason }));
-    return { send: () => {}, close: () => {} };
-  }
-  const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module" });
   let closed = false;
   const end = (reason) => {
     if (closed) return;

@@ -1,11 +1,10 @@
 // Backprop, step by step, drawn on a Graphviz SVG of micrograd.graph.to_dot (value boxes `v{i}`,
 // op circles `v{i}op`, edges `v3->v5op`): what the picture shows after the first k steps of
 // micrograd.walk.backprop_steps. One file for both walks, so they light the same boxes and write
-// the same grads: micrograd.walk's standalone page inlines this text, and the playground loads
-// it before walkpanel.js. No DOM is built here; a page brings its own buttons.
-"use strict";
-
-const WalkView = {
+// the same grads: micrograd.walk's standalone page inlines this module (in a module script of
+// its own), and the playground's walkpanel.js imports it. No DOM is built here; a page brings
+// its own buttons.
+export const WalkView = {
   CLASSES: ["walk-cur", "walk-recv", "walk-again", "walk-future"],
 
   // as micrograd.graph.fmt_number writes the boxes: 4 decimals, or 3 significant digits in

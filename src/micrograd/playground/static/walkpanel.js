@@ -5,11 +5,13 @@
 // walk.html); this file adds the controls and the talk with the server:
 //   out: {"type": "walk"} (and "pause": training stops while the walk is on)
 //   in:  walk {id, steps, data, grad} or {id, steps: null, error}
-// app.js calls Walk.onSteps (a walk message), Walk.onGraph (a new SVG) and Walk.holds (a frame's
-// graph numbers: while walking the boxes are the walk's, and a change of weights restarts it).
-"use strict";
+// graph.js calls onSteps (a walk message), onGraph (a new SVG) and holds (a frame's graph
+// numbers: while walking the boxes are the walk's, and a change of weights restarts it).
+//   createWalkPanel({ graph, model, send, toast }): graph gives id, nodes, info and update(info)
+import { $ } from "./format.js";
+import { WalkView } from "./walk.js";
 
-window.Walk = (() => {
+export function createWalkPanel({ graph, model, send, toast }) {
   const W = {
     active: false, // the mode is on
     walk: null, // the server's walk message being shown
@@ -83,7 +85,7 @@ window.Walk = (() => {
   // ---- entering and leaving ----
 
   function enter() {
-    if (S.running) send({ type: "pause" }); // handled before the walk: it sees the paused weights
+    if (model.running) send({ type: "pause" }); // handled before the walk: it sees the paused weights
     W.active = true;
     document.body.classList.add("walking");
     el.toggle.textContent = "leave the walk";
@@ -99,7 +101,7 @@ window.Walk = (() => {
     el.toggle.textContent = "step through backprop";
     el.toggle.classList.remove("active");
     el.text.textContent = "";
-    if (S.graph.info) updateGraph(S.graph.info); // the boxes show the live numbers again
+    if (graph.info) graph.update(graph.info); // the boxes show the live numbers again
   }
 
   function request() {
@@ -131,13 +133,13 @@ window.Walk = (() => {
 
   function attach() {
     // the walk's steps index the boxes of graph `id`: wait for that SVG if another is shown
-    if (!W.walk || W.walk.id !== S.graph.id || !S.graph.nodes.length) {
+    if (!W.walk || W.walk.id !== graph.id || !graph.nodes.length) {
       el.text.textContent = "waiting for the graph\u2026";
       return;
     }
     W.items = WalkView.index($("graph-view"));
     W.walk.data.forEach((d, i) => {
-      const n = S.graph.nodes[i];
+      const n = graph.nodes[i];
       if (n && n.data) n.data.textContent = `data ${d}`;
     });
     go(0);
@@ -157,7 +159,7 @@ window.Walk = (() => {
     // frames sent before our pause still say "running": until the walk (sent after the pause)
     // comes, they only wait; after it, a running frame means play was pressed
     if (W.pending) return true;
-    if (S.running) { leave(); return false; } // training owns the boxes again
+    if (model.running) { leave(); return false; } // training owns the boxes again
     const w = W.walk;
     if (w && !W.pending && (vals.id !== w.id || vals.data.some((d, i) => d !== w.data[i]))) {
       request(); // other weights or another point: walk that
@@ -225,4 +227,4 @@ window.Walk = (() => {
     get k() { return W.k; },
     get walk() { return W.walk; },
   };
-})();
+}

@@ -1,0 +1,61 @@
+// micrograd playground: the server's messages, applied. Each message updates the model (model.js,
+// the page's one record of what the server said) and then redraws the views that show it, in
+// the order the page is read: controls, keys, network, curve, plane, graph, link.
+//   in: state (data, network, settings), frame (losses, class probabilities over the plane,
+//       neuron tiles, weights, the graph's numbers), graph (its SVG), walk, status, pong, error
+//   createFrames(views) -> { type: handler(msg) }
+import { $, b64bytes, fmtAcc, fmtNum } from "./format.js";
+import { drawCurve } from "./curve.js";
+import { drawLegend } from "./legend.js";
+
+// The server's "there are no training points" error: gone as soon as the page has some.
+const NO_POINTS = /no training points/;
+const hasTrainingPoints = (st) => st.points.some((p) => p[3] === 0);
+
+export function createFrames({ model, status, controls, focus, network, plane, graph, link }) {
+  function onState(st) {
+    model.applyState(st);
+    status.onState(st);
+    controls.onState(st);
+    status.showRunning(st.running);
+    drawLegend(st);
+    network.build();
+    document.body.dataset.connected = "1";
+    drawCurve(model.history);
+    plane.draw();
+    graph.showInfo();
+    focus.showPlaneNote();
+    link.onState(st);
+  }
+
+  function onFrame(f) {
+    if (!model.applyFrame(f, b64bytes)) return; // a frame from before a data change
+    status.showRunning(f.running);
+    $("step-count").textContent = f.step.toLocaleString("en");
+    $("train-loss").textContent = fmtNum(f.train_loss);
+    $("train-loss").title = f.penalty ? `data loss; the regularization penalty adds ${fmtNum(f.penalty)}` : "";
+    $("val-loss").textContent = fmtNum(f.val_loss);
+    $("train-acc").textContent = fmtAcc(f.train_acc);
+    $("val-acc").textContent = fmtAcc(f.val_acc);
+    drawCurve(model.history);
+    plane.draw();
+    network.paint(f);
+    graph.update(f.graph);
+  }
+
+  function onStatus(m) {
+    model.applyRunning(m.running);
+    status.showRunning(m.running);
+    $("step-count").textContent = m.step.toLocaleString("en");
+  }
+
+  return {
+    state: onState,
+    frame: onFrame,
+    graph: (g) => graph.onGraph(g),
+    walk: (m) => graph.onWalk(m), // backprop step by step (walkpanel.js)
+    status: onStatus,
+    pong: () => {},
+    error: (m) => status.toast(m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null),
+  };
+}

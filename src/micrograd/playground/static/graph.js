@@ -1,0 +1,132 @@
+// micrograd playground: the graph panel: the picked point's computation graph as the server's
+// Graphviz SVG (a `graph` message), whose boxes' data and grad each frame rewrites in place, with
+// zoom, and the step-through-backprop mode of walkpanel.js on top.
+//   createGraph({ model, send, toast }) -> { onGraph(g), onWalk(m), update(vals), showInfo(), ... }
+import { $, fmtNum } from "./format.js";
+import { createWalkPanel } from "./walkpanel.js";
+
+const PT_TO_PX = 4 / 3; // Graphviz sizes the SVG in points
+
+export function createGraph({ model, send, toast }) {
+  const G = {
+    id: -1, // the graph shown (the server's count)
+    nodes: [], // per value index: its box's data and grad <text> elements
+    zoom: 0.8, width: 0, height: 0, userZoom: false,
+    info: null, // the latest frame's numbers for this graph {id, data, grad, loss}
+  };
+  const api = {
+    onGraph, update, showInfo,
+    onWalk: (m) => walk.onSteps(m),
+    get id() { return G.id; },
+    get nodes() { return G.nodes; },
+    get info() { return G.info; },
+  };
+  const walk = createWalkPanel({ graph: api, model, send, toast });
+  api.walk = walk;
+  $("zoom-in").onclick = () => zoomBy(1.25);
+  $("zoom-out").onclick = () => zoomBy(0.8);
+  $("zoom-fit").onclick = zoomFit;
+
+  function onGraph(g) {
+    const view = $("graph-view");
+    G.id = g.id;
+    G.nodes = [];
+    $("graph-note").textContent = g.note || "";
+    if (g.svg) {
+      view.innerHTML = g.svg;
+      const vb = view.querySelector("svg").viewBox.baseVal;
+      G.width = vb.width * PT_TO_PX;
+      G.height = vb.height * PT_TO_PX;
+      for (const node of view.querySelectorAll("g.node")) {
+        const m = /^v(\d+)$/.exec(node.querySelector("title").textContent);
+        if (!m) continue;
+        const texts = [...node.querySelectorAll("text")];
+        G.nodes[Number(m[1])] = {
+          data: texts.find((t) => t.textContent.startsWith("data ")),
+          grad: texts.find((t) => t.textContent.startsWith("grad ")),
+        };
+      }
+      if (!G.userZoom) {
+        // a small graph is shown whole; a big one at 80%, scrolled to its loss
+        const fit = fitZoom();
+        G.zoom = fit >= 0.55 ? Math.min(fit, 1) : 0.8;
+      }
+      applyZoom();
+      showLoss();
+    } else {
+      const p = document.createElement("p");
+      p.className = g.error ? "missing" : "hint";
+      p.textContent = g.error || g.note || "";
+      view.replaceChildren(p);
+    }
+    view.dataset.renders = String(Number(view.dataset.renders) + 1);
+    view.dataset.id = String(g.id);
+    showInfo();
+    walk.onGraph(g); // a walk in progress moves to the new picture
+  }
+
+  function update(vals) {
+    // a frame's numbers for the graph: written into the boxes (unless a walk holds them)
+    if (!vals) return;
+    G.info = vals;
+    showInfo();
+    if (walk.holds(vals)) return; // walking: the walk writes the boxes
+    if (vals.id !== G.id || !G.nodes.length) return;
+    for (let i = 0; i < vals.data.length; i++) {
+      const n = G.nodes[i];
+      if (!n) continue;
+      const d = `data ${vals.data[i]}`, g = `grad ${vals.grad[i]}`;
+      if (n.data && n.data.textContent !== d) n.data.textContent = d;
+      if (n.grad && n.grad.textContent !== g) n.grad.textContent = g;
+    }
+    const view = $("graph-view");
+    view.dataset.updates = String(Number(view.dataset.updates) + 1);
+  }
+
+  function showInfo() {
+    const st = model.state;
+    const el = $("graph-info");
+    if (!st || st.picked === null || st.picked >= st.points.length) { el.textContent = ""; return; }
+    const p = st.points[st.picked];
+    const loss = G.info && G.info.loss !== null ? ` \u00b7 its loss ${fmtNum(G.info.loss)}` : "";
+    el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${fmtNum(p[0], 3)}, ${fmtNum(p[1], 3)}), ${st.classes ? `class ${p[2]}` : `value ${fmtNum(p[2], 2)}`}${loss}`;
+  }
+
+  function applyZoom() {
+    const svg = $("graph-view").querySelector("svg");
+    if (!svg) return;
+    svg.setAttribute("width", `${G.width * G.zoom}px`);
+    svg.setAttribute("height", `${G.height * G.zoom}px`);
+  }
+
+  function showLoss() {
+    // scroll so that the loss (the last node) sits at the right, halfway down: where backprop starts
+    const view = $("graph-view");
+    const last = G.nodes[G.nodes.length - 1];
+    const box = last && last.data && last.data.closest("g.node");
+    if (!box) return;
+    const r = box.getBoundingClientRect(), v = view.getBoundingClientRect();
+    view.scrollLeft += r.right - v.right + 40;
+    view.scrollTop += r.top - v.top - view.clientHeight / 2;
+  }
+
+  function zoomBy(factor) {
+    G.userZoom = true;
+    G.zoom = Math.max(0.05, Math.min(4, G.zoom * factor));
+    applyZoom();
+  }
+
+  function fitZoom() {
+    const view = $("graph-view");
+    return Math.min((view.clientWidth - 4) / G.width, (view.clientHeight - 4) / G.height);
+  }
+
+  function zoomFit() {
+    if (!G.width) return;
+    G.userZoom = true;
+    G.zoom = Math.min(fitZoom(), 1);
+    applyZoom();
+  }
+
+  return api;
+}

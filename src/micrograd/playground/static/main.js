@@ -1,0 +1,94 @@
+// micrograd playground: the page. No build step, no libraries: one connection to the model
+// (transport.js: the server's WebSocket, or the exported page's Python worker), which owns the
+// model; the page only sends what the controls say and draws what comes back.
+//   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, focus, walk, ping
+// This module builds the views, hands each the model and the `send` it needs, and connects.
+// Nothing is global but `window.playground`, a read-only handle for tests and the console.
+import { createControls } from "./controls.js";
+import { createFocus } from "./focus.js";
+import { $, fmtNum } from "./format.js";
+import { createFrames } from "./frames.js";
+import { createGraph } from "./graph.js";
+import { createLink } from "./link.js";
+import { createModel } from "./model.js";
+import { LINK_MAX, createNetwork } from "./network.js";
+import { createPlane } from "./plane.js";
+import { drawCurve } from "./curve.js";
+import { createStatus } from "./status.js";
+import { loadSettings } from "./settings.js";
+import { openTransport } from "./transport.js";
+
+let transport = null; // the open connection; a reconnect replaces it
+const send = (msg) => { if (transport) transport.send(JSON.stringify(msg)); };
+
+const model = createModel();
+const status = createStatus();
+const toast = status.toast;
+let views = null; // the views, made once the schema has come
+
+// The read-only handle, there from the start: what the page shows, for tests and the console.
+window.playground = Object.freeze({
+  get state() { return model.state; },
+  get frame() { return model.frame; },
+  get running() { return model.running; },
+  get values() { return model.values; },
+  get history() { return model.history; },
+  get preview() { return views?.focus.preview; },
+  get layout() { return views?.network.layout; },
+  get linkWidths() { return views?.network.linkWidths; },
+  get plane() { return views?.plane.size; },
+  get ticks() { return views?.plane.ticks; },
+  get graph() { return views && { id: views.graph.id, nodes: views.graph.nodes, info: views.graph.info }; },
+  get walk() { return views?.graph.walk.walk; },
+  ticksFor: (extent) => views.plane.ticksFor(extent),
+  keepToast: () => status.keepToast(),
+  send,
+  fmtNum,
+  LINK_MAX,
+});
+
+function makeViews(schema) {
+  // each view gets the model, `send` and the schema it needs; frames.js feeds them messages
+  const focus = createFocus({ model, send, toast, redraw: () => plane.draw(), schema });
+  const plane = createPlane({ model, focus });
+  const network = createNetwork({ model, focus, send, schema });
+  const graph = createGraph({ model, send, toast });
+  const controls = createControls({ model, send, plane, schema });
+  const link = createLink({ model, send, toast, schema });
+  const handlers = createFrames({ model, status, controls, focus, network, plane, graph, link });
+  return { focus, plane, network, graph, link, handlers };
+}
+
+function connect() {
+  if (transport) transport.close();
+  const t = openTransport({
+    onopen: () => {
+      if (transport !== t) return;
+      views.link.onOnline(); // a new session: the link's settings are sent to it
+      status.showOnline(true);
+    },
+    onclose: (ev) => {
+      if (transport !== t) return;
+      model.applyRunning(false);
+      status.showClosed(ev.code, ev.reason);
+    },
+    onmessage: (data) => {
+      if (transport !== t) return;
+      const msg = JSON.parse(data);
+      const handler = views.handlers[msg.type];
+      if (handler) handler(msg);
+    },
+  });
+  transport = t;
+}
+
+$("reconnect").onclick = connect;
+window.addEventListener("resize", () => {
+  if (!model.state) return;
+  views.network.build();
+  drawCurve(model.history);
+  views.plane.draw();
+});
+
+views = makeViews(await loadSettings()); // every setting's range and choices (settings.json)
+connect();
