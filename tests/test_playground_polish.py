@@ -62,10 +62,18 @@ def test_numbers_are_written_as_the_graph_writes_them(browser, playground_url):
     assert page.evaluate("() => [0.05, -0.644, 0.004].map(v => playground.fmtNum(v, 3))") == [
         "0.050", "-0.644", "4.00e-03"]
 
-    train(page, 120)  # the seed's model, trained: losses far below 1e-3
-    box = page.evaluate("() => playground.graph.nodes.at(-1).data.textContent")
-    shown = re.fullmatch(r"data (\S+)", box).group(1)  # the loss box's own number
-    assert re.fullmatch(r"\d\.\d\de-\d\d", shown), box  # tiny, and not "0.0000"
+    # the seed's model after exactly 120 steps: losses far below 1e-3 but not yet exactly 0 (a
+    # run of play and pause can overshoot by hundreds of steps on a busy machine)
+    page.evaluate("() => playground.send({type: 'step', count: 120})")
+    wait_until(lambda: number(page, "#step-count") == 120, "120 steps")
+
+    def loss_box() -> str:  # the loss box's own number, once the paused model's values came
+        return page.evaluate("() => playground.graph.nodes.at(-1)?.data.textContent ?? ''")
+
+    tiny = r"\d\.\d\de-\d\d"  # tiny, and not "0.0000"
+    wait_until(lambda: re.fullmatch(rf"data {tiny}", loss_box()), "the trained loss in its box")
+    shown = re.fullmatch(r"data (\S+)", loss_box()).group(1)
+    assert re.fullmatch(tiny, shown)
     assert page.text_content("#graph-info").endswith(f"its loss {shown}")
     train_loss = page.text_content("#train-loss")
     assert re.fullmatch(r"\d\.\d\de-\d\d", train_loss) and 0 < float(train_loss) < 1e-3

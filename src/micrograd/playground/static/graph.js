@@ -52,6 +52,9 @@ export function createGraph({ model, send, toast }) {
         G.zoom = fit >= 0.55 ? Math.min(fit, 1) : 0.8;
       }
       applyZoom();
+      // frames may have brought this graph's numbers before its picture came: show those, not
+      // the ones the picture was drawn with
+      if (G.info && G.info.id === g.id && !walk.holds(G.info)) writeBoxes(G.info);
       showLoss();
     } else {
       const p = document.createElement("p");
@@ -72,6 +75,12 @@ export function createGraph({ model, send, toast }) {
     showInfo();
     if (walk.holds(vals)) return; // walking: the walk writes the boxes
     if (vals.id !== G.id || !G.nodes.length) return;
+    writeBoxes(vals);
+    const view = $("graph-view");
+    view.dataset.updates = String(Number(view.dataset.updates) + 1);
+  }
+
+  function writeBoxes(vals) {
     for (let i = 0; i < vals.data.length; i++) {
       const n = G.nodes[i];
       if (!n) continue;
@@ -79,8 +88,6 @@ export function createGraph({ model, send, toast }) {
       if (n.data && n.data.textContent !== d) n.data.textContent = d;
       if (n.grad && n.grad.textContent !== g) n.grad.textContent = g;
     }
-    const view = $("graph-view");
-    view.dataset.updates = String(Number(view.dataset.updates) + 1);
   }
 
   function showInfo() {
