@@ -1,4 +1,4 @@
-"""The graph panel on a diverged model (issue 19, item 13), through the `Driver` both the server
+"""The graph panel on a diverged model, through the `Driver` both the server
 and the exported page's worker run, on both of their engines.
 
 With lr 10 and weight decay 1, two steps push the seed's logits hundreds apart; a picked point's

@@ -1,4 +1,4 @@
-"""The playground against a hostile local client: the attacks of issue 10, each bounded in time
+"""The playground against a hostile local client: each attack bounded in time
 and in traffic, against a real `micrograd playground` (uvicorn) on loopback only.
 
 - pings whose pongs are never read must not grow the server's memory (uvicorn answered each one
@@ -43,7 +43,7 @@ def playground():
         yield (*rawws.address(url), pid)
 
 
-# ---- unread pongs (issue 10, item 2)
+# ---- unread pongs
 
 
 def test_pings_whose_pongs_are_never_read_do_not_grow_memory(playground):

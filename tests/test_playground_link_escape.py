@@ -1,4 +1,4 @@
-"""A share link with a broken %-escape (issue 19, item 16), in Debian's Chromium.
+"""A share link with a broken %-escape, in Debian's Chromium.
 
 `#hidden=4,4&lr=0.03&%ZZ=1` made the page's link reader throw: nothing applied, nothing was
 shown. The broken field must be named in the link's one toast line and the others applied. The

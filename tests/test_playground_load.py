@@ -95,7 +95,7 @@ def test_eight_visitors_for_20_seconds(server):
 
 
 def test_soak_with_attackers(tmp_path):
-    """15 s of normal use beside every attack of issue 10 (see the module's docstring)."""
+    """15 s of normal use beside every attack (see the module's docstring)."""
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the server's memory")
     log = tmp_path / "server.log"

@@ -1,4 +1,4 @@
-"""The playground page's TensorFlow-Playground controls (issue 14 item 2), in Debian's Chromium.
+"""The playground page's TensorFlow-Playground controls, in Debian's Chromium.
 
 Input feature tiles switch features on and off (the model's input size follows); hovering a neuron
 shows its output on the big plane; "show test data" and "discretize output" change the plane and

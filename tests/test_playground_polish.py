@@ -1,4 +1,4 @@
-"""The playground's details a first-time user tripped on (issue 14), in Debian's Chromium.
+"""The playground's details a first-time user tripped on, in Debian's Chromium.
 
 Numbers as the graph's boxes write them (`graph.fmt_number`: e-notation when small), every axis
 tick labelled and whole, a layout that fits from 1024 px, neuron colours no class uses and a

@@ -1,5 +1,5 @@
-"""The playground's server against idle connections, Ctrl-C and DNS rebinding (issue 19, items
-14, 15 and 21), each attack bounded in count and time and aimed at 127.0.0.1 only.
+"""The playground's server against idle connections, Ctrl-C and DNS rebinding, each attack
+bounded in count and time and aimed at 127.0.0.1 only.
 
 - Silent TCP connections beyond the open-file limit made the page unreachable and asyncio log a
   traceback per retry: now each must send its request within a deadline, the connections are

@@ -1,4 +1,4 @@
-"""Backprop step by step in the playground's graph panel (issue 14, item 1), and its `walk` message.
+"""Backprop step by step in the playground's graph panel, and its `walk` message.
 
 The message is `micrograd.walk.backprop_steps` of the picked point's graph (the drawn part in
 head mode), checked here without a browser: the same steps, the boxes' numbers, a reused value's
