@@ -13,6 +13,7 @@ import io
 import math
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from micrograd.data import Point
@@ -74,12 +75,10 @@ def write_training_gif(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     from micrograd import plot
 
     replica = copy.deepcopy(model)  # the snapshots are poured into this, never into `model`
-    params = replica.parameters()
     everything = [p for pts in splits.values() for p in pts]
     nclasses = max(max((y for _, y in everything), default=0) + 1,
                    len(plot.predict_points(model, [everything[0][0]])[0]))
@@ -94,23 +93,53 @@ def write_training_gif(
     ax, lx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
     layer, handles = _plane_axes(ax, bounds, nclasses, splits, colors, grid_n)
 
-    steps, train_loss = history.step, history.train_loss
-    val = [(s, v) for s, v in zip(steps, history.val_loss) if v is not None]
+    val = [(s, v) for s, v in zip(history.step, history.val_loss) if v is not None]
     if final_val is not None:
         val.append((total, final_val))  # the val loss of the trained model, as loss.png shows
-    train_line, val_line, now = _loss_axes(lx, train_loss, val, total)
+    train_line, val_line, now = _loss_axes(lx, history.train_loss, val, total)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
               fontsize=9, frameon=False, handletextpad=0.2, columnspacing=1.2)
     head = fig.suptitle("", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
 
+    picture = _Picture(canvas, layer, (train_line, val_line, now), head)
+    frames = _render_frames(picture, replica, snapshots, history, val, title, train_x, train_y,
+                            on_frame)
+    images = _shared_palette(frames)
+    durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
+    _save_gif(images, durations, os.fspath(path))
+    return len(images)
+
+
+@dataclass
+class _Picture:
+    """The parts of a frame that change from snapshot to snapshot."""
+
+    canvas: Any
+    layer: Any  # the plane's colours, updated from the replica's weights
+    lines: tuple  # train loss, val loss, the current step's dot
+    head: Any  # the title: step and train accuracy
+
+
+def _render_frames(picture: _Picture, replica: Any, snapshots: Snapshots, history: History,
+                   val: list, title: str, train_x: list, train_y: list,
+                   on_frame: Callable[[int, int], None] | None) -> list:
+    """Pour each snapshot into `replica`, update the picture, and keep the drawn frame."""
+    from PIL import Image
+
+    from micrograd import plot
+
+    params = replica.parameters()
+    steps, train_loss = history.step, history.train_loss
+    total = snapshots.frames[-1][0]
+    train_line, val_line, now = picture.lines
     frames = []
     if on_frame is not None:
         on_frame(0, len(snapshots.frames))
     for done, weights in snapshots.frames:
         for p, w in zip(params, weights):
             p.data = w
-        layer.update(replica)
+        picture.layer.update(replica)
         upto = sum(1 for s in steps if s <= done)  # train_loss[s] is the loss after s updates
         train_line.set_data(steps[:upto], train_loss[:upto])
         shown_val = [(s, v) for s, v in val if s <= done]
@@ -120,16 +149,13 @@ def write_training_gif(
         if train_x:
             right = (plot.predict_points(replica, train_x).argmax(axis=1) == train_y).mean()
             acc = f"   ·   train accuracy {100 * right:.0f}%"
-        head.set_text(f"{title + ': ' if title else ''}{frame_label(done, total)}{acc}")
-        canvas.draw()
-        frames.append(Image.frombuffer("RGBA", canvas.get_width_height(),
-                                       canvas.buffer_rgba()).convert("RGB"))
+        picture.head.set_text(f"{title + ': ' if title else ''}{frame_label(done, total)}{acc}")
+        picture.canvas.draw()
+        frames.append(Image.frombuffer("RGBA", picture.canvas.get_width_height(),
+                                       picture.canvas.buffer_rgba()).convert("RGB"))
         if on_frame is not None:
             on_frame(len(frames), len(snapshots.frames))
-    images = _shared_palette(frames)
-    durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
-    _save_gif(images, durations, os.fspath(path))
-    return len(images)
+    return frames
 
 
 def _save_gif(images: list[Any], durations: list[int], path: str) -> None:

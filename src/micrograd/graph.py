@@ -118,6 +118,14 @@ def dot_lines(
             edges.append(f"\tv{i}op -> v{i}")
             for parent in v._prev:  # operand order, so `a - b` reads top to bottom
                 edges.append(f"\tv{index[id(parent)]} -> v{i}op")
+    lines.extend(_grouped(node_lines))
+    lines.extend(edges)
+    return lines
+
+
+def _grouped(node_lines: dict[str, list[str]]) -> list[str]:
+    """Node statements, each group's inside a cluster (a boxed, labelled layer of the MLP)."""
+    lines = []
     for k, (group, stmts) in enumerate(node_lines.items()):
         if not group:
             lines.extend("\t" + s for s in stmts)
@@ -128,7 +136,6 @@ def dot_lines(
                      f'color="{GROUP_BORDER}"')
         lines.extend("\t\t" + s for s in stmts)
         lines.append("\t}")
-    lines.extend(edges)
     return lines
 
 
