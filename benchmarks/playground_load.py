@@ -1,8 +1,9 @@
 """The served playground's speed and latency under load: `python benchmarks/playground_load.py`.
 
 Each phase starts its own `micrograd playground` on 127.0.0.1 and drives it with the clients of
-tests/loadclients.py (the same ones tests/test_playground_load.py uses to check that everyone is
-served, nothing leaks and attackers are closed, on any machine; here the clock is the point):
+tests/loadclients.py (the same ones tests/playground/test_playground_load.py uses to check that
+everyone is served, nothing leaks and attackers are closed, on any machine; here the clock is
+the point):
 
 - idle: one visitor pinging every 100 ms, alone: this run's baseline latency;
 - speed: one visitor on the seed's model 2-16-3 and its 80 points at speed "max" (5 s), then at

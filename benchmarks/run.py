@@ -10,7 +10,7 @@ are interleaved (one of each engine, then again), so load from other programs hi
 Prints three Markdown tables: the seed run (loop and build seconds, whole-process seconds, peak
 memory, speed-up over the baseline, deviation of the printed losses from the seed's log), a
 scaling table at 1,000, 10,000 and 100,000 points (with each loop's ratio to PyTorch's full
-batch), and wide models (2-64-64-3, 2-256-256-3: `wide.py`); then whether the issue's targets
+batch), and wide models (2-64-64-3, 2-256-256-3: `wide.py`); then whether the speed targets
 are met. Hand-written NumPy (`hand.py`) is the limit row. Options: `--quick` (seed table only,
 one repetition unless `--repeats N`; `--wide` adds the wide table), `--out FILE` (also write
 the report as Markdown); see `--help`.

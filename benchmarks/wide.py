@@ -4,7 +4,7 @@ batch).
 
 `wide_table(...)` measures them (one process per run, runs interleaved as in `run.py`),
 `render_wide(...)` prints the Markdown table (loop, build, peak memory, ratios to PyTorch's full
-batch and to hand-written NumPy), `vs_torch_targets(...)` the issue's targets on speed: the numpy
+batch and to hand-written NumPy), `vs_torch_targets(...)` the speed targets: the numpy
 engine's loop at most PyTorch full batch's at every size and wide model, within 3× of
 hand-written NumPy on the seed run, and 2-256-256-3 built in under 0.5 s.
 """

@@ -1,11 +1,11 @@
 """Clients that load a real `micrograd playground`: visitors who train, one who pings, attackers
 who misbehave in turns, a flood of pipelined pings, and the server's memory read from /proc.
 
-Shared by tests/test_playground_load.py and tests/test_playground_limits.py (what must hold on
-any machine: everyone served, nothing lost, memory bounded) and benchmarks/playground_load.py
-(how fast: the figures docs/playground.md quotes). So every client works on a slow machine: a
-time-bound client also goes on until it has seen `least` answers, and each answer is awaited for
-up to WAIT seconds, a failure only when a client is not served at all.
+Shared by tests/playground/test_playground_load.py and tests/playground/test_playground_limits.py
+(what must hold on any machine: everyone served, nothing lost, memory bounded) and
+benchmarks/playground_load.py (how fast: the figures docs/playground.md quotes). So every client
+works on a slow machine: a time-bound client also goes on until it has seen `least` answers, and
+each answer is awaited for up to WAIT seconds, a failure only when a client is not served at all.
 Traffic goes to loopback only; every loop is bounded in time.
 """
 

@@ -302,16 +302,7 @@ def plot_neurons(
         z = neuron.b.data + pts[:, 0] * w[0] + (pts[:, 1] * w[1] if len(w) > 1 else 0.0)
         zs.append(z.reshape(n, n))
         acts.append(_np_activate(neuron.activation, z).reshape(n, n))
-    center = float(_np_activate(act_name, np.zeros(1))[0])  # the activation at w·x + b = 0
-    spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
-    cmap = neuron_cmap()
-    vmin, vmax = center - spread, center + spread
-    if act_name == "tanh":
-        vmin, vmax = -1.0, 1.0  # tanh's full range, so tiles of different runs compare
-    elif act_name == "sigmoid":
-        vmin, vmax = 0.0, 1.0
-    elif act_name == "relu":  # never negative: white at 0, purple as it grows
-        cmap, vmin = neuron_cmap(diverging=False), 0.0
+    cmap, vmin, vmax = _neuron_scale(act_name, acts)
     prefix = "logit" if len(model.layers) == 1 else "h1["
     colors = class_colors(max((y for _, y in points), default=0) + 1)
     image = None
@@ -319,19 +310,8 @@ def plot_neurons(
         ax = fig.add_subplot(rows, cols, k + 1)
         image = ax.imshow(act, origin="lower", extent=bounds, cmap=cmap, aspect="auto",
                           vmin=vmin, vmax=vmax, interpolation="bilinear")
-        if z.min() < 0 < z.max():
-            ax.contour(xs, ys, z, levels=[0.0], colors="#1a1a1a", linewidths=1.0,
-                       linestyles="--")
-        ax.scatter([p[0][0] for p in points], [p[0][1] for p in points], s=12,
-                   c=[colors[y % len(colors)] for _, y in points], edgecolors="#1a1a1a",
-                   linewidths=0.5)  # class colours, dark rims: visible on every shade
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlim(bounds[0], bounds[1])
-        ax.set_ylim(bounds[2], bounds[3])
+        _neuron_tile(ax, (xs, ys, z), points, colors, bounds)
         ax.set_title(f"{prefix}{k}{']' if prefix == 'h1[' else ''}", fontsize=9, pad=2)
-        for side in ax.spines.values():
-            side.set_color("#999999")
     more = f" (first {len(shown)} of {len(neurons)})" if len(neurons) > len(shown) else ""
     fig.suptitle(f"{title or 'first-layer neurons'}{more}\n{act_name}(w·x + b) over the plane; "
                  "dashed: w·x + b = 0", fontsize=10)
@@ -341,6 +321,40 @@ def plot_neurons(
     fig.colorbar(image, cax=cax).ax.tick_params(labelsize=8)
     save_figure(fig, path)
     return len(shown)
+
+
+def _neuron_scale(act_name: str, acts: list) -> tuple[Any, float, float]:
+    """Colour map and range of the neuron tiles: the activation's whole range where it has one
+    (so tiles of different runs compare), else centred on its value at w·x + b = 0."""
+    import numpy as np
+
+    center = float(_np_activate(act_name, np.zeros(1))[0])
+    spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
+    cmap, vmin, vmax = neuron_cmap(), center - spread, center + spread
+    if act_name == "tanh":
+        vmin, vmax = -1.0, 1.0
+    elif act_name == "sigmoid":
+        vmin, vmax = 0.0, 1.0
+    elif act_name == "relu":  # never negative: white at 0, purple as it grows
+        cmap, vmin = neuron_cmap(diverging=False), 0.0
+    return cmap, vmin, vmax
+
+
+def _neuron_tile(ax: Any, zero_line: tuple, points: Sequence[Point], colors: list[str],
+                 bounds: tuple) -> None:
+    """A tile's dashed line w·x + b = 0 (where it crosses the plane), the points, a plain frame."""
+    xs, ys, z = zero_line
+    if z.min() < 0 < z.max():
+        ax.contour(xs, ys, z, levels=[0.0], colors="#1a1a1a", linewidths=1.0, linestyles="--")
+    ax.scatter([p[0][0] for p in points], [p[0][1] for p in points], s=12,
+               c=[colors[y % len(colors)] for _, y in points], edgecolors="#1a1a1a",
+               linewidths=0.5)  # class colours, dark rims: visible on every shade
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    for side in ax.spines.values():
+        side.set_color("#999999")
 
 
 def _class_legend(fig: Any, colors: list[str]) -> None:

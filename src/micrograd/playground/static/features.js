@@ -1,7 +1,7 @@
 // micrograd playground: the input features' formulas, as the page draws them. Their names, labels
 // and order come from the settings schema (settings.json); the server computes them for training
 // (features.py). The page needs the formulas too, to draw a feature's tile and to preview an unused
-// feature on the plane, where the server has no neuron for it. tests/test_playground_features.py
+// feature on the plane, where the server has no neuron for it. tests/playground/test_playground_features.py
 // checks them against features.py on sample points, so the two cannot drift.
 
 // value at (x1, x2), by protocol name

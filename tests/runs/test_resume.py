@@ -1,6 +1,6 @@
 """Resume, interruption and numerical trouble, with real subprocesses and real signals.
 
-The kill test is the acceptance test of the issue: a run killed with SIGKILL at a random step and
+The kill test is the promise resuming makes: a run killed with SIGKILL at a random step and
 resumed prints, from the resume point on, exactly the uninterrupted run's lines, and ends with the
 same files (metrics.csv, config.json, checkpoint.json) byte for byte, weights included.
 """

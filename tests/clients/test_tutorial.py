@@ -17,7 +17,7 @@ import pytest
 
 from conftest import require_dot
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 FILES = ["tutorial.md", "tutorial.zh.md"]
 
 

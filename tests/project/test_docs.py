@@ -18,7 +18,7 @@ import pytest
 
 from micrograd.cli import build_parser
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 MAX_README_BYTES = 10 * 1024
 

@@ -47,7 +47,7 @@ from micrograd.playground.session import (
 from micrograd.train import evaluate, make_engine, train
 
 SVG = "{http://www.w3.org/2000/svg}"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------- the session
 
@@ -682,7 +682,7 @@ def test_the_server_serves_every_static_file_but_the_exports_worker():
     every file the page links or a module imports is among them."""
     from micrograd.playground.server import STATIC
 
-    static = Path(__file__).parent.parent / "src" / "micrograd" / "playground" / "static"
+    static = Path(__file__).resolve().parents[2] / "src" / "micrograd" / "playground" / "static"
     served = {name for name, _ in STATIC.values()}
     assert {p.name for p in static.iterdir() if not p.name.startswith(".")} - served == {
         "worker.js"}  # the exported page's Web Worker; the server speaks WebSocket

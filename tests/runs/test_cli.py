@@ -13,7 +13,7 @@ import pytest
 from micrograd import cli
 from micrograd import folder as folder_module
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from test_playground_browser import new_page, wait_until
-from test_playground_polish import shot
+from test_playground_first_use_details import shot
 
 pytestmark = pytest.mark.needs_chromium
 

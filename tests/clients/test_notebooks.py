@@ -17,7 +17,7 @@ import pytest
 
 from conftest import assert_matches_seed_log
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "docs" / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "docs" / "notebooks").glob("*.ipynb"))
 
 
 def _run(path: Path, cwd: Path) -> list[str]:

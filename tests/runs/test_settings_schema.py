@@ -73,7 +73,7 @@ def test_every_dataset_has_a_generator(dataset):
 # comparison, an argument list (Python's lo_open=True, JavaScript's numIn(0, 10, true)), a table
 LR_RANGE = re.compile(r"\(0(\.0)?,\s*10(\.0)?\]|0(\.0)?\s*<\s*\S+\s*<=\s*10(\.0)?\b"
                       r"|\b0(\.0)?,\s*10(\.0)?,\s*(lo_open=)?[Tt]rue|lr\W{1,6}\(?0(\.0)?,\s*10")
-SRC = Path(__file__).parent.parent / "src" / "micrograd"
+SRC = Path(__file__).resolve().parents[2] / "src" / "micrograd"
 
 
 def _lr_range_homes(suffix: str) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SKIP = ("*.egg-info", "__pycache__", ".venv", ".git", "runs", "build", "dist", "site",
         ".pytest_cache", ".ruff_cache", ".hypothesis", ".cache")
 

@@ -27,7 +27,7 @@ from micrograd.graph import DotNotFound, draw_dot, fmt_number, render, to_dot, t
 from micrograd.losses import cross_entropy
 from micrograd.nn import MLP, seed_mlp
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
