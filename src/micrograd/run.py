@@ -352,8 +352,16 @@ def metrics_csv(history: History) -> str:
     return "\n".join(rows) + "\n"
 
 
+def loss_text(loss: float) -> str:
+    """A loss as the summary and `eval` print it: 6 decimals (`0.000438`), or 3 significant
+    digits when 6 decimals would show fewer (`4.38e-07`, never a trained model's `0.000000`)."""
+    if loss != 0.0 and abs(loss) < 1e-4 and math.isfinite(loss):
+        return f"{loss:.3g}"
+    return f"{loss:.6f}"
+
+
 def summary(result: TrainResult) -> str:
-    parts = [f"{name} loss {m.loss:.6f} acc {100 * m.accuracy:.1f}%"
+    parts = [f"{name} loss {loss_text(m.loss)} acc {100 * m.accuracy:.1f}%"
              for name, m in result.final.items()]
     return "final: " + " | ".join(parts)
 

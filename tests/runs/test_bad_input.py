@@ -102,7 +102,7 @@ CASES = [
     ("save-every-text", lambda c: train("--save-every", "often"), "'often' is not an integer"),
     ("flag-with-value", lambda c: train("--detect-anomaly=yes"), "ignored explicit argument"),
     ("resume-without-path", lambda c: ["train", "--resume"], "expected one argument"),
-    ("eval-without-checkpoint", lambda c: ["eval"], "required: --checkpoint"),
+    ("eval-without-run", lambda c: ["eval"], "name the run to evaluate"),
     ("eval-unknown-flag", lambda c: ["eval", "--checkpoint", str(c.run), "--bogus"],
      "unrecognized arguments"),
     ("eval-out-without-data", lambda c: ["eval", "--checkpoint", str(c.run), "--out", "p.csv"],
