@@ -273,8 +273,9 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
         raise ValueError(f"the model takes {len(model.layers[0].neurons[0].w)} inputs, "
                          f"got a point with {len(x)}")
     model.zero_grad()
+    # the inputs are x1, x2 as the data's columns, the plots and the playground name them
     xs = [Value(float(v)) for v in x]
-    names: dict[Value, str] = {v: f"x{i}" for i, v in enumerate(xs)}
+    names: dict[Value, str] = {v: f"x{i + 1}" for i, v in enumerate(xs)}
     groups: dict[Value, str] = {}
     h: list[Value] = xs
     last = len(model.layers)
