@@ -58,11 +58,14 @@ def nodes_of(root: Value) -> list[Value]:
 
 
 def _role(node: Value, root: Value, params: set[int], inputs: set[int]) -> str:
+    """A leaf named as a parameter or an input is one. A graph drawn without either (a learner's
+    own expression, `draw_dot(L)`) calls its labelled leaves (`a`, `b`) inputs, and only the
+    unnamed ones (the 2 of `2 * a`) constants."""
     if node is root:
         return "loss"
     if id(node) in params:
         return "param"
-    if id(node) in inputs:
+    if id(node) in inputs or (not params and not inputs and not node._prev and node.label):
         return "input"
     return "value" if node._prev else "const"
 
@@ -77,6 +80,7 @@ def dot_lines(
     title: str = "",
     legend: bool = True,
     groups: Mapping[Value, str] | None = None,
+    size: str | None = None,
 ) -> list[str]:
     """The body of the DOT text, one statement per line (shared by `to_dot` and `draw_dot`)."""
     if not isinstance(root, Value):
@@ -92,7 +96,7 @@ def dot_lines(
 
     lines = [
         f"\tgraph [rankdir={rankdir} nodesep=0.12 ranksep=0.3 pad=0.25 bgcolor=white "
-        f'fontname="{FONT}" labelloc=t labeljust=l]',
+        f'fontname="{FONT}" labelloc=t labeljust=l{_size(size)}]',
         f'\tnode [fontname="{FONT}" fontsize=10 margin="0.04,0.02"]',
         '\tedge [color="#888888" arrowsize=0.5 penwidth=0.8]',
     ]
@@ -123,6 +127,19 @@ def dot_lines(
     return lines
 
 
+def _size(size: str | None) -> str:
+    """Graphviz's `size` attribute, checked: two positive numbers of inches, `W,H`."""
+    if size is None:
+        return ""
+    try:
+        w, h = (float(part) for part in str(size).split(","))
+    except ValueError:
+        raise ValueError(f"size must be 'W,H' in inches, like '10,6', got {size!r}") from None
+    if not (0 < w < 1e4 and 0 < h < 1e4):
+        raise ValueError(f"size must be two positive numbers of inches, like '10,6', got {size!r}")
+    return f' size="{w:g},{h:g}"'
+
+
 def _grouped(node_lines: dict[str, list[str]]) -> list[str]:
     """Node statements, each group's inside a cluster (a boxed, labelled layer of the MLP)."""
     lines = []
@@ -149,16 +166,19 @@ def to_dot(
     title: str = "",
     legend: bool = True,
     groups: Mapping[Value, str] | None = None,
+    size: str | None = None,
 ) -> str:
     """DOT text of the graph below `root`: one box per value (data, grad) and one circle per op.
 
     `params` and `inputs` pick the colours of those leaves (other leaves are constants, `root` is
     the loss); `names` labels boxes (e.g. `{w: "w1"}`), else a node's own `label` (as
     `Value(2.0, label="a")` in the lecture) is shown; `groups` puts nodes in labelled frames
-    (e.g. one per neuron). Needs no dependency; the same graph always gives the same text.
+    (e.g. one per neuron); `size="10,6"` scales a bigger drawing down to fit 10×6 inches
+    (Graphviz's `size`: a wide graph then fits a notebook's cell, and stays sharp when zoomed).
+    Needs no dependency; the same graph always gives the same text.
     """
     body = dot_lines(root, rankdir, params=params, inputs=inputs, names=names, title=title,
-                     legend=legend, groups=groups)
+                     legend=legend, groups=groups, size=size)
     return "digraph micrograd {\n" + "".join(line + "\n" for line in body) + "}\n"
 
 
@@ -251,8 +271,8 @@ class Trace:
     def to_dot(self, rankdir: str = "LR", title: str = "") -> str:
         return to_dot(self.loss, rankdir, title=title, **self.style())
 
-    def draw_dot(self, rankdir: str = "LR", title: str = "") -> Any:
-        return draw_dot(self.loss, rankdir, title=title, **self.style())
+    def draw_dot(self, rankdir: str = "LR", title: str = "", size: str | None = None) -> Any:
+        return draw_dot(self.loss, rankdir, title=title, size=size, **self.style())
 
     def nodes(self) -> list[Value]:
         return nodes_of(self.loss)

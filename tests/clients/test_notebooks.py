@@ -1,6 +1,9 @@
 """The notebooks in docs/notebooks run top to bottom in a real Jupyter kernel, as a learner would.
 
-Each is executed with nbclient in its own empty folder (for the pictures it writes). The second
+Each is executed with nbclient in its own empty folder (for the pictures it writes), and what it
+shows must be what the file stores: the docs site renders the stored outputs (a stale one fails
+here; `python scripts/refresh_notebooks.py` stores them anew). Numbers are compared to 1e-9
+relative, so a libm that rounds a last bit differently is not a stale notebook. The second
 notebook is the chapter's run written out cell by cell: its printed log must be the chapter's
 (val lines equal as printed, train losses within 1e-12 relative). The pictures inline are
 `draw_dot` graphs, which need Graphviz's `dot` (skipped without it, failed under
@@ -9,27 +12,55 @@ MICROGRAD_REQUIRE_TOOLS=1, see conftest.py).
 
 from __future__ import annotations
 
+import math
+import re
+import sys
 from pathlib import Path
 
-import nbclient
 import nbformat
 import pytest
 
-from conftest import assert_matches_seed_log
+from conftest import REPO_ROOT, assert_matches_seed_log
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "docs" / "notebooks").glob("*.ipynb"))
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from refresh_notebooks import execute  # scripts/ is not a package: found through sys.path
+
+NOTEBOOKS = sorted((REPO_ROOT / "docs" / "notebooks").glob("*.ipynb"))
+NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def _shown(book: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """Per output: its kind and its text (streams, text/plain) or its picture types."""
+    shown = []
+    for cell in book.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                shown.append((out.name, out.text))
+            else:
+                data = out.get("data", {})
+                shown.append((",".join(sorted(data)), data.get("text/plain", "")))
+    return shown
+
+
+def _same_text(fresh: str, stored: str) -> bool:
+    """Equal but for numbers that agree to 1e-9 relative."""
+    if NUMBER.sub("#", fresh) != NUMBER.sub("#", stored):
+        return False
+    return all(math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-300)
+               for a, b in zip(NUMBER.findall(fresh), NUMBER.findall(stored)))
 
 
 def _run(path: Path, cwd: Path) -> list[str]:
-    book = nbformat.read(path, as_version=4)
-    nbclient.NotebookClient(book, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}}).execute()
-    texts = []
-    for cell in book.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                texts.append(out["text"])
-    return "".join(texts).splitlines()
+    """Run the notebook; check it shows what its file stores; return its printed lines."""
+    fresh = execute(path, str(cwd))
+    stored = nbformat.read(path, as_version=4)
+    ours, theirs = _shown(fresh), _shown(stored)
+    assert [kind for kind, _ in ours] == [kind for kind, _ in theirs], (
+        f"{path.name}: stale outputs; run python scripts/refresh_notebooks.py")
+    for (kind, text), (_, kept) in zip(ours, theirs):
+        assert _same_text(text, kept), (
+            f"{path.name}: a {kind} output changed; run python scripts/refresh_notebooks.py")
+    return "".join(text for kind, text in ours if kind == "stdout").splitlines()
 
 
 def test_there_are_notebooks():

@@ -23,7 +23,7 @@ import pytest
 from micrograd import cli
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.graph import DotNotFound, draw_dot, fmt_number, render, to_dot, trace_mlp
+from micrograd.graph import ROLES, DotNotFound, draw_dot, fmt_number, render, to_dot, trace_mlp
 from micrograd.losses import cross_entropy
 from micrograd.nn import MLP, seed_mlp
 
@@ -326,3 +326,24 @@ def test_graph_command_mistakes_give_one_line_and_exit_2(args, message, tmp_path
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("micrograd: error:") and message in err, err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_learners_own_expression_draws_its_named_leaves_as_inputs():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = (a * b + 2) * Value(0.5)  # two unnamed constants
+    fills = re.findall(r'fillcolor="(#[0-9a-f]+)"[^\n]*<b>(\w+)</b>', to_dot(out))
+    assert dict((name, fill) for fill, name in fills) == {"a": ROLES["input"][0],
+                                                          "b": ROLES["input"][0]}
+    leaves = re.findall(r'^\tv\d+ \[shape=box[^\n]*fillcolor="(#[0-9a-f]+)"', to_dot(out), re.M)
+    assert leaves.count(ROLES["const"][0]) == 2
+    # a graph that names its parameters and inputs keeps every other leaf a constant
+    assert ROLES["input"][0] not in to_dot(out, params=[a])
+
+
+def test_size_scales_a_drawing_and_is_checked():
+    a = Value(1.0, label="a")
+    assert ' size="10,6"]' in to_dot(a.tanh(), size="10,6")
+    assert " size=" not in to_dot(a.tanh())
+    for bad in ("10", "0,5", "a,b", "1e9,1"):
+        with pytest.raises(ValueError, match="size must be"):
+            to_dot(a.tanh(), size=bad)
