@@ -18,7 +18,7 @@ from typing import Any
 
 from micrograd.data import Point
 from micrograd.files import write_atomic
-from micrograd.train import History
+from micrograd.history import History
 
 MAX_FRAMES = 50  # the default frame step aims at about this many frames, plus the first
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from micrograd.backends.eager import as_logits
 from micrograd.data import Point
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
 from micrograd.nn import MLP
-from micrograd.train import as_logits
 
 MAX_SHOWN = 8  # inputs listed for one op; a fused neuron has 2 n + 1
 

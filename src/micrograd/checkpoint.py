@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from micrograd.files import read_regular_file, write_atomic
+from micrograd.history import History
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.settings import SETTING, number_problem, show
-from micrograd.train import History
 
 FORMAT = "micrograd-lab checkpoint"
 VERSION = 1

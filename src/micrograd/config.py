@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 from micrograd import backends
 from micrograd.checkpoint import Checkpoint, CheckpointError
 from micrograd.data import DATASETS
-from micrograd.optim import AdamW
+from micrograd.errors import UsageError
+from micrograd.optim import adamw  # re-exported for the callers that build a run from its config
 from micrograd.settings import DATASETS as TABLE
 from micrograd.settings import FLOAT_RANGES, INT_RANGES, LIMITS, MAX_PATH, RUN, path_problem
 
-__all__ = ["FLOAT_RANGES", "INT_RANGES", "LIMITS", "MAX_PATH", "TrainConfig", "UsageError"]
+__all__ = ["FLOAT_RANGES", "INT_RANGES", "LIMITS", "MAX_PATH", "TrainConfig", "UsageError",
+           "adamw"]
 
 NOISY = tuple(d.name for d in TABLE if d.problem == "classification" and d.noise is not None)
 # options a checkpoint records beside the config (run.recorded_options), with their ranges
@@ -29,10 +30,6 @@ RECORDED = {"save_every": (RUN["save_every"].lo, RUN["save_every"].hi)}
 # the settings `micrograd train` has a flag for and a checkpoint records (betas and eps: no flag)
 FLAGGED = tuple(s.name for s in RUN.values() if s.flag and s.saved)
 SAVED = tuple(s.name for s in RUN.values() if s.saved)  # TrainConfig's fields
-
-
-class UsageError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
 
 
 def _number(v: object) -> bool:
@@ -172,12 +169,6 @@ def config_from_checkpoint(ckpt: Checkpoint) -> TrainConfig:
         raise bad(f"hidden {cfg.hidden} / {cfg.activation} disagrees with the model's sizes "
                   f"{ckpt.sizes} / {ckpt.activation}")
     return cfg
-
-
-def adamw(model: Any, cfg: TrainConfig) -> AdamW:
-    """The run's optimizer: AdamW with the config's hyper-parameters."""
-    return AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
-                 weight_decay=cfg.weight_decay)
 
 
 def _same_kind(value: object, default: object) -> bool:

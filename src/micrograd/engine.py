@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from micrograd import persist
-from micrograd.ops import EAGER_GLOBALS, Op, checked_pow
+from micrograd.ops import Op, checked_pow, use_value_type
 
 # ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
 # Op(name,  forward(m, operands...),           local(m, out, operands...): d out / d each operand)
@@ -376,7 +376,7 @@ class Value:
         persist.restore(self, state)
 
 
-EAGER_GLOBALS.update(Value=Value, _node=_node, _as_value=_as_value)
+use_value_type(Value, _node, _as_value)  # the ops' eager forms make Values from here on
 
 
 # ---- gradients as Values: the local rules run on the graph's own nodes ----

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-from micrograd.config import UsageError
+from micrograd.errors import UsageError
 from micrograd.files import (
     FolderLock,
     is_leftover,

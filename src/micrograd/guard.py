@@ -27,15 +27,12 @@ from typing import Any
 
 from micrograd.checkpoint import FILENAME, save_checkpoint
 from micrograd.data import Point
-from micrograd.train import History
+from micrograd.errors import EXIT_NUMERIC, EXIT_WRITE, signal_exit_code
+from micrograd.history import History
 
-EXIT_NUMERIC = 3
 # Ctrl-C, kill, and a terminal closed under the run (SIGHUP does not exist on Windows)
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name))
-
-
-EXIT_WRITE = 4  # a file could not be written (disk full, read-only file system)
 
 
 class RunStopped(Exception):
@@ -67,7 +64,7 @@ class Interrupted(Exception):
     """A signal during setup: the run stops at once, before any file is written."""
 
     def __init__(self, signum: int):
-        self.signum, self.exit_code = signum, 128 + signum
+        self.signum, self.exit_code = signum, signal_exit_code(signum)
         self.name = signal.Signals(signum).name
         super().__init__(f"interrupted by {self.name}")
 
@@ -96,7 +93,8 @@ class StopSignals:
     def stop(self) -> tuple[str, int] | None:
         """(why, exit code) when the run has been asked to stop, else None."""
         if self.signum is not None:
-            return f"interrupted by {signal.Signals(self.signum).name}", 128 + self.signum
+            name = signal.Signals(self.signum).name
+            return f"interrupted by {name}", signal_exit_code(self.signum)
         return self.reason
 
     def __enter__(self) -> StopSignals:

@@ -208,9 +208,10 @@ class MLP(Module):
     @classmethod
     def from_torch(cls, module: Any) -> MLP:
         """An MLP with the weights of a Sequential of Linear layers and activations."""
-        from micrograd.torch_bridge import mlp_from_torch
+        from micrograd.torch_bridge import read_torch
 
-        return mlp_from_torch(module)
+        sizes, weights, activation = read_torch(module)
+        return MLP.from_weights(sizes, weights, activation=activation)
 
     @property
     def sizes(self) -> list[int]:

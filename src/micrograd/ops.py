@@ -255,9 +255,24 @@ def _top_text(x: Any) -> str:
 
 # ---- ops: a name and two rules; eager code generated from the rules ----
 
-EAGER_GLOBALS: dict[str, Any] = namespace_for(FLOAT_MATH)  # engine adds Value, _node, _as_value
+# the generated eager functions' globals: the float math, then the node type `use_value_type` gives
+_EAGER_GLOBALS: dict[str, Any] = namespace_for(FLOAT_MATH)
 REGISTERED: dict[str, Op] = {}  # the first op made under each name: what a pickle names
 MAX_COMPILED_ARITY = 64  # wider ops (a sum over a whole batch) run their rules interpreted
+
+
+def use_value_type(value_type: type, node: Callable[..., Any],
+                   as_value: Callable[[Any], Any]) -> None:
+    """Make eager ops build nodes of `value_type`: the engine calls this once, after defining it.
+
+    The engine's node type is written with `Op`s (its methods are the ops' eager forms), so this
+    module cannot import it; instead the engine hands over its three pieces, and the dependency
+    runs one way, engine to ops. `node(data, parents, op, local)` makes an op's node from a
+    float, and `as_value(x)` wraps a number as a constant (None for anything else). The eager
+    functions look these names up when they run, so the functions generated while the class
+    body was being written (before this call) work as soon as it is made.
+    """
+    _EAGER_GLOBALS.update(Value=value_type, _node=node, _as_value=as_value)
 
 
 class Op(str):
@@ -329,7 +344,7 @@ class Op(str):
                         "no tuple: add a comma, e.g. `lambda m, out, x: (2*x,)`")
 
     def __call__(self, *operands: Any) -> Any:
-        as_value = EAGER_GLOBALS["_as_value"]
+        as_value = _EAGER_GLOBALS["_as_value"]
         values = []
         for x in operands:
             v = as_value(x)
@@ -356,7 +371,7 @@ class Op(str):
         data = [p.data for p in parents]
         out = self.forward(FLOAT_MATH, *data)
         local = self.check_local(self.local(FLOAT_MATH, out, *data), len(parents))
-        return EAGER_GLOBALS["_node"](out, parents, self, tuple(local))
+        return _EAGER_GLOBALS["_node"](out, parents, self, tuple(local))
 
     def _compile(self, n: int, binary_method: bool) -> Callable[..., Any]:
         args = [Sym(f"a{i}") for i in range(n)]
@@ -374,7 +389,7 @@ class Op(str):
                   "    return apply"]
         code = compile("\n".join(lines), f"<micrograd op {self}>", "exec")
         scope: dict[str, Any] = {}
-        exec(code, EAGER_GLOBALS, scope)
+        exec(code, _EAGER_GLOBALS, scope)
         return scope["make"](self)
 
 

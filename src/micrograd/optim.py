@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from micrograd.engine import Value
 
@@ -184,6 +184,25 @@ class AdamW(Optimizer):
         self.weight_decay, self.t = float(state["weight_decay"]), int(state["step"])
         self.exp_avg = [float(x) for x in state["exp_avg"]]
         self.exp_avg_sq = [float(x) for x in state["exp_avg_sq"]]
+
+
+class AdamWSettings(Protocol):
+    """The hyper-parameters `adamw` reads: a run's `TrainConfig`, or anything shaped like it."""
+
+    lr: float
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+
+
+def adamw(model: Any, cfg: AdamWSettings) -> AdamW:
+    """The run's optimizer: AdamW over `model.parameters()` with the config's hyper-parameters.
+
+    It lives beside `AdamW` so that every caller (a run, a resume's dry restore, `micrograd
+    graph`) builds the optimizer the same way, and none needs the config module to do it.
+    """
+    return AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
+                 weight_decay=cfg.weight_decay)
 
 
 _ADAMW_STEP, _ZERO_GRAD = AdamW.step, Optimizer.zero_grad  # as written, to tell a patch

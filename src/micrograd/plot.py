@@ -12,7 +12,7 @@ from typing import Any
 
 from micrograd.data import Point
 from micrograd.files import write_atomic
-from micrograd.train import History
+from micrograd.history import History
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:

@@ -19,17 +19,12 @@ from micrograd.checkpoint import (
     resolve,
     restore,
 )
-from micrograd.config import (
-    FLAGGED,
-    TrainConfig,
-    UsageError,
-    adamw,
-    config_from_checkpoint,
-    config_from_settings,
-)
+from micrograd.config import FLAGGED, TrainConfig, config_from_checkpoint, config_from_settings
 from micrograd.data import DATASETS, RNG
+from micrograd.errors import UsageError
 from micrograd.files import same_file
 from micrograd.nn import seed_mlp
+from micrograd.optim import adamw
 
 
 def resume_config(path: str, given: dict[str, object], out: str | None,

@@ -33,14 +33,17 @@ from micrograd.checkpoint import (
     n_params,
     restore,
 )
-from micrograd.config import TrainConfig, UsageError, adamw
+from micrograd.config import TrainConfig
 from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, split
+from micrograd.errors import UsageError
 from micrograd.files import replace_problem, same_file, write_atomic, wrong_separator
 from micrograd.folder import RunFolder
 from micrograd.guard import RunGuard, RunStopped, StopSignals, is_numerical_error
+from micrograd.history import History, TrainResult
 from micrograd.nn import seed_mlp
+from micrograd.optim import adamw
 from micrograd.resume import check_resumable
-from micrograd.train import History, TrainResult, make_engine, train
+from micrograd.train import make_engine, train
 
 PICTURES = ("loss.png", "boundary.png", "neurons.png")  # drawn unless --no-plot
 MAX_GIF_FRAMES = 200  # each frame is held in memory (1 MB) until the GIF is written

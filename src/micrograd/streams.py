@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program a closed pipe ended
+from micrograd.errors import EXIT_BROKEN_PIPE, EXIT_WRITE
 
 
 class GuardedStream(io.TextIOBase):
@@ -93,7 +93,7 @@ class GuardedStream(io.TextIOBase):
     @property
     def exit_code(self) -> int:
         broken = isinstance(self.error, BrokenPipeError)
-        return EXIT_BROKEN_PIPE if broken else 4  # guard.EXIT_WRITE: output could not be written
+        return EXIT_BROKEN_PIPE if broken else EXIT_WRITE  # output could not be written
 
     def _failed(self, e: Exception) -> None:
         self.error = e if isinstance(e, OSError) else OSError(errno.EBADF, str(e))

@@ -2,18 +2,19 @@
 
 `MLP.to_torch()` gives a float64 `torch.nn.Sequential` of `Linear` layers and activations with the
 same weights; `MLP.from_torch(module)` reads such a module back. torch is imported here only.
+This module reads and builds torch modules and knows nothing else: the MLP is read through its
+layers and neurons, and what comes back from torch is the sizes, weights and activation that
+`MLP.from_weights` takes, so `nn` depends on this module and not the other way round.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from micrograd.nn import MLP
-
 _TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
 
 
-def mlp_to_torch(model: MLP) -> Any:
+def mlp_to_torch(model: Any) -> Any:
     """An equivalent `torch.nn.Sequential` in float64: Linear, activation, ..., Linear."""
     import torch
 
@@ -32,8 +33,9 @@ def mlp_to_torch(model: MLP) -> Any:
     return torch.nn.Sequential(*layers)
 
 
-def mlp_from_torch(module: Any) -> MLP:
-    """An `MLP` with the weights of a Sequential of Linear layers and one kind of activation."""
+def read_torch(module: Any) -> tuple[list[int], list[float], str]:
+    """(sizes, weights, activation) of a Sequential of Linear layers and one kind of activation:
+    `MLP.from_weights`'s arguments, weights in `MLP.parameters()` order."""
     import torch
 
     children = list(module.children()) if isinstance(module, torch.nn.Sequential) else [module]
@@ -62,4 +64,4 @@ def mlp_from_torch(module: Any) -> MLP:
                 else [0.0] * linear.out_features)
         for row, b in zip(linear.weight.detach().to(torch.float64).tolist(), bias):
             weights += [*row, b]
-    return MLP.from_weights(sizes, weights, activation=activations[0] if activations else "tanh")
+    return sizes, weights, activations[0] if activations else "tanh"

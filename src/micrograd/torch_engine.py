@@ -30,10 +30,14 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
-from micrograd.backends.torch import DEVICES, NEEDS_TORCH
 from micrograd.optim import AdamW
 
 __all__ = ["DEVICES", "NEEDS_TORCH", "TorchEngine", "device_problem", "import_torch"]
+
+# micrograd-lab is installed from a clone (README): the extra is named both ways
+NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the clone "
+               "(pip install 'micrograd-lab[torch]' from a wheel)")
+DEVICES = ("cpu", "cuda")
 
 
 def import_torch() -> Any:

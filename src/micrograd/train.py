@@ -10,7 +10,6 @@ import gc
 import importlib.util
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from micrograd import backends
@@ -18,29 +17,9 @@ from micrograd.backends import Engine
 from micrograd.backends.eager import EagerEngine, as_logits, mean_of
 from micrograd.data import Point
 from micrograd.engine import Value
+from micrograd.history import History, SplitMetrics, TrainResult  # re-exported: the loop's types
 from micrograd.losses import cross_entropy
 from micrograd.nn import Module
-
-
-@dataclass
-class History:
-    """Per-step metrics; `val_loss[i]` is None on steps without an evaluation."""
-
-    step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float | None] = field(default_factory=list)
-
-
-@dataclass
-class SplitMetrics:
-    loss: float
-    accuracy: float
-
-
-@dataclass
-class TrainResult:
-    history: History
-    final: dict[str, SplitMetrics]  # "train", "val", "test" (when non-empty)
 
 
 def mean_loss(model: Module, split: Sequence[Point]) -> Value:

@@ -1,23 +1,20 @@
 """The core library is standard-library only; `import micrograd` pulls in no heavy dependency.
 
-Checked twice: dynamically, in a fresh interpreter (what actually lands in `sys.modules`), and
-statically, from the import statements of the source files (which also covers imports that
-would only run inside a function).
+Checked here dynamically, in a fresh interpreter: what actually lands in `sys.modules`. The
+static side, from the import statements of the source files (imports inside functions too), is
+in test_layering.py with the rest of the layering.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-CORE = ["engine", "persist", "nn", "losses", "optim", "data", "train", "files", "settings",
-        "streams"]
+CORE = ["ops", "engine", "persist", "nn", "losses", "optim", "data", "train", "files", "errors",
+        "history", "settings", "streams", "config", "checkpoint"]
 HEAVY = ["matplotlib", "tqdm", "numpy", "torch"]
 
 
@@ -54,45 +51,6 @@ def test_import_micrograd_does_not_import_heavy_dependencies():
     assert "micrograd" in out["all"]
     loaded = {m.split(".")[0] for m in out["all"]}
     assert [m for m in HEAVY if m in loaded] == []
-
-
-def _module_path(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.origin is not None, name
-    return Path(spec.origin)
-
-
-def _imported_top_level_names(path: Path) -> list[tuple[int, str]]:
-    """(line, top-level module) for every import statement in the file, nested ones included."""
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            # a relative import (level > 0) stays inside the micrograd package
-            top = "micrograd" if node.level else (node.module or "").split(".")[0]
-            names.append((node.lineno, top))
-    return names
-
-
-@pytest.mark.parametrize("name", [*CORE, "__init__"])
-def test_source_imports_name_only_stdlib_or_micrograd(name):
-    module = "micrograd" if name == "__init__" else f"micrograd.{name}"
-    path = _module_path(module)
-    names = _imported_top_level_names(path)
-    assert names, f"{path} has no imports at all? parsing went wrong"
-    bad = [(line, m) for line, m in names
-           if m not in sys.stdlib_module_names and m != "micrograd"]
-    assert bad == [], f"{path}: non-stdlib imports (line, module): {bad}"
-
-
-def test_static_check_sees_a_third_party_import(tmp_path):
-    # the checker itself can fail: a nested third-party import is found
-    src = tmp_path / "mod.py"
-    src.write_text("import math\n\ndef f():\n    from numpy import array\n    return array\n")
-    names = [m for _, m in _imported_top_level_names(src)]
-    assert names == ["math", "numpy"]
-    assert "numpy" not in sys.stdlib_module_names
 
 
 # Modules with an optional dependency (NumPy for the tape's numpy backend, torch for the bridge):

@@ -9,11 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from micrograd.backends import Engine, register
-
-# micrograd-lab is installed from a clone (README): the extra is named both ways
-NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the clone "
-               "(pip install 'micrograd-lab[torch]' from a wheel)")
-DEVICES = ("cpu", "cuda")
+from micrograd.torch_engine import DEVICES, NEEDS_TORCH
 
 
 def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:

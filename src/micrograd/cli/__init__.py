@@ -17,12 +17,9 @@ from micrograd.cli import eval as eval_command
 from micrograd.cli import graph as graph_command
 from micrograd.cli import train as train_command
 from micrograd.cli.args import Parser
-from micrograd.config import UsageError
+from micrograd.errors import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError
 from micrograd.files import WriteFailed
-from micrograd.guard import EXIT_WRITE
 from micrograd.streams import guarded
-
-EXIT_USAGE = 2
 
 __all__ = ["EXIT_USAGE", "UsageError", "build_parser", "main"]
 
@@ -75,4 +72,4 @@ def _dispatch(argv: list[str] | None) -> int:
         return EXIT_WRITE
     except KeyboardInterrupt:
         print("micrograd: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

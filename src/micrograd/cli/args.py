@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from micrograd.config import UsageError
+from micrograd.errors import UsageError
 from micrograd.settings import RUN, Setting, number_problem, parse_int, show
 
 KEEP = object()  # add_setting: the schema's default

@@ -8,8 +8,9 @@ import math
 import sys
 
 from micrograd.checkpoint import CheckpointError, data_fingerprint, load_checkpoint
-from micrograd.config import UsageError, config_from_checkpoint
+from micrograd.config import config_from_checkpoint
 from micrograd.data import RNG, DataError
+from micrograd.errors import UsageError
 from micrograd.files import WriteFailed, write_atomic
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp

@@ -8,12 +8,14 @@ import os
 import sys
 
 from micrograd.cli.args import hidden, int_in, point
-from micrograd.config import TrainConfig, UsageError, adamw
+from micrograd.config import TrainConfig
 from micrograd.data import RNG, seed_label
+from micrograd.errors import UsageError
 from micrograd.files import write_atomic
 from micrograd.folder import prepare_out
 from micrograd.guard import is_numerical_error
 from micrograd.nn import seed_mlp
+from micrograd.optim import adamw
 from micrograd.run import load_splits
 from micrograd.train import train
 

@@ -15,9 +15,10 @@ import sys
 
 from micrograd import backends
 from micrograd.cli.args import Parser, add_setting
-from micrograd.config import FLAGGED, TrainConfig, UsageError, config_from_settings
+from micrograd.config import FLAGGED, TrainConfig, config_from_settings
+from micrograd.errors import EXIT_WRITE, UsageError, signal_exit_code
 from micrograd.folder import RunFolder
-from micrograd.guard import EXIT_WRITE, Interrupted, RunStopped, StopSignals
+from micrograd.guard import Interrupted, RunStopped, StopSignals
 from micrograd.resume import recorded_save_every, resume_config, resume_target
 from micrograd.run import Outcome, Run, RunOptions, summary
 from micrograd.settings import RUN
@@ -226,7 +227,7 @@ def report(outcome: Outcome, quiet: bool) -> int:
                 f"{shlex.quote(out)} draws them)" if skipped else "; the run is complete")
         print(f"micrograd: interrupted by {name} after the last step, while writing the run's "
               f"files: wrote {', '.join(written)} to {out}{rest}", file=sys.stderr)
-        return 128 + outcome.signum
+        return signal_exit_code(outcome.signum)
     if not quiet:
         gone = (f"; removed the old {', '.join(outcome.removed)} (--no-plot: they showed an "
                 "earlier step)" if outcome.removed else "")

@@ -14,7 +14,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from micrograd.config import UsageError
+from micrograd.errors import EXIT_USAGE, UsageError
 from micrograd.settings import number_problem, parse_int, show
 
 REQUIRES = ("starlette", "uvicorn", "websockets", "numpy")  # the `playground` extra
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"micrograd: error: the playground needs {', '.join(missing)}: {INSTALL}",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     from micrograd.playground.server import serve
 
     return serve(args.host, args.port, not args.no_browser)

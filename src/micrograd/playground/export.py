@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 import micrograd
-from micrograd.config import UsageError
+from micrograd.errors import UsageError
 from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
 from micrograd.playground.wheel import build_wheel

@@ -22,7 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from micrograd.config import UsageError
+from micrograd.errors import UsageError
 from micrograd.files import make_folders, write_atomic
 
 DOWNLOAD_TIMEOUT = 60.0  # seconds per tarball (the larger is 6.5 MB)

@@ -43,6 +43,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from micrograd.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from micrograd.graph import INSTALL_HINT
 from micrograd.playground import protocol
 from micrograd.playground.driver import Driver, LayoutError, encode, error, graph_message
@@ -404,7 +405,7 @@ class PlaygroundServer(uvicorn.Server):
         if self.should_exit and sig == signal.SIGINT:
             print("micrograd playground: stopped at once (second Ctrl-C)", file=sys.stderr,
                   flush=True)
-            os._exit(130)  # nothing to save: sessions live only as long as their page
+            os._exit(EXIT_INTERRUPTED)  # nothing to save: sessions live only as long as their page
         self.should_exit = True
 
 
@@ -454,7 +455,7 @@ def serve(host: str, port: int, open_browser: bool) -> int:
         hint = "; pass --port 0 for a free one" if e.errno in (98, 48) else ""
         print(f"micrograd: error: cannot listen on {host}:{port}: {e.strerror}{hint}",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     sock.listen(BACKLOG)  # before the URL is printed: a client may connect at once
     port = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
