@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "micrograd"
+SRC = Path(__file__).resolve().parents[2] / "src" / "micrograd"
 PACKAGE = "micrograd"
 
 # layer: (its modules, the layers it rests on); a layer may import its own modules and those of
