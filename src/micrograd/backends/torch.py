@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from micrograd.backends import Engine, register
+from micrograd.backends import Engine, Loss, register
+from micrograd.losses import cross_entropy
 
 # micrograd-lab is installed from a clone (README): the extra is named both ways
 NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the clone "
@@ -16,12 +17,13 @@ NEEDS_TORCH = ("the torch engine needs PyTorch: pip install -e '.[torch]' in the
 DEVICES = ("cpu", "cuda")
 
 
-def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:
+def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu",
+          loss: Loss = cross_entropy) -> Engine:
     from micrograd.torch_engine import TorchEngine
 
     if optimizer is None:
         raise ValueError("the torch engine needs the run's AdamW optimizer")
-    return TorchEngine(model, nin, optimizer, device)
+    return TorchEngine(model, nin, optimizer, device, loss)
 
 
 def device_problem(device: str) -> str | None:
