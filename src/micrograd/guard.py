@@ -23,12 +23,14 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from micrograd.checkpoint import FILENAME, save_checkpoint
 from micrograd.data import Point
 from micrograd.errors import EXIT_NUMERIC, EXIT_WRITE, signal_exit_code
 from micrograd.history import History
+from micrograd.train import first_bad_weight
 
 # Ctrl-C, kill, and a terminal closed under the run (SIGHUP does not exist on Windows)
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -122,47 +124,56 @@ class StopSignals:
             raise Interrupted(signum)
 
 
+@dataclass
+class GuardedRun:
+    """What a `RunGuard` keeps safe, in one object: the run's folder (`out`), model, optimizer
+    and RNG (what a checkpoint holds), its `config` and data fingerprint (written with it), the
+    splits (to name the likely cause of bad numbers), the steps to train and `save_every`, the
+    step it starts at and the step of the checkpoint already on disk, whether to look for the
+    anomaly, the history so far, a callback after each step and the run's StopSignals."""
+
+    out: str
+    model: Any
+    optimizer: Any
+    rng: Any
+    config: dict[str, Any]
+    data_sha256: str
+    train_split: Sequence[Point]
+    val_split: Sequence[Point]
+    steps: int
+    save_every: int = 0  # also a checkpoint every K steps (0: only at the end and on a stop)
+    start_step: int = 0
+    saved_step: int | None = None  # the step of the checkpoint on disk, if any
+    detect_anomaly: bool = False
+    history: History | None = None
+    after: Callable[[int, History], None] | None = None
+    signals: StopSignals | None = None  # None: the guard holds its own
+
+
 class RunGuard:
     """The `on_step` of a CLI run; a context manager for the training loop.
 
-    `signals` is the run's StopSignals (entered by the guard itself when it is not active yet).
+    Built from a `GuardedRun`. Its `signals` are the run's StopSignals (entered by the guard
+    itself when it is not active yet).
     Until the first step is done a signal stops the run at once (`Interrupted`); from then on the
     first signal only sets a flag, so the current step finishes; then a checkpoint is written and
     `RunStopped` is raised. A second signal raises KeyboardInterrupt at once (a forced stop, which
     never corrupts the checkpoint: it is replaced atomically).
     """
 
-    def __init__(
-        self,
-        out: str,
-        model: Any,
-        optimizer: Any,
-        rng: Any,
-        *,
-        config: dict[str, Any],
-        data_sha256: str,
-        train_split: Sequence[Point],
-        val_split: Sequence[Point],
-        steps: int,
-        save_every: int = 0,
-        start_step: int = 0,
-        saved_step: int | None = None,
-        detect_anomaly: bool = False,
-        history: History | None = None,
-        after: Callable[[int, History], None] | None = None,
-        signals: StopSignals | None = None,
-    ):
-        self.out, self.model, self.optimizer, self.rng = out, model, optimizer, rng
-        self.params = model.parameters()
-        self.config, self.data_sha256 = config, data_sha256
-        self.train_split, self.val_split = train_split, val_split
-        self.steps, self.save_every = steps, save_every
-        self.done = start_step  # steps completed: the step in progress is `done`
-        self.saved_step = saved_step  # the step of the checkpoint on disk, if any
-        self.detect_anomaly = detect_anomaly
-        self.history = History() if history is None else history
-        self.after = after
-        self.signals = StopSignals() if signals is None else signals
+    def __init__(self, run: GuardedRun):
+        self.context = run  # what it was built from
+        self.out, self.model, self.optimizer, self.rng = run.out, run.model, run.optimizer, run.rng
+        self.params = run.model.parameters()
+        self.config, self.data_sha256 = run.config, run.data_sha256
+        self.train_split, self.val_split = run.train_split, run.val_split
+        self.steps, self.save_every = run.steps, run.save_every
+        self.done = run.start_step  # steps completed: the step in progress is `done`
+        self.saved_step = run.saved_step  # the step of the checkpoint on disk, if any
+        self.detect_anomaly = run.detect_anomaly
+        self.history = History() if run.history is None else run.history
+        self.after = run.after
+        self.signals = StopSignals() if run.signals is None else run.signals
         self._own_signals = False
         self._before: list[float] | None = None  # weights at the start of the step in progress
         self._snapshot()
@@ -238,10 +249,9 @@ class RunGuard:
             raise self._numeric(step, f"train loss is {train_loss}")
         if val_loss is not None and not math.isfinite(val_loss):
             raise self._numeric(step, f"val loss is {val_loss}", split="val")
-        bad = next((p for p in self.params if not math.isfinite(p.data)), None)
-        if bad is not None:
-            i = self.params.index(bad)
-            raise self._numeric(step, f"the update made weight #{i} {bad.data}")
+        i = first_bad_weight(self.params)
+        if i is not None:
+            raise self._numeric(step, f"the update made weight #{i} {self.params[i].data}")
 
     def _numeric(self, step: int, what: str, split: str = "train") -> RunStopped:
         if step == 0:  # no update has happened yet: the data (or init) is the cause

@@ -32,6 +32,13 @@ def cross_entropy(logits: Sequence[Value | float], target: int | Value) -> Value
     return Value.sum([s.exp() for s in shifted]).log() - Value.pick(shifted, label)
 
 
+def squared_error(out: Sequence[Value], target: Value | float) -> Value:
+    """(out[0] − target)² of a one-output model: the per-sample loss of regression. Its mean over
+    a batch is `torch.nn.MSELoss()`; every engine built with `loss=squared_error` trains it."""
+    d = out[0] - target
+    return d * d
+
+
 def mse(pred: Sequence[Value | float] | Value, target: Sequence[float] | float) -> Value:
     """Mean squared error, as `torch.nn.functional.mse_loss` with reduction='mean'."""
     preds = [pred] if isinstance(pred, (Value, int, float)) else list(pred)

@@ -38,7 +38,7 @@ from micrograd.data import DATASETS, RNG, DataError, load_csv, read_csv_text, sp
 from micrograd.errors import UsageError
 from micrograd.files import replace_problem, same_file, write_atomic, wrong_separator
 from micrograd.folder import RunFolder
-from micrograd.guard import RunGuard, RunStopped, StopSignals, is_numerical_error
+from micrograd.guard import GuardedRun, RunGuard, RunStopped, StopSignals, is_numerical_error
 from micrograd.history import History, TrainResult
 from micrograd.nn import seed_mlp
 from micrograd.optim import adamw
@@ -174,13 +174,13 @@ class Run:
             from micrograd.animate import Snapshots
 
             self.snapshots = Snapshots(self.model, self.frame_every, start=self.start_step)
-        guard = self.guard = RunGuard(
+        guard = self.guard = RunGuard(GuardedRun(
             self.out, self.model, self.optimizer, self.rng,
             config={**asdict(cfg), **recorded_options(options)},
             data_sha256=self.data_sha256, train_split=train_split, val_split=val_split,
             steps=cfg.steps, save_every=options.save_every, start_step=self.start_step,
             saved_step=self.saved_step, detect_anomaly=options.detect_anomaly,
-            history=self.history, after=each_step(after, self.snapshots), signals=self.signals)
+            history=self.history, after=each_step(after, self.snapshots), signals=self.signals))
         stopped = None
         try:
             with guard:

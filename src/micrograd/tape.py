@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from micrograd.backends import BeforeUpdate, apply_update
 from micrograd.backends.eager import count_correct
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
@@ -192,7 +193,8 @@ class BatchTape:
         self._evaluate = lambda X, Y: evaluate(X, Y, current(self.params))
         self._step = step
 
-    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False,
+                   before_update: BeforeUpdate | None = None) -> float:
         """`loss_and_backward(X, Y)`, `optimizer.step()`, `optimizer.zero_grad()`: the same floats.
 
         For the compiled numpy tape and an `AdamW` of the model's parameters, the gradient
@@ -200,12 +202,12 @@ class BatchTape:
         parameter's `.grad` (for 2-256-256-3, 67,331 attribute writes and reads a step).
         `defer=True` promises that nothing reads or sets a parameter's `.data` or `.grad` until
         the next `train_step` or `sync()` (`loss()` may be called): the parameters then stay one
-        array between steps, and `sync()` writes them into the `Value`s.
+        array between steps, and `sync()` writes them into the `Value`s. A `before_update`
+        (`backends.Engine.train_step`) reads and changes `.grad`, so it takes the three calls.
         """
-        if not self._fuses(optimizer):
+        if before_update is not None or not self._fuses(optimizer):
             loss = self.loss_and_backward(X, Y)
-            optimizer.step()
-            optimizer.zero_grad()
+            apply_update(optimizer, loss, before_update)
             return loss
         from micrograd.arrays import fused_adamw_step
 

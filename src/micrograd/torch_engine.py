@@ -30,6 +30,8 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
+from micrograd.backends import BeforeUpdate, Loss
+from micrograd.losses import cross_entropy, squared_error
 from micrograd.optim import AdamW
 
 __all__ = ["DEVICES", "NEEDS_TORCH", "TorchEngine", "device_problem", "import_torch"]
@@ -71,8 +73,13 @@ class TorchEngine:
 
     name = "torch"
 
-    def __init__(self, model: Any, nin: int, optimizer: Any, device: str = "cpu"):
+    def __init__(self, model: Any, nin: int, optimizer: Any, device: str = "cpu",
+                 loss: Loss = cross_entropy):
         torch = self.torch = import_torch()
+        if loss not in (cross_entropy, squared_error):
+            raise ValueError("the torch engine trains cross_entropy or squared_error, not "
+                             f"{getattr(loss, '__name__', loss)}")
+        self.regression = loss is squared_error  # one output, real targets
         if not isinstance(optimizer, AdamW):
             raise ValueError(f"the torch engine steps AdamW, not {type(optimizer).__name__}; "
                              "use micrograd.optim.AdamW or another engine")
@@ -112,14 +119,17 @@ class TorchEngine:
     # ---- the data ----
 
     def batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
-        """X as a float64 tensor, Y as class indices, on the engine's device (done once)."""
+        """X as a float64 tensor, Y as class indices (regression: float64 targets), on the
+        engine's device (done once)."""
         torch = self.torch
         if isinstance(X, torch.Tensor):
             return X, Y
         if len(X) and isinstance(X[0], torch.Tensor):  # rows of a batch made earlier
             return torch.stack(list(X)), torch.stack(list(Y))
         X = torch.tensor([list(x) for x in X], dtype=self.f64, device=self.device)
-        Y = torch.tensor([int(y) for y in Y], dtype=torch.long, device=self.device)
+        Y = torch.tensor([float(y) for y in Y], dtype=self.f64, device=self.device) \
+            if self.regression else \
+            torch.tensor([int(y) for y in Y], dtype=torch.long, device=self.device)
         return X.reshape(len(Y), -1), Y
 
     def take(self, X: Any, Y: Any, idx: Sequence[int]) -> tuple[Any, Any]:
@@ -141,8 +151,12 @@ class TorchEngine:
         return h
 
     def _total(self, X: Any, Y: Any, h: Any = None) -> Any:
-        """The sum of the per-sample cross-entropies, as a 0-d tensor (autograd on `p`)."""
+        """The sum of the per-sample losses, as a 0-d tensor (autograd on `p`): cross-entropy,
+        or for regression the squared error of the one output."""
         h = self._logits(X) if h is None else h
+        if self.regression:
+            d = h[:, 0] - Y
+            return (d * d).sum()
         neg_max = -h.detach().amax(1, keepdim=True)
         shifted = h + neg_max  # v - max <= 0, as losses.cross_entropy
         picked = shifted.gather(1, Y[:, None])[:, 0]
@@ -192,17 +206,38 @@ class TorchEngine:
 
     # ---- the update ----
 
-    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False,
+                   before_update: BeforeUpdate | None = None) -> float:
         """Loss, gradient and `optimizer`'s AdamW update on the tensors (the trainer's step);
-        the Values follow at once unless `defer` (then at the next `sync()`)."""
+        the Values follow at once unless `defer` (then at the next `sync()`). A
+        `before_update(loss)` sees the weights and the gradient in the Values, as on the other
+        engines; the gradient it leaves there is the one the update uses."""
         if optimizer is not self.optimizer:
             raise ValueError("the torch engine steps the optimizer it was built with")
         _check_own_step(optimizer)
         loss = self.loss_and_backward(X, Y)
+        if before_update is not None:
+            self._before_update(before_update, loss)
         self.optimizer_step()
         if not defer:
             self.sync()
         return loss
+
+    def _before_update(self, before_update: BeforeUpdate, loss: float) -> None:
+        """Run `before_update(loss)` on the Values: weights and gradient written into them, the
+        gradient read back (float64 both ways: the same bits). When it raises, the gradient is
+        dropped, as `backends.apply_update` zeroes it."""
+        self.sync()
+        for q, g in zip(self.params, self.grad.cpu().tolist()):
+            q.grad = g
+        try:
+            before_update(loss)
+            grad = [q.grad for q in self.params]
+        finally:
+            self.p.grad = None
+            for q in self.params:
+                q.grad = 0.0
+        self.p.grad = self.torch.tensor(grad, dtype=self.f64, device=self.device)
 
     def optimizer_step(self) -> None:
         """`AdamW.step()` on tensors (same operations, same order), then zero the gradient."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from micrograd import backends
-from micrograd.backends import Engine
+from micrograd.backends import BeforeUpdate, Engine, Loss
 from micrograd.backends.eager import EagerEngine, as_logits, mean_of
 from micrograd.data import Point
 from micrograd.engine import Value
@@ -34,11 +35,12 @@ ENGINES = backends.names()  # the registered engines' names, as the CLI lists th
 
 
 def make_engine(name: str, model: Module, nin: int, optimizer: Any = None,
-                device: str = "cpu") -> Engine:
+                device: str = "cpu", loss: Loss | None = None) -> Engine:
     """The registered engine `name` (`backends.build`): `eager` (a graph per step), `tape` (one
     recorded graph, replayed), `numpy` (vectorized), `torch` (PyTorch float64 on `device`; it
-    also does `optimizer`'s AdamW update)."""
-    return backends.build(name, model, nin, optimizer, device)
+    also does `optimizer`'s AdamW update). `loss`: the per-sample loss it trains (None:
+    cross-entropy; the playground's regression passes `losses.squared_error`)."""
+    return backends.build(name, model, nin, optimizer, device, loss)
 
 
 def evaluate(model: Module, split: Sequence[Point], engine: Engine | None = None) -> SplitMetrics:
@@ -136,11 +138,7 @@ def _loop(runner: Engine, optimizer: Any, data: tuple, steps: range, eval_every:
             if eval_every and step % eval_every == 0:
                 val_loss = runner.loss(Xv, Yv)
                 log(f"step {step}, val loss {val_loss:.6f}")
-            if batch_size is None or batch_size >= len(Y):
-                loss = runner.train_step(X, Y, optimizer, defer)
-            else:
-                idx = sample_batch(rng, len(Y), batch_size)
-                loss = runner.train_step(*runner.take(X, Y, idx), optimizer, defer)
+            loss = train_step(runner, optimizer, X, Y, batch_size, rng, defer)
             log(f"step {step}, train loss {loss}")
             history.step.append(step)
             history.train_loss.append(loss)
@@ -150,9 +148,29 @@ def _loop(runner: Engine, optimizer: Any, data: tuple, steps: range, eval_every:
             gc.collect(0)
 
 
-def train_step(runner: Engine, optimizer: Any, X: Any, Y: Any, defer: bool = False) -> float:
-    """Loss and gradient, the optimizer's step, zeroed gradients: `runner.train_step`."""
-    return runner.train_step(X, Y, optimizer, defer)
+def train_step(runner: Engine, optimizer: Any, X: Any, Y: Any, batch_size: int | None = None,
+               rng: Any = None, defer: bool = False,
+               before_update: BeforeUpdate | None = None) -> float:
+    """One training step, the same for `micrograd train` and the playground: a mini-batch of
+    `batch_size` rows drawn with `rng` (None, 0 or at least the batch: all of X, Y), its loss and
+    gradient, `before_update(loss)` (the playground's penalty and checks), the optimizer's update
+    and zeroed gradients (`Engine.train_step`). Returns the loss before the update.
+
+    One function, so that a session of the playground and a CLI run with the same seed and
+    settings draw the same mini-batches and take the same steps on every engine.
+    """
+    if batch_size and batch_size < len(Y):
+        X, Y = runner.take(X, Y, sample_batch(rng, len(Y), batch_size))
+    if before_update is None:  # the CLI's steps: the four arguments every engine takes
+        return runner.train_step(X, Y, optimizer, defer)
+    return runner.train_step(X, Y, optimizer, defer, before_update)
+
+
+def first_bad_weight(params: Sequence[Value]) -> int | None:
+    """The index of the first parameter that is NaN or infinite, or None: after an update, how
+    both the CLI's guard and the playground tell that training diverged though the loss (computed
+    before the update) was finite."""
+    return next((i for i, p in enumerate(params) if not math.isfinite(p.data)), None)
 
 
 def rows(runner: Engine, X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:

@@ -282,21 +282,23 @@ def test_a_second_signal_stops_at_once(tmp_path):
     """During setup a signal stops at once; after a step, the first signal only asks for a stop
     after the step, and a second one interrupts now."""
     from micrograd.data import RNG
-    from micrograd.guard import Interrupted, RunGuard
+    from micrograd.guard import GuardedRun, Interrupted, RunGuard
     from micrograd.nn import seed_mlp
     from micrograd.optim import AdamW
     from micrograd.train import History
 
     model = seed_mlp([2, 3], rng=RNG(1))
-    guard = RunGuard(str(tmp_path), model, AdamW(model.parameters()), RNG(1), config={},
-                     data_sha256="0" * 64, train_split=[], val_split=[], steps=10)
+    guard = RunGuard(GuardedRun(str(tmp_path), model, AdamW(model.parameters()), RNG(1),
+                                config={}, data_sha256="0" * 64, train_split=[], val_split=[],
+                                steps=10))
     with guard:
         with pytest.raises(Interrupted):  # setup: no step done yet, nothing to finish
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) != guard.signals._on_signal  # restored on exit
 
-    guard = RunGuard(str(tmp_path), model, AdamW(model.parameters()), RNG(1), config={},
-                     data_sha256="0" * 64, train_split=[], val_split=[], steps=10)
+    guard = RunGuard(GuardedRun(str(tmp_path), model, AdamW(model.parameters()), RNG(1),
+                                config={}, data_sha256="0" * 64, train_split=[], val_split=[],
+                                steps=10))
     with guard:
         guard.on_step(0, History([0], [1.0], [None]))  # the first step is done
         os.kill(os.getpid(), signal.SIGTERM)  # a real signal, to our own process

@@ -52,8 +52,14 @@ class Engine(Protocol):
     def loss(self, X: Any, Y: Any) -> float:
         """Mean loss over the rows of X with labels Y (forward only)."""
 
-    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
-        """Loss and gradient, `optimizer`'s update, zeroed gradients; returns the loss."""
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False,
+                   before_update: BeforeUpdate | None = None) -> float:
+        """Loss and gradient, `optimizer`'s update, zeroed gradients; returns the loss.
+
+        `before_update(loss)` runs once the gradient is in the parameters' `.grad` (and their
+        `.data` is current), before the update: it may add to the gradient (a penalty) or raise,
+        which skips the update and leaves the gradients zeroed (`apply_update`).
+        """
 
     def evaluate(self, X: Any, Y: Any) -> Evaluation:
         """Mean loss and accuracy of the current parameters on one split."""
@@ -63,6 +69,25 @@ class Engine(Protocol):
 
 
 Factory = Callable[..., Engine]
+# what a step may do between backward and the optimizer's update (Engine.train_step)
+BeforeUpdate = Callable[[float], None]
+# a per-sample loss on the model's outputs and the target: losses.cross_entropy (the default of
+# every engine) or losses.squared_error (regression)
+Loss = Callable[[list, Any], Any]
+
+
+def apply_update(optimizer: Any, loss: float, before_update: BeforeUpdate | None) -> None:
+    """The update of an engine whose gradient is in the Values' `.grad`: `before_update(loss)`,
+    then `optimizer.step()` and `zero_grad()`. When `before_update` raises, the gradient is
+    zeroed and nothing is updated, so a refused step leaves no trace in the next one."""
+    if before_update is not None:
+        try:
+            before_update(loss)
+        except BaseException:
+            optimizer.zero_grad()
+            raise
+    optimizer.step()
+    optimizer.zero_grad()
 
 
 @dataclass(frozen=True)
@@ -70,7 +95,9 @@ class Backend:
     """A registered engine: how to build it and what it needs to run.
 
     `build(model, nin, optimizer=None, device="cpu")` is the one signature every factory
-    accepts; an engine that does the optimizer's update itself (torch) uses `optimizer`.
+    accepts; an engine that does the optimizer's update itself (torch) uses `optimizer`. A
+    factory that also accepts `loss=` trains other per-sample losses than cross-entropy (the
+    playground's regression); `build` passes it only when one is asked for.
     `needs` are modules that must be importable, `missing` the one line that says how to get
     them; `devices` where it runs, `device_problem(device)` why a device cannot be used here.
     """
@@ -144,9 +171,23 @@ def problem(name: str, device: str = "cpu") -> str | None:
     return None
 
 
-def build(name: str, model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:
-    """Engine `name` for `model` with `nin` inputs (the one build signature of every engine)."""
-    return lookup(name).build(model, nin, optimizer=optimizer, device=device)
+def build(name: str, model: Any, nin: int, optimizer: Any = None, device: str = "cpu",
+          loss: Loss | None = None) -> Engine:
+    """Engine `name` for `model` with `nin` inputs (the one build signature of every engine).
+
+    `loss`: the per-sample loss the engine trains (None: cross-entropy, which every engine
+    computes); an engine whose factory takes no `loss` refuses any other in one line.
+    """
+    backend = lookup(name)
+    if loss is None:
+        return backend.build(model, nin, optimizer=optimizer, device=device)
+    try:
+        return backend.build(model, nin, optimizer=optimizer, device=device, loss=loss)
+    except TypeError as e:
+        if "loss" not in str(e):
+            raise
+        raise ValueError(f"the {name} engine trains cross-entropy only, not "
+                         f"{getattr(loss, '__name__', loss)}") from None
 
 
 NEAR_TIE = 1e-7  # relative gap between the two largest logits below which a point is rescored

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from micrograd.backends import Evaluation, register
+from micrograd.backends import BeforeUpdate, Evaluation, Loss, apply_update, register
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
 
@@ -46,11 +46,11 @@ class EagerEngine:
 
     name = "eager"
 
-    def __init__(self, model: Any):
-        self.model = model
+    def __init__(self, model: Any, loss: Loss = cross_entropy):
+        self.model, self.sample_loss = model, loss
 
-    def _sample_loss(self, x: Sequence[float], y: int) -> Value:
-        return cross_entropy(as_logits(self.model([Value(v) for v in x])), y)
+    def _sample_loss(self, x: Sequence[float], y: Any) -> Value:
+        return self.sample_loss(as_logits(self.model([Value(v) for v in x])), y)
 
     def batch(self, X: Any, Y: Any) -> tuple[Any, Any]:
         return X, Y  # rows of floats are what the model reads
@@ -77,15 +77,20 @@ class EagerEngine:
             loss.backward(seed)
         return mean_of(losses)
 
-    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False) -> float:
+    def train_step(self, X: Any, Y: Any, optimizer: Any, defer: bool = False,
+                   before_update: BeforeUpdate | None = None) -> float:
         loss = self.loss_and_backward(X, Y)
-        optimizer.step()
-        optimizer.zero_grad()
+        apply_update(optimizer, loss, before_update)
         return loss
 
     def evaluate(self, X: Any, Y: Any) -> Evaluation:
         return Evaluation(self.loss(X, Y), count_correct(self.model, X, Y) / len(Y))
 
 
-register("eager", lambda model, nin, optimizer=None, device="cpu": EagerEngine(model),
+def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu",
+          loss: Loss = cross_entropy) -> EagerEngine:
+    return EagerEngine(model, loss)
+
+
+register("eager", build,
          summary="a graph per sample and step, backpropagated: the reference", rank=0)

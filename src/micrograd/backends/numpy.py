@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from micrograd.backends import Engine, register
+from micrograd.backends import Engine, Loss, register
+from micrograd.losses import cross_entropy
 
 NEEDS_NUMPY = ("--engine numpy needs NumPy: pip install 'micrograd-lab[fast]', or use "
                "--engine tape")
 
 
-def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:
+def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu",
+          loss: Loss = cross_entropy) -> Engine:
     from micrograd.tape import BatchTape  # NumPy is imported when the tape compiles
 
-    return BatchTape(model, nin, backend="numpy")
+    return BatchTape(model, nin, backend="numpy", loss=loss)
 
 
 register("numpy", build, summary="the tape compiled to NumPy array code", needs=("numpy",),

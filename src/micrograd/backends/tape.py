@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from micrograd.backends import Engine, register
+from micrograd.backends import Engine, Loss, register
+from micrograd.losses import cross_entropy
 
 
-def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:
+def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu",
+          loss: Loss = cross_entropy) -> Engine:
     from micrograd.tape import BatchTape  # imported with the engine: it imports this package
 
-    return BatchTape(model, nin, backend="python")
+    return BatchTape(model, nin, backend="python", loss=loss)
 
 
 register("tape", build, summary="one recorded graph, replayed in Python: eager's bits", rank=1,

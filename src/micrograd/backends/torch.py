@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from micrograd.backends import Engine, register
+from micrograd.backends import Engine, Loss, register
+from micrograd.losses import cross_entropy
 from micrograd.torch_engine import DEVICES, NEEDS_TORCH
 
 
-def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu") -> Engine:
+def build(model: Any, nin: int, optimizer: Any = None, device: str = "cpu",
+          loss: Loss = cross_entropy) -> Engine:
     from micrograd.torch_engine import TorchEngine
 
     if optimizer is None:
         raise ValueError("the torch engine needs the run's AdamW optimizer")
-    return TorchEngine(model, nin, optimizer, device)
+    return TorchEngine(model, nin, optimizer, device, loss)
 
 
 def device_problem(device: str) -> str | None:

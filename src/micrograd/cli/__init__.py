@@ -63,7 +63,7 @@ def _dispatch(argv: list[str] | None) -> int:
             from micrograd import playground
 
             return playground.run(args)
-        return train_command.run(args, sys.argv[1:] if argv is None else argv)
+        return train_command.run(args)
     except UsageError as e:
         print(f"micrograd: error: {e}", file=sys.stderr)
         return EXIT_USAGE

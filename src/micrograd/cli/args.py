@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
 from micrograd.errors import UsageError
 from micrograd.settings import RUN, Setting, number_problem, parse_int, show
@@ -13,11 +14,46 @@ from micrograd.settings import RUN, Setting, number_problem, parse_int, show
 KEEP = object()  # add_setting: the schema's default
 
 
+_NOT_TYPED = object()  # Parser(records_given=True): an option's value until it is typed
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse that reports a mistake in one line instead of usage text."""
+    """argparse that reports a mistake in one line instead of usage text.
+
+    With `records_given=True` (a subcommand's parser: `sub.add_parser(..., records_given=True)`)
+    the parsed arguments also hold `given`: the options typed on the command line, parsed, without
+    argparse's defaults. A resumed run keeps its settings except the typed ones, and argv is
+    parsed once to know both (every option starts as a marker that only a typed one replaces).
+    """
+
+    def __init__(self, *args: Any, records_given: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.records_given = records_given
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if not self.records_given or namespace is not None:
+            return super().parse_known_args(args, namespace)
+        options = [a for a in self._actions if a.dest is not argparse.SUPPRESS]
+        namespace = argparse.Namespace(**{a.dest: _NOT_TYPED for a in options})
+        namespace, extras = super().parse_known_args(args, namespace)
+        given = {}
+        for action in options:
+            value = getattr(namespace, action.dest)
+            if value is _NOT_TYPED:
+                setattr(namespace, action.dest, self._default(action))
+            else:
+                given[action.dest] = value
+        namespace.given = given
+        return namespace, extras
+
+    def _default(self, action: argparse.Action) -> Any:
+        """An option's value when not typed: its default, a string one parsed as argparse does."""
+        if isinstance(action.default, str) and action.type is not None:
+            return self._get_value(action, action.default)
+        return action.default
 
 
 def int_in(lo: int, hi: int):

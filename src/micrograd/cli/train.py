@@ -14,7 +14,7 @@ import signal
 import sys
 
 from micrograd import backends
-from micrograd.cli.args import Parser, add_setting
+from micrograd.cli.args import add_setting
 from micrograd.config import FLAGGED, TrainConfig, config_from_settings
 from micrograd.errors import EXIT_WRITE, UsageError, signal_exit_code
 from micrograd.folder import RunFolder
@@ -32,7 +32,8 @@ FLAG_OPTIONS = {"n": {"default": None}, "batch_size": {"metavar": "B"}}
 def add_parser(sub) -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train an MLP (default: exactly the seed's run)",
                        description="Train an MLP; with no flags, the seed's run (MLP 2-16-3, "
-                                   "AdamW, 100 steps on the seed's 3-class data).")
+                                   "AdamW, 100 steps on the seed's 3-class data).",
+                       records_given=True)  # args.given: what --resume may change
     for name in FLAGGED:  # in the schema's order
         add_setting(t, RUN[name], **FLAG_OPTIONS.get(name, {}))
     engines = [backends.lookup(name) for name in backends.names()]
@@ -65,19 +66,9 @@ def add_output_flags(t: argparse.ArgumentParser) -> None:
                    help="when a loss goes NaN/inf, name the first operation that produced it")
 
 
-def given_flags(argv: list[str]) -> dict[str, object]:
-    """The `train` options the user typed (parsed), without argparse's defaults."""
-    parser = Parser(prog="micrograd")
-    train_parser = add_parser(parser.add_subparsers(dest="command", parser_class=Parser))
-    for action in train_parser._actions:  # SUPPRESS: an option not typed stays absent
-        action.default = argparse.SUPPRESS
-    given = vars(parser.parse_args(argv))
-    given.pop("command", None)
-    return given
-
-
-def run(args: argparse.Namespace, argv: list[str]) -> int:
-    """`micrograd train`: parse into a config, start or resume the run, say how it went."""
+def run(args: argparse.Namespace) -> int:
+    """`micrograd train`: the parsed arguments into a config, start or resume the run, say how
+    it went. `args.given` holds the options typed (the train parser records them)."""
     if args.frame_every is not None and not args.animate:
         raise UsageError("--frame-every sets the frames of --animate; add --animate")
     cfg = config_from_settings({name: getattr(args, name) for name in FLAGGED})
@@ -93,7 +84,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         except Interrupted as e:
             return report_setup_stop(e, None, args.resume)
         try:
-            given = given_flags(argv)
+            given = args.given
             cfg, resume, out, force = resume_config(args.resume, given, args.out, args.force)
         except BaseException as e:
             if folder is not None:

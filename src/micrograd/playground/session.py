@@ -1,16 +1,20 @@
 """One playground connection's world: its points, its model and optimizer, and what the page draws.
 
 A `Session` is plain Python with no web code: the server hands it validated messages and sends
-what it returns. Training runs on the trainer's `numpy` engine (the BatchTape replayed on arrays;
-`engine="tape"` is the pure-Python one, same bits as eager); the plane's class probabilities (or
-regression values), the hidden neurons' tiles and a hovered neuron's picture come from one forward
-pass over a grid of points, straight from the weights (no graph), in `plane.py`. Without NumPy
-(Pyodide, the static export) the session trains on the `tape` engine and `plane.py` computes the
-pictures on lists: same rules, same numbers. The graph panel is `graphview.py`.
+what it returns. Training takes `micrograd train`'s steps: the same optimizer (`config.adamw`), a
+registered engine built through `train.make_engine` (`numpy` where NumPy is, else the pure-Python
+`tape`, same bits as eager; any other by name) and `train.train_step` for each step, so a session
+and a CLI run with the same seed and settings take the same steps. The plane's class
+probabilities (or regression values), the hidden neurons' tiles and a hovered neuron's picture
+come from one forward pass over a grid of points, straight from the weights (no graph), in
+`plane.py`. Without NumPy (Pyodide, the static export, whose page names the engine: `tape`) the
+session trains on the `tape` engine and `plane.py` computes the pictures on lists: same rules,
+same numbers. The graph panel is `graphview.py`.
 
 Beyond the seed's run the page can set TensorFlow Playground's knobs: the input features
 (`features.py`), a regression problem (`regression.py`: two datasets, the mean squared error),
-an L1 or L2 penalty on the weights (added to their gradients before the AdamW step), and two
+an L1 or L2 penalty on the weights (added to their gradients before the AdamW step, in the
+step's `before_update`, which also stops on a non-finite loss before it is applied), and two
 display switches (`discretize`, `show_test`) that are only stored, so that state restores them.
 """
 
@@ -22,17 +26,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from micrograd.config import TrainConfig, adamw
 from micrograd.data import DATASETS, RNG
+from micrograd.losses import squared_error
 from micrograd.nn import seed_mlp
-from micrograd.optim import AdamW
 from micrograd.playground.features import FEATURES, canonical, expand
 from micrograd.playground.graphview import GRAPH_MAX_VALUES, GraphPanel
 from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
-from micrograd.playground.regression import REGRESSION_DATASETS, squared_error
+from micrograd.playground.regression import REGRESSION_DATASETS
 from micrograd.settings import DATASETS as DATASETS_TABLE
-from micrograd.settings import PAGE, SETTING
-from micrograd.tape import BatchTape
-from micrograd.train import make_engine, sample_batch
+from micrograd.settings import PAGE
+from micrograd.train import first_bad_weight, make_engine, train_step
 
 CLASSES = {d.name: d.classes for d in DATASETS_TABLE if d.problem == "classification"}
 REGRESSION = tuple(d.name for d in DATASETS_TABLE if d.problem == "regression")
@@ -43,7 +47,6 @@ ACTIVATIONS = PAGE["activation"].choices
 PROBLEMS = PAGE["problem"].choices
 REGULARIZATIONS = PAGE["regularization"].choices
 FEATURE_NAMES = tuple(FEATURES)
-BETAS, EPS = tuple(SETTING["betas"].default), SETTING["eps"].default  # the seed's AdamW
 
 MAX_SEED = PAGE["seed"].hi
 MAX_POINTS = 2000  # generated (at most LIMITS n) plus clicked
@@ -149,7 +152,8 @@ class Session(GraphPanel):
         feats = self.config.features
         rows = [expand([x for x, _ in part], feats) for part in (self.train, self.val)]
         targets = [[float(y) for _, y in part] for part in (self.train, self.val)]
-        self._rows, self._targets = rows, targets
+        self._rows = rows
+        self._labels = [y for _, y in self.train]  # what the engine trains on: classes or values
         m, nin = self.math, len(feats)
         self._arrays = (m.inputs(rows[0], nin), m.inputs(rows[1], nin), m.targets(targets[0]),
                         m.targets(targets[1]))
@@ -218,17 +222,16 @@ class Session(GraphPanel):
         self.rng = rng  # then it draws the mini-batches, as `micrograd train` does
         self.params = self.model.parameters()
         self.weights = [w for layer in self.model.layers for n in layer.neurons for w in n.w]
-        self.optimizer = AdamW(self.params, lr=c.lr, betas=BETAS, eps=EPS,
-                               weight_decay=c.weight_decay)
-        if self.regression():  # the mean of (out - y)² on the same tape machinery
-            backend = "numpy" if self.engine_name == "numpy" else "python"
-            self.engine = BatchTape(self.model, nin, backend=backend, loss=squared_error)
-        else:
-            self.engine = make_engine(self.engine_name, self.model, nin)
+        # the CLI's optimizer for the page's lr and weight decay (betas and eps: the seed's)
+        self.optimizer = adamw(self.model, TrainConfig(lr=c.lr, weight_decay=c.weight_decay))
+        # regression trains the mean of (out - y)² on the same engine
+        loss = squared_error if self.regression() else None
+        self.engine = make_engine(self.engine_name, self.model, nin, self.optimizer, loss=loss)
         self.shadow = copy.deepcopy(self.model)  # the graph panel's copy
         self.step = 0
         self.history: dict[str, list] = {"step": [], "train": [], "val": []}
         self.diverged = False
+        self.last_loss: float | None = None  # the loss of the last step, before its update
         self._batch = None
         if self.focus is not None and not self._neuron_exists(*self.focus):
             self.focus = None  # the hovered neuron went with the old network
@@ -270,35 +273,26 @@ class Session(GraphPanel):
     # ---- training ----
 
     def train_steps(self, max_steps: int, budget: float = math.inf) -> int:
-        """Up to `max_steps` AdamW steps, stopping once `budget` seconds have passed."""
+        """Up to `max_steps` AdamW steps (`train.train_step`, as `micrograd train` takes them),
+        stopping once `budget` seconds have passed."""
         if not self.train:
             raise SessionError("there are no training points; add some or regenerate the data")
         if self.diverged:
             raise Diverged("the loss is not finite; lower the learning rate and press reset")
         if self._batch is None:
-            batch = getattr(self.engine, "batch", lambda X, Y: (X, Y))  # eager takes lists
-            self._batch = batch(self._rows[0], self._targets[0])
+            self._batch = self.engine.batch(self._rows[0], self._labels)
         X, Y = self._batch
-        full = self.config.batch_size == 0 or self.config.batch_size >= len(Y)
+        self.engine.reload()  # an engine's own copy of the weights: from the Values of now
         start, done = time.perf_counter(), 0
         with self.math.errstate():  # a diverging run shows up as a non-finite loss
             while done < max_steps:
                 try:
-                    if full:
-                        loss = self.engine.loss_and_backward(X, Y)
-                    else:
-                        idx = sample_batch(self.rng, len(Y), self.config.batch_size)
-                        loss = self.engine.loss_and_backward(*_take(X, Y, idx))
+                    self.last_loss = train_step(self.engine, self.optimizer, X, Y,
+                                                self.config.batch_size, self.rng,
+                                                before_update=self._before_update)
                 except (OverflowError, ValueError, ZeroDivisionError):  # the python tape's
-                    loss = math.nan
-                if not math.isfinite(loss):
-                    self.diverged = True
                     self.optimizer.zero_grad()
-                    raise Diverged(f"the loss became {loss} at step {self.step}; lower the "
-                                   "learning rate and press reset")
-                self._penalize()
-                self.optimizer.step()
-                self.optimizer.zero_grad()
+                    self._diverged(math.nan)
                 self._check_weights()
                 self.step += 1
                 done += 1
@@ -306,14 +300,27 @@ class Session(GraphPanel):
                     break
         return done
 
+    def _before_update(self, loss: float) -> None:
+        """Between the gradient and the update: stop on a non-finite loss before the update
+        would carry it into the weights (the page keeps showing the last good model), else add
+        the penalty's gradient."""
+        if not math.isfinite(loss):
+            self._diverged(loss)
+        self._penalize()
+
+    def _diverged(self, loss: float) -> None:
+        self.diverged = True
+        raise Diverged(f"the loss became {loss} at step {self.step}; lower the learning rate "
+                       "and press reset")
+
     def _check_weights(self) -> None:
         """Weights can overflow while tanh keeps the loss finite (lr·weight decay >= 1 flips and
         grows them every step): stop as for a non-finite loss, before a frame holds them."""
-        bad = next((p.data for p in self.params if not math.isfinite(p.data)), None)
-        if bad is not None:
+        i = first_bad_weight(self.params)
+        if i is not None:
             self.diverged = True
-            raise Diverged(f"the update made a weight {bad} at step {self.step}; lower the "
-                           "learning rate or the weight decay and press reset")
+            raise Diverged(f"the update made a weight {self.params[i].data} at step {self.step}; "
+                           "lower the learning rate or the weight decay and press reset")
 
     def _penalize(self) -> None:
         """The penalty's gradient into the weights' (not the biases'): L1 rate·sign(w), L2
@@ -427,13 +434,6 @@ class Session(GraphPanel):
         if len(h["step"]) > HISTORY_MAX:
             for key in h:
                 h[key] = h[key][::2]
-
-
-def _take(X: Any, Y: Any, idx: list[int]) -> tuple[Any, Any]:
-    """The rows `idx` of a batch: fancy indexing on arrays, a list on lists."""
-    if isinstance(X, list):
-        return [X[i] for i in idx], [Y[i] for i in idx]
-    return X[idx], Y[idx]
 
 
 def _extent(points: list) -> tuple[float, float, float, float]:
