@@ -244,77 +244,11 @@ class BatchTape:
     def _generate(self, nodes: list[Value], index: dict[Value, int], names: list[str],
                   nin: int) -> str:
         numpy = self.backend == "numpy"
-        params = range(len(self.params))
-        unpack = [f"    p{j} = P[{j}].data" for j in params]
         fwd = [f"{names[i]} = {_forward_expr(n, [names[index[p]] for p in n._prev])}"
                for i, n in enumerate(nodes) if n._prev]
-        root = names[-1]
-        bwd: list[str] = []
-        seen: set[str] = set()
-        for i in range(len(nodes) - 1, -1, -1):
-            node = nodes[i]
-            if not node._prev:
-                continue
-            a = [names[index[p]] for p in node._prev]
-            grad = f"g{names[i][1:]}"
-            for p, local in zip(node._prev, _local_exprs(node, a, names[i])):
-                target = names[index[p]]
-                if not p._prev and not target.startswith("p"):
-                    continue  # inputs, label, constants: nobody reads their grads
-                g = f"g{target[1:]}" if target.startswith("v") else f"g{target}"
-                # 1.0 * g is g exactly, so the multiplication is left out
-                term = grad if local == "1.0" else f"{local} * {grad}"
-                if numpy:
-                    if local == "0.0":
-                        continue  # adds exact zeros (eager's max and pick do, to no effect)
-                    if local.startswith("_onehot("):
-                        k = local[:-1].rsplit(", ", 1)[1]
-                        term = f"_np.where({a[-1]} == {k}, {grad}, 0.0)"
-                    if g.startswith("gp"):  # a parameter: sum over the batch at once
-                        term = f"_np.sum({grad})" if local == "1.0" else f"_dot({local}, {grad})"
-                        bwd.append(f"{g} = {g} + {term}")
-                    else:
-                        bwd.append(f"{g} = {g} + {term}" if g in seen else f"{g} = {term}")
-                        seen.add(g)
-                elif g in seen or g.startswith("gp"):
-                    bwd.append(f"{g} = {g} + {term}")
-                else:  # the first contribution to an interior node: 0.0 + c, as eager's reset
-                    bwd.append(f"{g} = 0.0 + {term}")
-                    seen.add(g)
-        lines = ["def loss(X, Y, P):", *unpack]
-        if numpy:
-            lines += [f"    x{k} = X[:, {k}]" for k in range(nin)] + ["    y = Y"]
-            lines += [f"    {s}" for s in fwd]
-            lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
-            lines += ["def loss_and_backward(X, Y, P):", *unpack]
-            lines += [f"    x{k} = X[:, {k}]" for k in range(nin)] + ["    y = Y"]
-            lines += [f"    {s}" for s in fwd]
-            lines += [f"    gp{j} = 0.0" for j in params]
-            lines += [f"    g{root[1:]} = _np.full(len(Y), 1.0 * ((1.0 / len(Y)) * 1.0))"]
-            lines += [f"    {s}" for s in bwd]
-            lines += [f"    P[{j}].grad = P[{j}].grad + float(gp{j})" for j in params]
-            lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
-            return "\n".join(lines)
-        row = [f"        {', '.join(f'x{k}' for k in range(nin))}{',' if nin == 1 else ''}"
-               " = X[i]", "        y = Y[i]"]
-        lines += ["    total = 0.0", "    for i in range(len(Y)):", *row]
-        lines += [f"        {s}" for s in fwd]
-        lines += [f"        total = {root} if i == 0 else total + {root}"]
-        lines += ["    return total * (1.0 / len(Y))", ""]
-        lines += ["def loss_and_backward(X, Y, P):", *unpack]
-        lines += [f"    gp{j} = P[{j}].grad" for j in params]
-        lines += ["    seed = 1.0 * ((1.0 / len(Y)) * 1.0)  # d mean / d loss_i, as eager"]
-        lines += ["    losses = [0.0] * len(Y)"]
-        lines += ["    for i in range(len(Y) - 1, -1, -1):  # last sample first", *row]
-        lines += [f"        {s}" for s in fwd]
-        lines += [f"        losses[i] = {root}"]
-        lines += [f"        g{root[1:]} = seed"]
-        lines += [f"        {s}" for s in bwd]
-        lines += [f"    P[{j}].grad = gp{j}" for j in params]
-        lines += ["    total = losses[0]", "    for i in range(1, len(Y)):",
-                  "        total = total + losses[i]  # left to right, as Value.sum"]
-        lines += ["    return total * (1.0 / len(Y))", ""]
-        return "\n".join(lines)
+        bwd = _backward_lines(nodes, index, names, numpy)
+        write = _numpy_source if numpy else _python_source
+        return write(len(self.params), fwd, bwd, names[-1], nin)
 
     def loss(self, X: Sequence[Sequence[float]], Y: Sequence[int]) -> float:
         """Mean cross-entropy over the rows of X with labels Y (forward only)."""
@@ -373,3 +307,88 @@ def _numpy_namespace() -> dict[str, Any]:
     import numpy as np
 
     return {**namespace_for(numpy_math()), "_np": np, "_dot": np.dot}
+
+
+def _backward_lines(nodes: list[Value], index: dict[Value, int], names: list[str],
+                    numpy: bool) -> list[str]:
+    """The chain rule for one sample (or, with `numpy`, a batch at once), last node first: each
+    node's gradient times its op's local derivative, added into its operands' gradients."""
+    bwd: list[str] = []
+    seen: set[str] = set()
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
+        if not node._prev:
+            continue
+        a = [names[index[p]] for p in node._prev]
+        grad = f"g{names[i][1:]}"
+        for p, local in zip(node._prev, _local_exprs(node, a, names[i])):
+            target = names[index[p]]
+            if not p._prev and not target.startswith("p"):
+                continue  # inputs, label, constants: nobody reads their grads
+            g = f"g{target[1:]}" if target.startswith("v") else f"g{target}"
+            # 1.0 * g is g exactly, so the multiplication is left out
+            term = grad if local == "1.0" else f"{local} * {grad}"
+            if numpy:
+                if local == "0.0":
+                    continue  # adds exact zeros (eager's max and pick do, to no effect)
+                if local.startswith("_onehot("):
+                    k = local[:-1].rsplit(", ", 1)[1]
+                    term = f"_np.where({a[-1]} == {k}, {grad}, 0.0)"
+                if g.startswith("gp"):  # a parameter: sum over the batch at once
+                    term = f"_np.sum({grad})" if local == "1.0" else f"_dot({local}, {grad})"
+                    bwd.append(f"{g} = {g} + {term}")
+                else:
+                    bwd.append(f"{g} = {g} + {term}" if g in seen else f"{g} = {term}")
+                    seen.add(g)
+            elif g in seen or g.startswith("gp"):
+                bwd.append(f"{g} = {g} + {term}")
+            else:  # the first contribution to an interior node: 0.0 + c, as eager's reset
+                bwd.append(f"{g} = 0.0 + {term}")
+                seen.add(g)
+    return bwd
+
+
+def _numpy_source(nparams: int, fwd: list[str], bwd: list[str], root: str, nin: int) -> str:
+    """`loss` and `loss_and_backward` on arrays: every sample at once, a column per input."""
+    params = range(nparams)
+    unpack = [f"    p{j} = P[{j}].data" for j in params]
+    columns = [f"    x{k} = X[:, {k}]" for k in range(nin)] + ["    y = Y"]
+    lines = ["def loss(X, Y, P):", *unpack, *columns]
+    lines += [f"    {s}" for s in fwd]
+    lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
+    lines += ["def loss_and_backward(X, Y, P):", *unpack, *columns]
+    lines += [f"    {s}" for s in fwd]
+    lines += [f"    gp{j} = 0.0" for j in params]
+    lines += [f"    g{root[1:]} = _np.full(len(Y), 1.0 * ((1.0 / len(Y)) * 1.0))"]
+    lines += [f"    {s}" for s in bwd]
+    lines += [f"    P[{j}].grad = P[{j}].grad + float(gp{j})" for j in params]
+    lines += [f"    return float(_np.sum({root})) * (1.0 / len(Y))", ""]
+    return "\n".join(lines)
+
+
+def _python_source(nparams: int, fwd: list[str], bwd: list[str], root: str, nin: int) -> str:
+    """`loss` and `loss_and_backward` on floats, sample by sample in eager's order: forward
+    first to last, backward last to first, the mean summed left to right."""
+    params = range(nparams)
+    unpack = [f"    p{j} = P[{j}].data" for j in params]
+    row = [f"        {', '.join(f'x{k}' for k in range(nin))}{',' if nin == 1 else ''}"
+           " = X[i]", "        y = Y[i]"]
+    lines = ["def loss(X, Y, P):", *unpack]
+    lines += ["    total = 0.0", "    for i in range(len(Y)):", *row]
+    lines += [f"        {s}" for s in fwd]
+    lines += [f"        total = {root} if i == 0 else total + {root}"]
+    lines += ["    return total * (1.0 / len(Y))", ""]
+    lines += ["def loss_and_backward(X, Y, P):", *unpack]
+    lines += [f"    gp{j} = P[{j}].grad" for j in params]
+    lines += ["    d_loss_i = 1.0 * ((1.0 / len(Y)) * 1.0)  # d mean / d loss_i, as eager"]
+    lines += ["    losses = [0.0] * len(Y)"]
+    lines += ["    for i in range(len(Y) - 1, -1, -1):  # last sample first", *row]
+    lines += [f"        {s}" for s in fwd]
+    lines += [f"        losses[i] = {root}"]
+    lines += [f"        g{root[1:]} = d_loss_i"]
+    lines += [f"        {s}" for s in bwd]
+    lines += [f"    P[{j}].grad = gp{j}" for j in params]
+    lines += ["    total = losses[0]", "    for i in range(1, len(Y)):",
+              "        total = total + losses[i]  # left to right, as Value.sum"]
+    lines += ["    return total * (1.0 / len(Y))", ""]
+    return "\n".join(lines)
