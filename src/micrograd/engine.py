@@ -292,7 +292,7 @@ class Value:
         the grads are `Value`s that can be differentiated again (PyTorch's `create_graph=True`).
         `gradient=None` means 1.0, as PyTorch's for a scalar output.
         """
-        gradient = _seed(gradient, "backward")
+        gradient = _start_gradient(gradient, "backward")
         interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
         if create_graph:
             _store_graph_grads(self, interior, float(gradient))
@@ -461,12 +461,12 @@ def grad(
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)
-    grads = gradients(output, _seed(gradient, "grad"), create_graph)
+    grads = gradients(output, _start_gradient(gradient, "grad"), create_graph)
     zero = Value(0.0) if create_graph else 0.0
     return tuple(grads.get(x, zero) for x in xs)
 
 
-def _seed(gradient: Any, who: str) -> float:
+def _start_gradient(gradient: Any, who: str) -> float:
     """The gradient `backward`/`grad` start from, checked alike for both: None means 1.0 (as
     PyTorch's for a scalar output); anything else must be one real number, since the output is
     one scalar. An array would give array gradients of a scalar graph, which PyTorch refuses
@@ -477,7 +477,7 @@ def _seed(gradient: Any, who: str) -> float:
         shape = getattr(gradient, "shape", None)
         got = type(gradient).__name__ + (f" of shape {shape}" if shape is not None else "")
         raise TypeError(f"{who}: gradient must be a real number (the output is one scalar), got "
-                        f"{got}; pass a float such as 1.0, or call {who}() once per seed")
+                        f"{got}; pass a float such as 1.0, or call {who}() once per output gradient")
     return float(gradient)
 
 

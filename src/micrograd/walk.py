@@ -30,7 +30,7 @@ MAX_WALK_NODES = 1500  # the page replays every step in the browser; beyond this
 class Step:
     """One step of the walk. `node` and `parent` index `root.topo()` (the DOT ids `v{i}`)."""
 
-    phase: str  # "forward": `node` is computed; "seed": d root/d root = 1; "backward": an edge
+    phase: str  # "forward": `node` is computed; "start": d root/d root = 1; "backward": an edge
     node: int
     text: str
     parent: int | None = None  # backward: the operand that receives gradient
@@ -69,7 +69,7 @@ def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> lis
         for p in v._prev:
             uses[index[id(p)]] = uses.get(index[id(p)], 0) + 1
     grads[id(root)] = 1.0
-    steps.append(Step("seed", index[id(root)], f"{_name(root, len(order) - 1)}.grad = 1: "
+    steps.append(Step("start", index[id(root)], f"{_name(root, len(order) - 1)}.grad = 1: "
                       "the output's derivative with respect to itself", grad=1.0))
     for node in reversed(order):
         if not node._prev:

@@ -47,7 +47,7 @@ def test_the_walk_ends_with_backwards_grads_bit_for_bit():
         if i in final:
             assert final[i] == v.grad  # the same additions in the same order: the same bits
     phases = [s.phase for s in steps]
-    assert phases == sorted(phases, key=["forward", "seed", "backward"].index)  # in that order
+    assert phases == sorted(phases, key=["forward", "start", "backward"].index)  # in that order
 
 
 def test_a_reused_node_visibly_gets_a_second_contribution():

@@ -198,10 +198,10 @@ def test_back_undoes_play_advances_and_reuse_is_visible(browser, playground_url,
     page = small_graph_page(browser, playground_url, width)
     steps = enter_walk(page)
     reuse = next(k for k, s in enumerate(steps) if s["contribution"] == 2)
-    page.click("#walk-jump")  # straight to the seed
-    seed = int(page.get_attribute("#walk-bar", "data-k"))
-    assert steps[seed - 1]["phase"] == "seed"
-    for _ in range(reuse + 1 - seed):
+    page.click("#walk-jump")  # straight to the backward pass's start
+    start = int(page.get_attribute("#walk-bar", "data-k"))
+    assert steps[start - 1]["phase"] == "start"
+    for _ in range(reuse + 1 - start):
         page.click("#walk-next")
     s = steps[reuse]
     assert lit(page, "walk-again") == [f"v{s['parent']}"]

@@ -56,7 +56,7 @@ export const WalkView = {
     for (let s = 0; s < k; s++) {
       const st = steps[s];
       if (st.phase === "forward") done.add(st.node);
-      else WalkView.setGrad(items, st.phase === "seed" ? st.node : st.parent, st.grad);
+      else WalkView.setGrad(items, st.phase === "start" ? st.node : st.parent, st.grad);
     }
     const add = (key, cls) => { if (items[key]) items[key].classList.add(cls); };
     if (k === 0 || (k < steps.length && steps[k].phase === "forward")) {

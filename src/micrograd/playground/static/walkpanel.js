@@ -56,7 +56,7 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.back.onclick = () => go(W.k - 1);
     el.next.onclick = () => go(W.k + 1);
     el.play.onclick = togglePlay;
-    el.jump.onclick = () => go(W.walk ? W.walk.steps.findIndex((s) => s.phase === "seed") + 1 : 0);
+    el.jump.onclick = () => go(W.walk ? W.walk.steps.findIndex((s) => s.phase === "start") + 1 : 0);
     document.addEventListener("keydown", onKey);
   }
 
@@ -183,7 +183,7 @@ export function createWalkPanel({ graph, model, send, toast }) {
       el.text.textContent = "Press step (\u2192) to compute the graph's values one node at a time.";
     } else {
       el.phase.textContent = last.phase === "forward" ? `forward pass: node ${W.k} of ${nf}`
-        : last.phase === "seed" ? "backward pass: the seed"
+        : last.phase === "start" ? "backward pass: the output starts with grad 1"
           : last.contribution > 1 ? `backward pass: contribution ${last.contribution} to a reused value`
             : "backward pass: the chain rule";
       el.text.textContent = last.text;
