@@ -131,12 +131,13 @@ class GraphPanel:
             h = layer.predict(h)
         trace = trace_mlp(_Head(layers[-1]), h, label, regression=regression)
         depth = len(layers) - 1
-        rename = [(r"^x(\d+)$", rf"h{depth}[\1]"), (r"^w1\[", f"w{depth + 1}["),
-                  (r"^b1\[", f"b{depth + 1}[")]
+        rename = [(r"^w1\[", f"w{depth + 1}["), (r"^b1\[", f"b{depth + 1}[")]
         for v, name in trace.names.items():
             for pattern, repl in rename:
                 name = re.sub(pattern, repl, name)
             trace.names[v] = name
+        for i, v in enumerate(trace.inputs):  # the traced inputs x1, x2, ... are h[0], h[1], ...
+            trace.names[v] = f"h{depth}[{i}]"
         return trace, mode
 
     def _graph_mode(self) -> str:
