@@ -476,8 +476,9 @@ def _start_gradient(gradient: Any, who: str) -> float:
     if isinstance(gradient, bool) or not isinstance(gradient, Real):
         shape = getattr(gradient, "shape", None)
         got = type(gradient).__name__ + (f" of shape {shape}" if shape is not None else "")
-        raise TypeError(f"{who}: gradient must be a real number (the output is one scalar), got "
-                        f"{got}; pass a float such as 1.0, or call {who}() once per output gradient")
+        raise TypeError(f"{who}: gradient must be a real number (the output is one scalar), "
+                        f"got {got}; pass a float such as 1.0, or call {who}() once per output "
+                        "gradient")
     return float(gradient)
 
 
