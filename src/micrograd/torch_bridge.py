@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from micrograd.nn import MLP
+from micrograd.settings import ACTIVATIONS, SETTING
 
-_TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
+_TORCH_ACTIVATIONS = {a.name: a.torch for a in ACTIVATIONS if a.torch}  # the settings' table
 
 
 def mlp_to_torch(model: MLP) -> Any:
@@ -49,7 +50,7 @@ def mlp_from_torch(module: Any) -> MLP:
             continue
         else:
             raise ValueError(f"from_torch: cannot map {kind}; expected Linear layers with "
-                             "Tanh/ReLU/Sigmoid between them and a Linear last")
+                             f"{'/'.join(names)} between them and a Linear last")
     if not linears:
         raise ValueError("from_torch: the module has no Linear layer")
     if len(activations) != len(linears) - 1 or len(set(activations)) > 1:
@@ -62,4 +63,5 @@ def mlp_from_torch(module: Any) -> MLP:
                 else [0.0] * linear.out_features)
         for row, b in zip(linear.weight.detach().to(torch.float64).tolist(), bias):
             weights += [*row, b]
-    return MLP.from_weights(sizes, weights, activation=activations[0] if activations else "tanh")
+    return MLP.from_weights(sizes, weights, activation=activations[0] if activations
+                            else SETTING["activation"].default)
