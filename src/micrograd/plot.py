@@ -287,6 +287,8 @@ def plot_neurons(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from micrograd.settings import ACTIVATION
+
     neurons = model.layers[0].neurons
     shown = neurons[:MAX_NEURON_PANELS]
     act_name = shown[0].activation
@@ -306,11 +308,10 @@ def plot_neurons(
     spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
     cmap = neuron_cmap()
     vmin, vmax = center - spread, center + spread
-    if act_name == "tanh":
-        vmin, vmax = -1.0, 1.0  # tanh's full range, so tiles of different runs compare
-    elif act_name == "sigmoid":
-        vmin, vmax = 0.0, 1.0
-    elif act_name == "relu":  # never negative: white at 0, purple as it grows
+    lo, hi = ACTIVATION[act_name].bounds  # the settings' table
+    if lo is not None and hi is not None:
+        vmin, vmax = lo, hi  # the full range (tanh's, sigmoid's), so tiles of runs compare
+    elif lo == 0.0:  # never negative (relu): white at 0, purple as it grows
         cmap, vmin = neuron_cmap(diverging=False), 0.0
     prefix = "logit" if len(model.layers) == 1 else "h1["
     colors = class_colors(max((y for _, y in points), default=0) + 1)
