@@ -193,8 +193,29 @@ def make_xor(rng: Any, n: int = 100, noise: float = NOISE["xor"]) -> Splits:
     return split(pts)
 
 
+GAUSSIAN_CENTER = 1.0  # class 1 around (c, c), class 0 around (-c, -c)
+GAUSSIAN_SPREAD = 0.25  # each blob's standard deviation at noise 0
+
+
+def make_gaussian(rng: Any, n: int = 100, noise: float = NOISE["gaussian"]) -> Splits:
+    """Two round Gaussian blobs, class 1 around (1, 1) and class 0 around (-1, -1), as
+    TensorFlow Playground's "Gaussian" places its two classes on opposite diagonals; each
+    coordinate's standard deviation is 0.25 + noise, so at noise 0 they are still clouds, and
+    noise past about 0.5 makes them overlap."""
+    rng, noise = as_rng(rng), _check_noise(noise)
+    _check_n(n)
+    sigma = GAUSSIAN_SPREAD + noise
+    pts = []
+    for i in range(n):
+        label = i % 2
+        c = GAUSSIAN_CENTER if label else -GAUSSIAN_CENTER
+        pts.append(([c + sigma * rng.gauss(), c + sigma * rng.gauss()], label))
+    return split(pts)
+
+
 _GENERATORS = {"seed": gen_data, "yinyang": make_yinyang, "moons": make_moons,
-               "circles": make_circles, "spiral": make_spiral, "xor": make_xor}
+               "circles": make_circles, "spiral": make_spiral, "xor": make_xor,
+               "gaussian": make_gaussian}
 # the settings' table lists the datasets `micrograd train` generates; each is made by name here
 DATASETS = {d.name: _GENERATORS[d.name] for d in TABLE if d.problem == "classification"}
 

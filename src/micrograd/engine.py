@@ -65,6 +65,9 @@ def _gelu_local(m: Any, out: Any, x: Any) -> tuple:
 
 
 GELU = Op("gelu", _gelu, _gelu_local)
+# SiLU: x·σ(x), PyTorch's nn.SiLU; d/dx = σ(x)(1 + x(1 - σ(x))), the form of PyTorch's backward
+SILU = Op("silu", lambda m, x: x * m.sigmoid(x),
+          lambda m, out, x: (m.sigmoid(x) * (1 + x * (1 - m.sigmoid(x))),))
 
 
 def _chain_sum(m: Any, *xs: Any) -> Any:
@@ -191,6 +194,7 @@ class Value:
     abs = __abs__ = ABS.eager(1)
     softplus = SOFTPLUS.eager(1)
     gelu = GELU.eager(1)  # tanh form
+    silu = SILU.eager(1)
     maximum = MAXIMUM.eager(2, binary_method=True)  # max of two Values
     minimum = MINIMUM.eager(2, binary_method=True)
 

@@ -4,10 +4,10 @@
 by default, so Karpathy's notebooks run unchanged and print what they print with 0.1.0: ReLU
 hidden neurons, weights `uniform(-1, 1)`, bias 0, and the neuron as the chain
 `sum((wi*xi for ...), b)`, whose graph is 0.1.0's node for node. Keywords choose the rest:
-`activation` (tanh, relu, sigmoid, linear), `init="seed"` (the chapter's uniform(-1, 1)/sqrt(nin)),
-`fused=True` (one `w·x+b` node per neuron: same floats, far fewer nodes) and `rng`. The chapter's
-model is `seed_mlp([2, 16, 3], rng=rng)`. Without `rng` the `random` module itself is used, so
-`random.seed(1337)` works as in the lecture.
+`activation` (a name of the settings' table `ACTIVATIONS`), `init="seed"` (the chapter's
+uniform(-1, 1)/sqrt(nin)), `fused=True` (one `w·x+b` node per neuron: same floats, far fewer
+nodes) and `rng`. The chapter's model is `seed_mlp([2, 16, 3], rng=rng)`. Without `rng` the
+`random` module itself is used, so `random.seed(1337)` works as in the lecture.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
-from micrograd.engine import LINEAR, RELU, SIGMOID, TANH, Value
-from micrograd.ops import FLOAT_MATH
-from micrograd.settings import ACTIVATIONS as ACTIVATION_TABLE
+from micrograd.engine import LINEAR, Value
+from micrograd.ops import FLOAT_MATH, REGISTERED
+from micrograd.settings import ACTIVATION, SETTING
 
-ACTIVATIONS = tuple(name for name, _ in ACTIVATION_TABLE)  # the settings' table, in its order
-_ACTIVATION_OPS = {"tanh": TANH, "relu": RELU, "sigmoid": SIGMOID}
+ACTIVATIONS = tuple(ACTIVATION)  # the settings' table, in its order
+# each activation's op, by the name the table gives it (None: the identity)
+_ACTIVATION_OPS = {a.name: REGISTERED[a.op] if a.op else None for a in ACTIVATION.values()}
 INITS = ("seed", "uniform")
 
 
@@ -106,8 +107,7 @@ class Neuron(Module):
         return activate(self.activation, act)
 
     def __repr__(self) -> str:
-        name = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
-        return f"{name[self.activation]}Neuron({len(self.w)})"
+        return f"{ACTIVATION[self.activation].label}Neuron({len(self.w)})"
 
 
 class Layer(Module):
@@ -225,10 +225,12 @@ class MLP(Module):
 def activate(activation: str, z: Any, m: Any = FLOAT_MATH) -> Any:
     """An activation's forward rule on plain numbers, no graph: floats by default, or the
     numbers of the math namespace `m` (e.g. `micrograd.ops.numpy_math()` for arrays)."""
-    return z if activation == "linear" else _ACTIVATION_OPS[activation].forward(m, z)
+    op = _ACTIVATION_OPS[activation]
+    return z if op is None else op.forward(m, z)
 
 
-def seed_mlp(sizes: Sequence[int], activation: str = "tanh", rng: Any = None) -> MLP:
+def seed_mlp(sizes: Sequence[int], activation: str = SETTING["activation"].default,
+             rng: Any = None) -> MLP:
     """The seed chapter's kind of MLP for `sizes` ([nin, hidden..., nout]), as `micrograd train`
     builds it: `activation` in the hidden layers, weights uniform(-1, 1)/sqrt(nin) drawn from
     `rng`, and fused `w·x+b` neurons (the chain's floats with a third of the nodes)."""

@@ -13,6 +13,7 @@ from typing import Any
 from micrograd.data import Point
 from micrograd.files import write_atomic
 from micrograd.history import History
+from micrograd.settings import ACTIVATION
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
@@ -287,6 +288,7 @@ def plot_neurons(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+
     neurons = model.layers[0].neurons
     shown = neurons[:MAX_NEURON_PANELS]
     act_name = shown[0].activation
@@ -331,11 +333,10 @@ def _neuron_scale(act_name: str, acts: list) -> tuple[Any, float, float]:
     center = float(_np_activate(act_name, np.zeros(1))[0])
     spread = max(float(np.abs(a - center).max()) for a in acts) or 1.0
     cmap, vmin, vmax = neuron_cmap(), center - spread, center + spread
-    if act_name == "tanh":
-        vmin, vmax = -1.0, 1.0
-    elif act_name == "sigmoid":
-        vmin, vmax = 0.0, 1.0
-    elif act_name == "relu":  # never negative: white at 0, purple as it grows
+    lo, hi = ACTIVATION[act_name].bounds  # the settings' table
+    if lo is not None and hi is not None:
+        vmin, vmax = lo, hi  # the full range (tanh's, sigmoid's)
+    elif lo == 0.0:  # never negative (relu): white at 0, purple as it grows
         cmap, vmin = neuron_cmap(diverging=False), 0.0
     return cmap, vmin, vmax
 

@@ -10,8 +10,10 @@ at 1,000, its `seed` at 2^31 - 1 because the page's JavaScript numbers are doubl
 difference once, in its entry's `page` overrides; `RUN` and `PAGE` are the two resolved views.
 
 A table entry names its generator or activation; the module that owns the function (data.py,
-playground/regression.py, nn.py, playground/features.py) looks it up by that name. This module
-imports only the standard library, so everything may read it.
+playground/regression.py, engine.py's ops, playground/features.py) looks it up by that name, and
+every other consumer reads the row (a new dataset or activation is a row plus its function;
+docs/design.md says how). This module imports only the standard library, so everything may read
+it.
 
 `settings_json()` is the page's view, served at /static/settings.json and written by the export:
 
@@ -20,8 +22,11 @@ imports only the standard library, so everything may read it.
                          "min": lo, "max": hi, "min_open": bool,      # int, float; list items
                          "choices": [...],                            # choice; list of names
                          "items": "int" | "choice",                   # list
-                         "min_length": k, "max_length": m}},
-     "datasets": [{"name", "problem", "classes", "noise"}],  # noise: the page's default for it
+                         "min_length": k, "max_length": m,
+                         "step": s, "percent": true,          # the page's slider
+                         "presets": [...],                    # the page's select (else choices)
+                         "labels": {value: label}}},          # how a value reads on the page
+     "datasets": [{"name", "label", "problem", "classes", "noise"}],  # noise: the page's default
      "activations": ["tanh", ...], "features": [{"name", "label"}],
      "problems": [...], "problem_default": {problem: dataset}}
 
@@ -46,33 +51,64 @@ MAX_PATH = 4096  # characters of a dataset path (Linux's PATH_MAX)
 
 @dataclass(frozen=True)
 class Dataset:
-    """A generated dataset: its problem kind, classes (0: regression) and default noise.
+    """A generated dataset: its problem kind, classes (0: regression), default noise and label.
 
     `noise` is the generator's own (None: it takes none; the page then jitters positions by its
-    noise setting, which starts at 0)."""
+    noise setting, which starts at 0). `label` names it on the page's button ("": its name)."""
 
     name: str
     problem: str
     classes: int
     noise: float | None
+    label: str = ""
 
 
 DATASETS = (
     Dataset("seed", "classification", 3, None),
-    Dataset("yinyang", "classification", 3, None),
+    Dataset("yinyang", "classification", 3, None, "yin-yang"),
     Dataset("moons", "classification", 2, 0.1),
     Dataset("circles", "classification", 2, 0.05),
     Dataset("spiral", "classification", 3, 0.2),
     Dataset("xor", "classification", 2, 0.1),
+    Dataset("gaussian", "classification", 2, 0.1),
     Dataset("plane", "regression", 0, 0.0),  # noise on the targets
     Dataset("gauss", "regression", 0, 0.0),
 )
 DATASET = {d.name: d for d in DATASETS}
 PROBLEMS = ("classification", "regression")
 PROBLEM_DEFAULT = {"classification": "seed", "regression": "plane"}  # the page's switch
-# (name, may a hidden layer use it): linear only as the page's choice, a network of lines
-ACTIVATIONS = (("tanh", True), ("relu", True), ("sigmoid", True), ("linear", False))
-HIDDEN_ACTIVATIONS = tuple(name for name, hidden in ACTIVATIONS if hidden)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A neuron's non-linearity, named once for every consumer.
+
+    `name` is the setting's value and the `Value` method that applies it (`z.tanh()`); `op` the
+    engine's op of that rule (`micrograd.ops.REGISTERED`), None for the identity; `torch` the
+    `torch.nn` module of the same function; `label` how people read it (`TanhNeuron(2)`, the
+    page's list); `bounds` its range, which decides how a picture colours a neuron's output
+    (both ends finite: mapped onto the colour scale; else scaled by the largest magnitude).
+    `hidden`: may `micrograd train` use it in hidden layers (linear only as the page's choice:
+    a network of lines)."""
+
+    name: str
+    label: str
+    op: str | None
+    torch: str | None
+    bounds: tuple[float | None, float | None] = (None, None)
+    hidden: bool = True
+
+
+SILU_MIN = -0.2784645427610738  # x·sigmoid(x) at its minimum, x = -1.2785
+ACTIVATIONS = (
+    Activation("tanh", "Tanh", "tanh", "Tanh", (-1.0, 1.0)),
+    Activation("relu", "ReLU", "ReLU", "ReLU", (0.0, None)),
+    Activation("sigmoid", "Sigmoid", "sigmoid", "Sigmoid", (0.0, 1.0)),
+    Activation("silu", "SiLU", "silu", "SiLU", (SILU_MIN, None)),
+    Activation("linear", "Linear", None, None, hidden=False),
+)
+ACTIVATION = {a.name: a for a in ACTIVATIONS}
+HIDDEN_ACTIVATIONS = tuple(a.name for a in ACTIVATIONS if a.hidden)
 FEATURES = (("x1", "x₁"), ("x2", "x₂"), ("x1_sq", "x₁²"), ("x2_sq", "x₂²"), ("x1_x2", "x₁x₂"),
             ("sin_x1", "sin x₁"), ("sin_x2", "sin x₂"))  # (name, label), the model's input order
 ENGINES = ("eager", "tape", "numpy", "torch")
@@ -102,6 +138,12 @@ class Setting:
     flag: str | None = None
     saved: bool = False
     page: dict[str, Any] | None = field(default=None, compare=False)
+    # the page's control: a slider's `step`, a list's `presets`, how values read (`labels`:
+    # (value, label) pairs; `percent`: 0.6 reads 60%)
+    step: float | None = None
+    presets: tuple[Any, ...] = ()
+    labels: tuple[tuple[Any, str], ...] = ()
+    percent: bool = False
 
     def problem(self, value: object, *, whole_floats: bool = False,
                 typed: str | None = None) -> str | None:
@@ -112,33 +154,39 @@ class Setting:
 
 
 STEPS = 1_000_000
+SPEEDS = (1, 5, 30, 100, 300, 0)  # the page's choices of steps per second
 N_MAX = 100_000
 _GENERATED = ", ".join(d.name for d in DATASETS if d.problem == "classification")
 _NOISY = ", ".join(d.name for d in DATASETS if d.problem == "classification" and d.noise)
 SCHEMA = (
     Setting("dataset", "str", "seed", f"{_GENERATED}, or a CSV file of x1,x2,...,label rows",
             flag="--dataset", saved=True,
-            page={"type": "choice", "choices": tuple(DATASET), "help": "the points to learn"}),
+            page={"type": "choice", "choices": tuple(DATASET), "help": "the points to learn",
+                  "labels": tuple((d.name, d.label) for d in DATASETS if d.label)}),
     Setting("n", "int", 100, "number of points to generate, split 80/10/10", 10, N_MAX,
-            flag="--n", saved=True, page={"hi": 1000, "help": "number of points to generate"}),
+            flag="--n", saved=True, page={"hi": 1000, "step": 10,
+                                        "help": "number of points to generate"}),
     Setting("noise", "float", None, f"noise of {_NOISY} (default: the dataset's own)",
             0.0, 10.0, optional=True, flag="--noise", saved=True,
-            page={"hi": 2.0, "default": 0.0, "optional": False,
+            page={"hi": 2.0, "default": 0.0, "optional": False, "step": 0.05,
                   "help": "noise of the points (a dataset's own, else a jitter)"}),
     Setting("hidden", "list", [16], "hidden layer sizes, e.g. 16 or 16,16", 1, 1024,
             length=(0, 8), items="int", flag="--hidden", saved=True,
             page={"hi": 16, "length": (0, 4)}),
     Setting("activation", "choice", "tanh", "hidden-layer activation", choices=HIDDEN_ACTIVATIONS,
-            flag="--activation", saved=True, page={"choices": tuple(a for a, _ in ACTIVATIONS)}),
+            flag="--activation", saved=True,
+            page={"choices": tuple(ACTIVATION),
+                  "labels": tuple((a.name, a.label) for a in ACTIVATIONS)}),
     Setting("steps", "int", 100, "training steps", 1, STEPS, flag="--steps", saved=True),
     Setting("lr", "float", 0.1, "AdamW learning rate", 0.0, 10.0, lo_open=True, flag="--lr",
-            saved=True, page={}),
+            saved=True, page={"presets": (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)}),
     Setting("betas", "list", (0.9, 0.95), "AdamW's running-average coefficients", 0.0, 1.0,
             hi_open=True, length=(2, 2), items="float", saved=True),
     Setting("eps", "float", 1e-8, "AdamW's term for numerical stability", 0.0, 1.0,
             lo_open=True, saved=True),
     Setting("weight_decay", "float", 1e-4, "AdamW decoupled weight decay", 0.0, 1.0,
-            flag="--weight-decay", saved=True, page={}),
+            flag="--weight-decay", saved=True,
+            page={"presets": (0.0, 0.0001, 0.001, 0.01, 0.1)}),
     Setting("seed", "int", 42, "RNG seed for data then weights", 1, 2**64 - 1, flag="--seed",
             saved=True, page={"hi": 2**31 - 1}),
     Setting("eval_every", "int", 10, "val loss every K steps", 1, STEPS, flag="--eval-every",
@@ -151,6 +199,7 @@ SCHEMA = (
     Setting("batch_size", "int", None, "mini-batches of B points drawn with the run's RNG "
             "(default: full batch)", 1, N_MAX, optional=True, flag="--batch-size", saved=True,
             page={"lo": 0, "hi": 2000, "default": 0, "optional": False,
+                  "presets": (0, 1, 5, 10, 30, 100), "labels": ((0, "full"),),
                   "help": "points per step (0: full batch)"}),
     Setting("save_every", "int", 0, "also write checkpoint.json every K steps, or with 0 only at "
             "the end and on Ctrl-C/SIGTERM; a resumed run keeps the K it was started with",
@@ -162,15 +211,17 @@ SCHEMA = (
     Setting("problem", "choice", "classification", "classification or regression",
             choices=PROBLEMS, page={}),
     Setting("train_frac", "float", 0.8, "share of the points used for training", 0.1, 0.9,
-            page={}),
+            page={"step": 0.1, "percent": True}),
     Setting("speed", "int", 30, "training steps per second (0: as fast as possible)", 0, 1000,
-            page={}),
+            page={"presets": SPEEDS, "labels": tuple(
+                (v, f"{v} step{'s' if v != 1 else ''}/s" if v else "max") for v in SPEEDS)}),
     Setting("features", "list", ["x1", "x2"], "the network's inputs",
             choices=tuple(name for name, _ in FEATURES), length=(1, len(FEATURES)),
             items="choice", page={}),
     Setting("regularization", "choice", "none", "a penalty on the weights (not the biases)",
-            choices=("none", "l1", "l2"), page={}),
-    Setting("reg_rate", "float", 0.0, "the penalty's rate", 0.0, 10.0, page={}),
+            choices=("none", "l1", "l2"), page={"labels": (("l1", "L1"), ("l2", "L2"))}),
+    Setting("reg_rate", "float", 0.0, "the penalty's rate", 0.0, 10.0,
+            page={"presets": (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)}),
     Setting("discretize", "bool", False, "hard class colours on the plane", page={}),
     Setting("show_test", "bool", False, "draw the validation points", page={}),
 )
@@ -204,14 +255,24 @@ def settings_json() -> str:
             entry["choices"] = list(s.choices)
         if s.length is not None:
             entry.update(items=s.items, min_length=s.length[0], max_length=s.length[1])
+        for key in ("step", "presets", "labels", "percent"):
+            if getattr(s, key):
+                entry[key] = getattr(s, key)
+        if s.labels:
+            entry["labels"] = {_text(value): label for value, label in s.labels}
         out[s.name] = entry
-    datasets = [{"name": d.name, "problem": d.problem, "classes": d.classes,
-                 "noise": d.noise or 0.0} for d in DATASETS]
+    datasets = [{"name": d.name, "label": d.label or d.name, "problem": d.problem,
+                 "classes": d.classes, "noise": d.noise or 0.0} for d in DATASETS]
     return json.dumps({"settings": out, "datasets": datasets,
                        "activations": list(PAGE["activation"].choices),
                        "features": [{"name": n, "label": label} for n, label in FEATURES],
                        "problems": list(PROBLEMS), "problem_default": PROBLEM_DEFAULT},
                       ensure_ascii=False, indent=1) + "\n"
+
+
+def _text(value: object) -> str:
+    """A value as JavaScript's String() writes it (1.0 is "1"): the key of its label."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def show(value: object) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-_TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
+from micrograd.settings import ACTIVATIONS, SETTING
+
+_TORCH_ACTIVATIONS = {a.name: a.torch for a in ACTIVATIONS if a.torch}  # the settings' table
 
 
 def mlp_to_torch(model: Any) -> Any:
@@ -51,7 +53,7 @@ def read_torch(module: Any) -> tuple[list[int], list[float], str]:
             continue
         else:
             raise ValueError(f"from_torch: cannot map {kind}; expected Linear layers with "
-                             "Tanh/ReLU/Sigmoid between them and a Linear last")
+                             f"{'/'.join(names)} between them and a Linear last")
     if not linears:
         raise ValueError("from_torch: the module has no Linear layer")
     if len(activations) != len(linears) - 1 or len(set(activations)) > 1:
@@ -64,4 +66,4 @@ def read_torch(module: Any) -> tuple[list[int], list[float], str]:
                 else [0.0] * linear.out_features)
         for row, b in zip(linear.weight.detach().to(torch.float64).tolist(), bias):
             weights += [*row, b]
-    return sizes, weights, activations[0] if activations else "tanh"
+    return sizes, weights, activations[0] if activations else SETTING["activation"].default

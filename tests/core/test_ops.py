@@ -42,6 +42,7 @@ UNARY = {
     "abs": (Value.abs, torch.abs, (-3, 3)),
     "softplus": (Value.softplus, F.softplus, (-25, 25)),
     "gelu": (Value.gelu, lambda t: F.gelu(t, approximate="tanh"), (-4, 4)),
+    "silu": (Value.silu, F.silu, (-8, 8)),
     "leaky_relu": (Value.leaky_relu, F.leaky_relu, (-3, 3)),
     "square": (lambda v: v**2, lambda t: t**2, (-3, 3)),
     "cube": (lambda v: v**3, lambda t: t**3, (-3, 3)),

@@ -123,7 +123,9 @@ def frame(tab) -> dict | None:
 def test_exported_page_trains_the_seed_dataset_offline(page, tmp_path):
     # while Python starts (seconds) the panels' placeholders are dimmed and inert, and a note
     # in the middle of the page says what is loading
-    assert page.is_visible("#starting") and "Python" in page.text_content("#starting")
+    # (the note names Python once the page has read settings.json, which may be after `load`)
+    wait_until(lambda: page.is_visible("#starting") and "Python" in page.text_content("#starting"),
+               "the note that Python is starting")
     assert page.evaluate("getComputedStyle(document.querySelector('main')).pointerEvents") \
         == "none"
     first = wait_until(lambda: frame(page), "the first frame (Pyodide starting)")

@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from micrograd.playground import protocol, server
 from micrograd.playground.plane import NumpyPlane, PurePlane, grid_rows, layer_lists
 from micrograd.playground.session import GRID, Config, Session, SessionError
+from micrograd.settings import DATASETS
 from test_playground import send, until
 
 # ---------------------------------------------------------------- without NumPy
@@ -192,8 +193,9 @@ def test_a_dataset_of_the_other_problem_is_refused():
     with pytest.raises(SessionError, match=r"^dataset 'seed' is for classification; for "
                                            r"regression use plane or gauss$"):
         s.configure({"problem": "regression"})
+    *first, last = (d.name for d in DATASETS if d.problem == "classification")
     with pytest.raises(SessionError, match=r"dataset 'plane' is for regression; for "
-                                           r"classification use seed, .* or xor"):
+                                           rf"classification use {', '.join(first)} or {last}$"):
         s.configure({"dataset": "plane"})
     assert s.config.problem == "classification" and s.config.dataset == "seed"  # unchanged
     assert s.configure({"problem": "regression", "dataset": "plane"}) == "data"

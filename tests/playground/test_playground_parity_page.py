@@ -220,8 +220,8 @@ def test_the_link_restores_every_setting(browser, playground_url):
     wait_until(lambda: config(page)["hidden"] == [15, 16], "15 in the first")
     page.click("#regenerate")  # the data seed: 43
     wait_until(lambda: config(page)["seed"] == 43, "seed 43")
-    # one control at a time: a state answering the last one resets the controls to the settings
-    # in force, so a slider moved before it arrives would send its old value
+    # one control at a time, each waited for until the server has it (a state answering an
+    # earlier change must not undo a newer one: test_playground_schema_page.py holds that)
     for sel, value in [("#activation", "relu"), ("#lr", "0.03"), ("#weight_decay", "0.001"),
                        ("#batch_size", "10"), ("#speed", "5"), ("#regularization", "l1"),
                        ("#reg_rate", "0.003")]:

@@ -28,8 +28,19 @@ def test_settings_json_describes_every_page_setting_and_table():
             assert entry["min"] <= entry["default"] <= entry["max"], name
         if entry["type"] == "choice":
             assert entry["default"] in entry["choices"], name
+        for value in entry.get("presets", []):  # a select's values: each one in range
+            assert PAGE[name].problem(value) is None, (name, value)
+        if "step" in entry:  # a slider: its range is a whole number of steps
+            steps = (entry["max"] - entry["min"]) / entry["step"]
+            assert abs(steps - round(steps)) < 1e-9, name
+        shown = [str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
+                 for v in entry.get("presets", entry.get("choices", []))]
+        assert set(entry.get("labels", {})) <= set(shown), name
     assert doc["settings"]["lr"] == {"type": "float", "default": 0.1, "help": "AdamW learning rate",
-                                     "min": 0.0, "max": 10.0, "min_open": True}
+                                     "min": 0.0, "max": 10.0, "min_open": True,
+                                     "presets": [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0,
+                                                 3.0]}
+    assert [d["label"] for d in doc["datasets"]][:2] == ["seed", "yin-yang"]
     assert doc["settings"]["seed"]["max"] == 2**31 - 1  # a JavaScript number holds it exactly
     assert [d["name"] for d in doc["datasets"]] == doc["settings"]["dataset"]["choices"]
     assert {d["problem"] for d in doc["datasets"]} == set(doc["problems"])

@@ -23,6 +23,7 @@ from typing import Any
 from micrograd.engine import LINEAR
 from micrograd.nn import activate
 from micrograd.ops import FLOAT_MATH, Sym, namespace_for, text_rule
+from micrograd.settings import ACTIVATION
 
 Layers = list[tuple[list[list[float]], list[float], str]]  # per layer: weights, biases, activation
 
@@ -217,12 +218,11 @@ class NumpyPlane:
     def _scaled(self, a: Any, act: str) -> Any:
         """`scale_rule` on each row of (neurons, values)."""
         np = self.np
-        if act == "sigmoid":
-            return 2 * a - 1
-        if act in ("relu", "linear"):
+        lo, hi = _bounds(act)
+        if lo is None or hi is None:
             scale = np.abs(a).max(axis=1) if a.size else np.zeros(len(a))
             return a / np.where(scale > 0, scale, 1.0)[:, None]
-        return a
+        return a if (lo, hi) == (-1.0, 1.0) else 2 * (a - lo) / (hi - lo) - 1
 
     def _unit_bytes(self, a: Any) -> bytes:
         np = self.np
@@ -261,16 +261,24 @@ class NumpyPlane:
 
 
 def scale_rule(act: str, values: list[float]) -> list[float]:
-    """Neuron outputs brought to [-1, 1] for a picture: tanh already is; sigmoid's (0, 1) is
-    stretched to it; relu and linear are divided by their largest magnitude in the picture;
-    "clip" (a regression output) is only clipped, as every value is before it becomes a byte."""
-    if act == "sigmoid":
-        return [2 * v - 1 for v in values]
-    if act in ("relu", "linear"):
+    """Neuron outputs brought to [-1, 1] for a picture, by the activation's bounds in the
+    settings' table: tanh's already are; a bounded range such as sigmoid's (0, 1) is stretched
+    to it; an unbounded one (relu, silu, linear) is divided by the largest magnitude in the
+    picture; "clip" (a regression output) is only clipped, as every value is before it becomes a
+    byte."""
+    lo, hi = _bounds(act)
+    if lo is None or hi is None:
         scale = _nanmax([abs(v) for v in values]) if values else 0.0
         scale = scale if scale > 0 else 1.0  # NaN is not > 0 either
         return [v / scale for v in values]
-    return values
+    if (lo, hi) == (-1.0, 1.0):
+        return values
+    return [2 * (v - lo) / (hi - lo) - 1 for v in values]
+
+
+def _bounds(act: str) -> tuple[float | None, float | None]:
+    """The range of activation `act`; "clip" (a regression output) is [-1, 1] already."""
+    return ACTIVATION[act].bounds if act in ACTIVATION else (-1.0, 1.0)
 
 
 _NEURON_CODE: dict[tuple[int, str], Any] = {}

@@ -1,32 +1,55 @@
 // micrograd playground: the controls. Each sends what it says (`configure`, play, step...) and
-// shows what the server's `state` says: the page never changes a setting on its own, so a control
-// always shows the model's setting.
-// The number of layers and the lists of activations and problems come from the settings schema.
-//   createControls({ model, send, plane, schema }) -> { onState(st) }
+// shows what the server's `state` says: the page never changes a setting on its own, so once the
+// server has answered, a control shows the model's setting.
+// A setting the user changed is shown as sent until a state carries it: a state that answers an
+// earlier message (it still holds the old value) must not put the old value back into the control,
+// or the control's next change event would send that old value again. An error answer (the
+// server refused something) drops those values, so the controls show the model's settings.
+// Every control is built from the settings schema (settings.json): the dataset buttons and their
+// labels, each select's presets or choices, each slider's range and step, the number of layers.
+//   createControls({ model, send, plane, schema }) -> { onState(st), onError(), onOnline() }
 import { CLASS_COLORS, rgbCss, valueRgb } from "./colors.js";
 import { $ } from "./format.js";
+import { buildDatasets, buildSelects, buildSliders, option, parserOf, showSlider } from "./widgets.js";
 
 const NEW_LAYER_WIDTH = 4; // the first hidden layer added to a network without one
 
 export function createControls({ model, send, plane, schema }) {
   const maxLayers = schema.settings.hidden.max_length;
+  const sent = new Map(); // setting -> JSON of the value sent, until a state carries it
   let addClass = 0; // the class a click on the plane adds
   let addValue = 1; // regression: the value a click on the plane adds
 
+  function shownConfig(config) {
+    // the state's settings, with the user's changes it does not carry yet
+    const c = { ...config };
+    for (const [k, v] of sent) {
+      if (JSON.stringify(config[k]) === v) sent.delete(k);
+      else c[k] = JSON.parse(v);
+    }
+    return c;
+  }
+
+  function onError() {
+    // a refused change: show the model's settings again
+    sent.clear();
+    if (model.state) onState(model.state);
+  }
+
+  function onOnline() {
+    // a new connection: what was sent on the old one will never be answered
+    sent.clear();
+  }
+
   function onState(st) {
-    const c = st.config;
+    const c = shownConfig(st.config);
     const problem = c.problem || "classification";
     for (const b of document.querySelectorAll("#datasets button")) {
       b.classList.toggle("active", b.dataset.dataset === c.dataset);
-      b.classList.toggle("hidden", (b.dataset.problem || "classification") !== problem);
+      b.classList.toggle("hidden", b.dataset.problem !== problem);
     }
-    setSlider("n", c.n, String(c.n));
-    setSlider("noise", c.noise, c.noise.toFixed(2));
-    setSlider("train_frac", c.train_frac, `${Math.round(c.train_frac * 100)}%`);
-    for (const id of ["lr", "activation", "weight_decay", "batch_size", "speed"]) setSelect(id, c[id]);
-    setSelect("problem", problem);
-    setSelect("regularization", c.regularization || "none");
-    setSelect("reg_rate", c.reg_rate || 0);
+    for (const el of sliders) showSlider(el, schema.settings[el.id], c[el.id]);
+    for (const el of selects) setSelect(el, schema.settings[el.id], c[el.id]);
     $("show_test").checked = Boolean(c.show_test);
     $("discretize").checked = Boolean(c.discretize);
     const regression = !st.classes;
@@ -90,23 +113,24 @@ export function createControls({ model, send, plane, schema }) {
     });
   }
 
+  function configure(fields) {
+    for (const [k, v] of Object.entries(fields)) sent.set(k, JSON.stringify(v));
+    send({ type: "configure", ...fields });
+  }
+
   function wireSettings() {
-    const configure = (fields) => send({ type: "configure", ...fields });
     for (const b of document.querySelectorAll("#datasets button")) {
       b.onclick = () => configure({ dataset: b.dataset.dataset });
     }
-    const slider = (id, parse, show) => {
-      const el = $(id);
-      el.oninput = () => { $(`${id}-out`).textContent = show(parse(el.value)); };
-      el.onchange = () => configure({ [id]: parse(el.value) });
-    };
-    slider("n", (v) => parseInt(v, 10), String);
-    slider("noise", parseFloat, (v) => v.toFixed(2));
-    slider("train_frac", parseFloat, (v) => `${Math.round(v * 100)}%`);
-    const select = (id, parse) => { $(id).onchange = () => configure({ [id]: parse($(id).value) }); };
-    for (const id of ["lr", "weight_decay", "reg_rate"]) select(id, parseFloat);
-    for (const id of ["batch_size", "speed"]) select(id, (v) => parseInt(v, 10));
-    for (const id of ["activation", "regularization"]) select(id, String);
+    for (const el of sliders) {
+      const s = schema.settings[el.id], parse = parserOf(s);
+      el.oninput = () => showSlider(el, s, parse(el.value));
+      el.onchange = () => configure({ [el.id]: parse(el.value) });
+    }
+    for (const el of selects) {
+      const parse = parserOf(schema.settings[el.id]);
+      el.onchange = () => configure({ [el.id]: parse(el.value) });
+    }
     $("problem").onchange = () => {
       const problem = $("problem").value;
       configure({ problem, dataset: schema.problem_default[problem] });
@@ -134,36 +158,17 @@ export function createControls({ model, send, plane, schema }) {
     show();
   }
 
-  for (const id of ["activation", "problem"]) setOptions(id, schema.settings[id].choices);
+  buildDatasets($("datasets"), schema);
+  const selects = buildSelects(schema), sliders = buildSliders(schema);
   wireRun();
   wireSettings();
   wireValue();
-  return { onState };
+  return { onState, onError, onOnline };
 }
 
-function setSlider(id, value, text) {
-  $(id).value = value;
-  $(`${id}-out`).textContent = text;
-}
-
-function setOptions(id, choices) {
-  // a select's options, one per choice of its setting (index.html lists them for the first paint)
-  $(id).replaceChildren(...choices.map((c) => {
-    const o = document.createElement("option");
-    o.textContent = c;
-    return o;
-  }));
-}
-
-function setSelect(id, value) {
+function setSelect(el, setting, value) {
   // show `value`, adding it as an option when the list lacks it (a value set by a link)
-  const el = $(id);
   const v = String(value);
-  if (![...el.options].some((o) => o.value === v)) {
-    const o = document.createElement("option");
-    o.value = v;
-    o.textContent = v;
-    el.appendChild(o);
-  }
+  if (![...el.options].some((o) => o.value === v)) el.appendChild(option(setting, value));
   el.value = v;
 }

@@ -56,6 +56,11 @@ export function createFrames({ model, status, controls, focus, network, plane, g
     walk: (m) => graph.onWalk(m), // backprop step by step (walkpanel.js)
     status: onStatus,
     pong: () => {},
-    error: (m) => status.toast(m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null),
+    error: (m) => {
+      // a refused change (or a message the server could not read): the controls show the
+      // model's settings again
+      if (m.request === "configure" || m.request == null) controls.onError();
+      status.toast(m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null);
+    },
   };
 }

@@ -56,7 +56,7 @@ function makeViews(schema) {
   const controls = createControls({ model, send, plane, schema });
   const link = createLink({ model, send, toast, schema });
   const handlers = createFrames({ model, status, controls, focus, network, plane, graph, link });
-  return { focus, plane, network, graph, link, handlers };
+  return { focus, plane, network, graph, controls, link, handlers };
 }
 
 function connect() {
@@ -65,6 +65,7 @@ function connect() {
     onopen: () => {
       if (transport !== t) return;
       views.link.onOnline(); // a new session: the link's settings are sent to it
+      views.controls.onOnline(); // changes sent to the old one will never be answered
       status.showOnline(true);
     },
     onclose: (ev) => {
