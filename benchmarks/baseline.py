@@ -1,12 +1,13 @@
-"""The baseline: PyPI `micrograd==0.1.0` (Karpathy's engine) running the seed's training script.
+"""The baseline: PyPI `micrograd==0.1.0` (Karpathy's engine) running the chapter's training script.
 
 micrograd 0.1.0 shares our import name, so it is never installed: `fetch_wheel()` downloads its
 wheel into `benchmarks/.cache/` (`pip download micrograd==0.1.0 --no-deps`), and `load_engine()`
 executes the wheel's `micrograd/engine.py` as the module `karpathy_micrograd_engine`. Its `Value`
-has closures, a `set` of children and a recursive topological sort, the design the seed uses; it
-lacks `tanh`, `exp` and `log`, so `attach_seed_ops()` adds them exactly as the seed chapter's
-`Value` writes them (§4.1). The rest of the seed's script (model, loss, optimizer, loop) is written
-below in the seed's style; only the data come from `micrograd.data`, bit-exact with the seed's.
+has closures, a `set` of children and a recursive topological sort, the design the chapter uses; it
+lacks `tanh`, `exp` and `log`, so `attach_chapter_ops()` adds them exactly as the chapter's
+`Value` writes them (§4.1). The rest of the chapter's script (model, loss, optimizer, loop) is
+written below in the chapter's style; only the data come from `micrograd.data`, bit-exact with
+the chapter's.
 This module imports only the standard library at the top, so the runner can use it.
 """
 
@@ -57,18 +58,18 @@ def fetch_wheel(cache_dir: Path = CACHE_DIR, download: bool = True, timeout: int
 
 
 def load_engine(wheel: Path) -> types.ModuleType:
-    """micrograd 0.1.0's engine.py from the wheel, as its own module, plus the seed's ops."""
+    """micrograd 0.1.0's engine.py from the wheel, as its own module, plus the chapter's ops."""
     with zipfile.ZipFile(wheel) as zf:
         source = zf.read("micrograd/engine.py").decode("utf-8")
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = f"{wheel}/micrograd/engine.py"
     exec(compile(source, module.__file__, "exec"), module.__dict__)
-    attach_seed_ops(module.Value)
+    attach_chapter_ops(module.Value)
     return module
 
 
-def attach_seed_ops(Value: type) -> None:
-    """tanh, exp and log as the seed chapter's Value has them: closures, local derivative inside."""
+def attach_chapter_ops(Value: type) -> None:
+    """tanh, exp and log as the chapter's Value has them: closures, local derivative inside."""
 
     def tanh(self):
         out = Value(math.tanh(self.data), (self,), 'tanh')
@@ -100,7 +101,7 @@ def attach_seed_ops(Value: type) -> None:
     Value.tanh, Value.exp, Value.log = tanh, exp, log
 
 
-# ---- the seed's script, in the seed's style, on the baseline's Value ----
+# ---- the chapter's script, in the chapter's style, on the baseline's Value ----
 
 Value = None  # bound to micrograd 0.1.0's Value by prepare()
 
@@ -213,9 +214,9 @@ def eval_split(model, split):
 
 
 def prepare(n, wheel=None):
-    """Set up the seed's run on `n` points; return `loop(steps, log)`, the seed's training loop."""
+    """Set up the chapter's run on `n` points; return `loop(steps, log)`, its training loop."""
     global Value
-    from micrograd.data import RNG, gen_data  # the seed's RNG and data, bit for bit
+    from micrograd.data import RNG, gen_data  # the chapter's RNG and data, bit for bit
 
     Value = load_engine(fetch_wheel() if wheel is None else Path(wheel)).Value
     random = RNG(42)

@@ -6,7 +6,7 @@ The loop rows of `run.py` time the steps; a user waits for the whole call. Ours 
 their validation lines, and the final loss and accuracy of the train, val and test splits.
 PyTorch's is its tensors made from the same splits, the same steps (`torch.optim.AdamW`, full
 batch) and the same three evaluations. Both get a built model and optimizer, as `train()` does,
-and libraries imported beforehand; one thread each (BLAS and PyTorch). Three places: the seed
+and libraries imported beforehand; one thread each (BLAS and PyTorch). Three places: the chapter's
 run (100 points, 100 steps), 10,000 points (20 steps) and MLP 2-256-256-3 on 1,000 points
 (20 steps). Runs are interleaved (ours, PyTorch, ours, ...) in fresh processes, and the ratio is
 of the medians of one run of this script, so load from other programs hits both sides alike.
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from report import Row, fmt_seconds, markdown_table
 
 # (label, points, steps, model)
-PLACES = (("the seed run", 100, 100, "2-16-3"), ("10,000 points", 10_000, 20, "2-16-3"),
+PLACES = (("the chapter's run", 100, 100, "2-16-3"), ("10,000 points", 10_000, 20, "2-16-3"),
           ("MLP 2-256-256-3", 1_000, 20, "2-256-256-3"))
 SIDES = ("numpy-call", "torch-call")
 TARGET = 1.0  # ours / PyTorch, at most

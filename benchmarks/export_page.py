@@ -6,7 +6,7 @@ Exports the playground to a temporary folder (the runtime from the cache, else d
 serves it from a thread on 127.0.0.1, and opens it in Debian's Chromium (headless, every request
 to another origin aborted) `--repeats` times, each in a fresh browser (nothing cached). Per load:
 the time from navigation to the first frame (Pyodide, viz.js and the wheel loaded, the session
-built), then steps per second at speed "max" (the seed's MLP 2-16-3 on its 80 points) and at the
+built), then steps per second at speed "max" (the chapter's MLP 2-16-3 on its 80 points) and at the
 default 30 steps/s over `--seconds`, frames per second, the longest gap between the page's
 animation frames while training (the page's thread must stay free), and how long a `pause` takes
 to be confirmed. Prints the medians and the export's size. Not a test: numbers depend on the

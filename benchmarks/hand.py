@@ -1,17 +1,17 @@
-"""The limit: the seed's run written by hand in NumPy, no autograd at all.
+"""The limit: the chapter's run written by hand in NumPy, no autograd at all.
 
-The same data and initial weights as the other workloads (`seed_weights`), an MLP with tanh
+The same data and initial weights as the other workloads (`chapter_weights`), an MLP with tanh
 hidden layers, the mean softmax cross-entropy (log-sum-exp with the max shifted out, as
 `micrograd.losses.cross_entropy`), its gradient written out (softmax - one-hot), and AdamW on
 whole arrays with the operations of `micrograd.optim.AdamW` (PyTorch's lerp, addcmul, addcdiv),
-so its log matches the seed's within 1e-12. What no engine on NumPy can beat.
+so its log matches the chapter's within 1e-12. What no engine on NumPy can beat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from workloads import BETAS, EPS, EVAL_EVERY, LR, WEIGHT_DECAY, seed_weights
+from workloads import BETAS, EPS, EVAL_EVERY, LR, WEIGHT_DECAY, chapter_weights
 
 
 def prepare(n: int, sizes: tuple[int, ...]):
@@ -21,7 +21,7 @@ def prepare(n: int, sizes: tuple[int, ...]):
 
     rng = RNG(42)
     train_split, val_split, _ = gen_data(rng, n=n)
-    weights = [np.array(rows) for rows in seed_weights(rng, list(sizes))]
+    weights = [np.array(rows) for rows in chapter_weights(rng, list(sizes))]
     params = [a for w in weights for a in (w, np.zeros(w.shape[0]))]  # W1, b1, W2, b2, ...
     X = np.array([x for x, _ in train_split])
     Y = np.array([y for _, y in train_split])

@@ -1,7 +1,7 @@
 """The playground's frame with and without NumPy: `python benchmarks/playground_frame.py`.
 
 The static export runs the session in Pyodide, where NumPy is missing and `playground/plane.py`
-computes the plane on lists. This prints median milliseconds (of 30 runs) for the seed's model
+computes the plane on lists. This prints median milliseconds (of 30 runs) for the chapter's model
 2-16-3 on the 50×50 grid: the forward pass with the class probabilities, and a whole frame
 (losses, tiles, weights, the graph's numbers), on both paths in this CPython.
 """

@@ -6,7 +6,7 @@ everyone is served, nothing leaks and attackers are closed, on any machine; here
 the point):
 
 - idle: one visitor pinging every 100 ms, alone: this run's baseline latency;
-- speed: one visitor on the seed's model 2-16-3 and its 80 points at speed "max" (5 s), then at
+- speed: one visitor on the chapter's model 2-16-3 and its 80 points at speed "max" (5 s), then at
   the default 30 steps/s (3 s): training steps and boundary refreshes (frames) per second;
 - load: 8 visitors training for 20 s (every dataset, up to 4×16 neurons on 1,000 points) while a
   9th pings every 100 ms; memory (RSS) before, at peak and after they left;

@@ -1,4 +1,4 @@
-"""Speed and memory of every engine on the seed's run, and how they scale.
+"""Speed and memory of every engine on the chapter's run, and how they scale.
 
 Run `python benchmarks/run.py` (several minutes) or `python benchmarks/run.py --quick`.
 
@@ -7,11 +7,11 @@ from its wheel, never installed), our eager engine, tape and NumPy tape, and PyT
 sample at a time and full batch, plus the whole `micrograd train --no-plot` command. Repetitions
 are interleaved (one of each engine, then again), so load from other programs hits all alike.
 
-Prints three Markdown tables: the seed run (loop and build seconds, whole-process seconds, peak
-memory, speed-up over the baseline, deviation of the printed losses from the seed's log), a
+Prints three Markdown tables: the chapter's run (loop and build seconds, whole-process seconds, peak
+memory, speed-up over the baseline, deviation of the printed losses from the chapter's log), a
 scaling table at 1,000, 10,000 and 100,000 points (with each loop's ratio to PyTorch's full
 batch), and wide models (2-64-64-3, 2-256-256-3: `wide.py`); then whether the speed targets
-are met. Hand-written NumPy (`hand.py`) is the limit row. Options: `--quick` (seed table only,
+are met. Hand-written NumPy (`hand.py`) is the limit row. Options: `--quick` (chapter table only,
 one repetition unless `--repeats N`; `--wide` adds the wide table), `--out FILE` (also write
 the report as Markdown); see `--help`.
 This script imports only the standard library, so its own memory stays small (see `worker.py`
@@ -56,8 +56,9 @@ from workloads import LABELS, OURS, WORKLOADS
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SEED_LOG_ENV = "MICROGRAD_SEED_LOG"
-SEED_LOG = REPO / "tests" / "data" / "seed_log.txt"  # the LLM101n chapter micro_grad's printed run
+CHAPTER_LOG_ENV = "MICROGRAD_CHAPTER_LOG"
+# the LLM101n chapter micro_grad's printed run
+CHAPTER_LOG = REPO / "tests" / "data" / "chapter_log.txt"
 CLI = "cli"  # the row of the whole `micrograd train --no-plot` command
 LABELS = {**LABELS, CLI: "`micrograd train --no-plot` (default engine)"}
 SIZES = (1_000, 10_000, 100_000)
@@ -122,7 +123,7 @@ def cli_command() -> list[str]:
 
 
 def measure_cli(timeout: float) -> Run:
-    """The whole `micrograd train --no-plot` process on the seed's run (its default engine)."""
+    """The whole `micrograd train --no-plot` process on the chapter's run (its default engine)."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [*cli_command(), "train", "--no-plot", "--out", tmp, "--force"]
         stdout, stderr, code, wall, maxrss = spawn(cmd, timeout)
@@ -133,18 +134,18 @@ def measure_cli(timeout: float) -> Run:
     return run
 
 
-# ---- comparing with the seed's log ----
+# ---- comparing with the chapter's log ----
 
-def find_seed_log(given: str | None) -> Path | None:
-    """--seed-log, else $MICROGRAD_SEED_LOG, else tests/data/seed_log.txt (the chapter's log)."""
-    for candidate in (given, os.environ.get(SEED_LOG_ENV), SEED_LOG):
+def find_chapter_log(given: str | None) -> Path | None:
+    """--seed-log, else $MICROGRAD_CHAPTER_LOG, else tests/data/chapter_log.txt."""
+    for candidate in (given, os.environ.get(CHAPTER_LOG_ENV), CHAPTER_LOG):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
 
 
 def parse_log(lines: list[str]) -> dict[tuple[int, str], str]:
-    """{(step, "train" | "val"): the printed number} of the seed-format lines."""
+    """{(step, "train" | "val"): the printed number} of the chapter-format lines."""
     found = {}
     for line in lines:
         m = LOG_LINE.match(line.strip())
@@ -175,7 +176,7 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def seed_table(names: list[str], repeats: int, wheel: Path | None, timeout: float,
+def chapter_table(names: list[str], repeats: int, wheel: Path | None, timeout: float,
                with_cli: bool) -> dict[str, Row]:
     rows = {name: Row(name) for name in names}
     if with_cli:
@@ -185,17 +186,17 @@ def seed_table(names: list[str], repeats: int, wheel: Path | None, timeout: floa
             run = measure_cli(timeout) if name == CLI else measure(name, 100, 100, wheel, timeout)
             row.runs.append(run)
             took = run.error or f"loop {fmt_seconds(run.loop_seconds)} s"
-            progress(f"seed run {rep + 1}/{repeats}: {name}: {took}, "
+            progress(f"chapter run {rep + 1}/{repeats}: {name}: {took}, "
                      f"process {fmt_seconds(run.process_seconds)} s")
     return rows
 
 
-def render_seed(rows: dict[str, Row], reference: list[str] | None, repeats: int) -> str:
+def render_chapter(rows: dict[str, Row], reference: list[str] | None, repeats: int) -> str:
     base = rows.get("baseline")
     base_loop = base.loop if base is not None else None
     header = ["engine", f"loop s (median of {repeats})", "of which build s",
               "whole process s (median)", "peak MiB", "speed-up vs baseline (loop)",
-              "max rel. dev. of train losses vs seed log", "val lines equal as printed"]
+              "max rel. dev. of train losses vs chapter log", "val lines equal as printed"]
     out = []
     for name, row in rows.items():
         if row.error is not None and not row.ok:
@@ -204,7 +205,7 @@ def render_seed(rows: dict[str, Row], reference: list[str] | None, repeats: int)
         loop = row.loop
         ratio = base_loop / loop if base_loop and loop else None
         if reference is None:
-            dev, equal = "no seed log", "no seed log"
+            dev, equal = "no chapter log", "no chapter log"
         else:
             devs = [deviation(r.lines, reference) for r in row.ok]
             dev = fmt_dev(max(d for d, _ in devs))
@@ -217,7 +218,7 @@ def render_seed(rows: dict[str, Row], reference: list[str] | None, repeats: int)
     return markdown_table(header, out)
 
 
-def scaling_table(names: list[str], seed_rows: dict[str, Row], steps: int, repeats: int,
+def scaling_table(names: list[str], chapter_rows: dict[str, Row], steps: int, repeats: int,
                   budget: float, limit: float, wheel: Path | None,
                   timeout: float) -> dict[int, dict[str, Row]]:
     """Each engine at every size of SIZES: `repeats` runs, or one if it took over `budget`
@@ -233,7 +234,7 @@ def scaling_table(names: list[str], seed_rows: dict[str, Row], steps: int, repea
                  f"{run.error or 'loop ' + fmt_seconds(run.loop_seconds) + ' s'}")
 
     for name in names:
-        last = (100, 100, seed_rows[name]) if name in seed_rows else None
+        last = (100, 100, chapter_rows[name]) if name in chapter_rows else None
         for n in SIZES:
             row = table[n][name]
             if last is not None:
@@ -306,7 +307,8 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
                     continue
                 devs = [deviation(r.lines, reference) for r in seed[name].ok]
                 worst, equal = max(d for d, _ in devs), all(e for _, e in devs)
-                lines.append(f"- {name} losses within {TOLERANCE:g} of the seed log, val lines "
+                lines.append(f"- {name} losses within {TOLERANCE:g} of the chapter's log, val "
+                             "lines "
                              f"equal: {verdict(worst <= TOLERANCE and equal)} "
                              f"(max {fmt_dev(worst)}, val lines "
                              f"{'equal' if equal else 'DIFFER'})")
@@ -338,7 +340,7 @@ def targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | None,
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="seed table only, one repetition unless --repeats (a smoke test)")
+                        help="chapter table only, one repetition unless --repeats (a smoke test)")
     parser.add_argument("--out", metavar="FILE", help="also write the report as Markdown")
     parser.add_argument("--repeats", type=int, help="runs per engine (default 3; --quick: 1)")
     parser.add_argument("--engines", default=",".join(WORKLOADS),
@@ -349,8 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="scaling rows repeat only if one run takes less (default 150)")
     parser.add_argument("--limit-minutes", type=float, default=10.0,
                         help="skip a scaling row estimated to take longer (default 10)")
-    parser.add_argument("--seed-log", help="the seed's printed log (default: "
-                        "$MICROGRAD_SEED_LOG or tests/data/seed_log.txt)")
+    parser.add_argument("--seed-log", help="the chapter's printed log (default: "
+                        "$MICROGRAD_CHAPTER_LOG or tests/data/chapter_log.txt)")
     parser.add_argument("--wide", action="store_true",
                         help="with --quick: also the wide-model table (always in a full run)")
     parser.add_argument("--calls", action="store_true",
@@ -383,15 +385,15 @@ def main(argv: list[str] | None = None) -> int:
         except baseline.WheelUnavailable as e:
             progress(f"benchmarks: baseline left out: {e}")
             names.remove("baseline")
-    seed_log = find_seed_log(args.seed_log)
-    reference = seed_log.read_text().splitlines() if seed_log else None
+    chapter_log = find_chapter_log(args.chapter_log)
+    reference = chapter_log.read_text().splitlines() if chapter_log else None
     if reference is None:
-        progress("benchmarks: seed log not found; pass --seed-log (deviations left out)")
+        progress("benchmarks: chapter log not found; pass --seed-log (deviations left out)")
 
     started, code, stamp = time.time(), code_version(), src_stamp()
     if args.calls_only:
         names, args.quick = [], True
-    seed = seed_table(names, repeats, wheel, timeout, with_cli=not (args.no_cli or
+    seed = chapter_table(names, repeats, wheel, timeout, with_cli=not (args.no_cli or
                                                                     args.calls_only))
     scaling = wide = calls = None
     if not args.quick:
@@ -413,14 +415,14 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured {datetime.date.today().isoformat()} on {machine()}; {lib}.",
         f"Command: `{command}` ({(time.time() - started) / 60:.1f} min); {code}.",
         "",
-        "Seed run (MLP 2-16-3, 80 training points, 100 steps, AdamW); one process per run, "
+        "Chapter's run (MLP 2-16-3, 80 training points, 100 steps, AdamW); one process per run, "
         "runs interleaved. Loop = the 100 steps incl. validation, printing and (tapes) recording "
         "the tape; libraries are imported before it, in the whole-process time. The baseline is "
-        "PyPI micrograd 0.1.0's engine.py with tanh/exp/log attached as in the seed chapter "
-        "(§4.1) and the seed's script around it.",
+        "PyPI micrograd 0.1.0's engine.py with tanh/exp/log attached as in the chapter "
+        "(§4.1) and the chapter's script around it.",
     ]
     if seed:
-        report += ["", render_seed(seed, reference, repeats)]
+        report += ["", render_chapter(seed, reference, repeats)]
     else:
         report = report[:2]
     if scaling is not None:

@@ -4,10 +4,10 @@ The test suite checks what these do (a checkpoint is small and whole, the grid b
 the wide tape compiles to a few lines of matrix code, --animate writes its GIF); how fast they
 are depends on the machine and its load, so it is measured here, never asserted there:
 
-- checkpoint: writing the seed's MLP 2-16-3 after 100 steps (with fsync), and loading it;
-- grid: the plain-float forward of the seed's trained model on a 100×100 grid (`plot.py`);
+- checkpoint: writing the chapter's MLP 2-16-3 after 100 steps (with fsync), and loading it;
+- grid: the plain-float forward of the chapter's trained model on a 100×100 grid (`plot.py`);
 - wide build: recording and compiling the numpy tape of 2-256-256-3 (67,331 parameters);
-- animate: the whole `micrograd train --animate` process on the seed's run, as a ratio to
+- animate: the whole `micrograd train --animate` process on the chapter's run, as a ratio to
   `micrograd train --no-plot` measured alongside (the animation's own cost).
 
 Prints the median of `--repeats` runs of each (the animate pair interleaved) and the targets,
@@ -29,7 +29,7 @@ from report import code_version, fmt_seconds, machine, markdown_table
 
 from micrograd.checkpoint import data_fingerprint, load_checkpoint, save_checkpoint
 from micrograd.data import RNG, gen_data
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.train import History, train
 
@@ -46,11 +46,11 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def seed_model(steps: int):
-    """The seed's model, data and AdamW after `steps` steps."""
+def chapter_model(steps: int):
+    """The chapter's model, data and AdamW after `steps` steps."""
     rng = RNG(42)
     splits = gen_data(rng, 100)
-    model = seed_mlp([2, 16, 3], rng=rng)
+    model = chapter_mlp([2, 16, 3], rng=rng)
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     if steps:
         train(model, opt, splits[0], splits[1], steps=steps, eval_every=0, log=lambda s: None)
@@ -58,7 +58,7 @@ def seed_model(steps: int):
 
 
 def checkpoint(repeats: int) -> dict[str, float]:
-    model, opt, rng, splits = seed_model(0)
+    model, opt, rng, splits = chapter_model(0)
     history = History(list(range(100)), [0.5] * 100, [None] * 100)
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "checkpoint.json")
@@ -71,7 +71,7 @@ def checkpoint(repeats: int) -> dict[str, float]:
 def grid(repeats: int) -> dict[str, float]:
     from micrograd import plot
 
-    model = seed_model(100)[0]
+    model = chapter_model(100)[0]
     _, _, points = plot.grid((-2.4, 2.4, -2.4, 2.4), 100)
     return {"grid forward": median_seconds(lambda: plot.predict_points(model, points), repeats)}
 
@@ -79,7 +79,7 @@ def grid(repeats: int) -> dict[str, float]:
 def wide_build(repeats: int) -> dict[str, float]:
     from micrograd.tape import BatchTape
 
-    model = seed_mlp([2, 256, 256, 3], rng=RNG(1))
+    model = chapter_mlp([2, 256, 256, 3], rng=RNG(1))
     return {"wide build": median_seconds(lambda: BatchTape(model, 2, backend="numpy"), repeats)}
 
 

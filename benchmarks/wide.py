@@ -6,7 +6,7 @@ batch).
 `render_wide(...)` prints the Markdown table (loop, build, peak memory, ratios to PyTorch's full
 batch and to hand-written NumPy), `vs_torch_targets(...)` the speed targets: the numpy
 engine's loop at most PyTorch full batch's at every size and wide model, within 3× of
-hand-written NumPy on the seed run, and 2-256-256-3 built in under 0.5 s.
+hand-written NumPy on the chapter's run, and 2-256-256-3 built in under 0.5 s.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def vs_torch_targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | 
         return "met" if ok else "MISSED"
 
     lines = []
-    places = [("the seed run", seed)]
+    places = [("the chapter's run", seed)]
     places += [(f"{n:,} points", rows) for n, rows in (scaling or {}).items()]
     places += [(f"MLP {m}", rows) for m, rows in (wide or {}).items()]
     for where, rows in places:
@@ -73,7 +73,7 @@ def vs_torch_targets(seed: dict[str, Row], scaling: dict[int, dict[str, Row]] | 
                          f"{verdict(ratio <= 1.0)} ({fmt_ratio(ratio)})")
     hand = _ratio(seed["numpy"], seed.get("numpy-hand")) if "numpy" in seed else None
     if hand is not None:
-        lines.append(f"- numpy within 3× of hand-written NumPy on the seed run: "
+        lines.append(f"- numpy within 3× of hand-written NumPy on the chapter's run: "
                      f"{verdict(hand <= 3.0)} ({fmt_ratio(hand)})")
     big = (wide or {}).get(MODELS[-1], {}).get("numpy")
     if big is not None and big.build is not None:

@@ -1,7 +1,7 @@
 """One benchmark process: `python benchmarks/worker.py WORKLOAD N STEPS [MODEL [WHEEL]]`.
 
 Runs one workload of `workloads.py` on `n` points for `steps` steps with the MLP `MODEL` (sizes
-such as `2-256-256-3`, default the seed's `2-16-3`), printing the seed's log lines to stdout,
+such as `2-256-256-3`, default the chapter's `2-16-3`), printing the chapter's log lines to stdout,
 then one line `BENCH {json}` with the loop's wall and CPU seconds, its build time (tapes: the
 recording and compiling, part of the loop), this process's own peak memory and the library
 versions. NumPy's BLAS runs on one thread, as PyTorch does. `run.py` starts one of these per

@@ -1,19 +1,19 @@
-"""The seed's workload on every engine: RNG(42) → gen_data(n) → MLP 2-16-3 → AdamW → the loop.
+"""The chapter's workload on every engine: RNG(42) → gen_data(n) → MLP 2-16-3 → AdamW → the loop.
 
 `prepare(name, n, sizes=...)` sets up one engine's run (data, weights, optimizer; `sizes` picks a
-wider MLP, e.g. (2, 256, 256, 3), tanh hidden layers, weights drawn as the seed's) and returns
-`loop(steps, log)`, which trains and passes every log line to `log` in the seed's format:
+wider MLP, e.g. (2, 256, 256, 3), tanh hidden layers, weights drawn as the chapter's) and returns
+`loop(steps, log)`, which trains and passes every log line to `log` in the chapter's format:
 `step k, val loss X` every 10 steps (before the step) and `step k, train loss X` every step, and
 returns its build time (`{"build_seconds": s}`: recording and compiling a tape), included in the
 loop's time. The benchmark times `loop` from its call to its last log line. Each workload imports
 what it needs inside `prepare`, so a process running one engine imports nothing of the others.
 
-- `baseline`: PyPI micrograd 0.1.0 with the seed's tanh/exp/log (see `baseline.py`).
+- `baseline`: PyPI micrograd 0.1.0 with the chapter's tanh/exp/log (see `baseline.py`).
 - `eager`, `tape`, `numpy`, `torch`: `micrograd.train.train(..., engine=name)` (the torch
   engine on one thread, as the PyTorch rows: our run, data and weights, trained on tensors).
 - `torch-sample`, `torch-batch`: PyTorch float64 on one thread, the same data and initial
-  weights, `torch.optim.AdamW` with the seed's hyper-parameters; one graph per sample summed as
-  the seed does, or one batched graph.
+  weights, `torch.optim.AdamW` with the chapter's hyper-parameters; one graph per sample summed as
+  the chapter does, or one batched graph.
 - `numpy-call`, `torch-call`: the whole `train()` call of the numpy engine, and PyTorch's
   full-batch loop doing the same (tensors, steps, three evaluations): `calls.py`.
 - `numpy-hand`: the same model, forward and backward written by hand in NumPy (matrix products,
@@ -29,9 +29,9 @@ from collections.abc import Callable
 Loop = Callable[[int, Callable[[str], None]], dict[str, float] | None]
 OURS = ("eager", "tape", "numpy", "torch")
 WORKLOADS = ("baseline", *OURS, "numpy-hand", "torch-sample", "torch-batch")
-SEED_SIZES = (2, 16, 3)
+CHAPTER_SIZES = (2, 16, 3)
 LABELS = {
-    "baseline": "baseline: micrograd 0.1.0 + seed's tanh/exp/log",
+    "baseline": "baseline: micrograd 0.1.0 + chapter's tanh/exp/log",
     "eager": "ours: eager",
     "tape": "ours: tape",
     "numpy": "ours: numpy tape",
@@ -40,18 +40,18 @@ LABELS = {
     "torch-sample": "PyTorch f64, one sample at a time",
     "torch-batch": "PyTorch f64, full batch",
 }
-# the seed's hyper-parameters
+# the chapter's hyper-parameters
 LR, BETAS, EPS, WEIGHT_DECAY, EVAL_EVERY = 0.1, (0.9, 0.95), 1e-8, 1e-4, 10
 
 
 def prepare(name: str, n: int = 100, wheel: str | None = None,
-            sizes: tuple[int, ...] = SEED_SIZES) -> Loop:
-    """The training loop of workload `name` on the seed's data with `n` points."""
+            sizes: tuple[int, ...] = CHAPTER_SIZES) -> Loop:
+    """The training loop of workload `name` on the chapter's data with `n` points."""
     if name == "baseline":
         import baseline
 
-        if tuple(sizes) != SEED_SIZES:
-            raise ValueError("the baseline runs the seed's MLP 2-16-3 only")
+        if tuple(sizes) != CHAPTER_SIZES:
+            raise ValueError("the baseline runs the chapter's MLP 2-16-3 only")
         return baseline.prepare(n, wheel)
     if name in OURS:
         return prepare_ours(name, n, sizes)
@@ -79,12 +79,12 @@ def versions() -> dict[str, str]:
     return out
 
 
-def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES,
+def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = CHAPTER_SIZES,
                  whole_call: bool = False) -> Loop:
     import time
 
     from micrograd.data import RNG, gen_data
-    from micrograd.nn import seed_mlp
+    from micrograd.nn import chapter_mlp
     from micrograd.optim import AdamW
     from micrograd.train import make_engine, train
 
@@ -104,7 +104,7 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES,
 
     rng = RNG(42)
     train_split, val_split, test_split = gen_data(rng, n=n)
-    model = seed_mlp(list(sizes), rng=rng)
+    model = chapter_mlp(list(sizes), rng=rng)
     optimizer = AdamW(model.parameters(), lr=LR, betas=BETAS, eps=EPS, weight_decay=WEIGHT_DECAY)
 
     def loop(steps: int, log: Callable[[str], None]) -> dict[str, float]:
@@ -112,7 +112,7 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES,
         # what train() would build (the torch engine also takes over the optimizer's update)
         runner = make_engine(engine, model, len(train_split[0][0]), optimizer)
         built = time.perf_counter() - start
-        # no test split in the loop rows: the seed's loop never evaluates it
+        # no test split in the loop rows: the chapter's loop never evaluates it
         train(model, optimizer, train_split, val_split, test_split if whole_call else (),
               steps=steps, eval_every=EVAL_EVERY, log=log, engine=runner)
         return {"build_seconds": built, "call_seconds": time.perf_counter() - start,
@@ -121,13 +121,13 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = SEED_SIZES,
     return loop
 
 
-def seed_weights(rng, sizes: list[int]) -> list[list[list[float]]]:
-    """Each layer's weight rows, drawn as the seed's Neuron does: uniform(-1, 1) / sqrt(nin)."""
+def chapter_weights(rng, sizes: list[int]) -> list[list[list[float]]]:
+    """Each layer's weight rows, drawn as the chapter's Neuron does: uniform(-1, 1) / sqrt(nin)."""
     return [[[rng.uniform(-1, 1) * nin**-0.5 for _ in range(nin)] for _ in range(nout)]
             for nin, nout in itertools.pairwise(sizes)]
 
 
-def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES,
+def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = CHAPTER_SIZES,
                   whole_call: bool = False) -> Loop:
     import torch
     import torch.nn.functional as F
@@ -140,7 +140,7 @@ def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES,
     train_split, val_split, test_split = gen_data(rng, n=n)
     lins = [torch.nn.Linear(a, b, dtype=f64) for a, b in itertools.pairwise(sizes)]
     with torch.no_grad():
-        for lin, rows in zip(lins, seed_weights(rng, list(sizes))):
+        for lin, rows in zip(lins, chapter_weights(rng, list(sizes))):
             lin.weight.copy_(torch.tensor(rows, dtype=f64))
             lin.bias.zero_()
     layers = [m for lin in lins[:-1] for m in (lin, torch.nn.Tanh())]
@@ -162,7 +162,7 @@ def prepare_torch(n: int, batched: bool, sizes: tuple[int, ...] = SEED_SIZES,
 
     def mean_loss(pairs):
         loss = F.cross_entropy(model(pairs[0][0]), pairs[0][1])
-        for x, y in pairs[1:]:  # summed left to right, as the seed's loop
+        for x, y in pairs[1:]:  # summed left to right, as the chapter's loop
             loss = loss + F.cross_entropy(model(x), y)
         return loss * (1.0 / len(pairs))
 

@@ -1,8 +1,8 @@
-"""Shared fixtures: the seed's reference log, a PyTorch float64 twin of `micrograd.nn.MLP`, and
+"""Shared fixtures: the chapter's reference log, a PyTorch float64 twin of `micrograd.nn.MLP`, and
 the external tools some tests need.
 
-The seed's log is `tests/data/seed_log.txt` (the LLM101n chapter micro_grad's printed run, see
-tests/data/README.md); $MICROGRAD_SEED_LOG names another copy.
+The chapter's log is `tests/data/chapter_log.txt` (the LLM101n chapter micro_grad's printed run, see
+tests/data/README.md); $MICROGRAD_CHAPTER_LOG names another copy.
 
 External tools: Graphviz's `dot` program, Debian's Chromium (driven by the `playwright` package;
 `playwright install` is never used) and PyPI's micrograd 0.1.0 wheel (benchmarks/.cache/, else
@@ -45,8 +45,8 @@ settings.register_profile("any machine", deadline=None,
 settings.load_profile("any machine")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the parent of tests/
-SEED_LOG = REPO_ROOT / "tests" / "data" / "seed_log.txt"  # the chapter's printed run
-SEED_LOG_ENV = "MICROGRAD_SEED_LOG"
+CHAPTER_LOG = REPO_ROOT / "tests" / "data" / "chapter_log.txt"  # the chapter's printed run
+CHAPTER_LOG_ENV = "MICROGRAD_CHAPTER_LOG"
 REQUIRE_TOOLS_ENV = "MICROGRAD_REQUIRE_TOOLS"
 
 DOT_MISSING = "Graphviz `dot` not found (apt-get install graphviz)"
@@ -55,26 +55,27 @@ PLAYWRIGHT_MISSING = "the playwright package is not installed (pip install -e '.
 
 
 @pytest.fixture(scope="session")
-def seed_log_path() -> Path:
-    """Path of the seed's printed log: the file named by $MICROGRAD_SEED_LOG, else
-    `tests/data/seed_log.txt`. Missing is a failure, never a skip: the reproduction test is the
+def chapter_log_path() -> Path:
+    """Path of the chapter's printed log: the file named by $MICROGRAD_CHAPTER_LOG, else
+    `tests/data/chapter_log.txt`. Missing is a failure, never a skip: the reproduction test is the
     point of the suite and must not pass silently."""
-    env = os.environ.get(SEED_LOG_ENV)
+    env = os.environ.get(CHAPTER_LOG_ENV)
     if env:
         from_env = Path(env).expanduser()
         if from_env.is_file():
             return from_env
-        pytest.fail(f"${SEED_LOG_ENV}={env!r} is not a file", pytrace=False)
-    if SEED_LOG.is_file():
-        return SEED_LOG
-    pytest.fail(f"seed reference log not found at {SEED_LOG}", pytrace=False)
+        pytest.fail(f"${CHAPTER_LOG_ENV}={env!r} is not a file", pytrace=False)
+    if CHAPTER_LOG.is_file():
+        return CHAPTER_LOG
+    pytest.fail(f"the chapter's log not found at {CHAPTER_LOG}", pytrace=False)
 
 
-def assert_matches_seed_log(lines: list[str], seed_log_path: Path, rel: float = 1e-12) -> None:
+def assert_matches_chapter_log(lines: list[str], chapter_log_path: Path,
+                               rel: float = 1e-12) -> None:
     """`lines` are the chapter's log: the same 110 lines in order, val lines equal as printed,
     train losses within `rel` relative (bit-for-bit equality is impossible: the chapter's own
     engine sums gradients in set order, which changes from run to run)."""
-    reference = seed_log_path.read_text().splitlines()
+    reference = chapter_log_path.read_text().splitlines()
     assert len(lines) == len(reference) == 110
     for ours, theirs in zip(lines, reference):
         if " val loss " in theirs:

@@ -29,13 +29,13 @@ STEP = re.compile(r'"step":(\d+)')
 
 LOAD = [  # what 8 people might be doing: every dataset, 1 to 4 hidden layers, up to the maximum
     {"dataset": "spiral", "n": 1000, "hidden": [16, 16, 16, 16], "speed": 0},
-    {"dataset": "seed", "speed": 0},
+    {"dataset": "chapter", "speed": 0},
     {"dataset": "moons", "n": 300, "hidden": [8, 8], "activation": "relu", "speed": 0},
     {"dataset": "circles", "hidden": [4], "speed": 0, "batch_size": 10},
     {"dataset": "yinyang", "n": 500, "hidden": [16, 16], "speed": 0},
     {"dataset": "xor", "hidden": [6, 6, 6], "activation": "sigmoid", "speed": 0},
     {"dataset": "spiral", "n": 300, "hidden": [16, 16, 16], "speed": 300},
-    {"dataset": "seed", "hidden": [16], "speed": 30},
+    {"dataset": "chapter", "hidden": [16], "speed": 30},
 ]
 
 

@@ -69,7 +69,7 @@ def write_training_gif(
 
     Frames are labelled in the training log's numbering (`frame_label`): the weights after s
     updates are "step s", as the log's line of step s measures them; the trained model, after
-    the last update, is "after step 99" for the seed's 100 steps, whose log ends at step 99.
+    the last update, is "after step 99" for the chapter's 100 steps, whose log ends at step 99.
     `on_frame(i, n)` is called with i = 0 before the first of the n frames, then as frame i is
     drawn (for a progress bar).
     """
@@ -186,7 +186,7 @@ def frame_label(done: int, total: int) -> str:
     `train` logs steps 0..total-1, and the line "step s, train loss L" measures the model after s
     updates, before step s's own update. So the frame of the weights after `done` updates is
     "step done" (its loss is the one logged at step done, the loss panel's dot), and the last
-    frame, the trained model, is "after step total-1": for the seed's 100 steps "step 0 of 0–99",
+    frame, the trained model, is "after step total-1": for the chapter's 100 steps "step 0 of 0–99",
     ..., "step 98 of 0–99", then "after step 99 of 0–99", as the log ends at step 99.
     """
     span = f" of 0–{total - 1}"

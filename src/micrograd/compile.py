@@ -29,8 +29,8 @@ along its rows. The parameters' gradients are summed over the batch into one vec
 `loss_and_grads` returns (`tape.py` adds it into `.grad`, or hands it to AdamW).
 
 Exactness: BLAS and NumPy's pairwise sums reorder the additions of `b + Σ w_i x_i` and of the
-batch sums, so losses agree with eager autograd within 1e-12 relative (tested on the seed run and
-on random MLPs with tanh/relu/sigmoid, 1-neuron layers and deeper nets), gradients within 1e-10.
+batch sums, so losses agree with eager autograd within 1e-12 relative (tested on the chapter's run
+and on random MLPs with tanh/relu/sigmoid, 1-neuron layers and deeper nets), gradients within 1e-10.
 Build time is linear in the graph: one pass over the nodes and their operands per round.
 """
 

@@ -1,5 +1,5 @@
-"""A run's settings: `TrainConfig` (the defaults are the seed's run), and the two ways one is made,
-from the settings a user typed and from a checkpoint.
+"""A run's settings: `TrainConfig` (the defaults are the chapter's run), and the two ways one is
+made, from the settings a user typed and from a checkpoint.
 
 Its fields, defaults and limits are the settings schema's (`settings.RUN`, each written once
 there): the CLI's flag parsers, `config_from_settings` (a new run) and `config_from_checkpoint`
@@ -38,7 +38,7 @@ def _number(v: object) -> bool:
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a run; the defaults are the seed's run."""
+    """Everything that defines a run; the defaults are the chapter's run."""
 
     dataset: str = RUN["dataset"].default  # a name from DATASETS or a path to a CSV file
     n: int = RUN["n"].default
@@ -53,7 +53,10 @@ class TrainConfig:
     seed: int = RUN["seed"].default
     eval_every: int = RUN["eval_every"].default
     engine: str = RUN["engine"].default  # auto: numpy when installed, else tape
-    batch_size: int | None = RUN["batch_size"].default  # None: full batch, as the seed
+    batch_size: int | None = RUN["batch_size"].default  # None: full batch, as the chapter's
+
+    def __post_init__(self) -> None:
+        self.dataset = RUN["dataset"].canonical(self.dataset)  # "seed" is "chapter" now
 
     def validate(self) -> None:
         """Raise ValueError (one line naming the field) unless every field is within the

@@ -1,6 +1,6 @@
 """Deterministic randomness and 2-D classification datasets.
 
-`RNG` is the seed's xorshift* generator, bit for bit, so the seed's run can be reproduced exactly.
+`RNG` is the chapter's xorshift* generator, bit for bit, so its run can be reproduced exactly.
 Every generator takes the random source first (an `RNG`, a `random.Random`, or an int seed) and
 returns `(train, val, test)`: lists of `([x, y], label)` pairs split 80/10/10 in order. Points of
 class i % K are generated at index i, so every split holds every class.
@@ -31,7 +31,7 @@ MAX_CSV_LINE = 40 * (MAX_CSV_FEATURES + 1)  # characters: 65 numbers with room t
 
 
 class RNG:
-    """xorshift* (Marsaglia 2003, Vigna 2014): 64-bit state, 32-bit outputs; the seed's RNG."""
+    """xorshift* (Marsaglia 2003, Vigna 2014): 64-bit state, 32-bit outputs; the chapter's RNG."""
 
     def __init__(self, seed: int):
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 < seed <= _MASK64:
@@ -69,26 +69,29 @@ def as_rng(rng: Any) -> Any:
 
 
 def split(points: list[Point]) -> Splits:
-    """80/10/10 train/val/test, in order, as the seed cuts them."""
+    """80/10/10 train/val/test, in order, as the chapter cuts them."""
     n = len(points)
     return points[: int(0.8 * n)], points[int(0.8 * n) : int(0.9 * n)], points[int(0.9 * n) :]
 
 
 def gen_data(rng: Any, n: int = 100) -> Splits:
-    """The seed's dataset: x, y uniform in [-2, 2); class 0 left, 1 bottom right, 2 top right."""
+    """The chapter's dataset: x, y uniform in [-2, 2); class 0 left, 1 bottom right, 2 top right."""
     rng = as_rng(rng)
     _check_n(n)
     pts = []
     for _ in range(n):
         x = rng.uniform(-2.0, 2.0)
         y = rng.uniform(-2.0, 2.0)
-        pts.append(([x, y], seed_label(x, y)))
+        pts.append(([x, y], chapter_label(x, y)))
     return split(pts)
 
 
-def seed_label(x: float, y: float) -> int:
-    """The class the seed's data give a point: 0 on the left, 1 bottom right, 2 top right."""
+def chapter_label(x: float, y: float) -> int:
+    """The class the chapter's data give a point: 0 on the left, 1 bottom right, 2 top right."""
     return 0 if x < 0 else 1 if y < 0 else 2
+
+
+seed_label = chapter_label  # its name before "seed" came to mean the RNG's seed only
 
 
 def yinyang_class(x: float, y: float, r_small: float, r_big: float) -> int:
@@ -213,7 +216,7 @@ def make_gaussian(rng: Any, n: int = 100, noise: float = NOISE["gaussian"]) -> S
     return split(pts)
 
 
-_GENERATORS = {"seed": gen_data, "yinyang": make_yinyang, "moons": make_moons,
+_GENERATORS = {"chapter": gen_data, "yinyang": make_yinyang, "moons": make_moons,
                "circles": make_circles, "spiral": make_spiral, "xor": make_xor,
                "gaussian": make_gaussian}
 # the settings' table lists the datasets `micrograd train` generates; each is made by name here

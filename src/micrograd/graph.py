@@ -284,10 +284,10 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
     With `regression`, `label` is the target and the loss the squared error (out - target)².
 
     The forward is written out here (`b + w0·x0 + w1·x1 + ...`, then the activation; then the
-    seed's softmax cross-entropy) so that the picture always shows each `*`, `+`, `tanh`, `exp` and
-    `log`, whatever shortcut (a fused node) the model's own `__call__` may take; tests check that
-    it computes what the model and `cross_entropy` compute. The model's parameter grads are zeroed
-    first, so afterwards they hold exactly this one backward.
+    chapter's softmax cross-entropy) so that the picture always shows each `*`, `+`, `tanh`, `exp`
+    and `log`, whatever shortcut (a fused node) the model's own `__call__` may take; tests check
+    that it computes what the model and `cross_entropy` compute. The model's parameter grads are
+    zeroed first, so afterwards they hold exactly this one backward.
     """
     if len(x) != len(model.layers[0].neurons[0].w):
         raise ValueError(f"the model takes {len(model.layers[0].neurons[0].w)} inputs, "
@@ -323,7 +323,7 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
     if regression:
         loss = _squared_error(h, float(label), names, groups)
     else:
-        loss = _seed_cross_entropy(h, label, names, groups)
+        loss = _chapter_cross_entropy(h, label, names, groups)
     loss.backward()
     return Trace(loss, h, xs, model.parameters(), names, groups)
 
@@ -340,10 +340,10 @@ def trace_size(sizes: Sequence[int]) -> int:
     return total + 4 * sizes[-1] + 4
 
 
-def _seed_cross_entropy(
+def _chapter_cross_entropy(
     logits: list[Value], label: int, names: dict[Value, str], groups: dict[Value, str]
 ) -> Value:
-    """-log softmax(logits)[label] with the seed's ops: subtract the max, exp, a chain of +, log."""
+    """-log softmax(logits)[label] in the chapter's ops: minus the max, exp, a chain of +, log."""
     if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(logits):
         raise ValueError(f"label {label!r} is not a class index in 0..{len(logits) - 1}")
     max_val = max(v.data for v in logits)  # a float: a constant shift, no gradient flows into it

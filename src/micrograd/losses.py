@@ -12,7 +12,7 @@ def cross_entropy(logits: Sequence[Value | float], target: int | Value) -> Value
 
     Computed as log Σ exp(v - max) - (v_target - max), PyTorch's log-softmax: nothing overflows
     (every exponent is <= 0) and nothing underflows into log(0), even for a target logit 1000
-    below the largest (the seed's -log(e^t / Σ e^v) fails there). The label enters the graph as
+    below the largest (the chapter's -log(e^t / Σ e^v) fails there). The label enters the graph as
     a leaf (`target` may be a Value holding the class index) chosen by a `pick` node, so the
     graph's shape does not depend on the label and one recorded tape serves every sample.
     """

@@ -4,9 +4,9 @@
 by default, so Karpathy's notebooks run unchanged and print what they print with 0.1.0: ReLU
 hidden neurons, weights `uniform(-1, 1)`, bias 0, and the neuron as the chain
 `sum((wi*xi for ...), b)`, whose graph is 0.1.0's node for node. Keywords choose the rest:
-`activation` (a name of the settings' table `ACTIVATIONS`), `init="seed"` (the chapter's
+`activation` (a name of the settings' table `ACTIVATIONS`), `init="scaled"` (the chapter's
 uniform(-1, 1)/sqrt(nin)), `fused=True` (one `w·x+b` node per neuron: same floats, far fewer
-nodes) and `rng`. The chapter's model is `seed_mlp([2, 16, 3], rng=rng)`. Without `rng` the
+nodes) and `rng`. The chapter's model is `chapter_mlp([2, 16, 3], rng=rng)`. Without `rng` the
 `random` module itself is used, so `random.seed(1337)` works as in the lecture.
 """
 
@@ -24,7 +24,8 @@ from micrograd.settings import ACTIVATION, SETTING
 ACTIVATIONS = tuple(ACTIVATION)  # the settings' table, in its order
 # each activation's op, by the name the table gives it (None: the identity)
 _ACTIVATION_OPS = {a.name: REGISTERED[a.op] if a.op else None for a in ACTIVATION.values()}
-INITS = ("seed", "uniform")
+INITS = ("scaled", "uniform")
+INIT_ALIASES = {"seed": "scaled"}  # the name programs written before "scaled" use
 
 
 class Module:
@@ -58,11 +59,12 @@ class Neuron(Module):
         _check_count("nin", nin)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS}")
+        init = INIT_ALIASES.get(init, init)
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
         rng = random if rng is None else rng
-        # "uniform": micrograd 0.1.0's uniform(-1, 1); "seed": the chapter's, scaled by 1/sqrt(nin)
-        scale = nin**-0.5 if init == "seed" else 1.0
+        # "uniform": micrograd 0.1.0's uniform(-1, 1); "scaled": the chapter's, times 1/sqrt(nin)
+        scale = nin**-0.5 if init == "scaled" else 1.0
         self.w = [Value(rng.uniform(-1, 1) * scale) for _ in range(nin)]
         self.b = Value(0.0)
         self.nonlin = nonlin
@@ -215,7 +217,7 @@ class MLP(Module):
 
     @property
     def sizes(self) -> list[int]:
-        """[nin, hidden..., nout], e.g. [2, 16, 3] for the seed's model."""
+        """[nin, hidden..., nout], e.g. [2, 16, 3] for the chapter's model."""
         return [len(self.layers[0].neurons[0].w)] + [len(layer.neurons) for layer in self.layers]
 
     def __repr__(self) -> str:
@@ -229,14 +231,18 @@ def activate(activation: str, z: Any, m: Any = FLOAT_MATH) -> Any:
     return z if op is None else op.forward(m, z)
 
 
-def seed_mlp(sizes: Sequence[int], activation: str = SETTING["activation"].default,
-             rng: Any = None) -> MLP:
-    """The seed chapter's kind of MLP for `sizes` ([nin, hidden..., nout]), as `micrograd train`
+def chapter_mlp(sizes: Sequence[int], activation: str = SETTING["activation"].default,
+                rng: Any = None) -> MLP:
+    """The chapter's kind of MLP for `sizes` ([nin, hidden..., nout]), as `micrograd train`
     builds it: `activation` in the hidden layers, weights uniform(-1, 1)/sqrt(nin) drawn from
     `rng`, and fused `w·x+b` neurons (the chain's floats with a third of the nodes)."""
     if len(sizes) < 2:
         raise ValueError(f"sizes must be [nin, ..., nout], got {list(sizes)!r}")
-    return MLP(sizes[0], list(sizes[1:]), activation=activation, init="seed", fused=True, rng=rng)
+    return MLP(sizes[0], list(sizes[1:]), activation=activation, init="scaled", fused=True,
+               rng=rng)
+
+
+seed_mlp = chapter_mlp  # its name before "seed" came to mean the RNG's seed only
 
 
 class _NoDraw:

@@ -90,7 +90,7 @@ def pow_value_locals(a: float, b: float, out: float) -> tuple[float, float]:
 
 
 def relu(x: float) -> float:
-    """max(0, x) on a float (nan stays nan, as the seed's `0 if x < 0 else x`)."""
+    """max(0, x) on a float (nan stays nan, as the chapter's `0 if x < 0 else x`)."""
     return 0.0 if x < 0 else x
 
 

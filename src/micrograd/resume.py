@@ -23,7 +23,7 @@ from micrograd.config import FLAGGED, TrainConfig, config_from_checkpoint, confi
 from micrograd.data import DATASETS, RNG
 from micrograd.errors import UsageError
 from micrograd.files import same_file
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import adamw
 
 
@@ -156,7 +156,7 @@ def check_resumable(ckpt: Checkpoint, cfg: TrainConfig, sizes: list[int],
     if data_sha256 != ckpt.data_sha256:
         raise data_changed(cfg, ckpt, "resuming needs the very same data")
     check_sizes(ckpt, sizes)
-    model = seed_mlp(sizes, cfg.activation, rng=RNG(1))
+    model = chapter_mlp(sizes, cfg.activation, rng=RNG(1))
     try:  # a dry run on a scratch model, so the real restore cannot fail after files are written
         restore(ckpt, model, adamw(model, cfg), RNG(1))
     except (CheckpointError, ValueError, TypeError, KeyError) as e:

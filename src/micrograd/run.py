@@ -1,7 +1,7 @@
 """One training run, from its folder to its last picture: `Run`.
 
 A `Run` owns what a run has: its folder, its config, its data (generated from the config's seed,
-or a CSV shuffled with it), the model (`nn.seed_mlp`), the AdamW optimizer, the RNG, the history,
+or a CSV shuffled with it), the model (`nn.chapter_mlp`), the AdamW optimizer, the RNG, the history,
 the checkpoints (through `guard.RunGuard`) and the stop signals (`guard.StopSignals`). Its life:
 
     run = Run(cfg, RunOptions(...), signals)
@@ -40,7 +40,7 @@ from micrograd.files import replace_problem, same_file, write_atomic, wrong_sepa
 from micrograd.folder import RunFolder
 from micrograd.guard import GuardedRun, RunGuard, RunStopped, StopSignals, is_numerical_error
 from micrograd.history import History, TrainResult
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import adamw
 from micrograd.resume import check_resumable
 from micrograd.train import make_engine, train
@@ -131,7 +131,7 @@ class Run:
         except BaseException:
             folder.abandon()
             raise
-        self.model = seed_mlp(sizes, cfg.activation, rng=self.rng)
+        self.model = chapter_mlp(sizes, cfg.activation, rng=self.rng)
         self.optimizer = adamw(self.model, cfg)
 
     def _check_outputs(self, sizes: list[int]) -> None:

@@ -64,7 +64,7 @@ class Dataset:
 
 
 DATASETS = (
-    Dataset("seed", "classification", 3, None),
+    Dataset("chapter", "classification", 3, None),
     Dataset("yinyang", "classification", 3, None, "yin-yang"),
     Dataset("moons", "classification", 2, 0.1),
     Dataset("circles", "classification", 2, 0.05),
@@ -76,7 +76,9 @@ DATASETS = (
 )
 DATASET = {d.name: d for d in DATASETS}
 PROBLEMS = ("classification", "regression")
-PROBLEM_DEFAULT = {"classification": "seed", "regression": "plane"}  # the page's switch
+PROBLEM_DEFAULT = {"classification": "chapter", "regression": "plane"}  # the page's switch
+# older names of datasets, still read from flags, checkpoints, share links and messages
+DATASET_ALIASES = (("seed", "chapter"),)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,11 @@ class Setting:
     presets: tuple[Any, ...] = ()
     labels: tuple[tuple[Any, str], ...] = ()
     percent: bool = False
+    aliases: tuple[tuple[str, str], ...] = ()  # (old name, its value now), accepted as the value
+
+    def canonical(self, value: object) -> object:
+        """`value`, or the value an alias of it names now."""
+        return dict(self.aliases).get(value, value) if isinstance(value, str) else value
 
     def problem(self, value: object, *, whole_floats: bool = False,
                 typed: str | None = None) -> str | None:
@@ -159,8 +166,8 @@ N_MAX = 100_000
 _GENERATED = ", ".join(d.name for d in DATASETS if d.problem == "classification")
 _NOISY = ", ".join(d.name for d in DATASETS if d.problem == "classification" and d.noise)
 SCHEMA = (
-    Setting("dataset", "str", "seed", f"{_GENERATED}, or a CSV file of x1,x2,...,label rows",
-            flag="--dataset", saved=True,
+    Setting("dataset", "str", "chapter", f"{_GENERATED}, or a CSV file of x1,x2,...,label rows",
+            flag="--dataset", saved=True, aliases=DATASET_ALIASES,
             page={"type": "choice", "choices": tuple(DATASET), "help": "the points to learn",
                   "labels": tuple((d.name, d.label) for d in DATASETS if d.label)}),
     Setting("n", "int", 100, "number of points to generate, split 80/10/10", 10, N_MAX,
@@ -260,6 +267,8 @@ def settings_json() -> str:
                 entry[key] = getattr(s, key)
         if s.labels:
             entry["labels"] = {_text(value): label for value, label in s.labels}
+        if s.aliases:
+            entry["aliases"] = dict(s.aliases)
         out[s.name] = entry
     datasets = [{"name": d.name, "label": d.label or d.name, "problem": d.problem,
                  "classes": d.classes, "noise": d.noise or 0.0} for d in DATASETS]

@@ -1,12 +1,12 @@
 """The trainer's `torch` engine: the same run, trained by PyTorch in float64 (CPU or CUDA).
 
 For users who outgrow scalars but want to keep the CLI, the checkpoints and the pictures. The
-model is still built by our seed code (`nn.seed_mlp`, weights drawn from the run's RNG) and moved
+model is still built by our seed code (`nn.chapter_mlp`, weights drawn from the run's RNG) and moved
 to PyTorch with `MLP.to_torch()`; from there every step runs on tensors:
 
 - forward: one `addmm` per layer (b + h Wᵀ), the model's activation, and the softmax
   cross-entropy in `losses.cross_entropy`'s order (shift by the detached max, log Σ exp, minus
-  the label's shifted logit), summed over the batch and scaled by 1/n as the seed's mean;
+  the label's shifted logit), summed over the batch and scaled by 1/n as the chapter's mean;
 - backward: PyTorch's autograd;
 - update: `optim.AdamW`'s update written out in tensor operations, the same IEEE operations in
   the same order as our loop (decay, lerp, v, denominator, step), so the same gradients give the
@@ -20,7 +20,7 @@ loop's callbacks need them (checkpoints, pictures, the guard's checks) and at th
 checkpoint of a torch run is an ordinary checkpoint, and any engine resumes it.
 
 Only the matrix products and batch sums are ordered differently from eager autograd (BLAS and
-PyTorch's reductions), so losses agree within 1e-12 relative on the seed run, not bit for bit.
+PyTorch's reductions), so losses agree within 1e-12 relative on the chapter's run, not bit for bit.
 torch is imported here only, when the engine is built.
 """
 

@@ -1,7 +1,8 @@
-"""The seed's training loop as a function: full-batch mean cross-entropy, backward, step, log.
+"""The chapter's training loop as a function: full-batch mean cross-entropy, backward, step, log.
 
-It prints (through `log`) exactly the seed's lines: `step 0, val loss 0.917090` every `eval_every`
-steps before that step's update, and `step 0, train loss 0.9811897737392364` after every step.
+It prints (through `log`) exactly the chapter's lines: `step 0, val loss 0.917090` every
+`eval_every` steps before that step's update, and `step 0, train loss 0.9811897737392364` after
+every step.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from micrograd.nn import Module
 
 
 def mean_loss(model: Module, split: Sequence[Point]) -> Value:
-    """Mean cross-entropy over `split` as one graph, summed in the seed's order."""
+    """Mean cross-entropy over `split` as one graph, summed in the chapter's order."""
     if not split:
         raise ValueError("mean_loss: the split is empty; give every split at least one point")
     losses = [cross_entropy(as_logits(model([Value(v) for v in x])), y) for x, y in split]
@@ -94,8 +95,8 @@ def train(
 ) -> TrainResult:
     """Train `model` up to step `steps`; return the history and final split metrics.
 
-    Full-batch by default (the seed's loop); with `batch_size`, each step draws a mini-batch with
-    `rng`. `engine` picks how loss and gradients are computed (all give the seed's log within
+    Full-batch by default (the chapter's loop); with `batch_size`, each step draws a mini-batch with
+    `rng`. `engine` picks how loss and gradients are computed (all give the chapter's log within
     1e-12; eager and tape bit for bit): a name of ENGINES, or an engine `make_engine` built.
     `start_step` and `history` continue an earlier run (resume): steps start_step..steps-1 run
     and append to `history`. `on_step(step, history)` is called after every step's update.
@@ -183,7 +184,7 @@ def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector, restoring its previous state on exit.
 
     Our graphs hold no reference cycles, so reference counting frees each step's graph at once;
-    the cyclic collector would only rescan live nodes (about 15% of the seed run's time). A
+    the cyclic collector would only rescan live nodes (about 15% of the chapter's run's time). A
     young-generation pass after each step still collects cycles made by user callbacks.
     """
     was_enabled = gc.isenabled()

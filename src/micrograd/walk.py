@@ -9,7 +9,7 @@ and why a node used twice receives two contributions (`+=`, not `=`).
 - `walk_html(root)`: a standalone page (no network, no server): the graph drawn by Graphviz with
   step / back / play controls; the current node is lit, the parent receiving gradient is marked,
   and each box's `grad` changes as the walk goes. `BackpropWalk(root)` shows the same page inline
-  in Jupyter. `micrograd graph --walk` writes `walk.html` for the seed model's graph.
+  in Jupyter. `micrograd graph --walk` writes `walk.html` for the chapter's model's graph.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import textwrap
 import pytest
 import torch
 
-from conftest import assert_matches_seed_log
+from conftest import assert_matches_chapter_log
 from micrograd.data import RNG, gen_data, gen_data_yinyang, make_moons, make_yinyang
 from micrograd.engine import Value
 from micrograd.graph import to_dot
@@ -63,7 +63,7 @@ def _lecture_neuron():
 
 
 def test_manual_backprop_node_by_node_matches_backward_and_torch():
-    """Seed o.grad = 1, then call `_backward()` on each node from the output down."""
+    """Set o.grad = 1, then call `_backward()` on each node from the output down."""
     leaves, interior = _lecture_neuron()
     o = interior[0]
     o.grad = 1.0
@@ -197,7 +197,7 @@ def _chapter_loss(neurons, split) -> Value:
     return total * (1.0 / len(split))
 
 
-def test_chapter_script_with_adamw_state_on_parameters_prints_the_log(seed_log_path):
+def test_chapter_script_with_adamw_state_on_parameters_prints_the_log(chapter_log_path):
     rng = RNG(42)
     train, val, _ = gen_data(rng, n=100)
     neurons = [[ChapterNeuron(2, rng) for _ in range(16)],
@@ -221,7 +221,7 @@ def test_chapter_script_with_adamw_state_on_parameters_prints_the_log(seed_log_p
             p.data -= lr * (m_hat / (v_hat**0.5 + 1e-8) + decay * p.data)
             p.grad = 0
         lines.append(f"step {step}, train loss {loss.data}")
-    assert_matches_seed_log(lines, seed_log_path)
+    assert_matches_chapter_log(lines, chapter_log_path)
 
 
 def test_course_dataset_names_draw_the_same_points():

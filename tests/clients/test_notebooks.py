@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO_ROOT, assert_matches_seed_log
+from conftest import REPO_ROOT, assert_matches_chapter_log
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from refresh_notebooks import execute  # scripts/ is not a package: found through sys.path
@@ -70,10 +70,11 @@ def test_there_are_notebooks():
 
 @pytest.mark.needs_dot
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, tmp_path, seed_log_path):
+def test_notebook_runs_top_to_bottom(path, tmp_path, chapter_log_path):
     lines = _run(path, tmp_path)
     assert lines, "the notebook printed nothing"
     if path.stem != "02_mlp_and_training":
         return
-    assert_matches_seed_log([line for line in lines if line.startswith("step ")], seed_log_path)
+    steps = [line for line in lines if line.startswith("step ")]
+    assert_matches_chapter_log(steps, chapter_log_path)
     assert (tmp_path / "boundary.png").stat().st_size > 10_000

@@ -51,7 +51,7 @@ def test_every_python_block_runs_in_order(name, tmp_path, monkeypatch, capsys):
             raise AssertionError(f"{name}: python block {i} failed: {e!r}\n{code}") from e
     out = capsys.readouterr().out
     assert "f'(2) ≈ 10.0000" in out
-    assert "step 0, val loss 0.917090" in out  # the seed's first log line
+    assert "step 0, val loss 0.917090" in out  # the chapter's first log line
     assert "test accuracy 100%" in out
     for picture in ("boundary.png", "neurons.png"):
         assert (tmp_path / picture).stat().st_size > 10_000, picture

@@ -25,7 +25,7 @@ from micrograd.nn import MLP
 # ---- the seed: None means 1, an array is refused alike by grad and backward ----
 
 
-def test_a_seed_of_none_means_one_as_in_pytorch():
+def test_a_chapter_of_none_means_one_as_in_pytorch():
     x = Value(3.0)
     t = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
     (expected,) = torch.autograd.grad(t * t, t, grad_outputs=None)
@@ -40,7 +40,7 @@ def test_a_seed_of_none_means_one_as_in_pytorch():
 
 
 @pytest.mark.parametrize("seed", [np.array([1.0, 2.0]), np.array(2.0), [2.0], "2", True])
-def test_grad_and_backward_refuse_a_seed_that_is_not_one_number_alike(seed):
+def test_grad_and_backward_refuse_a_chapter_that_is_not_one_number_alike(seed):
     x = Value(3.0)
     with pytest.raises(TypeError) as by_grad:
         grad(x * x, x, gradient=seed)
@@ -52,7 +52,7 @@ def test_grad_and_backward_refuse_a_seed_that_is_not_one_number_alike(seed):
     assert x.grad == 0.0  # nothing was half done
 
 
-def test_numeric_seeds_scale_both_alike():
+def test_numeric_chapters_scale_both_alike():
     x = Value(3.0)
     assert grad(x * x, x, gradient=np.float64(2.0)) == (12.0,)
     assert type(grad(x * x, x, gradient=2)[0]) is float

@@ -10,7 +10,7 @@ import pytest
 
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.nn import MLP, seed_mlp
+from micrograd.nn import MLP, chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.tape import BatchTape
 from micrograd.train import evaluate, train
@@ -21,7 +21,7 @@ np = pytest.importorskip("numpy")
 def _setup(sizes=(2, 16, 3), activation="tanh", n=60, seed=42):
     rng = RNG(seed)
     tr, va, te = gen_data(rng, n=n)
-    model = seed_mlp(list(sizes), activation, rng=rng)
+    model = chapter_mlp(list(sizes), activation, rng=rng)
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     return tr, va, te, model, opt
 

@@ -12,7 +12,7 @@ from micrograd import backends
 from micrograd.backends import Engine, Evaluation, correct_count
 from micrograd.backends.eager import EagerEngine
 from micrograd.data import RNG, gen_data
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.train import ENGINES, SplitMetrics, evaluate, make_engine, train
 
@@ -22,7 +22,7 @@ HYPER = {"lr": 0.1, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 1e-4}
 def _setup(sizes=(2, 16, 3)):
     rng = RNG(42)
     tr, va, te = gen_data(rng, n=100)
-    model = seed_mlp(list(sizes), rng=rng)
+    model = chapter_mlp(list(sizes), rng=rng)
     return tr, va, te, model, AdamW(model.parameters(), **HYPER)
 
 
@@ -139,10 +139,10 @@ def test_train_on_the_tape_engine_imports_no_numpy():
     import sys
 
     code = ("import sys\nfrom micrograd.data import RNG, gen_data\n"
-            "from micrograd.nn import seed_mlp\nfrom micrograd.optim import AdamW\n"
+            "from micrograd.nn import chapter_mlp\nfrom micrograd.optim import AdamW\n"
             "from micrograd.train import train\n"
             "rng = RNG(42); tr, va, te = gen_data(rng, n=100)\n"
-            "m = seed_mlp([2, 16, 3], rng=rng)\n"
+            "m = chapter_mlp([2, 16, 3], rng=rng)\n"
             "train(m, AdamW(m.parameters()), tr, va, te, steps=2, log=lambda s: None, "
             "engine='tape')\nprint('numpy' in sys.modules)")
     if importlib.util.find_spec("numpy") is None:

@@ -1,4 +1,4 @@
-"""Datasets and the seed's RNG: bit-exact generator, dataset geometry, CSV validation."""
+"""Datasets and the chapter's RNG: bit-exact generator, dataset geometry, CSV validation."""
 
 import math
 import random
@@ -54,7 +54,7 @@ def test_rng_rejects_bad_seeds(bad):
         RNG(bad)
 
 
-def test_gen_data_is_the_seeds_dataset():
+def test_gen_data_is_the_chapters_dataset():
     train, val, test = gen_data(RNG(42), n=100)
     assert (len(train), len(val), len(test)) == (80, 10, 10)
     for xy, label in train + val + test:
@@ -77,7 +77,7 @@ def test_generators_are_deterministic_and_accept_any_rng():
 
 
 @pytest.mark.parametrize("name", list(data.DATASETS))
-def test_every_generator_returns_the_seeds_shape(name):
+def test_every_generator_returns_the_chapters_shape(name):
     train, val, test = data.DATASETS[name](RNG(11), 100)
     assert (len(train), len(val), len(test)) == (80, 10, 10)
     for xy, label in train + val + test:

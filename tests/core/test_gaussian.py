@@ -21,7 +21,7 @@ from micrograd.playground.session import Config, Session
 from micrograd.settings import DATASET, settings_json
 
 # sha256 of every point of each dataset for RNG(11), n = 120 (regression: noise 0.1)
-PINNED = {"seed": "ec90989212073053", "yinyang": "384d58a9e0ad88e6", "moons": "dd1b58ec486b4ff5",
+PINNED = {"chapter": "ec90989212073053", "yinyang": "384d58a9e0ad88e6", "moons": "dd1b58ec486b4ff5",
           "circles": "f18939f5cded4212", "spiral": "0da8c97975d09ad0", "xor": "50e9603bee287619",
           "plane": "bfcf9791d693f3fb", "gauss": "025b3cc25933c851"}
 
@@ -39,7 +39,7 @@ def test_the_existing_datasets_numbers_are_unchanged():
         assert fingerprint(points) == want, name
 
 
-def test_a_seed_gives_the_same_bits_and_another_seed_other_points():
+def test_a_chapter_gives_the_same_bits_and_another_chapter_other_points():
     a, b = make_gaussian(RNG(42), 100), make_gaussian(RNG(42), 100)
     bits = [[(x.hex(), y.hex(), label) for (x, y), label in part] for part in a]
     assert bits == [[(x.hex(), y.hex(), label) for (x, y), label in part] for part in b]

@@ -111,7 +111,7 @@ def test_cross_entropy_rejects_empty_logits():
         cross_entropy([], 0)
 
 
-# Regression: the seed's -log(e_t / sum e_i) underflows once the target's logit is ~745 below the
+# Regression: the chapter's -log(e_t / sum e_i) underflows once the target's logit is ~745 below the
 # max (log of 0) and gives inf/nan grads from ~709.78. We compute log-sum-exp minus the shifted
 # target logit instead, as torch does, so these are finite and equal to torch's.
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ import torch
 
 from micrograd.data import RNG
 from micrograd.engine import Value
-from micrograd.nn import MLP, Layer, Module, Neuron, seed_mlp
+from micrograd.nn import MLP, Layer, Module, Neuron, chapter_mlp
 
 ARCHS = [
-    (2, [16, 3]),  # the seed's model
+    (2, [16, 3]),  # the chapter's model
     (2, [8, 8, 2]),
     (2, [16, 1, 1]),  # a one-neuron hidden layer feeding the next layer
     (3, [4, 1]),  # one output: a bare Value
@@ -126,7 +126,7 @@ def test_fused_and_unfused_neurons_compute_the_same_floats(activation):
     # grads: the same local derivatives (x_i, w_i, 1) and the same topological order of the
     # consumers of each hidden unit, so the accumulated grads are bit-identical too (measured).
     # If a change of graph traversal ever reorders the accumulation, expect ulp-level differences
-    # here first (and in the seed log's train losses).
+    # here first (and in the chapter's log's train losses).
     assert [p.grad for p in fused.parameters()] == [p.grad for p in chain.parameters()]
 
 
@@ -156,9 +156,9 @@ def _replay(draw, sizes: list[int], scaled: bool) -> list[list[list[float]]]:
 
 
 @pytest.mark.parametrize(("nin", "nouts"), ARCHS, ids=lambda a: str(a))
-def test_seed_init_is_scaled_uniform_drawn_in_order(nin, nouts):
+def test_chapter_init_is_scaled_uniform_drawn_in_order(nin, nouts):
     rng = RNG(7)
-    model = MLP(nin, nouts, init="seed", rng=rng)
+    model = MLP(nin, nouts, init="scaled", rng=rng)
     replay = RNG(7)
     sizes = [nin, *nouts]
     assert _weights(model) == _replay(replay.uniform, sizes, scaled=True)  # exact: same formula
@@ -213,7 +213,7 @@ def test_parameter_count_and_order(nin, nouts):
     assert model.sizes == [nin, *nouts]
 
 
-def test_seed_model_has_99_parameters():
+def test_chapter_model_has_99_parameters():
     assert len(MLP(2, [16, 3], rng=RNG(42)).parameters()) == 3 * 16 + 17 * 3 == 99
 
 
@@ -327,14 +327,14 @@ def test_activation_can_be_set_by_name():
         n.activation = "gelu"
 
 
-def test_seed_mlp_is_the_chapters_model():
-    a = seed_mlp([2, 16, 3], rng=RNG(42))
-    b = MLP(2, [16, 3], activation="tanh", init="seed", fused=True, rng=RNG(42))
+def test_chapter_mlp_is_the_chapters_model():
+    a = chapter_mlp([2, 16, 3], rng=RNG(42))
+    b = MLP(2, [16, 3], activation="tanh", init="scaled", fused=True, rng=RNG(42))
     assert _weights(a) == _weights(b)
     assert repr(a).startswith("MLP of [Layer of [TanhNeuron(2), ")
     assert a([0.5, -0.5])[0]._op == "w·x+b"
     with pytest.raises(ValueError, match="sizes"):
-        seed_mlp([2])
+        chapter_mlp([2])
 
 
 # ---- errors -------------------------------------------------------------------------------------

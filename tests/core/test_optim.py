@@ -33,7 +33,8 @@ P0 = [0.1, 0.5, -1.2, 2.2, 3.3]  # start (p_2 crosses zero on its way to t_2)
 STEPS = 100
 
 CONFIGS = {
-    "adamw-seed": ("AdamW", {"lr": 0.1, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 1e-4}),
+    "adamw-chapter": ("AdamW", {"lr": 0.1, "betas": (0.9, 0.95), "eps": 1e-8,
+                                "weight_decay": 1e-4}),
     "adamw-defaults": ("AdamW", {}),
     # beta1 = 0.3: lerp weight 1 - beta1 = 0.7 >= 0.5 takes the other branch of torch's lerp
     "adamw-beta1-0.3": ("AdamW", {"lr": 0.05, "betas": (0.3, 0.9), "eps": 1e-6,

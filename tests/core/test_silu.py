@@ -15,7 +15,7 @@ import pytest
 from micrograd import backends, cli
 from micrograd.data import RNG, make_gaussian
 from micrograd.engine import SILU, Value, grad
-from micrograd.nn import MLP, seed_mlp
+from micrograd.nn import MLP, chapter_mlp
 from micrograd.ops import FLOAT_MATH, numpy_math
 from micrograd.optim import AdamW
 from micrograd.settings import ACTIVATION, HIDDEN_ACTIVATIONS, settings_json
@@ -79,7 +79,7 @@ def test_the_same_rule_runs_on_numpy_arrays():
 def silu_model_and_data(seed: int = 7):
     rng = RNG(seed)
     train_split, val_split, _ = make_gaussian(rng, 40, noise=0.4)
-    model = seed_mlp([2, 6, 5, 2], "silu", rng=rng)
+    model = chapter_mlp([2, 6, 5, 2], "silu", rng=rng)
     return model, train_split, val_split
 
 
@@ -151,7 +151,7 @@ def test_an_mlp_with_silu_trained_three_steps_has_pytorchs_weights(name):
 
 
 def test_the_bridge_reads_torchs_silu_back():
-    module = seed_mlp([2, 4, 3], "silu", rng=RNG(3)).to_torch()
+    module = chapter_mlp([2, 4, 3], "silu", rng=RNG(3)).to_torch()
     back = MLP.from_torch(module)
     assert back.activation == "silu" and str(back.layers[0].neurons[0]).startswith("SiLU")
 

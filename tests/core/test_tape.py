@@ -9,16 +9,16 @@ from hypothesis import strategies as st
 
 from micrograd.data import RNG, gen_data, make_spiral
 from micrograd.engine import Value
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.tape import BatchTape, Tape
 from micrograd.train import EagerEngine, mean_loss, train
 
 
-def seed_setup(seed=42, sizes=(16, 3), activation="tanh", data=gen_data, n=100):
+def chapter_setup(seed=42, sizes=(16, 3), activation="tanh", data=gen_data, n=100):
     rng = RNG(seed)
     tr, va, _ = data(rng, n)
-    model = seed_mlp([2, *sizes], activation, rng=rng)
+    model = chapter_mlp([2, *sizes], activation, rng=rng)
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     return tr, va, model, opt
 
@@ -28,9 +28,9 @@ def bits(values):
 
 
 def test_full_graph_tape_replays_eager_bit_for_bit_over_100_steps():
-    """Tape(loss) of the seed's full-batch graph vs eager, with AdamW updating the leaves."""
-    tr, _, eager_model, eager_opt = seed_setup()
-    _, _, taped_model, taped_opt = seed_setup()
+    """Tape(loss) of the chapter's full-batch graph vs eager, with AdamW updating the leaves."""
+    tr, _, eager_model, eager_opt = chapter_setup()
+    _, _, taped_model, taped_opt = chapter_setup()
     tape = Tape(mean_loss(taped_model, tr))
     for _ in range(100):
         loss = mean_loss(eager_model, tr)
@@ -51,9 +51,9 @@ def test_full_graph_tape_replays_eager_bit_for_bit_over_100_steps():
                                                    ("sigmoid", (4, 1, 3))])
 def test_batch_tape_equals_eager_bit_for_bit(activation, sizes):
     """The per-sample tape over a batch gives eager's loss and grads exactly, for 30 steps."""
-    tr, _, m_eager, o_eager = seed_setup(sizes=sizes, activation=activation,
+    tr, _, m_eager, o_eager = chapter_setup(sizes=sizes, activation=activation,
                                           data=make_spiral, n=60)
-    _, _, m_tape, o_tape = seed_setup(sizes=sizes, activation=activation, data=make_spiral, n=60)
+    _, _, m_tape, o_tape = chapter_setup(sizes=sizes, activation=activation, data=make_spiral, n=60)
     X, Y = [x for x, _ in tr], [y for _, y in tr]
     eager, tape = EagerEngine(m_eager), BatchTape(m_tape, 2)
     for _ in range(30):
@@ -70,8 +70,8 @@ def test_batch_tape_equals_eager_bit_for_bit(activation, sizes):
 
 def test_numpy_tape_matches_eager_within_1e12():
     pytest.importorskip("numpy")
-    tr, _, m_eager, o_eager = seed_setup()
-    _, _, m_np, o_np = seed_setup()
+    tr, _, m_eager, o_eager = chapter_setup()
+    _, _, m_np, o_np = chapter_setup()
     X, Y = [x for x, _ in tr], [y for _, y in tr]
     eager, vec = EagerEngine(m_eager), BatchTape(m_np, 2, backend="numpy")
     for _ in range(50):
@@ -87,13 +87,13 @@ def test_numpy_tape_matches_eager_within_1e12():
 
 
 @pytest.mark.parametrize("engine", ["eager", "tape", "numpy"])
-def test_every_engine_reproduces_the_seed_log(engine, seed_log_path):
+def test_every_engine_reproduces_the_chapter_log(engine, chapter_log_path):
     if engine == "numpy":
         pytest.importorskip("numpy")
-    tr, va, model, opt = seed_setup()
+    tr, va, model, opt = chapter_setup()
     lines = []
     train(model, opt, tr, va, steps=100, eval_every=10, log=lines.append, engine=engine)
-    ref = seed_log_path.read_text().splitlines()
+    ref = chapter_log_path.read_text().splitlines()
     assert len(lines) == len(ref)
     for ours, theirs in zip(lines, ref):
         if "val loss" in ours:
@@ -106,7 +106,7 @@ def test_every_engine_reproduces_the_seed_log(engine, seed_log_path):
 def test_eager_and_tape_runs_print_identical_logs():
     logs = []
     for engine in ("eager", "tape"):
-        tr, va, model, opt = seed_setup()
+        tr, va, model, opt = chapter_setup()
         lines = []
         train(model, opt, tr, va, steps=30, log=lines.append, engine=engine)
         logs.append(lines)
@@ -121,7 +121,7 @@ def test_mini_batches_work_with_every_engine_and_are_deterministic(engine):
     for _ in range(2):
         rng = RNG(7)
         tr, va, _ = gen_data(rng, 200)
-        model = seed_mlp([2, 8, 3], rng=rng)
+        model = chapter_mlp([2, 8, 3], rng=rng)
         opt = AdamW(model.parameters(), lr=0.05)
         lines = []
         result = train(model, opt, tr, va, steps=40, eval_every=10, log=lines.append,
@@ -136,7 +136,7 @@ def test_mini_batch_tape_equals_mini_batch_eager():
     for engine in ("eager", "tape"):
         rng = RNG(9)
         tr, va, _ = gen_data(rng, 100)
-        model = seed_mlp([2, 8, 3], rng=rng)
+        model = chapter_mlp([2, 8, 3], rng=rng)
         lines = []
         train(model, AdamW(model.parameters(), lr=0.05), tr, va, steps=20, log=lines.append,
               engine=engine, batch_size=10, rng=rng)
@@ -222,7 +222,7 @@ def test_tape_source_is_readable_python():
 
 def test_batch_tape_handles_10000_points_in_constant_memory():
     rng = RNG(1)
-    model = seed_mlp([2, 4, 3], rng=rng)
+    model = chapter_mlp([2, 4, 3], rng=rng)
     tape = BatchTape(model, 2)
     X = [[random.Random(i).uniform(-2, 2), 0.5] for i in range(10_000)]
     Y = [i % 3 for i in range(10_000)]
@@ -244,13 +244,13 @@ def test_tape_rejects_unknown_ops_and_backends():
     with pytest.raises(ValueError, match=r"cannot replay op '\*'"):
         Tape(overridden)
     with pytest.raises(ValueError, match="backend"):
-        BatchTape(seed_mlp([2, 3], rng=RNG(1)), 2, backend="gpu")
+        BatchTape(chapter_mlp([2, 3], rng=RNG(1)), 2, backend="gpu")
 
 
 def test_eager_engine_equals_backward_of_the_whole_batch_graph():
     """Per-sample graphs, backpropagated last to first, give the whole graph's bits."""
-    tr, _, m_full, _ = seed_setup()
-    _, _, m_eager, _ = seed_setup()
+    tr, _, m_full, _ = chapter_setup()
+    _, _, m_eager, _ = chapter_setup()
     full = mean_loss(m_full, tr)
     full.backward()
     eager = EagerEngine(m_eager).loss_and_backward([x for x, _ in tr], [y for _, y in tr])
@@ -269,7 +269,7 @@ def test_numpy_tape_handles_many_classes():
     """The numpy pick once used np.choose, which takes at most 64 choices."""
     pytest.importorskip("numpy")
     rng = RNG(3)
-    model_np, model_eager = (seed_mlp([2, 4, 70], rng=RNG(3)) for _ in range(2))
+    model_np, model_eager = (chapter_mlp([2, 4, 70], rng=RNG(3)) for _ in range(2))
     X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(140)]
     Y = [i % 70 for i in range(140)]
     a = EagerEngine(model_eager).loss_and_backward(X, Y)
@@ -311,16 +311,16 @@ def test_compiled_numpy_tape_matches_eager_on_random_mlps(sizes, activation):
             for _ in range(37)]
     seed = int(rng.random() * 1000)
     vec = _compare_numpy_with_eager(
-        lambda: seed_mlp([nin, *sizes], activation, rng=RNG(seed)), nin, data)
+        lambda: chapter_mlp([nin, *sizes], activation, rng=RNG(seed)), nin, data)
     assert vec.compiled
     # one matrix product per layer in loss() and in loss_and_backward(), no per-neuron line
     assert vec.source.count("w·x+b of") == 2 * len(sizes) and " + p[0] * " not in vec.source
 
 
-def test_compiled_numpy_tape_reproduces_the_seed_run_within_1e12():
-    tr, _, model, _ = seed_setup()
+def test_compiled_numpy_tape_reproduces_the_chapter_run_within_1e12():
+    tr, _, model, _ = chapter_setup()
     assert BatchTape(model, 2, backend="numpy").compiled
-    _compare_numpy_with_eager(lambda: seed_setup()[2], 2, tr, steps=20)
+    _compare_numpy_with_eager(lambda: chapter_setup()[2], 2, tr, steps=20)
 
 
 class _OddNet:
@@ -368,7 +368,7 @@ def test_compiled_build_on_a_wide_mlp():
     """2-256-256-3 (67,331 parameters) compiles to matrix code of a few lines, not a line per
     node (how long the build takes is measured by `python benchmarks/timings.py`)."""
     pytest.importorskip("numpy")
-    model = seed_mlp([2, 256, 256, 3], rng=RNG(1))
+    model = chapter_mlp([2, 256, 256, 3], rng=RNG(1))
     vec = BatchTape(model, 2, backend="numpy")
     assert vec.compiled and len(vec.source.splitlines()) < 80
 
@@ -377,7 +377,7 @@ class _ScaledNet:
     """Logits scaled by a constant made anew for every neuron (`o * 0.5` wraps 0.5 each time)."""
 
     def __init__(self, rng):
-        self.mlp = seed_mlp([2, 6, 3], "relu", rng=rng)
+        self.mlp = chapter_mlp([2, 6, 3], "relu", rng=rng)
 
     def parameters(self):
         return self.mlp.parameters()

@@ -5,7 +5,7 @@ import torch
 
 from micrograd.data import RNG
 from micrograd.engine import Value
-from micrograd.nn import MLP, seed_mlp
+from micrograd.nn import MLP, chapter_mlp
 
 # Linear layers sum w·x in another order (addmm) than our left-to-right neuron: equal to a few
 # ulps, so 1e-13 relative / 1e-15 absolute on outputs of size ~1.
@@ -15,7 +15,7 @@ RTOL, ATOL = 1e-13, 1e-15
 @pytest.mark.parametrize(("sizes", "activation"), [([16, 3], "tanh"), ([8, 8, 2], "relu"),
                                                    ([4, 1, 1], "sigmoid"), ([3], "tanh")])
 def test_to_torch_gives_the_same_outputs_and_grads(sizes, activation):
-    model = seed_mlp([2, *sizes], activation, rng=RNG(5))
+    model = chapter_mlp([2, *sizes], activation, rng=RNG(5))
     net = model.to_torch()
     assert all(p.dtype == torch.float64 for p in net.parameters())
     rng = RNG(11)
@@ -43,7 +43,7 @@ def test_to_torch_gives_the_same_outputs_and_grads(sizes, activation):
 
 
 def test_round_trip_is_exact():
-    model = seed_mlp([3, 5, 4], "relu", rng=RNG(2))
+    model = chapter_mlp([3, 5, 4], "relu", rng=RNG(2))
     back = MLP.from_torch(model.to_torch())
     assert back.sizes == model.sizes and back.activation == "relu"
     assert [p.data.hex() for p in back.parameters()] == [p.data.hex() for p in model.parameters()]

@@ -1,6 +1,6 @@
 """`micrograd train --engine torch`: the same run trained by PyTorch float64.
 
-The seed run prints the chapter's log within 1e-11 (every line, against eager too); the AdamW
+The chapter's run prints the chapter's log within 1e-11 (every line, against eager too); the AdamW
 update on tensors gives our optimizer's bits; checkpoints are ordinary ones, so a run continues
 across engines (numpy ↔ torch, torch → eager) as if uninterrupted; mini-batches are the other
 engines' batches. Without PyTorch, or asked for a GPU that is not there, it says so in one line.
@@ -18,11 +18,11 @@ import sys
 import pytest
 import torch
 
-from conftest import assert_matches_seed_log
+from conftest import assert_matches_chapter_log
 from micrograd import cli
 from micrograd.checkpoint import load_checkpoint
 from micrograd.data import RNG, gen_data
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import SGD, AdamW
 from micrograd.torch_engine import NEEDS_TORCH, TorchEngine
 from micrograd.train import make_engine, train
@@ -55,10 +55,10 @@ def assert_close_logs(ours, theirs, rel=TOLERANCE):
             assert float(x) == pytest.approx(float(y), rel=rel, abs=0), (a, b)
 
 
-def seed_run(engine, steps=100, optimizer_kwargs=HYPER, **kwargs):
+def chapter_run(engine, steps=100, optimizer_kwargs=HYPER, **kwargs):
     rng = RNG(42)
     tr, va, _ = gen_data(rng, n=100)
-    model = seed_mlp([2, 16, 3], rng=rng)
+    model = chapter_mlp([2, 16, 3], rng=rng)
     opt = AdamW(model.parameters(), **optimizer_kwargs)
     lines = []
     result = train(model, opt, tr, va, steps=steps, log=lines.append, engine=engine,
@@ -66,12 +66,12 @@ def seed_run(engine, steps=100, optimizer_kwargs=HYPER, **kwargs):
     return lines, model, opt, result
 
 
-# ---- the seed run ----
+# ---- the chapter's run ----
 
 
-def test_the_seed_run_prints_the_chapters_log_within_1e_11(tmp_path, seed_log_path):
+def test_the_chapter_run_prints_the_chapters_log_within_1e_11(tmp_path, chapter_log_path):
     lines, out = train_lines(tmp_path, "torch", "--engine", "torch")
-    assert_matches_seed_log(lines, seed_log_path, rel=TOLERANCE)
+    assert_matches_chapter_log(lines, chapter_log_path, rel=TOLERANCE)
     eager, _ = train_lines(tmp_path, "eager", "--engine", "eager")
     assert_close_logs(lines, eager)
     assert lines != eager  # PyTorch's sums are ordered otherwise: close, not the same bits
@@ -80,8 +80,8 @@ def test_the_seed_run_prints_the_chapters_log_within_1e_11(tmp_path, seed_log_pa
 
 
 def test_the_final_metrics_and_weights_are_eagers():
-    _, model, opt, result = seed_run("torch")
-    _, eager_model, eager_opt, eager_result = seed_run("eager")
+    _, model, opt, result = chapter_run("torch")
+    _, eager_model, eager_opt, eager_result = chapter_run("eager")
     for name in ("train", "val"):
         assert result.final[name].accuracy == eager_result.final[name].accuracy
         assert result.final[name].loss == pytest.approx(eager_result.final[name].loss, rel=1e-11)
@@ -96,7 +96,7 @@ def test_the_final_metrics_and_weights_are_eagers():
 def test_the_update_on_tensors_gives_adamws_bits(beta1):
     """Given the same gradients, the engine's update is AdamW.step()'s, bit for bit."""
     hyper = {**HYPER, "betas": (beta1, 0.95)}
-    ours, theirs = seed_mlp([2, 16, 3], rng=RNG(7)), seed_mlp([2, 16, 3], rng=RNG(7))
+    ours, theirs = chapter_mlp([2, 16, 3], rng=RNG(7)), chapter_mlp([2, 16, 3], rng=RNG(7))
     opt, ref = AdamW(ours.parameters(), **hyper), AdamW(theirs.parameters(), **hyper)
     engine = TorchEngine(ours, 2, opt)
     grads = RNG(3)
@@ -126,7 +126,7 @@ def test_a_mini_batch_as_rows_or_as_indices_is_the_same():
     """`take` (what train() uses) and a list of the batch's rows give the same batch."""
     rng = RNG(4)
     tr, _, _ = gen_data(rng, n=60)
-    model = seed_mlp([2, 8, 3], rng=rng)
+    model = chapter_mlp([2, 8, 3], rng=rng)
     engine = TorchEngine(model, 2, AdamW(model.parameters(), **HYPER))
     X, Y = engine.batch([x for x, _ in tr], [y for _, y in tr])
     idx = [5, 0, 17, 3, 4]
@@ -143,7 +143,7 @@ def test_relu_and_sigmoid_models_match_eager():
         for engine in ("torch", "eager"):
             rng = RNG(5)
             tr, va, _ = gen_data(rng, n=60)
-            model = seed_mlp([2, 8, 8, 3], activation, rng=rng)
+            model = chapter_mlp([2, 8, 8, 3], activation, rng=rng)
             lines = []
             train(model, AdamW(model.parameters(), **HYPER), tr, va, steps=30, log=lines.append,
                   engine=engine)
@@ -152,7 +152,7 @@ def test_relu_and_sigmoid_models_match_eager():
 
 
 def test_the_engine_steps_adamw_only():
-    model = seed_mlp([2, 4, 3], rng=RNG(1))
+    model = chapter_mlp([2, 4, 3], rng=RNG(1))
     with pytest.raises(ValueError, match="steps AdamW, not SGD"):
         make_engine("torch", model, 2, SGD(model.parameters(), lr=0.1))
     with pytest.raises(ValueError, match="needs the run's AdamW"):
@@ -207,11 +207,11 @@ def test_callbacks_see_the_weights_of_their_step():
 
     rng = RNG(42)
     tr, va, _ = gen_data(rng, n=100)
-    model = seed_mlp([2, 16, 3], rng=rng)
+    model = chapter_mlp([2, 16, 3], rng=rng)
     train(model, AdamW(model.parameters(), **HYPER), tr, va, steps=8, log=lambda _: None,
           engine="torch", on_step=on_step)
     for k in (3, 7):
-        _, shorter, _, _ = seed_run("torch", steps=k + 1)
+        _, shorter, _, _ = chapter_run("torch", steps=k + 1)
         assert seen[k] == [p.data for p in shorter.parameters()]
     assert seen[3] != seen[7]
 
@@ -281,9 +281,9 @@ def test_device_applies_to_the_torch_engine_only(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_device_cuda_runs_the_seed_run(tmp_path, seed_log_path):
+def test_device_cuda_runs_the_chapter_run(tmp_path, chapter_log_path):
     lines, _ = train_lines(tmp_path, "cuda", "--engine", "torch", "--device", "cuda")
-    assert_matches_seed_log(lines, seed_log_path, rel=TOLERANCE)
+    assert_matches_chapter_log(lines, chapter_log_path, rel=TOLERANCE)
 
 
 # ---- an optimizer the engine cannot imitate; a model changed between two train() calls ----
@@ -292,7 +292,7 @@ def test_device_cuda_runs_the_seed_run(tmp_path, seed_log_path):
 def test_an_adamw_with_its_own_step_is_refused_not_silently_replaced():
     """The engine writes AdamW's update itself: a subclass or a patched `step` (clipping, a
     schedule) would be skipped without a word, so it is refused in one line."""
-    model = seed_mlp([2, 4, 3], rng=RNG(1))
+    model = chapter_mlp([2, 4, 3], rng=RNG(1))
 
     class ClippedAdamW(AdamW):
         def step(self):
@@ -319,7 +319,7 @@ def test_train_twice_on_one_engine_starts_from_the_values_of_now():
     for engine_name in ("eager", "torch"):
         rng = RNG(42)
         tr, va, _ = gen_data(rng, n=60)
-        model = seed_mlp([2, 8, 3], rng=rng)
+        model = chapter_mlp([2, 8, 3], rng=rng)
         opt = AdamW(model.parameters(), **HYPER)
         engine = engine_name if engine_name == "eager" else make_engine("torch", model, 2, opt)
         train(model, opt, tr, va, steps=5, log=lambda s: None, engine=engine, rng=rng)

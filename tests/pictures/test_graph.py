@@ -25,16 +25,16 @@ from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
 from micrograd.graph import ROLES, DotNotFound, draw_dot, fmt_number, render, to_dot, trace_mlp
 from micrograd.losses import cross_entropy
-from micrograd.nn import MLP, seed_mlp
+from micrograd.nn import MLP, chapter_mlp
 
 REPO = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def seed_model(hidden=(16,)) -> MLP:
+def chapter_model(hidden=(16,)) -> MLP:
     rng = RNG(42)
-    gen_data(rng, n=100)  # data first, then weights: the seed's order
-    return seed_mlp([2, *hidden, 3], rng=rng)
+    gen_data(rng, n=100)  # data first, then weights: the chapter's order
+    return chapter_mlp([2, *hidden, 3], rng=rng)
 
 
 def small_expr():
@@ -160,7 +160,7 @@ def test_to_dot_rejects_what_is_not_a_value():
 
 
 def test_trace_equals_the_model_forward_loss_and_grads():
-    model = seed_model()
+    model = chapter_model()
     x, y = [0.7, -1.3], 2
     model.zero_grad()
     loss = cross_entropy(model([Value(v) for v in x]), y)  # the model's own (maybe fused) path
@@ -172,8 +172,8 @@ def test_trace_equals_the_model_forward_loss_and_grads():
         assert math.isclose(g_trace, g_model, rel_tol=1e-9, abs_tol=1e-15)
 
 
-def test_trace_shows_the_seeds_fine_grained_ops():
-    trace = trace_mlp(seed_model(), [0.0, 0.0], 0)
+def test_trace_shows_the_chapters_fine_grained_ops():
+    trace = trace_mlp(chapter_model(), [0.0, 0.0], 0)
     ops = Counter(v._op for v in trace.nodes() if v._prev)
     # per neuron: one * and one + per input, then tanh (hidden); softmax: 3 exp, 2 + for the
     # sum, 3 + for the max shift, **-1 and * for the division, log, * -1 for the minus
@@ -187,15 +187,15 @@ def test_trace_shows_the_seeds_fine_grained_ops():
 def test_trace_size_predicts_the_number_of_values(hidden):
     from micrograd.graph import trace_size
 
-    trace = trace_mlp(seed_mlp([2, *hidden, 3], rng=RNG(5)), [0.3, -0.2], 1)
+    trace = trace_mlp(chapter_mlp([2, *hidden, 3], rng=RNG(5)), [0.3, -0.2], 1)
     assert trace_size([2, *hidden, 3]) == len(trace.nodes())
 
 
 def test_trace_errors_name_the_problem():
     with pytest.raises(ValueError, match="label 3"):
-        trace_mlp(seed_model(), [0.0, 0.0], 3)
+        trace_mlp(chapter_model(), [0.0, 0.0], 3)
     with pytest.raises(ValueError, match="2 inputs"):
-        trace_mlp(seed_model(), [0.0, 0.0, 1.0], 0)
+        trace_mlp(chapter_model(), [0.0, 0.0, 1.0], 0)
 
 
 # ---- rendering with Graphviz's dot ----
@@ -231,7 +231,7 @@ def graph_run(tmp_path_factory, dot_program):  # dot_program (conftest): skip or
 
 
 @pytest.mark.needs_dot
-def test_graph_command_draws_the_seed_model_before_and_after_training(graph_run):
+def test_graph_command_draws_the_chapter_model_before_and_after_training(graph_run):
     out, proc = graph_run
     names = sorted(p.name for p in out.iterdir())
     assert names == ["graph-init.dot", "graph-init.png", "graph-init.svg",
@@ -246,7 +246,8 @@ def test_graph_command_draws_the_seed_model_before_and_after_training(graph_run)
     assert proc.stderr.startswith("wrote ") and proc.stderr.count("\n") == 1
 
     # the untrained graph, rebuilt here, is exactly what the SVG shows
-    check_svg_against_graph(out / "graph-init.svg", trace_mlp(seed_model(), [x1, x2], label).loss)
+    untrained = trace_mlp(chapter_model(), [x1, x2], label)
+    check_svg_against_graph(out / "graph-init.svg", untrained.loss)
     # the trained one: same shape, other numbers, the final loss (as small as the run's) shown
     trained = svg_nodes(out / "graph.svg")
     assert len([k for k in trained if re.fullmatch(r"v\d+", k)]) == 293
@@ -280,7 +281,7 @@ def test_graph_command_small_model_point_and_label(tmp_path, capsys):
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
         "graph.dot", "graph.png", "graph.svg"]
-    trace = trace_mlp(seed_model(hidden=(2,)), [-1.0, 0.5], 2)
+    trace = trace_mlp(chapter_model(hidden=(2,)), [-1.0, 0.5], 2)
     check_svg_against_graph(tmp_path / "s" / "graph.svg", trace.loss)
     assert "point (-1, 0.5), label 2" in capsys.readouterr().out
 

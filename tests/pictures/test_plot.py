@@ -16,21 +16,21 @@ from micrograd import animate, cli, plot
 from micrograd.animate import Snapshots, frame_every
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.train import History, train
 
 
-def seed_setup(hidden=(16,), activation="tanh"):
+def chapter_setup(hidden=(16,), activation="tanh"):
     rng = RNG(42)
     tr, va, te = gen_data(rng, n=100)
-    return seed_mlp([2, *hidden, 3], activation, rng=rng), {"train": tr, "val": va,
+    return chapter_mlp([2, *hidden, 3], activation, rng=rng), {"train": tr, "val": va,
                                                                      "test": te}
 
 
 @pytest.fixture(scope="module")
 def trained():
-    model, splits = seed_setup()
+    model, splits = chapter_setup()
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     train(model, opt, splits["train"], splits["val"], steps=100, eval_every=0, log=lambda s: None)
     return model, splits
@@ -49,7 +49,7 @@ def spread(path: Path) -> float:
 ])
 def test_grid_forward_equals_the_models_predict(hidden, activation):
     rng = RNG(7)
-    model = seed_mlp([2, *hidden, 3], activation, rng=rng)
+    model = chapter_mlp([2, *hidden, 3], activation, rng=rng)
     for p in model.parameters():
         p.data += rng.uniform(-1, 1)  # non-zero biases too
     _, _, points = plot.grid((-3, 3, -2, 2), 23)
@@ -104,7 +104,7 @@ def test_boundary_png_shows_every_class_region(trained, tmp_path):
 def test_boundary_title_reports_accuracy(trained):
     model, splits = trained
     assert plot.accuracy(model, splits["train"]) == 1.0
-    untrained, _ = seed_setup()
+    untrained, _ = chapter_setup()
     assert plot.accuracy(untrained, splits["train"]) < 0.9
 
 
@@ -114,7 +114,7 @@ def test_boundary_title_reports_accuracy(trained):
     ((), "tanh", 3, (552, 540)),  # no hidden layer: the output logits, 2x2 tiles
 ])
 def test_neurons_png_has_a_tile_per_neuron(tmp_path, hidden, activation, panels, size):
-    model, splits = seed_setup(hidden, activation)
+    model, splits = chapter_setup(hidden, activation)
     points = [p for pts in splits.values() for p in pts]
     path = tmp_path / "neurons.png"
     assert plot.plot_neurons(model, points, path, "t") == panels
@@ -154,7 +154,7 @@ def test_neurons_png_names_the_class_colours(monkeypatch, tmp_path):
     save = Figure.savefig
     monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (figures.append(self),
                                                                    save(self, *a, **k)))
-    model, splits = seed_setup((4,))
+    model, splits = chapter_setup((4,))
     plot.plot_neurons(model, [p for pts in splits.values() for p in pts], tmp_path / "n.png")
     (legend,) = figures[0].legends
     assert [t.get_text() for t in legend.get_texts()] == ["class 0", "class 1", "class 2"]
@@ -165,9 +165,10 @@ def test_neurons_png_names_the_class_colours(monkeypatch, tmp_path):
 # ---- training as an animation ----
 
 
-def test_frame_labels_follow_the_logs_step_numbering(seed_log_path):
+def test_frame_labels_follow_the_logs_step_numbering(chapter_log_path):
     """The log's last line is step 99; the GIF's last frame (the trained model) says so."""
-    last_logged = int(seed_log_path.read_text().strip().splitlines()[-1].split(",")[0].split()[1])
+    last_line = chapter_log_path.read_text().strip().splitlines()[-1]
+    last_logged = int(last_line.split(",")[0].split()[1])
     assert last_logged == 99
     assert animate.frame_label(0, 100) == "step 0 of 0–99"
     assert animate.frame_label(98, 100) == "step 98 of 0–99"
@@ -175,7 +176,7 @@ def test_frame_labels_follow_the_logs_step_numbering(seed_log_path):
 
 
 def test_snapshots_every_k_steps_and_the_last():
-    model, _ = seed_setup((2,))
+    model, _ = chapter_setup((2,))
     snaps = Snapshots(model, 3)
     for step in range(10):
         snaps(step, History())
@@ -192,7 +193,7 @@ def animated_run(tmp_path_factory):
 
 
 def test_train_animate_writes_a_gif_of_the_run(animated_run):
-    """A GIF of the run, one frame per 2 steps (how long the seed run with --animate takes is
+    """A GIF of the run, one frame per 2 steps (how long the chapter's run with --animate takes is
     measured by `python benchmarks/timings.py`)."""
     out, code = animated_run
     assert code == 0

@@ -17,7 +17,7 @@ from conftest import require_chromium
 from micrograd.data import RNG
 from micrograd.engine import Value
 from micrograd.losses import cross_entropy
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.walk import BackpropWalk, backprop_steps, step_count, walk_html
 
 
@@ -33,7 +33,7 @@ def _neuron():
 
 
 def test_the_walk_ends_with_backwards_grads_bit_for_bit():
-    model = seed_mlp([2, 4, 3], rng=RNG(3))
+    model = chapter_mlp([2, 4, 3], rng=RNG(3))
     loss = cross_entropy(model([0.3, -1.2]), 2)
     steps = backprop_steps(loss)
     assert len(steps) == step_count(loss)

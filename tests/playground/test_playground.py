@@ -32,7 +32,7 @@ from micrograd import cli
 from micrograd.data import RNG, gen_data
 from micrograd.graph import fmt_number, trace_mlp
 from micrograd.losses import cross_entropy
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.playground import protocol, server
 from micrograd.playground.session import (
@@ -52,12 +52,12 @@ REPO = Path(__file__).resolve().parents[2]
 # ---------------------------------------------------------------- the session
 
 
-def test_default_session_is_the_seed_run():
+def test_default_session_is_the_chapter_run():
     # same data, same initial weights, and 10 steps give the same bits as `micrograd train`'s loop
     s = Session()
     rng = RNG(42)
     tr, va, te = gen_data(rng, n=100)
-    model = seed_mlp([2, 16, 3], rng=rng)
+    model = chapter_mlp([2, 16, 3], rng=rng)
     assert s.train == tr and s.val == va + te
     assert [p.data for p in s.params] == [p.data for p in model.parameters()]
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
@@ -173,13 +173,13 @@ def test_points_add_clear_pick():
 
 def test_every_dataset_fits_its_plane_and_noise_jitters_seed():
     s = Session()
-    for name in ("yinyang", "moons", "circles", "spiral", "xor", "seed"):
+    for name in ("yinyang", "moons", "circles", "spiral", "xor", "chapter"):
         assert s.configure({"dataset": name}) == "data"
         x0, x1, y0, y1 = s.extent
         assert x1 - x0 == pytest.approx(y1 - y0)
         assert all(x0 <= x[0] <= x1 and y0 <= x[1] <= y1 for x, _ in s.train + s.val)
         assert {y for _, y in s.train} == set(range(s.classes))
-    s.configure({"dataset": "seed"})
+    s.configure({"dataset": "chapter"})
     clean = [x for x, _ in s.train]
     s.configure({"noise": 0.3})
     assert [x for x, _ in s.train] != clean and s.config.noise == 0.3
@@ -527,11 +527,11 @@ def test_graph_message_and_live_values(client):
         send(ws, type="step")
         f = until(ws, "frame", lambda m: m["graph"]["id"] == g2["id"])
         assert len(f["graph"]["data"]) == g2["values"]
-        seed_train = gen_data(RNG(42), n=100)[0]
-        index = next(i for i, (_, y) in enumerate(seed_train) if y != seed_train[0][1])
+        chapter_train = gen_data(RNG(42), n=100)[0]
+        index = next(i for i, (_, y) in enumerate(chapter_train) if y != chapter_train[0][1])
         send(ws, type="pick", index=index)  # a point of another class: a new shape
         g3 = until(ws, "graph")
-        assert g3["id"] > g2["id"] and f"label {seed_train[index][1]}" in g3["svg"]
+        assert g3["id"] > g2["id"] and f"label {chapter_train[index][1]}" in g3["svg"]
 
 
 def test_missing_graphviz_says_how_to_install_and_the_rest_works():

@@ -73,7 +73,7 @@ def to_pixel(x: float, y: float, extent=(-2.2, 2.2, -2.2, 2.2)) -> tuple[float, 
 def test_playground_in_chromium(page, tmp_path):
     page.wait_for_selector("body[data-connected='1']")
     wait_until(lambda: counter(page, "#graph-view", "data-renders") >= 1, "the first graph")
-    # the seed's MLP 2-16-3 on one point: 293 value boxes and 188 op circles
+    # the chapter's MLP 2-16-3 on one point: 293 value boxes and 188 op circles
     assert page.locator("#graph-view g.node").count() == 293 + 188
     assert page.text_content("#param-count") == "99"
     assert page.locator("#net canvas.tile").count() == 2 + 16 + 3
@@ -82,7 +82,7 @@ def test_playground_in_chromium(page, tmp_path):
     box0 = graph_loss_box(page)
     assert step0 == 0 and loss0 > 0.5
 
-    # a gentler learning rate (the seed's 0.1 is done in 30 steps), then play: the step counter
+    # a gentler learning rate (the chapter's 0.1 is done in 30 steps), then play: the step counter
     # rises, the train loss falls, the graph's numbers follow
     page.select_option("#lr", "0.01")
     wait_until(lambda: page.input_value("#lr") == "0.01" and number(page, "#step-count") == 0,
@@ -113,7 +113,7 @@ def test_playground_in_chromium(page, tmp_path):
     time.sleep(0.3)
     assert number(page, "#step-count") == step
 
-    # click an empty spot of the plane (the seed's points lie in [-2, 2)²): a point is added
+    # click an empty spot of the plane (the chapter's points lie in [-2, 2)²): a point is added
     draws = counter(page, "#boundary", "data-draws")
     page.click("#boundary", position={"x": PLANE - 6, "y": 6})
     wait_until(lambda: page.text_content("#points-count") == "101", "the added point")

@@ -1,7 +1,7 @@
 """The graph panel on a diverged model, through the `Driver` both the server
 and the exported page's worker run, on both of their engines.
 
-With lr 10 and weight decay 1, two steps push the seed's logits hundreds apart; a picked point's
+With lr 10 and weight decay 1, two steps push the chapter's logits hundreds apart; a picked point's
 probability for its label then underflows to 0 in the graph's softmax, and −log 0 has no value.
 The panel must say so in one line (no picture, no "internal error"), the walk too, and draw the
 graph again once the weights allow it.

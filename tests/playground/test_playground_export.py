@@ -4,7 +4,7 @@ under Pyodide in a Web Worker.
 The folder is exported into a temporary directory, served by a plain static server on 127.0.0.1
 (a thread of `http.server`, as a teacher's host would serve it: no WebSocket, no Python on the
 server side) and opened in Debian's Chromium with every request to another origin aborted. The
-page must train the seed dataset to 95 % train accuracy with the graph panel drawn by viz.js, and
+page must train the chapter dataset to 95 % train accuracy with the graph panel drawn by viz.js, and
 its numbers after N steps must be CPython's (the same `Driver` on the `tape` engine).
 
 The runtime (Pyodide and viz.js, pinned npm tarballs) is an external dependency: the `runtime`
@@ -120,7 +120,7 @@ def frame(tab) -> dict | None:
 
 
 @pytest.mark.needs_chromium
-def test_exported_page_trains_the_seed_dataset_offline(page, tmp_path):
+def test_exported_page_trains_the_chapter_dataset_offline(page, tmp_path):
     # while Python starts (seconds) the panels' placeholders are dimmed and inert, and a note
     # in the middle of the page says what is loading
     # (the note names Python once the page has read settings.json, which may be after `load`)

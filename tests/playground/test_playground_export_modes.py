@@ -135,7 +135,7 @@ def test_the_walk_in_the_exported_page_is_the_served_pages(browser, class_url):
         assert lit(tab, "walk-cur") == [f"v{s['node']}"]
         assert tab.text_content("#walk-text") == s["text"]
         assert len(lit(tab, "walk-future")) == len(forward) - k
-    tab.keyboard.press("ArrowRight")  # the seed
+    tab.keyboard.press("ArrowRight")  # the backward pass's start
     assert box_grads(tab)[-1] == "1.0000"
     reuse = None
     for k in range(len(forward) + 1, len(steps)):  # backprop, edge by edge

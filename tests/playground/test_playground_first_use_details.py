@@ -42,7 +42,7 @@ def shot(page, name: str) -> None:
 
 
 def train(page, steps: int) -> None:
-    """Train at 300 steps/s for at least `steps` steps, then pause (at full speed the seed's
+    """Train at 300 steps/s for at least `steps` steps, then pause (at full speed the chapter's
     model soon fits so well that its losses round to exactly 0)."""
     page.select_option("#speed", "300")
     wait_until(lambda: page.input_value("#speed") == "300", "300 steps/s")
@@ -62,7 +62,7 @@ def test_numbers_are_written_as_the_graph_writes_them(browser, playground_url):
     assert page.evaluate("() => [0.05, -0.644, 0.004].map(v => playground.fmtNum(v, 3))") == [
         "0.050", "-0.644", "4.00e-03"]
 
-    # the seed's model after exactly 120 steps: losses far below 1e-3 but not yet exactly 0 (a
+    # the chapter's model after exactly 120 steps: losses far below 1e-3 but not yet exactly 0 (a
     # run of play and pause can overshoot by hundreds of steps on a busy machine)
     page.evaluate("() => playground.send({type: 'step', count: 120})")
     wait_until(lambda: number(page, "#step-count") == 120, "120 steps")
@@ -87,7 +87,7 @@ def ticks_for(page, extent) -> dict:
 
 
 @pytest.mark.parametrize(("extent", "labels"), [
-    ([-2.2, 2.2, -2.2, 2.2], ["\u22122", "\u22121", "0", "1", "2"]),  # the seed's
+    ([-2.2, 2.2, -2.2, 2.2], ["\u22122", "\u22121", "0", "1", "2"]),  # the chapter's
     ([-2, 2, -2, 2], ["\u22122", "\u22121", "0", "1", "2"]),  # ticks on the very edges
     ([-1.1, 1.1, -1.1, 1.1], ["\u22121", "\u22120.5", "0", "0.5", "1"]),
 ])

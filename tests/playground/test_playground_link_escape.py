@@ -46,3 +46,13 @@ def test_the_exported_page_reads_links_with_the_same_code():
     for entry in static.iterdir():
         if entry.name.endswith(".js"):
             assert files[f"static/{entry.name}"] == entry.read_bytes(), entry.name
+
+
+def test_a_link_made_before_a_dataset_was_renamed_still_opens_it(browser, playground_url):
+    page = new_page(browser, f"{playground_url}#dataset=seed&hidden=5")
+    wait_until(lambda: (config(page) or {}).get("hidden") == [5], "the link applied")
+    assert config(page)["dataset"] == "chapter"
+    wait_until(lambda: "dataset=chapter" in page.evaluate("() => location.hash"),
+               "the hash rewritten with the name of now")
+    assert not page.is_visible("#toast") or "dataset" not in page.text_content("#toast")
+    page.close()

@@ -190,14 +190,14 @@ def test_new_fields_parse():
 
 def test_a_dataset_of_the_other_problem_is_refused():
     s = Session()
-    with pytest.raises(SessionError, match=r"^dataset 'seed' is for classification; for "
+    with pytest.raises(SessionError, match=r"^dataset 'chapter' is for classification; for "
                                            r"regression use plane or gauss$"):
         s.configure({"problem": "regression"})
     *first, last = (d.name for d in DATASETS if d.problem == "classification")
     with pytest.raises(SessionError, match=r"dataset 'plane' is for regression; for "
                                            rf"classification use {', '.join(first)} or {last}$"):
         s.configure({"dataset": "plane"})
-    assert s.config.problem == "classification" and s.config.dataset == "seed"  # unchanged
+    assert s.config.problem == "classification" and s.config.dataset == "chapter"  # unchanged
     assert s.configure({"problem": "regression", "dataset": "plane"}) == "data"
     state = s.state()
     assert state["classes"] == 0 and state["sizes"] == [2, 16, 1]

@@ -152,7 +152,7 @@ def test_regression_trains_and_takes_values(browser, playground_url):
     assert config(page)["dataset"] == "plane"
     assert page.evaluate("() => playground.state.classes") == 0
     assert page.is_visible("#datasets [data-dataset='gauss']")
-    assert not page.is_visible("#datasets [data-dataset='seed']")
+    assert not page.is_visible("#datasets [data-dataset='chapter']")
     assert page.is_visible("#add-value") and not page.is_visible("#add-class")
     assert page.locator("#legend .value-bar").count() == 1
     page.click("#datasets [data-dataset='gauss']")
@@ -180,7 +180,7 @@ def test_regression_trains_and_takes_values(browser, playground_url):
     assert added[2] == -0.5
     page.select_option("#problem", "classification")
     wait_until(lambda: config(page)["problem"] == "classification", "back to classification")
-    assert config(page)["dataset"] == "seed"
+    assert config(page)["dataset"] == "chapter"
     assert page.evaluate("() => playground.state.classes") == 3
     assert page.problems == []
     page.close()

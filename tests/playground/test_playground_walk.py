@@ -168,7 +168,7 @@ def test_the_walk_steps_through_forward_then_backward(browser, playground_url):
         if k == 4:
             shot(page, "walk-forward-1280.png")
     assert set(box_grads(page)) == {"0.0000"}  # no gradient before the backward pass
-    page.keyboard.press("ArrowRight")  # the seed
+    page.keyboard.press("ArrowRight")  # the backward pass's start
     assert page.text_content("#walk-text") == steps[len(forward)]["text"]
     assert box_grads(page)[-1] == "1.0000"
     for k in range(len(forward) + 1, len(steps)):  # backprop, edge by edge

@@ -1,4 +1,4 @@
-"""The benchmark's pieces (benchmarks/): each workload starts exactly as the seed's log does, the
+"""The benchmark's pieces (benchmarks/): each workload starts exactly as the chapter's log does, the
 baseline engine loads from its wheel under another name, a worker process reports its numbers,
 and the runner's bookkeeping (deviation, skipping) is right. The benchmark itself takes minutes
 (`python benchmarks/run.py`) and is not a test. The baseline part needs micrograd 0.1.0's wheel:
@@ -26,8 +26,8 @@ TOL = 1e-12
 
 
 @pytest.fixture(scope="module")
-def ref(seed_log_path) -> list[str]:
-    return seed_log_path.read_text().splitlines()
+def ref(chapter_log_path) -> list[str]:
+    return chapter_log_path.read_text().splitlines()
 
 
 def check_first_steps(lines: list[str], ref: list[str]) -> None:
@@ -43,7 +43,7 @@ def check_first_steps(lines: list[str], ref: list[str]) -> None:
 
 @pytest.mark.parametrize("name", ["eager", "tape", "numpy", "torch", "numpy-hand",
                                   "torch-sample", "torch-batch"])
-def test_workload_starts_as_the_seed_log(name, ref):
+def test_workload_starts_as_the_chapter_log(name, ref):
     if name.startswith("numpy"):
         pytest.importorskip("numpy")
     if name.startswith("torch"):
@@ -64,7 +64,7 @@ def test_baseline_loads_from_the_wheel_under_another_name(micrograd010_wheel, re
     assert micrograd.engine.Value is ours and module.Value is not ours
     Value = module.Value
     x = Value(0.3)
-    y = x.exp().log() + x.tanh()  # the seed's closures: d/dx = exp(x)/exp(x) + 1 - tanh²
+    y = x.exp().log() + x.tanh()  # the chapter's closures: d/dx = exp(x)/exp(x) + 1 - tanh²
     assert isinstance(y._prev, set)  # Karpathy's design, children in a set
     y.backward()
     assert math.isclose(x.grad, 2 - math.tanh(0.3) ** 2, rel_tol=1e-15)
@@ -108,7 +108,7 @@ def test_scaling_skips_slow_rows_and_rows_past_a_recursion_error(monkeypatch):
     assert [len(table[1000][n].runs) for n in times] == [3, 1, 0]  # 10 s, error, est. 1000 s
     assert table[1000]["tape"].skipped == "skipped: est. 17 min"
     assert table[10_000]["baseline"].skipped == "skipped: RecursionError at 1,000 points"
-    assert table[10_000]["tape"].skipped == "skipped: est. 167 min"  # from the seed run
+    assert table[10_000]["tape"].skipped == "skipped: est. 167 min"  # from the chapter's run
     assert table[10_000]["eager"].loop == 100.0
     text = bench.render_scaling(table, 100)
     assert "RecursionError" in text and "10.0" in text  # eager grows linearly
@@ -132,7 +132,7 @@ def test_wide_workloads_agree(name):
 def test_timings_measure_and_report(capsys):
     """benchmarks/timings.py (the suite's former timed asserts) runs: one repetition of each
     quick measurement, a table and a line per target (the --animate pair is left out: it runs
-    the whole seed run twice)."""
+    the whole chapter run twice)."""
     pytest.importorskip("numpy")
     import timings
 

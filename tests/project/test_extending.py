@@ -21,7 +21,7 @@ DATASET_HOMES = {TABLE, "data.py", "playground/regression.py"}
 ACTIVATION_HOMES = {TABLE, "engine.py"}
 # the word means something else there: the `seed` setting, nn's init and the walk's first
 # backward step; "linear" is the identity, which has no op (nn.py's `nonlin=False`)
-OTHER_MEANINGS = {"seed", "linear"}
+OTHER_MEANINGS = {"linear"}
 # a single name with another job, never a list of the table's rows
 ALLOWED = {
     ("arrays.py", "tanh"): "a function of the ops' math namespace NumPy rounds differently",

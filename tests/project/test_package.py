@@ -1,7 +1,7 @@
 """The package as a user gets it: `python -m build` makes an sdist and a wheel (the wheel built
 from the sdist, so the sdist is complete), `twine check` passes on both, and the wheel, installed
 into a fresh virtual environment (not editable; dependencies from the package index), runs
-`micrograd train` and prints the seed's log.
+`micrograd train` and prints the chapter's log.
 
 One build and one install for the whole module (about a minute, most of it pip installing
 matplotlib and NumPy into the new environment).
@@ -72,7 +72,7 @@ def test_wheel_ships_the_static_files_the_license_and_the_version(dist):
     assert not any(n.startswith(("tests/", "benchmarks/", "docs/")) for n in names)
 
 
-def test_installed_wheel_runs_the_seed(venv, tmp_path, seed_log_path):
+def test_installed_wheel_runs_the_seed(venv, tmp_path, chapter_log_path):
     python = venv / "bin" / "python"
     where = _run([python, "-c", "import micrograd; print(micrograd.__file__)"], cwd=tmp_path)
     assert str(venv) in where.stdout and "site-packages" in where.stdout  # not this checkout
@@ -82,7 +82,7 @@ def test_installed_wheel_runs_the_seed(venv, tmp_path, seed_log_path):
     assert version == f"micrograd-lab {__version__}\n"
     proc = _run([venv / "bin" / "micrograd", "train", "--no-plot", "--quiet", "--out",
                  tmp_path / "run"], cwd=tmp_path)
-    ours, ref = proc.stdout.splitlines(), seed_log_path.read_text().splitlines()
+    ours, ref = proc.stdout.splitlines(), chapter_log_path.read_text().splitlines()
     assert len(ours) == len(ref) == 110
     for mine, theirs in zip(ours, ref):
         label, _, value = theirs.rpartition(" ")

@@ -1,6 +1,6 @@
-"""The seed run end to end: RNG(42) data, MLP(2, [16, 3]), AdamW, 100 full-batch steps.
+"""The chapter's run end to end: RNG(42) data, MLP(2, [16, 3]), AdamW, 100 full-batch steps.
 
-It must reproduce the seed's printed log, agree with a PyTorch float64 twin of the whole run,
+It must reproduce the chapter's printed log, agree with a PyTorch float64 twin of the whole run,
 be deterministic, and report consistent final metrics. The full run takes ~3 s, so it is done
 twice in this file (module-scoped fixtures), once printing and once through `log=`.
 """
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from micrograd.data import RNG, gen_data
 from micrograd.engine import Value
-from micrograd.nn import MLP, seed_mlp
+from micrograd.nn import MLP, chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.train import TrainResult, evaluate, train
 
@@ -26,10 +26,10 @@ HYPER = {"lr": 0.1, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 1e-4}
 STEPS, EVAL_EVERY = 100, 10
 
 
-def _seed_setup():
+def _chapter_setup():
     rng = RNG(42)
     train_split, val_split, test_split = gen_data(rng, n=100)
-    model = seed_mlp([2, 16, 3], rng=rng)  # weights drawn after the data, from the same generator
+    model = chapter_mlp([2, 16, 3], rng=rng)  # weights drawn after the data, from the same generator
     return model, train_split, val_split, test_split
 
 
@@ -44,18 +44,18 @@ def _run(use_print: bool) -> dict:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_seed(use_print)
+        return _run_chapter(use_print)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _run_seed(use_print: bool) -> dict:
-    model, tr, va, te = _seed_setup()
+def _run_chapter(use_print: bool) -> dict:
+    model, tr, va, te = _chapter_setup()
     initial = _weights(model)
     opt = AdamW(model.parameters(), **HYPER)
     lines: list[str] = []
-    if use_print:  # the seed prints; `train`'s default log is print
+    if use_print:  # the chapter prints; `train`'s default log is print
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             result = train(model, opt, tr, va, te, steps=STEPS, eval_every=EVAL_EVERY)
@@ -84,13 +84,13 @@ def _parse(line: str) -> tuple[str, str]:
     return label, value
 
 
-# ---- (a) the seed's log -------------------------------------------------------------------------
+# ---- (a) the chapter's log -------------------------------------------------------------------------
 
 
-def test_reproduces_seed_log(run, seed_log_path):
-    ref = seed_log_path.read_text().splitlines()
+def test_reproduces_chapter_log(run, chapter_log_path):
+    ref = chapter_log_path.read_text().splitlines()
     ours = run["lines"]
-    assert len(ref) == 110, f"{seed_log_path} should hold 100 train + 10 val lines"
+    assert len(ref) == 110, f"{chapter_log_path} should hold 100 train + 10 val lines"
     assert len(ours) == len(ref)
     assert [_parse(x)[0] for x in ours] == [_parse(x)[0] for x in ref]  # same lines, same order
     n_val = 0
@@ -100,7 +100,7 @@ def test_reproduces_seed_log(run, seed_log_path):
             n_val += 1
         else:
             # Train losses are printed with all 17 digits, but cannot be matched bit for bit by
-            # anyone: the seed's own engine keeps each node's parents in a set, so it sums the
+            # anyone: the chapter's own engine keeps each node's parents in a set, so it sums the
             # gradient contributions in an order set by memory addresses. We measured a max
             # relative deviation of 2.25e-14 (2.33e-14 since the fused sum node); 1e-12
             # relative leaves ~40x margin and is still far tighter than what the test guards.
@@ -109,8 +109,8 @@ def test_reproduces_seed_log(run, seed_log_path):
     assert n_val == STEPS // EVAL_EVERY
 
 
-def test_seed_model_weights_are_drawn_after_the_data():
-    model, *_ = _seed_setup()
+def test_chapter_model_weights_are_drawn_after_the_data():
+    model, *_ = _chapter_setup()
     replay = RNG(42)
     for _ in range(2 * 100):  # gen_data draws x then y for each of the 100 points
         replay.uniform(-2.0, 2.0)
@@ -126,9 +126,9 @@ def test_seed_model_weights_are_drawn_after_the_data():
 
 def test_torch_twin_of_the_whole_run(run, torch_mlp):
     """Same initial weights (copied from our model), same data, torch's batched mean
-    cross_entropy over the 80 train points and torch.optim.AdamW with the seed's settings."""
+    cross_entropy over the 80 train points and torch.optim.AdamW with the chapter's settings."""
     tr, va, _ = run["splits"]
-    model = seed_mlp([2, 16, 3], rng=RNG(1))  # a container for the initial weights
+    model = chapter_mlp([2, 16, 3], rng=RNG(1))  # a container for the initial weights
     for p, w in zip(model.parameters(), run["initial"]):
         p.data = w
     forward = torch_mlp(model, "tanh")  # tanh hidden layer, linear output, torch ops
@@ -206,7 +206,7 @@ def test_final_metrics(run):
             scores = [o.data for o in model([Value(v) for v in x])]
             correct += scores.index(max(scores)) == y
         assert metrics.accuracy == correct / len(split)
-        assert 0.0 < metrics.loss < 0.01  # the seed run fits its 3-region dataset
+        assert 0.0 < metrics.loss < 0.01  # the chapter's run fits its 3-region dataset
     assert len(result.history.step) == len(result.history.train_loss) == STEPS
     assert result.history.step == list(range(STEPS))
     logged = [float(_parse(x)[1]) for x in run["lines"] if " train loss " in x]

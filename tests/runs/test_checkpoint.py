@@ -21,7 +21,7 @@ from micrograd.checkpoint import (
     save_checkpoint,
 )
 from micrograd.data import RNG, gen_data
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import SGD, AdamW
 from micrograd.train import History, train
 
@@ -32,7 +32,7 @@ EDGE_FLOATS = [5e-324, -0.0, 1.7976931348623157e308, 0.1, 1 / 3, -2.225073858507
 def make_run(steps=3, seed=42, optimizer="adamw"):
     rng = RNG(seed)
     splits = gen_data(rng, 40)
-    model = seed_mlp([2, 4, 3], rng=rng)
+    model = chapter_mlp([2, 4, 3], rng=rng)
     opt = (AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
            if optimizer == "adamw" else SGD(model.parameters(), lr=0.1, momentum=0.9))
     result = train(model, opt, *splits, steps=steps, eval_every=2, log=lambda _: None)
@@ -54,7 +54,7 @@ def test_round_trip_is_exact_to_the_bit(tmp_path):
 
     ckpt = load_checkpoint(str(tmp_path / "c.json"))
     rng2 = RNG(7)
-    model2 = seed_mlp([2, 4, 3], rng=rng2)
+    model2 = chapter_mlp([2, 4, 3], rng=rng2)
     opt2 = AdamW(model2.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     restore(ckpt, model2, opt2, rng2)
     assert [p.data.hex() for p in model2.parameters()] == [p.data.hex()
@@ -155,11 +155,11 @@ WRITER = textwrap.dedent("""
     import sys
     from micrograd.checkpoint import save_checkpoint
     from micrograd.data import RNG
-    from micrograd.nn import seed_mlp
+    from micrograd.nn import chapter_mlp
     from micrograd.optim import AdamW
     from micrograd.train import History
     rng = RNG(3)
-    model = seed_mlp([2, 64, 64, 3], rng=rng)  # ~4,500 weights: a write takes long enough to hit
+    model = chapter_mlp([2, 64, 64, 3], rng=rng)  # ~4,500 weights: a write takes long enough to hit
     opt = AdamW(model.parameters())
     h = History()
     step = 0
@@ -190,7 +190,7 @@ def test_sigkill_during_writes_never_leaves_a_broken_checkpoint(tmp_path):
 
 
 def _initial_weights():
-    return [p.data for p in seed_mlp([2, 64, 64, 3], rng=RNG(3)).parameters()]
+    return [p.data for p in chapter_mlp([2, 64, 64, 3], rng=RNG(3)).parameters()]
 
 
 def write_doc(path, edit):
@@ -304,10 +304,10 @@ def test_restore_refuses_another_architecture_or_edited_hyperparameters(tmp_path
     path = tmp_path / "checkpoint.json"
     write_doc(path, lambda doc: None)
     ckpt = load_checkpoint(str(path))
-    other = seed_mlp([2, 5, 3], rng=RNG(1))
+    other = chapter_mlp([2, 5, 3], rng=RNG(1))
     with pytest.raises(CheckpointError, match="holds MLP 2-4-3"):
         restore(ckpt, other, AdamW(other.parameters()), RNG(1))
-    model = seed_mlp([2, 4, 3], rng=RNG(1))
+    model = chapter_mlp([2, 4, 3], rng=RNG(1))
     with pytest.raises(CheckpointError, match=r"optimizer lr is 0\.1 but its config says 0\.5"):
         restore(ckpt, model, AdamW(model.parameters(), lr=0.5, betas=(0.9, 0.95),
                                    weight_decay=1e-4), RNG(1))
@@ -315,12 +315,12 @@ def test_restore_refuses_another_architecture_or_edited_hyperparameters(tmp_path
         restore(ckpt, model, SGD(model.parameters()), RNG(1))
 
 
-def test_checkpoint_is_small_for_the_seed_model(tmp_path):
-    """The seed's MLP 2-16-3 after 100 steps: a few KB (how fast it is written, with fsync, is
+def test_checkpoint_is_small_for_the_chapter_model(tmp_path):
+    """The chapter's MLP 2-16-3 after 100 steps: a few KB (how fast it is written, with fsync, is
     measured by `python benchmarks/timings.py`)."""
     rng = RNG(42)
     splits = gen_data(rng, 100)
-    model = seed_mlp([2, 16, 3], rng=rng)
+    model = chapter_mlp([2, 16, 3], rng=rng)
     opt = AdamW(model.parameters(), lr=0.1, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-4)
     history = History(list(range(100)), [0.5] * 100, [None] * 100)
     size = save_checkpoint(str(tmp_path / "c.json"), model, opt, rng, 100, history, {},
@@ -332,7 +332,7 @@ def test_checkpoint_is_small_for_the_seed_model(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A 30-step run of the seed's setup and the summary line it printed."""
+    """A 30-step run of the chapter's setup and the summary line it printed."""
     import contextlib
     import io
 
@@ -367,7 +367,7 @@ def test_eval_predicts_new_points_with_class_probabilities(trained, tmp_path, ca
     rows = captured.out.splitlines()
     assert rows[0] == "x1,x2,predicted,p0,p1,p2" and len(rows) == 4 and captured.err == ""
     ckpt = load_checkpoint(str(out))
-    model = seed_mlp([2, 16, 3], rng=RNG(1))
+    model = chapter_mlp([2, 16, 3], rng=RNG(1))
     for p, w in zip(model.parameters(), ckpt.weights):
         p.data = w
     for row, x in zip(rows[1:], [[0.5, 1.0], [-1.0, -1.0], [1.0, -1.0]]):

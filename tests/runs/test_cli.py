@@ -1,4 +1,4 @@
-"""The `micrograd` console script: the seed's run end to end, its files, and one-line errors."""
+"""The `micrograd` console script: the chapter's run end to end, its files, and one-line errors."""
 
 import csv
 import json
@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def seed_log_lines(seed_log_path):
-    return seed_log_path.read_text().splitlines()
+def chapter_log_lines(chapter_log_path):
+    return chapter_log_path.read_text().splitlines()
 
 
 def run(*args, cwd=None, check=True):
@@ -31,7 +31,7 @@ def run(*args, cwd=None, check=True):
 
 
 @pytest.fixture(scope="module")
-def seed_runs(tmp_path_factory, seed_log_lines):
+def chapter_runs(tmp_path_factory, chapter_log_lines):
     """The default run, twice (determinism), through the real console-script entry point."""
     base = tmp_path_factory.mktemp("runs")
     script = Path(sys.executable).parent / "micrograd"
@@ -42,30 +42,30 @@ def seed_runs(tmp_path_factory, seed_log_lines):
     return base, first, second
 
 
-def test_default_run_prints_the_seed_log(seed_runs, seed_log_lines):
-    _, first, _ = seed_runs
+def test_default_run_prints_the_chapter_log(chapter_runs, chapter_log_lines):
+    _, first, _ = chapter_runs
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert len(lines) == len(seed_log_lines) + 1  # the seed's lines, then one summary line
-    for ours, theirs in zip(lines, seed_log_lines):
+    assert len(lines) == len(chapter_log_lines) + 1  # the chapter's lines, then one summary line
+    for ours, theirs in zip(lines, chapter_log_lines):
         head, _, value = ours.rpartition(" ")
         ref_head, _, ref_value = theirs.rpartition(" ")
         assert head == ref_head
         if "val loss" in ours:
             assert value == ref_value  # printed with 6 decimals: equal as printed
-        else:  # the seed's own sum order follows memory addresses; we measured 2.3e-14
+        else:  # the chapter's own sum order follows memory addresses; we measured 2.3e-14
             assert abs(float(value) - float(ref_value)) <= 1e-12 * abs(float(ref_value))
     assert lines[-1].startswith("final: train loss") and "test loss" in lines[-1]
 
 
-def test_two_runs_are_byte_identical(seed_runs):
-    base, first, second = seed_runs
+def test_two_runs_are_byte_identical(chapter_runs):
+    base, first, second = chapter_runs
     assert first.stdout == second.stdout
     assert (base / "a" / "metrics.csv").read_bytes() == (base / "b" / "metrics.csv").read_bytes()
 
 
-def test_run_folder_holds_metrics_config_and_a_real_plot(seed_runs):
-    base, first, _ = seed_runs
+def test_run_folder_holds_metrics_config_and_a_real_plot(chapter_runs):
+    base, first, _ = chapter_runs
     out = base / "a"
     assert f"to {out}" in first.stderr
     rows = list(csv.DictReader((out / "metrics.csv").open()))
@@ -252,7 +252,7 @@ def test_subprocess_errors_have_no_traceback(tmp_path):
 
 
 def test_help_works():
-    assert "seed's run" in run("train", "--help").stdout
+    assert "chapter's run" in run("train", "--help").stdout
 
 
 def test_readme_and_ci_run_the_same_commands():

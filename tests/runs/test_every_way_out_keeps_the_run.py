@@ -211,18 +211,18 @@ def test_a_lock_held_by_a_live_run_still_refuses_a_second_one(tmp_path, capsys):
 
 
 def test_eval_refuses_a_checkpoint_whose_model_does_not_fit_its_data(tmp_path, capsys):
-    """A consistent 4-16-3 model whose config was edited to say the 2-feature seed data (with
-    the seed data's fingerprint): one line, as resume says it, not a ValueError from MLP."""
+    """A consistent 4-16-3 model whose config was edited to say the 2-feature chapter data (with
+    the chapter data's fingerprint): one line, as resume says it, not a ValueError from MLP."""
     csv = tmp_path / "four.csv"
     csv.write_text("".join(f"{i % 7},{i % 5},{i % 3},{i % 2},{i % 3}\n" for i in range(40)))
-    four, seed = tmp_path / "four", tmp_path / "seed"
+    four, chapter = tmp_path / "four", tmp_path / "chapter"
     assert cli.main(["train", "--dataset", str(csv), "--steps", "2", *QUIET, "--out",
                      str(four)]) == 0
-    assert cli.main(["train", "--steps", "2", *QUIET, "--out", str(seed)]) == 0
+    assert cli.main(["train", "--steps", "2", *QUIET, "--out", str(chapter)]) == 0
     doc = json.loads((four / "checkpoint.json").read_text())
-    seed_doc = json.loads((seed / "checkpoint.json").read_text())
-    doc["config"]["dataset"], doc["config"]["n"] = "seed", seed_doc["config"]["n"]
-    doc["data_sha256"] = seed_doc["data_sha256"]
+    chapter_doc = json.loads((chapter / "checkpoint.json").read_text())
+    doc["config"]["dataset"], doc["config"]["n"] = "chapter", chapter_doc["config"]["n"]
+    doc["data_sha256"] = chapter_doc["data_sha256"]
     (four / "checkpoint.json").write_text(json.dumps(doc))
     capsys.readouterr()
     assert cli.main(["eval", "--checkpoint", str(four)]) == 2

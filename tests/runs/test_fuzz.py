@@ -87,7 +87,7 @@ TRAIN_FLAGS = {  # each flag with values that work and values that must be refus
     "--activation": ["relu", "tanh", "sigmoid", "swish"],
     "--n": ["20", "30", "9", "1000000000"],
     "--noise": ["0", "0.3", "-1", "inf"],
-    "--dataset": ["seed", "moons", "xor", "spiral", "circles", "yinyang", "GOOD", "BAD", "mnist",
+    "--dataset": ["chapter", "seed", "moons", "xor", "spiral", "circles", "yinyang", "GOOD", "BAD", "mnist",
                   "BASE"],
     "--seed": ["1", "7", "0", str(2**64)],
     "--eval-every": ["1", "2", "5", "0"],

@@ -19,7 +19,7 @@ from micrograd.config import TrainConfig, adamw
 from micrograd.data import RNG
 from micrograd.guard import GuardedRun, RunGuard
 from micrograd.losses import squared_error
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import AdamW
 from micrograd.playground.session import Config, Diverged, Session
 from micrograd.train import History, make_engine, train, train_step
@@ -109,7 +109,7 @@ def test_an_engine_that_trains_cross_entropy_only_refuses_another_loss(tmp_path)
     backends.register("ce-only", lambda model, nin, optimizer=None, device="cpu":
                       EagerEngine(model))
     try:
-        model = seed_mlp([2, 1], rng=RNG(3))
+        model = chapter_mlp([2, 1], rng=RNG(3))
         with pytest.raises(ValueError, match="ce-only engine trains cross-entropy only"):
             make_engine("ce-only", model, 2, loss=squared_error)
     finally:
@@ -135,7 +135,7 @@ def test_a_non_finite_loss_stops_before_the_update(name):
 
 def _tape_step(hook=None, weight_decay=0.01):
     """One `train_step` of a small model on the tape engine; (loss, weights after)."""
-    model = seed_mlp([2, 3, 2], rng=RNG(5))
+    model = chapter_mlp([2, 3, 2], rng=RNG(5))
     opt = AdamW(model.parameters(), lr=0.1, weight_decay=weight_decay)
     engine = make_engine("tape", model, 2, opt)
     X, Y = engine.batch([[0.5, -1.0], [1.5, 0.25]], [0, 1])
@@ -155,7 +155,7 @@ def test_before_update_sees_the_gradient_and_its_changes_are_stepped():
         for p in params:
             p.grad = 0.0
 
-    start = [p.data for p in seed_mlp([2, 3, 2], rng=RNG(5)).parameters()]
+    start = [p.data for p in chapter_mlp([2, 3, 2], rng=RNG(5)).parameters()]
     assert _tape_step(drop, weight_decay=0.0)[1] == start  # a zero gradient moves nothing
 
 
@@ -163,7 +163,7 @@ def test_before_update_sees_the_gradient_and_its_changes_are_stepped():
 
 
 def test_run_guard_is_built_from_one_guarded_run(tmp_path):
-    model = seed_mlp([2, 3], rng=RNG(1))
+    model = chapter_mlp([2, 3], rng=RNG(1))
     opt, rng = AdamW(model.parameters()), RNG(7)
     history = History([0, 1], [1.0, 0.9], [None, None])
     seen = []

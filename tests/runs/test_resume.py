@@ -283,11 +283,11 @@ def test_a_second_signal_stops_at_once(tmp_path):
     after the step, and a second one interrupts now."""
     from micrograd.data import RNG
     from micrograd.guard import GuardedRun, Interrupted, RunGuard
-    from micrograd.nn import seed_mlp
+    from micrograd.nn import chapter_mlp
     from micrograd.optim import AdamW
     from micrograd.train import History
 
-    model = seed_mlp([2, 3], rng=RNG(1))
+    model = chapter_mlp([2, 3], rng=RNG(1))
     guard = RunGuard(GuardedRun(str(tmp_path), model, AdamW(model.parameters()), RNG(1),
                                 config={}, data_sha256="0" * 64, train_split=[], val_split=[],
                                 steps=10))

@@ -40,7 +40,7 @@ def test_settings_json_describes_every_page_setting_and_table():
                                      "min": 0.0, "max": 10.0, "min_open": True,
                                      "presets": [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0,
                                                  3.0]}
-    assert [d["label"] for d in doc["datasets"]][:2] == ["seed", "yin-yang"]
+    assert [d["label"] for d in doc["datasets"]][:2] == ["chapter", "yin-yang"]
     assert doc["settings"]["seed"]["max"] == 2**31 - 1  # a JavaScript number holds it exactly
     assert [d["name"] for d in doc["datasets"]] == doc["settings"]["dataset"]["choices"]
     assert {d["problem"] for d in doc["datasets"]} == set(doc["problems"])

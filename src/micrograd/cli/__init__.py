@@ -1,5 +1,5 @@
 """The `micrograd` console script (also `python -m micrograd`): a thin layer that parses, calls and
-prints. `micrograd train` runs the seed's training run by default.
+prints. `micrograd train` runs the chapter's training run by default.
 
 One module per subcommand, each with its flags (`add_parser`) and its `run`: `train`
 (a `micrograd.run.Run`), `eval`, `graph`; `playground` lives in `micrograd.playground`. A user

@@ -13,7 +13,7 @@ from micrograd.data import RNG, DataError
 from micrograd.errors import UsageError
 from micrograd.files import WriteFailed, write_atomic
 from micrograd.guard import is_numerical_error
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.resume import check_sizes, data_changed
 from micrograd.run import load_splits, loss_text, model_sizes
 
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--data and --point both name points to predict; give one")
     if args.out is not None and args.data is None and not args.point:
         raise UsageError("--out is where the predictions for --data go; pass --data FILE.csv")
-    model = seed_mlp(ckpt.sizes, ckpt.activation, rng=RNG(1))
+    model = chapter_mlp(ckpt.sizes, ckpt.activation, rng=RNG(1))
     for p, w in zip(model.parameters(), ckpt.weights):
         p.data = w
     if args.data is None and not args.point:

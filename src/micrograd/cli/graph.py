@@ -1,4 +1,4 @@
-"""`micrograd graph`: the computation graph of one point through the seed's model, drawn at
+"""`micrograd graph`: the computation graph of one point through the chapter's model, drawn at
 initialisation and after training (DOT, and SVG/PNG when Graphviz's `dot` is installed)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import sys
 
 from micrograd.cli.args import hidden, int_in, point
 from micrograd.config import TrainConfig
-from micrograd.data import RNG, seed_label
+from micrograd.data import RNG, chapter_label
 from micrograd.errors import UsageError
 from micrograd.files import write_atomic
 from micrograd.folder import prepare_out
 from micrograd.guard import is_numerical_error
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.optim import adamw
 from micrograd.run import load_splits
 from micrograd.train import train
@@ -24,8 +24,8 @@ GRAPH_MAX_NODES = 3000  # dot takes minutes beyond this, and no one can read the
 
 def add_parser(sub) -> None:
     g = sub.add_parser(
-        "graph", help="draw the computation graph of one point through the seed's model",
-        description="Draw the computation graph of one point through the seed's model (every "
+        "graph", help="draw the computation graph of one point through the chapter's model",
+        description="Draw the computation graph of one point through the chapter's model (every "
                     "*, +, tanh, exp, log, with each value's data and grad after one backward), "
                     "at initialisation (graph-init.svg/png) and after training (graph.svg/png). "
                     "Needs Graphviz's `dot`; without it the .dot files are written.")
@@ -33,11 +33,11 @@ def add_parser(sub) -> None:
                    help="the input (default: the run's first training point; write "
                         "--point=-1,0.5 for a negative x1)")
     g.add_argument("--label", type=int_in(0, 2), default=None,
-                   help="its class 0..2 (default: the class the seed's data give the point)")
+                   help="its class 0..2 (default: the class the chapter's data give the point)")
     g.add_argument("--hidden", type=hidden, default=TrainConfig().hidden,
-                   help="hidden layer sizes (default 16, the seed's; 2 fits on a slide)")
+                   help="hidden layer sizes (default 16, the chapter's; 2 fits on a slide)")
     g.add_argument("--steps", type=int_in(0, 10_000), default=TrainConfig().steps,
-                   help="training steps of the seed's run before graph.svg (default 100; "
+                   help="training steps of the chapter's run before graph.svg (default 100; "
                         "0: only the untrained graph)")
     g.add_argument("--walk", action="store_true",
                    help="also write walk.html: the last graph's forward pass and backpropagation "
@@ -54,15 +54,15 @@ def pictures(args: argparse.Namespace, name: str) -> list[tuple[str, str, str]]:
 
     cfg = TrainConfig(hidden=args.hidden)
     rng = RNG(cfg.seed)
-    train_split, val_split, _ = load_splits(cfg, rng)  # the seed's run: data first, then weights
-    model = seed_mlp([2, *cfg.hidden, 3], cfg.activation, rng=rng)
+    train_split, val_split, _ = load_splits(cfg, rng)  # the chapter's run: data first, then weights
+    model = chapter_mlp([2, *cfg.hidden, 3], cfg.activation, rng=rng)
     if args.point is None:  # a point the run trains on, so its loss is the run's (not the
         args.point = list(train_split[0][0])  # three-class junction at (0, 0): no model is sure)
         whose = " (the first training point)"
     else:
         whose = ""
     if args.label is None:
-        args.label = seed_label(*args.point)
+        args.label = chapter_label(*args.point)
     where = f"point ({args.point[0]:.4g}, {args.point[1]:.4g}), label {args.label}{whose}"
     typed = f"--point={args.point[0]:g},{args.point[1]:g} --label {args.label}"
 
@@ -111,7 +111,7 @@ def walk_page(trace, title: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """`micrograd graph`: draw the seed model's graph on one point, untrained and trained."""
+    """`micrograd graph`: draw the chapter's model's graph on one point, untrained and trained."""
     from micrograd.graph import INSTALL_HINT, DotFailed, DotNotFound, render, trace_size
 
     sizes = [2, *args.hidden, 3]

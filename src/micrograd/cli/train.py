@@ -1,7 +1,7 @@
 """`micrograd train`: its flags (made from the settings schema), and a `Run` (micrograd.run)
 started or resumed, then reported.
 
-The loss lines are the program's output and go to stdout in the seed's exact format; everything
+The loss lines are the program's output and go to stdout in the chapter's exact format; everything
 else (where files went, the progress bar, why a run stopped) goes to stderr.
 """
 
@@ -30,9 +30,9 @@ FLAG_OPTIONS = {"n": {"default": None}, "batch_size": {"metavar": "B"}}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    t = sub.add_parser("train", help="train an MLP (default: exactly the seed's run)",
-                       description="Train an MLP; with no flags, the seed's run (MLP 2-16-3, "
-                                   "AdamW, 100 steps on the seed's 3-class data).",
+    t = sub.add_parser("train", help="train an MLP (default: exactly the chapter's run)",
+                       description="Train an MLP; with no flags, the chapter's run (MLP 2-16-3, "
+                                   "AdamW, 100 steps on the chapter's 3-class data).",
                        records_given=True)  # args.given: what --resume may change
     for name in FLAGGED:  # in the schema's order
         add_setting(t, RUN[name], **FLAG_OPTIONS.get(name, {}))

@@ -27,7 +27,7 @@ class GraphUnavailable(ValueError):
 def unavailable_reason(model: Any, x: list[float], label: Any, regression: bool) -> str:
     """Which of the point's values makes its graph uncomputable, in one line.
 
-    The graph writes the seed's softmax (exp, Σ, ÷, log): once a diverged model's logits are
+    The graph writes the chapter's softmax (exp, Σ, ÷, log): once a diverged model's logits are
     more than about 745 apart, the label's probability underflows to 0 and log(0) has no value,
     although training's stable form still returns a (huge) number. Non-finite outputs are named
     as such.

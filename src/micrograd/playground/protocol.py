@@ -102,6 +102,9 @@ def _check(s: Setting) -> Callable[[Any], Any]:
         return _int(s.name, s.lo, s.hi)  # type: ignore[arg-type]
     if s.type == "float":
         return _num(s.name, s.lo, s.hi, lo_open=s.lo_open)  # type: ignore[arg-type]
+    if s.type == "choice" and s.aliases:  # an old name is read as the value it names now
+        check = _choice(s.name, s.choices)
+        return lambda v: check(s.canonical(v))
     if s.type == "choice":
         return _choice(s.name, s.choices)
     if s.type == "bool":

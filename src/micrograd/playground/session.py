@@ -11,7 +11,7 @@ come from one forward pass over a grid of points, straight from the weights (no 
 session trains on the `tape` engine and `plane.py` computes the pictures on lists: same rules,
 same numbers. The graph panel is `graphview.py`.
 
-Beyond the seed's run the page can set TensorFlow Playground's knobs: the input features
+Beyond the chapter's run the page can set TensorFlow Playground's knobs: the input features
 (`features.py`), a regression problem (`regression.py`: two datasets, the mean squared error),
 an L1 or L2 penalty on the weights (added to their gradients before the AdamW step, in the
 step's `before_update`, which also stops on a non-finite loss before it is applied), and two
@@ -29,7 +29,7 @@ from typing import Any
 from micrograd.config import TrainConfig, adamw
 from micrograd.data import DATASETS, RNG
 from micrograd.losses import squared_error
-from micrograd.nn import seed_mlp
+from micrograd.nn import chapter_mlp
 from micrograd.playground.features import FEATURES, canonical, expand
 from micrograd.playground.graphview import GRAPH_MAX_VALUES, GraphPanel
 from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
@@ -58,7 +58,7 @@ __all__ = ["GRAPH_MAX_VALUES", "Config", "Diverged", "Session", "SessionError"]
 
 @dataclass
 class Config:
-    """Everything the page can set; the defaults (the schema's, `settings.PAGE`) are the seed's
+    """Everything the page can set; the defaults (the schema's, `settings.PAGE`) are the chapter's
     run (MLP 2-16-3, AdamW)."""
 
     dataset: str = PAGE["dataset"].default
@@ -70,7 +70,7 @@ class Config:
     activation: str = PAGE["activation"].default
     lr: float = PAGE["lr"].default
     weight_decay: float = PAGE["weight_decay"].default
-    batch_size: int = PAGE["batch_size"].default  # 0: full batch, as the seed
+    batch_size: int = PAGE["batch_size"].default  # 0: full batch, as the chapter's
     speed: int = PAGE["speed"].default  # training steps per second; 0: as fast as it goes
     problem: str = PAGE["problem"].default  # or "regression" (dataset plane or gauss)
     features: list[str] = field(default_factory=lambda: list(PAGE["features"].default))
@@ -126,7 +126,7 @@ class Session(GraphPanel):
         return self.config.problem == "regression"
 
     def regenerate_data(self) -> None:
-        """New points from the config's dataset and seed, then fresh weights (the seed's order)."""
+        """New points from the config's dataset and seed, then fresh weights (in that order)."""
         c = self.config
         rng = RNG(c.seed)
         if self.regression():
@@ -218,11 +218,11 @@ class Session(GraphPanel):
         rng = RNG(c.seed)
         rng.state = self._weights_state
         nin = len(c.features)
-        self.model = seed_mlp([nin, *c.hidden, self.classes or 1], c.activation, rng=rng)
+        self.model = chapter_mlp([nin, *c.hidden, self.classes or 1], c.activation, rng=rng)
         self.rng = rng  # then it draws the mini-batches, as `micrograd train` does
         self.params = self.model.parameters()
         self.weights = [w for layer in self.model.layers for n in layer.neurons for w in n.w]
-        # the CLI's optimizer for the page's lr and weight decay (betas and eps: the seed's)
+        # the CLI's optimizer for the page's lr and weight decay (betas and eps: the chapter's)
         self.optimizer = adamw(self.model, TrainConfig(lr=c.lr, weight_decay=c.weight_decay))
         # regression trains the mean of (out - y)² on the same engine
         loss = squared_error if self.regression() else None

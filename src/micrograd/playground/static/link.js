@@ -27,7 +27,7 @@ export function linkCodec(schema) {
 
 function parser(s) {
   // a function that parses a field's text or throws an Error naming the allowed values
-  if (s.type === "choice") return oneOf(s.choices);
+  if (s.type === "choice") return aliased(oneOf(s.choices), s.aliases || {});
   if (s.type === "float") return numIn(s.min, s.max, s.min_open);
   if (s.type === "int") return intIn(s.min, s.max);
   if (s.type === "bool") return flag;
@@ -57,6 +57,11 @@ function sizesIn(s) {
     }
     return v;
   };
+}
+
+function aliased(parse, aliases) {
+  // an old name (a link made before a rename) reads as the value it names now
+  return (t) => parse(Object.hasOwn(aliases, t) ? aliases[t] : t);
 }
 
 function oneOf(options) {
