@@ -137,7 +137,7 @@ def measure_cli(timeout: float) -> Run:
 # ---- comparing with the chapter's log ----
 
 def find_chapter_log(given: str | None) -> Path | None:
-    """--seed-log, else $MICROGRAD_CHAPTER_LOG, else tests/data/chapter_log.txt."""
+    """--chapter-log, else $MICROGRAD_CHAPTER_LOG, else tests/data/chapter_log.txt."""
     for candidate in (given, os.environ.get(CHAPTER_LOG_ENV), CHAPTER_LOG):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
@@ -351,7 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="scaling rows repeat only if one run takes less (default 150)")
     parser.add_argument("--limit-minutes", type=float, default=10.0,
                         help="skip a scaling row estimated to take longer (default 10)")
-    parser.add_argument("--seed-log", help="the chapter's printed log (default: "
+    parser.add_argument("--chapter-log", "--seed-log", dest="chapter_log",
+                        help="the chapter's printed log (default: "
                         "$MICROGRAD_CHAPTER_LOG or tests/data/chapter_log.txt)")
     parser.add_argument("--wide", action="store_true",
                         help="with --quick: also the wide-model table (always in a full run)")
@@ -388,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     chapter_log = find_chapter_log(args.chapter_log)
     reference = chapter_log.read_text().splitlines() if chapter_log else None
     if reference is None:
-        progress("benchmarks: chapter log not found; pass --seed-log (deviations left out)")
+        progress("benchmarks: chapter log not found; pass --chapter-log (deviations left out)")
 
     started, code, stamp = time.time(), code_version(), src_stamp()
     if args.calls_only:
