@@ -171,16 +171,10 @@ def test_reuse_freed_memory_leaves_a_users_malloc_settings_alone():
 
 def test_value_is_still_the_only_thing_a_tape_needs():
     """A graph without layers keeps the per-node numpy code and the unfused step."""
+    from test_backends import LayerlessModel
+
     w = Value(0.5)
-
-    class Tiny:
-        def parameters(self):
-            return [w]
-
-        def __call__(self, x):
-            return [x[0] * w, x[1] * w, x[0] + x[1]]
-
-    tape = BatchTape(Tiny(), 2, backend="numpy")
+    tape = BatchTape(LayerlessModel(w), 2, backend="numpy")
     assert not tape.compiled
     opt = AdamW([w], lr=0.1)
     X, Y = tape.batch([[1.0, 2.0], [0.5, -1.0]], [0, 2])

@@ -153,27 +153,31 @@ def test_train_on_the_tape_engine_imports_no_numpy():
     assert out.stdout.split() == ["False"]
 
 
+class LayerlessModel:
+    """Three outputs (x1·w, x2·w, x1 + x2) of one weight: a graph with no layer in it."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def parameters(self):
+        return [self.w]
+
+    def __call__(self, x):
+        return [x[0] * self.w, x[1] * self.w, x[0] + x[1]]
+
+    def predict(self, x):
+        return [x[0] * self.w.data, x[1] * self.w.data, x[0] + x[1]]
+
+
 def test_a_tape_without_layers_evaluates_point_by_point():
     """The per-node numpy code (no layer found) scores points with the model's floats."""
     pytest.importorskip("numpy")
     from micrograd.engine import Value
     from micrograd.tape import BatchTape
 
-    w = Value(0.5)
-
-    class Tiny:
-        def parameters(self):
-            return [w]
-
-        def __call__(self, x):
-            return [x[0] * w, x[1] * w, x[0] + x[1]]
-
-        def predict(self, x):
-            return [x[0] * w.data, x[1] * w.data, x[0] + x[1]]
-
     X, Y = [[1.0, 2.0], [0.5, -1.0], [-3.0, 1.0]], [2, 0, 0]  # argmax 2, 0, 1
     for backend in ("python", "numpy"):
-        tape = BatchTape(Tiny(), 2, backend=backend)
+        tape = BatchTape(LayerlessModel(Value(0.5)), 2, backend=backend)
         got = tape.evaluate(X, Y)
         assert got.loss == tape.loss(X, Y) and got.accuracy == 2 / 3
 
