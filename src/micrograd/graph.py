@@ -42,14 +42,22 @@ def fmt_number(x: float) -> str:
     e-notation when 4 decimals would hide it (`7.08e-05`) or it is huge (`1.23e+07`).
 
     A gradient of 7e-5 is not 0: after training most numbers are that small, and rounding them
-    to `0.0000` hides exactly what a learner should see. Exact zeros print `0.0000` (never
-    `-0.0000`).
+    to `0.0000` hides exactly what a learner should see. Likewise a probability of 0.99999 is not
+    1: a number 4 decimals would round to a whole one gets more places (up to 12), so it reads
+    `0.99999`. Exact zeros print `0.0000` (never `-0.0000`).
     """
     if x == 0.0:
         return "0.0000"
-    if math.isfinite(x) and not 1e-3 <= abs(x) < 1e6:
+    if not math.isfinite(x):
+        return f"{x:.4f}"
+    if not 1e-3 <= abs(x) < 1e6:
         return f"{x:.2e}"
-    return f"{x:.4f}"
+    text = f"{x:.4f}"
+    places = 4
+    while x != round(x) and float(text) == round(x) and places < 12:
+        places += 1  # 0.99999 is not 1: as many places as it takes to show it is not
+        text = f"{x:.{places}f}"
+    return text
 
 
 def nodes_of(root: Value) -> list[Value]:
@@ -57,7 +65,7 @@ def nodes_of(root: Value) -> list[Value]:
     return root.topo()
 
 
-def _role(node: Value, root: Value, params: set[int], inputs: set[int]) -> str:
+def role_of(node: Value, root: Value, params: set[int], inputs: set[int]) -> str:
     """A leaf named as a parameter or an input is one. A graph drawn without either (a learner's
     own expression, `draw_dot(L)`) calls its labelled leaves (`a`, `b`) inputs, and only the
     unnamed ones (the 2 of `2 * a`) constants."""
@@ -92,39 +100,47 @@ def dot_lines(
     param_ids, input_ids = {id(p) for p in params}, {id(x) for x in inputs}
     order = nodes_of(root)
     index = {id(v): i for i, v in enumerate(order)}
-    roles = [_role(v, root, param_ids, input_ids) for v in order]
+    roles = [role_of(v, root, param_ids, input_ids) for v in order]
 
-    lines = [
-        f"\tgraph [rankdir={rankdir} nodesep=0.12 ranksep=0.3 pad=0.25 bgcolor=white "
-        f'fontname="{FONT}" labelloc=t labeljust=l{_size(size)}]',
-        f'\tnode [fontname="{FONT}" fontsize=10 margin="0.04,0.02"]',
-        '\tedge [color="#888888" arrowsize=0.5 penwidth=0.8]',
-    ]
+    lines = graph_attributes(rankdir, size)
     if title or legend:
         lines.append(f"\tlabel=<{_caption(title, sorted(set(roles)) if legend else [])}>")
     node_lines: dict[str, list[str]] = {}  # group label ("" = none) -> its node statements
     edges: list[str] = []
     for i, (v, role) in enumerate(zip(order, roles)):
-        fill, border, _ = ROLES[role]
         stmts = node_lines.setdefault(groups.get(id(v), ""), [])
         name = names.get(id(v)) or str(v.label)  # ours for the picture, else the node's own
-        stmts.append(
-            f'v{i} [shape=box style="rounded,filled" fillcolor="{fill}" color="{border}" '
-            f"penwidth={1.6 if role == 'loss' else 1.0} label=<{_box(name, v)}>]"
-        )
+        stmts.extend(value_statements(i, v, role, name))
         if v._prev:
-            op = html.escape(OP_TEXT.get(v._op, v._op or "?"))
-            stmts.append(
-                f'v{i}op [shape=circle width=0.3 fixedsize={str(len(op) <= 2).lower()} '
-                f'style=filled fillcolor="{OP_STYLE[0]}" color="{OP_STYLE[1]}" fontsize=10 '
-                f"label=<{op}>]"
-            )
             edges.append(f"\tv{i}op -> v{i}")
             for parent in v._prev:  # operand order, so `a - b` reads top to bottom
                 edges.append(f"\tv{index[id(parent)]} -> v{i}op")
-    lines.extend(_grouped(node_lines))
+    lines.extend(grouped(node_lines))
     lines.extend(edges)
     return lines
+
+
+def graph_attributes(rankdir: str = "LR", size: str | None = None) -> list[str]:
+    """The DOT text's first lines: layout, fonts, the edges' look."""
+    return [
+        f"\tgraph [rankdir={rankdir} nodesep=0.12 ranksep=0.3 pad=0.25 bgcolor=white "
+        f'fontname="{FONT}" labelloc=t labeljust=l{_size(size)}]',
+        f'\tnode [fontname="{FONT}" fontsize=10 margin="0.04,0.02"]',
+        '\tedge [color="#888888" arrowsize=0.5 penwidth=0.8]',
+    ]
+
+
+def value_statements(i: int, v: Value, role: str, name: str) -> list[str]:
+    """The DOT statements of value `i`: its box `v{i}` and, if an op made it, the op's circle."""
+    fill, border, _ = ROLES[role]
+    stmts = [f'v{i} [shape=box style="rounded,filled" fillcolor="{fill}" color="{border}" '
+             f"penwidth={1.6 if role == 'loss' else 1.0} label=<{_box(name, v)}>]"]
+    if v._prev:
+        op = html.escape(OP_TEXT.get(v._op, v._op or "?"))
+        stmts.append(f'v{i}op [shape=circle width=0.3 fixedsize={str(len(op) <= 2).lower()} '
+                     f'style=filled fillcolor="{OP_STYLE[0]}" color="{OP_STYLE[1]}" fontsize=10 '
+                     f"label=<{op}>]")
+    return stmts
 
 
 def _size(size: str | None) -> str:
@@ -140,7 +156,7 @@ def _size(size: str | None) -> str:
     return f' size="{w:g},{h:g}"'
 
 
-def _grouped(node_lines: dict[str, list[str]]) -> list[str]:
+def grouped(node_lines: dict[str, list[str]]) -> list[str]:
     """Node statements, each group's inside a cluster (a boxed, labelled layer of the MLP)."""
     lines = []
     for k, (group, stmts) in enumerate(node_lines.items()):
@@ -279,7 +295,7 @@ class Trace:
 
 
 def trace_mlp(model: Any, x: Sequence[float], label: int | float,
-              regression: bool = False) -> Trace:
+              regression: bool = False, input_names: Sequence[str] | None = None) -> Trace:
     """Forward `x` through `model`'s neurons op by op, take cross-entropy with `label`, backward.
     With `regression`, `label` is the target and the loss the squared error (out - target)².
 
@@ -287,7 +303,9 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
     chapter's softmax cross-entropy) so that the picture always shows each `*`, `+`, `tanh`, `exp`
     and `log`, whatever shortcut (a fused node) the model's own `__call__` may take; tests check
     that it computes what the model and `cross_entropy` compute. The model's parameter grads are
-    zeroed first, so afterwards they hold exactly this one backward.
+    zeroed first, so afterwards they hold exactly this one backward. Every value has a name
+    (`input_names` name the inputs, else x1, x2, ...): a product is `w1[0,1]·x2` after its two
+    factors, a neuron's running sum `sum1[0,1]` (its bias plus terms 0..1), its last sum `z1[0]`.
     """
     if len(x) != len(model.layers[0].neurons[0].w):
         raise ValueError(f"the model takes {len(model.layers[0].neurons[0].w)} inputs, "
@@ -295,7 +313,9 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
     model.zero_grad()
     # the inputs are x1, x2 as the data's columns, the plots and the playground name them
     xs = [Value(float(v)) for v in x]
-    names: dict[Value, str] = {v: f"x{i + 1}" for i, v in enumerate(xs)}
+    given = list(input_names or [])
+    names: dict[Value, str] = {v: given[i] if i < len(given) else f"x{i + 1}"
+                               for i, v in enumerate(xs)}
     groups: dict[Value, str] = {}
     h: list[Value] = xs
     last = len(model.layers)
@@ -310,6 +330,8 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
                 names[wi] = f"w{li}[{j},{i}]"
                 prod = wi * hi
                 act = act + prod
+                names[prod] = f"{names[wi]}·{names[hi]}"
+                names[act] = f"sum{li}[{j},{i}]"
                 members += (wi, prod, act)
             if n.activation != "linear":
                 names[act] = f"z{li}[{j}]"
@@ -358,7 +380,12 @@ def _chapter_cross_entropy(
     loss = -prob.log()  # log(p) * -1
     for d in shifted:
         names[d._prev[1]] = "−max"
+    for k, (d, e) in enumerate(zip(shifted, ex)):
+        names[d], names[e] = f"logit{k} − max", f"exp{k}"
+    for k, partial in enumerate(sums[:-1], start=1):
+        names[partial] = f"Σ exp0..{k}"
     names[denom], names[prob], names[loss] = "Σ exp", f"p{label}", "loss"
+    names[prob._prev[1]], names[loss._prev[0]] = "1 / Σ exp", f"log p{label}"
     names[loss._prev[1]] = "−1"  # -x is x * -1
     members = [*shifted, *(d._prev[1] for d in shifted), *ex, *sums, prob._prev[1], prob,
                loss._prev[0], loss._prev[1], loss]

@@ -6,10 +6,12 @@ and why a node used twice receives two contributions (`+=`, not `=`).
 
 - `backprop_steps(root)`: the walk as a list of `Step`s, plain data, computed from the nodes'
   stored local derivatives exactly as `backward()` does (the final grads are the same bits).
-- `walk_html(root)`: a standalone page (no network, no server): the graph drawn by Graphviz with
-  step / back / play controls; the current node is lit, the parent receiving gradient is marked,
-  and each box's `grad` changes as the walk goes. `BackpropWalk(root)` shows the same page inline
-  in Jupyter. `micrograd graph --walk` writes `walk.html` for the chapter's model's graph.
+- `walk_html(root)`: a standalone page (no network, no server) with step / back / play controls:
+  Graphviz pictures of the current neuron (focus) or of the whole model with the other neurons
+  folded (overview), sized to the window and following the walk; the current node is lit, the
+  parent receiving gradient is marked, and each box's `grad` changes as the walk goes.
+  `BackpropWalk(root)` shows the same page inline in Jupyter. `micrograd graph --walk` writes
+  `walk.html` for the chapter's model's graph.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 
 from micrograd.engine import Value
-from micrograd.graph import fmt_number, render_svg, to_dot
+from micrograd.graph import fmt_number
+from micrograd.walkview import walk_views
 
 MAX_WALK_NODES = 1500  # the page replays every step in the browser; beyond this it is a wall
 
@@ -82,26 +85,43 @@ def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> lis
             j = index[id(parent)]
             grads[id(parent)] += local * g  # the chain rule, as backward() adds it
             seen[j] = seen.get(j, 0) + 1
-            again = (f" (contribution {seen[j]} of {uses[j]}: it is used {uses[j]} times)"
-                     if seen[j] > 1 else "")
-            steps.append(Step(
-                "backward", i,
-                f"{_name(parent, j)}.grad += d{_name(node, i)}/d{_name(parent, j)} × "
-                f"{_name(node, i)}.grad = {fmt_number(local)} × {fmt_number(g)} → "
-                f"{fmt_number(grads[id(parent)])}{again}",
-                parent=j, grad=grads[id(parent)], contribution=seen[j]))
+            text = _chain_text(_name(parent, j), _name(node, i), local, g, grads[id(parent)],
+                               seen[j], uses[j])
+            steps.append(Step("backward", i, text, parent=j, grad=grads[id(parent)],
+                              contribution=seen[j]))
     return steps
+
+
+def _p(name: str) -> str:
+    """The name, in parentheses when it is more than one word: `(w1[0,1]·x2).grad`."""
+    return name if all(c.isalnum() or c in "[],_" for c in name) else f"({name})"
+
+
+def _chain_text(parent: str, node: str, local: float, g: float, total: float, nth: int,
+                uses: int) -> str:
+    """One chain-rule step: the product, and for a reused value the running total apart."""
+    rule = f"{_p(parent)}.grad += d{_p(node)}/d{_p(parent)} × {_p(node)}.grad"
+    product = f"{fmt_number(local)} × {fmt_number(g)} = {fmt_number(local * g)}"
+    if uses == 1:
+        return f"{rule} = {product}"
+    return (f"{rule}, contribution {nth} of {uses} ({parent} is used {uses} times): {product}; "
+            f"{_p(parent)}.grad is now {fmt_number(total)}")
 
 
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font: 14px Helvetica, Arial, sans-serif; margin: 12px; color: #222; }}
-#bar {{ position: sticky; top: 0; background: #fff; padding: 6px 0;
-        border-bottom: 1px solid #ddd; }}
+html, body {{ height: 100%; }}
+body {{ font: 14px Helvetica, Arial, sans-serif; margin: 0; color: #222; display: flex;
+        flex-direction: column; overflow: hidden; }}
+#bar {{ flex: none; background: #fff; padding: 8px 12px; border-bottom: 1px solid #ddd; }}
 button {{ font-size: 14px; padding: 3px 10px; margin-right: 4px; }}
-#text {{ font-family: Menlo, Consolas, monospace; margin-top: 6px; min-height: 1.4em; }}
+button.on {{ background: #e67e22; color: #fff; border: 1px solid #e67e22; }}
+#text {{ font-family: Menlo, Consolas, monospace; margin-top: 6px; min-height: 2.8em;
+         overflow-wrap: anywhere; }}
 #count {{ color: #666; margin-left: 8px; }}
+#graph {{ flex: 1; min-height: 0; overflow: auto; }}
+#graph svg {{ display: block; }}
 .walk-future {{ opacity: 0.25; }}
 .node.walk-cur path, .node.walk-cur polygon, .node.walk-cur ellipse {{ stroke: #e67e22;
   stroke-width: 4px; }}
@@ -114,38 +134,61 @@ button {{ font-size: 14px; padding: 3px 10px; margin-right: 4px; }}
 <div id="bar"><b>{title}</b><br>
 <button id="first">⇤ start</button><button id="back">◀ back</button>
 <button id="play">▶ play</button><button id="next">step ▶</button>
-<span id="count"></span><div id="text">Press "step" (or →) to walk the forward pass, then
-backpropagation edge by edge.</div></div>
-<div id="graph">{svg}</div>
+<button id="focus" class="on" title="the current neuron: its values, what goes in and out">focus
+</button><button id="overview" title="the whole model, the other neurons folded">overview
+</button><span id="count"></span><div id="text">Press "step" (or →) to walk the forward pass,
+then backpropagation edge by edge.</div></div>
+<div id="graph"></div>
 <script id="steps" type="application/json">{steps}</script>
+<script id="views" type="application/json">{views}</script>
 <script type="module">
 {walk_js}
-const steps = JSON.parse(document.getElementById("steps").textContent);
-const items = WalkView.index(document.getElementById("graph"));
-let k = 0, timer = null;
+const $ = (id) => document.getElementById(id);
+const steps = JSON.parse($("steps").textContent), V = JSON.parse($("views").textContent);
+let k = 0, timer = null, mode = "focus", shown = null, items = null;
 function show() {{
+  const want = `${{WalkView.viewAt(V.view_of_step, k)}} ${{mode}}`;
+  if (want !== shown) {{
+    const v = V.views[parseInt(want)];
+    items = WalkView.mount($("graph"), v[mode], mode === "overview" ? v.folded : null);
+    shown = want;
+  }}
   const last = WalkView.show(steps, k, items);
-  if (last) document.getElementById("text").textContent = last.text;
-  document.getElementById("count").textContent = `step ${{k}} of ${{steps.length}}`;
+  if (last) $("text").textContent = last.text;
+  $("count").textContent = `step ${{k}} of ${{steps.length}}`;
+  WalkView.follow($("graph"), mode === "overview");
 }}
 function go(to) {{ k = Math.max(0, Math.min(steps.length, to)); show(); }}
-document.getElementById("next").onclick = () => go(k + 1);
-document.getElementById("back").onclick = () => go(k - 1);
-document.getElementById("first").onclick = () => go(0);
-document.getElementById("play").onclick = () => {{
-  const b = document.getElementById("play");
+function look(m) {{ mode = m; $("focus").className = m === "focus" ? "on" : "";
+  $("overview").className = m === "overview" ? "on" : ""; show(); }}
+$("next").onclick = () => go(k + 1);
+$("back").onclick = () => go(k - 1);
+$("first").onclick = () => go(0);
+$("focus").onclick = () => look("focus");
+$("overview").onclick = () => look("overview");
+$("play").onclick = () => {{
+  const b = $("play");
   if (timer) {{ clearInterval(timer); timer = null; b.textContent = "▶ play"; return; }}
   b.textContent = "⏸ pause";
   timer = setInterval(() => {{ if (k >= steps.length) {{ clearInterval(timer); timer = null;
     b.textContent = "▶ play"; }} else go(k + 1); }}, 700);
 }};
 document.addEventListener("keydown", (ev) => {{
-  if (ev.key === "ArrowRight") go(k + 1);
-  else if (ev.key === "ArrowLeft") go(k - 1);
+  if (ev.key === "ArrowRight") {{ ev.preventDefault(); go(k + 1); }}
+  else if (ev.key === "ArrowLeft") {{ ev.preventDefault(); go(k - 1); }}
 }});
+window.addEventListener("resize", () => WalkView.follow($("graph"), mode === "overview"));
 show();
 </script></body></html>
 """
+
+
+def walk_names(root: Value, names: Mapping[Value, str] | None = None) -> dict[Value, str]:
+    """Every value's name, as the steps call it and its box shows it: `names[v]`, else its
+    label, else `v{i}` (its index in `root.topo()`)."""
+    given = {id(v): n for v, n in (names or {}).items()}
+    return {v: given.get(id(v)) or (str(v.label) if v.label else f"v{i}")
+            for i, v in enumerate(root.topo())}
 
 
 def walk_js() -> str:
@@ -157,28 +200,33 @@ def walk_js() -> str:
 def walk_html(root: Value, title: str = "Backpropagation, step by step", **style: object) -> str:
     """A standalone page that walks `root`'s graph step by step (needs Graphviz's `dot`).
 
-    `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). The picture is
-    drawn with the grads the walk ends on (so each box is wide enough for its last number); the
-    page shows them as 0, as before `backward()`, and fills them in as it walks.
+    `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). The page shows
+    one part of the graph at a time (`micrograd.walkview`: the current neuron, or the whole
+    model with the other neurons folded), sized to the window and following the current node.
+    A value without a name or label is called `v{i}` in its box and in the steps alike. The
+    pictures are drawn with the grads the walk ends on (so each box is wide enough for its last
+    number); the page shows them as 0, as before `backward()`, and fills them in as it walks.
     """
     order = root.topo()
     if len(order) > MAX_WALK_NODES:
         raise ValueError(f"walk: {len(order)} values is too many to walk (at most "
                          f"{MAX_WALK_NODES}); walk a smaller graph")
-    steps = backprop_steps(root, style.get("names"))  # type: ignore[arg-type]
+    names = walk_names(root, style.get("names"))  # type: ignore[arg-type]
+    style = {**style, "names": names}
+    steps = backprop_steps(root, names)
     final = {s.parent if s.phase == "backward" else s.node: s.grad for s in steps
              if s.phase != "forward"}
     saved = [v.grad for v in order]
     try:
         for i, v in enumerate(order):
             v.grad = final.get(i, 0.0)  # type: ignore[assignment]
-        svg = render_svg(to_dot(root, legend=False, **style))
+        views = walk_views(root, steps, **style)  # type: ignore[arg-type]
     finally:
         for v, g in zip(order, saved):
             v.grad = g
-    svg = svg[svg.find("<svg"):]  # drop the XML prologue and DOCTYPE: it sits inside HTML
     payload = json.dumps([asdict(s) for s in steps]).replace("</", "<\\/")
-    return _PAGE.format(title=html.escape(title), svg=svg, steps=payload, walk_js=walk_js())
+    return _PAGE.format(title=html.escape(title), steps=payload, walk_js=walk_js(),
+                        views=json.dumps(views).replace("</", "<\\/"))
 
 
 class BackpropWalk:

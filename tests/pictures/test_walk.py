@@ -8,6 +8,7 @@ driven in Chromium: each click moves one step, lights the current node, and fill
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ import pytest
 from conftest import require_chromium
 from micrograd.data import RNG
 from micrograd.engine import Value
+from micrograd.graph import fmt_number, trace_mlp
 from micrograd.losses import cross_entropy
 from micrograd.nn import chapter_mlp
 from micrograd.walk import BackpropWalk, backprop_steps, step_count, walk_html
@@ -58,9 +60,50 @@ def test_a_reused_node_visibly_gets_a_second_contribution():
     into_a = [s for s in steps if s.phase == "backward" and s.parent == 0]
     assert [s.contribution for s in into_a] == [1, 2]
     assert [s.grad for s in into_a] == [1.0, 2.0]
-    assert into_a[1].text == "a.grad += db/da × b.grad = 1.0000 × 1.0000 → 2.0000 " \
-                             "(contribution 2 of 2: it is used 2 times)"
+    assert into_a[1].text == "a.grad += db/da × b.grad, contribution 2 of 2 (a is used 2 " \
+                             "times): 1.0000 × 1.0000 = 1.0000; a.grad is now 2.0000"
     assert steps[0].text == "b = a + a = 3.0000 + 3.0000 = 6.0000"
+
+
+def _default_trace():
+    """The playground's default model, 2-16-3 (293 values, 544 steps), on one point."""
+    return trace_mlp(chapter_mlp([2, 16, 3], rng=RNG(1)), [0.3, -0.5], 1)
+
+
+def test_a_reused_value_shows_the_product_and_the_running_total_apart():
+    trace = _default_trace()
+    steps = backprop_steps(trace.loss, trace.names)
+    order = trace.loss.topo()
+    names = [trace.names[v] for v in order]
+    again = [s for s in steps if s.phase == "backward" and s.contribution == 2
+             and names[s.parent].startswith("h1[")]
+    assert again
+    for s in again:
+        node, parent = order[s.node], order[s.parent]
+        local = node._local[[id(p) for p in node._prev].index(id(parent))]
+        before = next(t.grad for t in reversed(steps[:steps.index(s)])
+                      if t.phase == "backward" and t.parent == s.parent)
+        product = local * node.grad
+        assert fmt_number(product) != fmt_number(s.grad)  # two numbers, not one
+        assert f"contribution 2 of 3 ({names[s.parent]} is used 3 times): " \
+               f"{fmt_number(local)} × {fmt_number(node.grad)} = {fmt_number(product)}; " \
+               f"{names[s.parent]}.grad is now {fmt_number(s.grad)}" in s.text
+        assert s.grad == before + product
+
+
+def test_every_value_of_a_traced_model_has_a_name_the_steps_use():
+    trace = _default_trace()
+    assert len(trace.nodes()) == 293 and all(v in trace.names for v in trace.nodes())
+    names = set(trace.names.values())
+    for s in backprop_steps(trace.loss, trace.names):
+        assert not re.search(r"\bv\d+\b", s.text), s.text
+        lhs = s.text.split(" = ")[0] if s.phase == "forward" else s.text.split(".grad")[0]
+        assert lhs.strip("()") in names, s.text
+
+
+def test_numbers_are_never_rounded_to_a_whole_number_they_are_not():
+    assert [fmt_number(x) for x in (0.99999, -0.999996, 1.0, 2.5, 3e-5, 0.0, 12.00004)] == [
+        "0.99999", "-0.999996", "1.0000", "2.5000", "3.00e-05", "0.0000", "12.00004"]
 
 
 def test_nodes_with_only_a_closure_cannot_be_walked():
@@ -126,6 +169,50 @@ def test_micrograd_graph_walk_writes_the_page(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "g" / "walk.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 1 and '"phase": "backward"' in page
+    assert page.count("<svg") >= 2 and '"phase": "backward"' in page  # focus and overview
     assert "walk: MLP 2-2-3 after 3 training steps, step by step: 96 steps" in proc.stdout
     assert not math.isnan(float(proc.stdout.split("loss ")[1].split(",")[0]))
+
+
+# the lit boxes and edges that lie outside #graph (a list of their DOT titles; [] when all are in)
+OUTSIDE = """() => { const v = document.getElementById("graph").getBoundingClientRect();
+  return [...document.querySelectorAll("#graph .walk-cur, #graph .walk-recv, #graph .walk-again")]
+    .filter((g) => { const r = g.getBoundingClientRect();
+      return r.left < v.left - 1 || r.right > v.right + 1 || r.top < v.top - 1
+        || r.bottom > v.bottom + 1; })
+    .map((g) => g.querySelector("title").textContent); }"""
+
+
+@pytest.mark.needs_dot
+@pytest.mark.needs_chromium
+def test_the_default_models_page_fits_the_window_follows_the_walk_and_keys_do_not_scroll(
+        tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    trace = _default_trace()
+    page_file = tmp_path / "walk.html"
+    page_file.write_text(walk_html(trace.loss, **trace.style()), encoding="utf-8")
+    steps = backprop_steps(trace.loss, trace.names)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=require_chromium(), args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(page_file.as_uri())
+            size = "() => [document.documentElement.scrollWidth, document.documentElement." \
+                   "scrollHeight, window.scrollX, window.scrollY]"
+            assert page.evaluate(size) == [1280, 800, 0, 0]  # the page fits the window
+            for k in range(1, len(steps) + 1):
+                page.keyboard.press("ArrowRight")
+                if k % 17 == 0 or k in (1, 96, 97, 98, len(steps)):
+                    assert page.inner_text("#text") == steps[k - 1].text
+                    assert page.evaluate(OUTSIDE) == [], f"step {k}: lit outside the window"
+                    assert page.evaluate(size) == [1280, 800, 0, 0]  # keys scroll nothing
+                    bar = page.locator("#bar").bounding_box()
+                    assert bar["y"] >= 0 and bar["y"] + bar["height"] <= 800
+            page.click("#overview")
+            page.keyboard.press("ArrowLeft")
+            assert page.evaluate(OUTSIDE) == [] and page.evaluate(size) == [1280, 800, 0, 0]
+        finally:
+            browser.close()

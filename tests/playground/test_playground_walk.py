@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -78,8 +79,10 @@ def test_a_reused_value_gets_a_second_contribution_flagged():
     into_a = [s for s in msg["steps"] if s["phase"] == "backward" and s["parent"] == 0]
     assert [s["contribution"] for s in into_a] == [1, 2]
     assert [s["grad"] for s in into_a] == [1.0, 2.0]
-    assert into_a[0]["text"] == "a.grad += db/da × b.grad = 1.0000 × 1.0000 → 1.0000"
-    assert into_a[1]["text"].endswith("→ 2.0000 (contribution 2 of 2: it is used 2 times)")
+    assert into_a[0]["text"] == "a.grad += db/da × b.grad, contribution 1 of 2 (a is used 2 " \
+                                "times): 1.0000 × 1.0000 = 1.0000; a.grad is now 1.0000"
+    assert into_a[1]["text"].endswith("contribution 2 of 2 (a is used 2 times): 1.0000 × 1.0000 "
+                                      "= 1.0000; a.grad is now 2.0000")
     assert msg["grad"] == ["2.0000", "1.0000"] and msg["data"] == ["3.0000", "6.0000"]
 
 
@@ -133,14 +136,39 @@ def enter_walk(page) -> list[dict]:
 
 
 def lit(page, cls: str) -> list[str]:
-    """DOT titles of the boxes (not op circles or edges) with class `cls`."""
+    """DOT titles of the walk picture's boxes (not op circles or edges) with class `cls`."""
     return page.eval_on_selector_all(
-        f"#graph-view g.node.{cls} title",
+        f"#walk-view g.node.{cls} title",
         "els => els.map(e => e.textContent).filter(t => /^v\\d+$/.test(t))")
 
 
 def box_grads(page) -> list[str]:
+    """The graph panel's boxes' grads (the whole graph, outside the walk)."""
     return page.evaluate("() => playground.graph.nodes.map(n => n.grad.textContent.slice(5))")
+
+
+WALK_BOXES = """view => Object.fromEntries([...view.querySelectorAll('g.node')].map(g => [
+  g.querySelector('title').textContent, [...g.querySelectorAll('text')].map(t => t.textContent)])
+  .filter(([t]) => /^v\\d+$/.test(t)))"""
+
+
+def walk_boxes(page) -> dict[int, list[str]]:
+    """The walk picture's value boxes: index -> their texts (name, data ..., grad ...)."""
+    boxes = page.eval_on_selector("#walk-view", WALK_BOXES)
+    return {int(t[1:]): texts for t, texts in boxes.items()}
+
+
+def walk_grads(page) -> dict[int, str]:
+    """The grads the walk picture's boxes show, by value index."""
+    return {i: next(t[5:] for t in texts if t.startswith("grad "))
+            for i, texts in walk_boxes(page).items()}
+
+
+def assert_future(page, forward: list[dict], k: int) -> None:
+    """Faded: exactly the shown boxes of the values the forward pass has not computed yet."""
+    shown = set(walk_boxes(page))
+    assert set(lit(page, "walk-future")) == {f"v{s['node']}" for s in forward[k:]
+                                             if s["node"] in shown}
 
 
 def shot(page, name: str) -> None:
@@ -159,18 +187,18 @@ def test_the_walk_steps_through_forward_then_backward(browser, playground_url):
     assert steps == expected
     forward = [s for s in steps if s["phase"] == "forward"]
     assert page.text_content("#walk-count") == f"step 0 of {len(steps)}"
-    assert len(lit(page, "walk-future")) == len(forward)  # nothing computed yet
+    assert_future(page, forward, 0)  # nothing computed yet
     for k, s in enumerate(forward, 1):  # the forward pass, node by node
         page.click("#walk-next")
         assert lit(page, "walk-cur") == [f"v{s['node']}"]
         assert page.text_content("#walk-text") == s["text"]
-        assert len(lit(page, "walk-future")) == len(forward) - k
+        assert_future(page, forward, k)
         if k == 4:
             shot(page, "walk-forward-1280.png")
-    assert set(box_grads(page)) == {"0.0000"}  # no gradient before the backward pass
+    assert set(walk_grads(page).values()) == {"0.0000"}  # no gradient before the backward pass
     page.keyboard.press("ArrowRight")  # the backward pass's start
     assert page.text_content("#walk-text") == steps[len(forward)]["text"]
-    assert box_grads(page)[-1] == "1.0000"
+    assert walk_grads(page)[len(box_grads(page)) - 1] == "1.0000"
     for k in range(len(forward) + 1, len(steps)):  # backprop, edge by edge
         page.keyboard.press("ArrowRight")
         s = steps[k]
@@ -178,15 +206,16 @@ def test_the_walk_steps_through_forward_then_backward(browser, playground_url):
         receiving = "walk-again" if s["contribution"] > 1 else "walk-recv"
         assert lit(page, receiving) == [f"v{s['parent']}"]
         assert page.text_content("#walk-text") == s["text"]
-        assert box_grads(page)[s["parent"]] == fmt_number(s["grad"])
+        assert walk_grads(page)[s["parent"]] == fmt_number(s["grad"])
         if k == len(forward) + 3:
             shot(page, "walk-backward-1280.png")
         if s["contribution"] == 2 and "again" not in page.get_attribute("#walk-text", "class"):
             raise AssertionError("a second contribution is not flagged")
     assert page.get_attribute("#walk-next", "disabled") is not None  # the end
     shown = session.graph_values()
-    assert box_grads(page) == shown["grad"]  # every grad is backward()'s
-    assert box_grads(page) == page.evaluate("() => playground.graph.info.grad")  # the frames' too
+    for i, grad in walk_grads(page).items():
+        assert grad == shown["grad"][i]  # every grad is backward()'s
+    assert shown["grad"] == page.evaluate("() => playground.graph.info.grad")  # the frames' too
     assert page.problems == []
     page.close()
 
@@ -206,12 +235,15 @@ def test_back_undoes_play_advances_and_reuse_is_visible(browser, playground_url,
     s = steps[reuse]
     assert lit(page, "walk-again") == [f"v{s['parent']}"]
     before = next(t for t in reversed(steps[:reuse]) if t.get("parent") == s["parent"])
-    assert box_grads(page)[s["parent"]] == fmt_number(s["grad"])
+    assert walk_grads(page)[s["parent"]] == fmt_number(s["grad"])
     assert "contribution 2 of" in page.text_content("#walk-text")
     assert "again" in page.get_attribute("#walk-text", "class")
     shot(page, f"walk-reuse-{width}.png")
-    page.click("#walk-back")  # undone: the first contribution alone, the first colour
-    assert box_grads(page)[s["parent"]] == fmt_number(before["grad"])
+    page.click("#walk-back")  # undone: the step before, on its own part's picture
+    prev = steps[reuse - 1]
+    assert walk_grads(page)[prev["parent"]] == fmt_number(prev["grad"])
+    if s["parent"] in walk_grads(page):  # the reused value, if shown: its first contribution
+        assert walk_grads(page)[s["parent"]] == fmt_number(before["grad"])
     assert page.text_content("#walk-text") == steps[reuse - 1]["text"]
     assert lit(page, "walk-again") == []
     page.click("#walk-play")
@@ -236,6 +268,59 @@ def test_back_undoes_play_advances_and_reuse_is_visible(browser, playground_url,
     assert not page.is_visible("#walk-bar")
     assert page.locator("#graph-view .walk-cur, #graph-view .walk-future").count() == 0
     assert box_grads(page) == page.evaluate("() => playground.graph.info.grad")
+    assert page.problems == []
+    page.close()
+
+
+# Every step of the walk, taken in the page by the → key: per step its text, the lit boxes and
+# edges outside #walk-view, and the names of the boxes the step is about (its node; the operand
+# receiving gradient; the operands at the lit edges' other end).
+WALK_ALL = """(n) => {
+  const view = document.getElementById("walk-view"), out = [];
+  const name = (t) => { const g = [...view.querySelectorAll("g.node")]
+    .find((x) => x.querySelector("title").textContent === t);
+    return g ? g.querySelector("text").textContent : null; };
+  for (let k = 0; k < n; k++) {
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight" }));
+    const v = view.getBoundingClientRect(), lit = [...view.querySelectorAll(
+      ".walk-cur, .walk-recv, .walk-again")];
+    const outside = lit.filter((g) => { const r = g.getBoundingClientRect();
+      return r.left < v.left - 1 || r.right > v.right + 1 || r.top < v.top - 1
+        || r.bottom > v.bottom + 1; }).map((g) => g.querySelector("title").textContent);
+    const ends = lit.filter((g) => g.classList.contains("edge")).map((g) =>
+      g.querySelector("title").textContent.split("->")[0]).filter((t) => /^v\\d+$/.test(t));
+    out.push({ text: document.getElementById("walk-text").textContent, outside,
+      edges: lit.filter((g) => g.classList.contains("edge")).length, lit: lit.length,
+      names: [...new Set(ends)].map(name), k: document.getElementById("walk-bar").dataset.k });
+  }
+  return out;
+}"""
+
+
+@pytest.mark.needs_dot
+@pytest.mark.needs_chromium
+def test_on_the_default_model_every_step_keeps_its_lit_edge_inside_the_panel_and_names_boxes(
+        browser, playground_url):
+    page = new_page(browser, playground_url, 1280, 800)
+    page.wait_for_selector("body[data-connected='1']")
+    wait_until(lambda: page.text_content("#graph-note") == "293 values", "the 2-16-3 graph")
+    steps = enter_walk(page)
+    assert len(steps) == 544
+    for mode in ("focus", "overview"):
+        page.click(f"#walk-{mode}")
+        if mode != "focus":
+            page.click("#walk-first")
+        seen = page.evaluate(WALK_ALL, len(steps))
+        for k, (s, got) in enumerate(zip(steps, seen), 1):
+            assert got["k"] == str(k) and got["text"] == s["text"]
+            assert got["outside"] == [], f"{mode}, step {k}: {got['outside']} outside the panel"
+            assert got["lit"] > 0
+            if mode == "overview":  # neurons folded: a step inside one lights its box
+                continue
+            assert s["phase"] == "start" or got["edges"] > 0  # an edge is lit, and in view
+            assert not re.search(r"\bv\d+\b", s["text"])  # no v285: every value has a name
+            for name in got["names"]:  # the boxes at the lit edges' far end are named ...
+                assert name and name in s["text"], (k, name, s["text"])  # ... as the text does
     assert page.problems == []
     page.close()
 

@@ -47,7 +47,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "engines": ("backends backends.* arrays compile tape torch_engine", ("models",)),
     "run files": ("config checkpoint folder resume predict", ("engines",)),
     "loop": ("train run guard anomaly streams", ("run files",)),
-    "pictures": ("plot animate graph walk", ("loop",)),
+    "pictures": ("plot animate graph walk walkview", ("loop",)),
     "playground": ("playground playground.*", ("pictures",)),
     "cli": ("cli cli.* __main__", ("playground",)),
 }

@@ -29,6 +29,7 @@ class Page:
     def __init__(self, engine: str, layout: Callable[[str], Any]):
         self.driver = Driver(Session(None, engine), log_hint=LOG_HINT)
         self._layout_js = layout
+        self.driver.layout = self._layout  # the walk's pictures, by viz.js as the graph's
 
     @property
     def busy(self) -> bool:

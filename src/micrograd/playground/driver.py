@@ -54,6 +54,7 @@ class Driver:
         self._owed = 0.0  # steps owed at `speed` per second, not yet trained
         self._last: float | None = None  # when the last slice ran (None: idle since)
         self._layout: dict[str, Any] | None = None
+        self.layout: Callable[[str], str] | None = None  # DOT to SVG, for the walk's pictures
 
     @property
     def busy(self) -> bool:
@@ -105,7 +106,7 @@ class Driver:
     def on_walk(self) -> list[str]:
         """Backprop step by step for the picked point, on the weights of now (the page pauses
         training first): `walkmsg.walk_message`."""
-        return [encode(walk_message(self.session))]
+        return [encode(walk_message(self.session, self.layout))]
 
     def on_play(self) -> list[str]:
         self.running = True

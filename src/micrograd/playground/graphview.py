@@ -122,22 +122,21 @@ class GraphPanel:
         x, label = self._inputs()
         layers, regression, mode = self.shadow.layers, self._regression(), self._graph_mode()
         if mode == "full":
-            trace = trace_mlp(self.shadow, x, label, regression=regression)
-            for v, feature in zip(trace.inputs, self.config.features):
-                trace.names[v] = LABELS[feature]  # x₁, x₁², sin x₂ as the page names them
-            return trace, mode
+            # the inputs x₁, x₁², sin x₂ as the page names them
+            return trace_mlp(self.shadow, x, label, regression=regression,
+                             input_names=[LABELS[f] for f in self.config.features]), mode
         h = list(x)  # head: the last hidden layer's outputs are the inputs
         for layer in layers[:-1]:
             h = layer.predict(h)
-        trace = trace_mlp(_Head(layers[-1]), h, label, regression=regression)
-        depth = len(layers) - 1
-        rename = [(r"^w1\[", f"w{depth + 1}["), (r"^b1\[", f"b{depth + 1}[")]
+        depth = len(layers) - 1  # the traced inputs are the last hidden layer's outputs
+        trace = trace_mlp(_Head(layers[-1]), h, label, regression=regression,
+                          input_names=[f"h{depth}[{i}]" for i in range(len(h))])
+        rename = [(r"^w1\[", f"w{depth + 1}["), (r"^b1\[", f"b{depth + 1}["),
+                  (r"^sum1\[", f"sum{depth + 1}[")]
         for v, name in trace.names.items():
             for pattern, repl in rename:
                 name = re.sub(pattern, repl, name)
             trace.names[v] = name
-        for i, v in enumerate(trace.inputs):  # the traced inputs x1, x2, ... are h[0], h[1], ...
-            trace.names[v] = f"h{depth}[{i}]"
         return trace, mode
 
     def _graph_mode(self) -> str:

@@ -257,6 +257,8 @@ class Connection:
             async with self.lock:
                 self.session = await self.in_pool(Session, None, self.engine)
                 self.driver = Driver(self.session)
+                if self.dot is not None:  # the walk's pictures, by `dot` as the graph's
+                    self.driver.layout = functools.partial(run_dot, self.dot)
                 await self.reply(self.driver.hello)
             tasks = [asyncio.create_task(self.runner()), asyncio.create_task(self.worker())]
             while True:

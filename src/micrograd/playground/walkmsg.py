@@ -3,7 +3,9 @@
 The page asks with `{"type": "walk"}`; the answer is `micrograd.walk.backprop_steps` of the picked
 point's graph on the current weights, `{"type": "walk", "id": graph_id, "steps": [...], "data":
 [...], "grad": [...]}`: the steps index the same `root.topo()` that names the SVG's boxes `v{i}`,
-so the page lights boxes of the picture it already has (no new layout). `data` and `grad` are the
+and `views` holds the walk's own pictures of the graph's parts (`micrograd.walkview`: a neuron in
+focus, or the model with the other neurons folded) with the same box ids; `view_of_step` says
+which picture each step is shown on. `data` and `grad` are the
 boxes' numbers as `graph_values` writes them: the walk starts from those data and must end on
 those grads. In head mode (a graph too big to draw whole) the panel draws the output layer and
 the loss only, and that drawn part is what is walked. A walk that cannot be made is answered with
@@ -13,16 +15,21 @@ the loss only, and that drawn part is what is walked. A walk that cannot be made
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from micrograd.engine import Value
 from micrograd.graph import fmt_number
-from micrograd.walk import MAX_WALK_NODES, backprop_steps
+from micrograd.walk import MAX_WALK_NODES, backprop_steps, walk_names
+from micrograd.walkview import walk_views
 
 
-def walk_payload(root: Value, names: dict[Value, str] | None = None) -> dict[str, Any]:
-    """The steps and the boxes' numbers of `root`'s graph (whose grads `backward()` has filled).
+def walk_payload(root: Value, names: dict[Value, str] | None = None,
+                 layout: Callable[[str], str] | None = None, **style: Any) -> dict[str, Any]:
+    """The steps and the boxes' numbers of `root`'s graph (whose grads `backward()` has filled),
+    and with `layout` (DOT text to SVG text) the walk's pictures (`micrograd.walkview`; `style`
+    as `to_dot`'s `params`, `inputs`, `groups`): `views` and `view_of_step`.
 
     A ValueError says why there is no walk: too many values, or numbers that are not finite.
     """
@@ -30,23 +37,28 @@ def walk_payload(root: Value, names: dict[Value, str] | None = None) -> dict[str
     if len(nodes) > MAX_WALK_NODES:
         raise ValueError(f"this graph has {len(nodes)} values, too many to walk (at most "
                          f"{MAX_WALK_NODES}); use fewer or narrower layers")
+    names = walk_names(root, names)  # every box named, as the steps name it
     steps = backprop_steps(root, names)
     numbers = [v.data for v in nodes] + [s.grad for s in steps if s.grad is not None]
     if not all(math.isfinite(x) for x in numbers):
         raise ValueError("the graph's numbers are not finite; lower the learning rate and press "
                          "reset")
+    views = ({"views": None, "view_of_step": None} if layout is None else
+             walk_views(root, steps, names=names, layout=layout, **style))
     return {"steps": [asdict(s) for s in steps], "data": [fmt_number(v.data) for v in nodes],
-            "grad": [fmt_number(v.grad) for v in nodes]}
+            "grad": [fmt_number(v.grad) for v in nodes], **views}
 
 
-def walk_message(session: Any) -> dict[str, Any]:
-    """The answer to `{"type": "walk"}` for `session` (a playground `Session`)."""
+def walk_message(session: Any, layout: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """The answer to `{"type": "walk"}` for `session` (a playground `Session`); `layout` draws
+    its pictures (without it the message has none)."""
     msg: dict[str, Any] = {"type": "walk", "id": session.graph_id, "step": session.step,
                            "steps": None}
     if session.picked_point() is None:
         return {**msg, "error": "there is no point to walk: click a point on the plane first"}
     try:
         trace, mode = session.trace()
-        return {**msg, "mode": mode, **walk_payload(trace.loss, trace.names)}
-    except (ArithmeticError, ValueError) as e:
+        style = {"params": trace.params, "inputs": trace.inputs, "groups": trace.groups}
+        return {**msg, "mode": mode, **walk_payload(trace.loss, trace.names, layout, **style)}
+    except (ArithmeticError, ValueError, RuntimeError) as e:  # RuntimeError: the layout failed
         return {**msg, "error": f"walk: {e}"}

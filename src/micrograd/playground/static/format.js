@@ -4,16 +4,27 @@
 export const $ = (id) => document.getElementById(id);
 
 export function fmtNum(x, decimals = 4) {
-  // as micrograd.graph.fmt_number writes the graph's boxes: `decimals` places, or 3 significant
-  // digits in e-notation ("7.08e-05") when those places would hide the number or it is huge
+  // as micrograd.graph.fmt_number writes the graph's boxes: `decimals` places (more when they
+  // would round it to a whole number it is not), or 3 significant digits in e-notation
+  // ("7.08e-05") when those places would hide the number or it is huge
   if (x === null || x === undefined) return "\u2013";
   if (x === 0) return (0).toFixed(decimals);
   const a = Math.abs(x);
   if (Number.isNaN(x)) return "nan";
   if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (a >= 10 ** (1 - decimals) && a < 1e6) return x.toFixed(decimals);
+  if (a >= 10 ** (1 - decimals) && a < 1e6) return fixed(x, decimals);
   const [m, e] = x.toExponential(2).split("e");
   return `${m}e${e[0]}${e.slice(1).padStart(2, "0")}`;
+}
+
+// x to `places` decimals, or more (up to 12) when those would round it to a whole number it is
+// not: 0.99999 is not 1
+export function fixed(x, places) {
+  let text = x.toFixed(places);
+  for (let p = places + 1; x !== Math.round(x) && Number(text) === Math.round(x) && p <= 12; p++) {
+    text = x.toFixed(p);
+  }
+  return text;
 }
 
 export function fmtAcc(x) {

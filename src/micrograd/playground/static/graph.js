@@ -129,6 +129,7 @@ export function createGraph({ model, send, toast }) {
   }
 
   function zoomFit() {
+    if (walk.active) { walk.look("overview"); return; } // the walk's fit: the folded model
     if (!G.width) return;
     G.userZoom = true;
     G.zoom = Math.min(fitZoom(), 1);

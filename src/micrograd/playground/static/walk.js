@@ -7,13 +7,18 @@
 export const WalkView = {
   CLASSES: ["walk-cur", "walk-recv", "walk-again", "walk-future"],
 
-  // as micrograd.graph.fmt_number writes the boxes: 4 decimals, or 3 significant digits in
-  // e-notation when 4 decimals would hide the number or it is huge
+  // as micrograd.graph.fmt_number writes the boxes: 4 decimals (more when they would round it
+  // to a whole number it is not: 0.99999), or 3 significant digits in e-notation when 4
+  // decimals would hide the number or it is huge
   fmt(x) {
     if (x === 0) return "0.0000";
     if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
     const a = Math.abs(x);
-    if (a >= 1e-3 && a < 1e6) return x.toFixed(4);
+    if (a >= 1e-3 && a < 1e6) {
+      let text = x.toFixed(4);
+      for (let p = 5; x !== Math.round(x) && Number(text) === Math.round(x) && p <= 12; p++) text = x.toFixed(p);
+      return text;
+    }
     const [m, e] = x.toExponential(2).split("e");
     return `${m}e${e[0]}${e.slice(1).padStart(2, "0")}`;
   },
@@ -58,12 +63,13 @@ export const WalkView = {
       if (st.phase === "forward") done.add(st.node);
       else WalkView.setGrad(items, st.phase === "start" ? st.node : st.parent, st.grad);
     }
-    const add = (key, cls) => { if (items[key]) items[key].classList.add(cls); };
+    const fade = (key) => { if (items[key]) items[key].classList.add("walk-future"); };
+    const add = (key, cls) => { const g = items[WalkView.resolve(items, key)]; if (g) g.classList.add(cls); };
     if (k === 0 || (k < steps.length && steps[k].phase === "forward")) {
       for (const st of steps) {
         if (st.phase === "forward" && !done.has(st.node)) {
-          add(`v${st.node}`, "walk-future");
-          add(`v${st.node}op`, "walk-future");
+          fade(`v${st.node}`);
+          fade(`v${st.node}op`);
         }
       }
     }
@@ -87,9 +93,68 @@ export const WalkView = {
     return last;
   },
 
+  // The key of what shows a value's box, op circle or edge ("v3", "v5op", "v3->v5op") in a
+  // picture that folds values into one box per group: `items.fold` maps an index to its box.
+  resolve(items, key) {
+    const fold = items.fold || {};
+    return key.replace(/v(\d+)(op)?/g, (m, i) => fold[i] || m);
+  },
+
   // a node's box as a rectangle in client pixels (for scrolling it into view)
   box(items, i) {
     const g = items[`v${i}`];
     return g ? g.getBoundingClientRect() : null;
+  },
+
+  // The picture for the state after k steps: micrograd.walkview draws one part of the graph at
+  // a time (a neuron, the loss), and each step belongs to one; the start shows the first step's.
+  viewAt(viewOfStep, k) {
+    return viewOfStep.length ? viewOfStep[Math.max(0, Math.min(k, viewOfStep.length) - 1)] : 0;
+  },
+
+  // Put a picture's SVG into `view` (a scrolling box); return its nodes and edges by DOT title.
+  // `fold` (index -> folded box's title) lets a step inside a folded box light that box.
+  mount(view, svg, fold) {
+    view.innerHTML = svg;
+    const vb = view.querySelector("svg").viewBox.baseVal;
+    view.dataset.naturalWidth = String(vb.width * 4 / 3); // Graphviz sizes in points
+    view.dataset.naturalHeight = String(vb.height * 4 / 3);
+    const items = WalkView.index(view);
+    Object.defineProperty(items, "fold", { value: fold || {}, enumerable: false });
+    return items;
+  },
+
+  // the lit boxes and edges as one rectangle, relative to the picture's top left corner
+  litBox(view) {
+    const svg = view.querySelector("svg").getBoundingClientRect();
+    let u = null;
+    for (const g of view.querySelectorAll(".walk-cur, .walk-recv, .walk-again")) {
+      const r = g.getBoundingClientRect();
+      const b = { l: r.left - svg.left, t: r.top - svg.top, r: r.right - svg.left, b: r.bottom - svg.top };
+      u = u ? { l: Math.min(u.l, b.l), t: Math.min(u.t, b.t), r: Math.max(u.r, b.r), b: Math.max(u.b, b.b) } : b;
+    }
+    return u;
+  },
+
+  // Size and scroll the picture so that everything lit is inside `view`, with a margin: the
+  // focus at 1:1 unless the lit part needs it smaller; the overview (`whole`) fitted to the
+  // view, but never so small that the lit part would be unreadable when it is bigger.
+  follow(view, whole) {
+    const svg = view.querySelector("svg");
+    if (!svg) return;
+    const w = Number(view.dataset.naturalWidth), h = Number(view.dataset.naturalHeight);
+    const cw = view.clientWidth, ch = view.clientHeight, m = 24;
+    const scale = () => svg.getBoundingClientRect().width / w;
+    let u = WalkView.litBox(view);
+    const litFit = u ? Math.min((cw - 2 * m) / ((u.r - u.l) / scale()), (ch - 2 * m) / ((u.b - u.t) / scale())) : 1;
+    let s = Math.min(1, litFit);
+    if (whole) s = Math.min(s, Math.max(Math.min(1, (cw - 4) / w, (ch - 4) / h), Math.min(0.6, litFit)));
+    svg.setAttribute("width", `${w * s}px`);
+    svg.setAttribute("height", `${h * s}px`);
+    view.dataset.scale = s.toFixed(3);
+    u = WalkView.litBox(view);
+    if (!u) return;
+    view.scrollLeft = (u.l + u.r) / 2 - cw / 2;
+    view.scrollTop = (u.t + u.b) / 2 - ch / 2;
   },
 };

@@ -2,9 +2,12 @@
 // point's graph as micrograd.walk does: the forward pass node by node, then backward()'s chain
 // rule one edge at a time in reversed topological order, each step's `parent.grad += local ×
 // node.grad` written out with its numbers. The drawing is walk.js's (shared with the standalone
-// walk.html); this file adds the controls and the talk with the server:
+// walk.html), and so are the pictures: the walk message brings its own, one part of the graph
+// at a time (micrograd.walkview: the current neuron in focus, or the model with the other
+// neurons folded, "overview"), shown in #walk-view in place of the whole graph and following the
+// current step. This file adds the controls and the talk with the server:
 //   out: {"type": "walk"} (and "pause": training stops while the walk is on)
-//   in:  walk {id, steps, data, grad} or {id, steps: null, error}
+//   in:  walk {id, steps, data, grad, views, view_of_step} or {id, steps: null, error}
 // graph.js calls onSteps (a walk message), onGraph (a new SVG) and holds (a frame's graph
 // numbers: while walking the boxes are the walk's, and a change of weights restarts it).
 //   createWalkPanel({ graph, model, send, toast }): graph gives id, nodes, info and update(info)
@@ -17,7 +20,9 @@ export function createWalkPanel({ graph, model, send, toast }) {
     walk: null, // the server's walk message being shown
     pending: false, // a walk was asked for and has not come yet
     k: 0, // steps taken
-    items: null, // the SVG's nodes and edges by DOT title
+    items: null, // the shown picture's nodes and edges by DOT title
+    shown: "", // which picture #walk-view holds: "view mode"
+    mode: "focus", // or "overview"
     timer: null,
   };
   const PLAY_MS = 450;
@@ -37,11 +42,14 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.play = button("walk-play", "\u25b6 play", "play the walk");
     el.next = button("walk-next", "step \u25b6", "one step (\u2192)");
     el.jump = button("walk-jump", "backward \u21e5", "skip to the start of the backward pass");
+    el.focus = button("walk-focus", "focus", "the current neuron: its values, what goes in and out");
+    el.overview = button("walk-overview", "overview", "the whole model, the other neurons folded");
     el.count = span("walk-count");
     el.phase = span("walk-phase");
     const controls = document.createElement("div");
     controls.className = "walk-controls";
-    controls.append(el.first, el.back, el.play, el.next, el.jump, el.count, el.phase);
+    controls.append(el.first, el.back, el.play, el.next, el.jump, el.focus, el.overview, el.count,
+      el.phase);
     el.text = document.createElement("div");
     el.text.id = "walk-text";
     el.note = document.createElement("p");
@@ -49,9 +57,14 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.note.className = "hint small";
     el.note.textContent = "Training is paused while you walk: the walk uses the weights of now. "
       + "Play leaves the walk; one training step restarts it on the new weights. Keys: \u2190 \u2192. "
-      + "A box without a name is called v{i} by its place in the graph's order (hover it).";
+      + "Focus shows the neuron being computed; overview the whole model, other neurons folded.";
     el.bar.append(controls, el.text, el.note);
     $("graph-note").after(el.bar);
+    el.view = document.createElement("div");
+    el.view.id = "walk-view";
+    $("graph-view").after(el.view);
+    el.focus.onclick = () => look("focus");
+    el.overview.onclick = () => look("overview");
     el.first.onclick = () => go(0);
     el.back.onclick = () => go(W.k - 1);
     el.next.onclick = () => go(W.k + 1);
@@ -87,6 +100,7 @@ export function createWalkPanel({ graph, model, send, toast }) {
   function enter() {
     if (model.running) send({ type: "pause" }); // handled before the walk: it sees the paused weights
     W.active = true;
+    el.view.style.height = `${$("graph-view").offsetHeight || 500}px`; // where the graph was
     document.body.classList.add("walking");
     el.toggle.textContent = "leave the walk";
     el.toggle.classList.add("active");
@@ -95,8 +109,8 @@ export function createWalkPanel({ graph, model, send, toast }) {
 
   function leave() {
     stopPlay();
-    if (W.items) WalkView.clear(W.items);
-    Object.assign(W, { active: false, walk: null, pending: false, k: 0, items: null });
+    el.view.replaceChildren();
+    Object.assign(W, { active: false, walk: null, pending: false, k: 0, items: null, shown: "" });
     document.body.classList.remove("walking");
     el.toggle.textContent = "step through backprop";
     el.toggle.classList.remove("active");
@@ -124,24 +138,13 @@ export function createWalkPanel({ graph, model, send, toast }) {
       leave();
       return;
     }
-    W.walk = m;
-    W.k = 0;
-    W.items = null;
-    delete el.bar.dataset.k;
-    attach();
-  }
-
-  function attach() {
-    // the walk's steps index the boxes of graph `id`: wait for that SVG if another is shown
-    if (!W.walk || W.walk.id !== graph.id || !graph.nodes.length) {
-      el.text.textContent = "waiting for the graph\u2026";
+    if (!m.views) {
+      toast("walk: the pictures cannot be drawn without Graphviz");
+      leave();
       return;
     }
-    W.items = WalkView.index($("graph-view"));
-    W.walk.data.forEach((d, i) => {
-      const n = graph.nodes[i];
-      if (n && n.data) n.data.textContent = `data ${d}`;
-    });
+    Object.assign(W, { walk: m, k: 0, items: null, shown: "" });
+    delete el.bar.dataset.k;
     go(0);
   }
 
@@ -149,8 +152,24 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.toggle.disabled = !g.svg; // nothing drawn (no point, no Graphviz): nothing to walk
     if (!W.active) return;
     if (!g.svg) { leave(); return; }
-    if (W.walk && W.walk.id === g.id) attach();
-    else if (!W.pending) request();
+    if ((!W.walk || W.walk.id !== g.id) && !W.pending) request();
+  }
+
+  function look(mode) {
+    W.mode = mode;
+    el.focus.classList.toggle("active", mode === "focus");
+    el.overview.classList.toggle("active", mode === "overview");
+    go(W.k);
+  }
+
+  // the picture for the state after k steps in #walk-view (mounted when it changes)
+  function mount(k) {
+    const want = `${WalkView.viewAt(W.walk.view_of_step, k)} ${W.mode}`;
+    if (want === W.shown) return;
+    const v = W.walk.views[parseInt(want, 10)];
+    W.items = WalkView.mount(el.view, v[W.mode], W.mode === "overview" ? v.folded : null);
+    W.shown = want;
+    el.view.dataset.view = want;
   }
 
   // A frame's graph numbers: true while the walk owns the boxes (the frame leaves them alone).
@@ -170,9 +189,10 @@ export function createWalkPanel({ graph, model, send, toast }) {
   // ---- stepping ----
 
   function go(k) {
-    if (!W.walk || !W.items) return;
+    if (!W.walk) return;
     const steps = W.walk.steps;
     W.k = Math.max(0, Math.min(steps.length, k));
+    mount(W.k);
     const last = WalkView.show(steps, W.k, W.items);
     const nf = steps.filter((s) => s.phase === "forward").length;
     el.count.textContent = `step ${W.k} of ${steps.length}`;
@@ -192,18 +212,8 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.first.disabled = el.back.disabled = W.k === 0;
     el.next.disabled = W.k === steps.length;
     if (W.k === steps.length) stopPlay();
-    if (last) reveal(last.phase === "backward" ? last.parent : last.node);
+    WalkView.follow(el.view, W.mode === "overview");
     el.bar.dataset.k = String(W.k);
-  }
-
-  function reveal(i) {
-    // scroll the graph view (only it, not the page) so that box i is inside it
-    const view = $("graph-view");
-    const r = WalkView.box(W.items, i);
-    if (!r) return;
-    const v = view.getBoundingClientRect(), m = 30;
-    if (r.left < v.left + m || r.right > v.right - m) view.scrollLeft += (r.left + r.right) / 2 - (v.left + v.right) / 2;
-    if (r.top < v.top + m || r.bottom > v.bottom - m) view.scrollTop += (r.top + r.bottom) / 2 - (v.top + v.bottom) / 2;
   }
 
   function togglePlay() {
@@ -221,8 +231,9 @@ export function createWalkPanel({ graph, model, send, toast }) {
   }
 
   build();
+  look("focus");
   return {
-    onSteps, onGraph, holds, enter, leave,
+    onSteps, onGraph, holds, enter, leave, look,
     get active() { return W.active; },
     get k() { return W.k; },
     get walk() { return W.walk; },
