@@ -3,7 +3,9 @@
 Starlette on uvicorn. `GET /` serves index.html, `/static/NAME` the page's modules and styles
 (STATIC, listed from the package's static/ folder): the only files it reads, loaded from the
 package when the app is made, so nothing a page sends reaches the file system;
-`/static/settings.json` is the settings schema's page view, made then too. `/ws` carries the
+`/static/settings.json` is the settings schema's page view, made then too, and
+`/static/first.json` a new session's state and first frame on the app's engine (`snapshot.py`:
+the page draws it before its socket answers). `/ws` carries the
 live stream: the page sends the messages of `protocol.py`; the server answers with `state`,
 `frame`, `graph`, `walk` (backprop step by step, `walkmsg.py`), `status`, `pong` and `error`.
 
