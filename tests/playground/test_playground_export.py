@@ -121,15 +121,15 @@ def frame(tab) -> dict | None:
 
 @pytest.mark.needs_chromium
 def test_exported_page_trains_the_chapter_dataset_offline(page, tmp_path):
-    # while Python starts (seconds) the panels' placeholders are dimmed and inert, and a note
-    # in the middle of the page says what is loading
-    # (the note names Python once the page has read settings.json, which may be after `load`)
+    # while Python starts (seconds) the panels show the export's snapshot but are inert, and a
+    # note says what is loading
     wait_until(lambda: page.is_visible("#starting") and "Python" in page.text_content("#starting"),
                "the note that Python is starting")
     assert page.evaluate("getComputedStyle(document.querySelector('main')).pointerEvents") \
         == "none"
-    first = wait_until(lambda: frame(page), "the first frame (Pyodide starting)")
-    assert not page.is_visible("#starting")
+    wait_until(lambda: page.evaluate("playground.ready"), "the model's state (Pyodide started)")
+    first = frame(page)
+    wait_until(lambda: not page.is_visible("#starting"), "the note gone")
     assert page.evaluate("getComputedStyle(document.querySelector('main')).opacity") == "1"
     assert first["step"] == 0 and first["train_loss"] > 0.5
     assert page.text_content("#engine") == "tape"

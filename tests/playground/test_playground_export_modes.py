@@ -47,13 +47,13 @@ def class_url(runtime_tarballs, tmp_path_factory):  # noqa: F811 (the imported f
 
 
 def open_page(browser, url: str, allowed: str):
-    """A 1280 px tab on `url` once its first frame came (Pyodide started); requests outside
+    """A 1280 px tab on `url` once the model answered (Pyodide started); requests outside
     `allowed` are aborted and listed in tab.blocked, console problems in tab.problems."""
     tab = offline_tab(browser, allowed)
     blocked = tab.blocked
     tab.goto(url)
-    wait_until(lambda: tab.evaluate("() => playground.frame !== null") or blocked,
-               "the first frame")
+    wait_until(lambda: tab.evaluate("() => playground.ready") or blocked,
+               "the model's first state")
     assert blocked == []
     return tab
 

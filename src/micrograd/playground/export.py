@@ -15,6 +15,7 @@ so a typo never overwrites a user's files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import micrograd
 from micrograd.errors import UsageError
 from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
+from micrograd.playground.snapshot import SNAPSHOT_PATH, snapshot_json
 from micrograd.playground.wheel import build_wheel
 from micrograd.settings import settings_json
 
@@ -58,7 +60,17 @@ def page_files() -> dict[str, bytes]:
             out[f"static/{entry.name}"] = entry.read_bytes()
     index = out.pop("static/index.html").decode()
     out["index.html"] = worker_page(index).encode()
+    out["sw.js"] = out.pop("static/sw.js")  # at the top: a service worker serves its folder
     return out
+
+
+def cache_name(files: dict[str, bytes]) -> str:
+    """A digest of an export's files: the name of the cache its service worker fills."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{len(files[name])}\0".encode())
+        digest.update(files[name])
+    return digest.hexdigest()[:16]
 
 
 def worker_page(index: str) -> str:
@@ -114,10 +126,20 @@ def _short(path: Path) -> str:
     return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]} ({len(text)} characters)"
 
 
-def manifest_bytes(files: list[str], wheel_name: str) -> bytes:
+# what the worker fetches (and counts as it downloads) besides the wheel; pyodide.asm.mjs and
+# viz.js are imported as modules, which a worker cannot count
+FETCHED = ("pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json")
+
+
+def manifest_bytes(files: list[str], wheel_name: str, download: int = 0,
+                   cache: str = "") -> bytes:
+    """export.json: what wrote the folder, the files it holds, `download`: the bytes the worker
+    fetches before Python runs (its progress note counts them), and `cache`: the name of the
+    cache the service worker keeps the runtime in."""
     manifest = {"generator": GENERATOR, "micrograd": micrograd.__version__, "engine": ENGINE,
                 "wheel": f"wheels/{wheel_name}", "pyodide": runtime.PYODIDE.version,
-                "viz": runtime.VIZ.version, "files": sorted({*files, MANIFEST})}
+                "viz": runtime.VIZ.version, "download": download, "cache": cache,
+                "files": sorted({*files, MANIFEST})}
     return (json.dumps(manifest, indent=1) + "\n").encode()
 
 
@@ -134,7 +156,10 @@ def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
     files = {**page_files(), **runtime_files(runtime_from)}
     wheel_name, wheel = build_wheel()
     files[f"wheels/{wheel_name}"] = wheel
+    files[SNAPSHOT_PATH] = snapshot_json(ENGINE).encode()  # the page draws it while Python loads
     files["THIRD-PARTY.txt"] = notice()
+    download = sum(len(files.get(name, b"")) for name in (*FETCHED, f"wheels/{wheel_name}"))
+    cache = cache_name(files)
     root = os.fspath(folder)
     created: list[str] = []
     try:
@@ -146,7 +171,7 @@ def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
             write_atomic(os.path.join(root, name), data, root=root)
         for name in set(previous) - set(files) - {MANIFEST}:
             _remove_stale(folder, name)
-        files[MANIFEST] = manifest_bytes(list(files), wheel_name)
+        files[MANIFEST] = manifest_bytes(list(files), wheel_name, download, cache)
         write_atomic(os.path.join(root, MANIFEST), files[MANIFEST], root=root)
     except OSError as e:
         remove_folders(created)

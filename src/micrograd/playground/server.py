@@ -3,7 +3,9 @@
 Starlette on uvicorn. `GET /` serves index.html, `/static/NAME` the page's modules and styles
 (STATIC, listed from the package's static/ folder): the only files it reads, loaded from the
 package when the app is made, so nothing a page sends reaches the file system;
-`/static/settings.json` is the settings schema's page view, made then too. `/ws` carries the
+`/static/settings.json` is the settings schema's page view, made then too, and
+`/static/first.json` a new session's state and first frame on the app's engine (`snapshot.py`:
+the page draws it before its socket answers). `/ws` carries the
 live stream: the page sends the messages of `protocol.py`; the server answers with `state`,
 `frame`, `graph`, `walk` (backprop step by step, `walkmsg.py`), `status`, `pong` and `error`.
 
@@ -60,6 +62,7 @@ from micrograd.playground.limits import (
     connection_cap,
 )
 from micrograd.playground.session import Session
+from micrograd.playground.snapshot import SNAPSHOT_PATH, snapshot_json
 from micrograd.settings import settings_json
 
 log = logging.getLogger("micrograd.playground")
@@ -72,7 +75,8 @@ ACCEPT_LOG_PERIOD = 10.0  # seconds between two log lines about failed accepts
 BACKLOG = 128  # connections waiting to be accepted (and accepted at once, per wake-up)
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".json": "application/json"}
-EXPORT_ONLY = {"worker.js"}  # the exported page's Web Worker (it needs Pyodide, not the server)
+# the exported page's Web Worker (it needs Pyodide, not the server) and its service worker
+EXPORT_ONLY = {"worker.js", "sw.js"}
 
 
 def static_files() -> dict[str, tuple[str, str]]:
@@ -176,6 +180,8 @@ def create_app(
     files = {path: (resources.files(__package__).joinpath("static", name).read_bytes(), ctype)
              for path, (name, ctype) in STATIC.items()}
     files[SETTINGS_PATH] = (settings_json().encode(), "application/json; charset=utf-8")
+    # a new session's state and first frame on this engine: the page draws them at once
+    files[f"/{SNAPSHOT_PATH}"] = (snapshot_json(engine).encode(), "application/json; charset=utf-8")
     dot_path = shutil.which("dot") if dot == "auto" else dot
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground")
     dot_pool = ThreadPoolExecutor(max_workers=DOT_WORKERS, thread_name_prefix="playground-dot")

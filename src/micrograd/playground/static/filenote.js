@@ -5,12 +5,14 @@
 
 if (location.protocol === "file:") {
   document.addEventListener("DOMContentLoaded", () => {
-    const reason = "This page must come from a web server, not a file: run `python -m " +
-      "http.server --bind 127.0.0.1` in its folder and open http://127.0.0.1:8000/";
+    // plain text (no markup), and no Reconnect button: reconnecting cannot start a worker here
+    const reason = "This page must come from a web server, not a file. In its folder run: " +
+      "python3 -m http.server --bind 127.0.0.1 8000, then open http://127.0.0.1:8000/";
     const hint = document.querySelector("#graph-view > p.hint");
     if (hint) hint.textContent = reason;
     document.getElementById("starting").textContent = reason;
     document.getElementById("offline-why").textContent = reason;
+    document.getElementById("reconnect").hidden = true;
     document.body.classList.add("offline");
   });
 }

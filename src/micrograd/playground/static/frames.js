@@ -20,7 +20,7 @@ export function createFrames({ model, status, controls, focus, network, plane, g
     status.showRunning(st.running);
     drawLegend(st);
     network.build();
-    document.body.dataset.connected = "1";
+    document.body.dataset.drawn = "1"; // a state is shown (maybe first.js's, before the model's)
     drawCurve(model.history);
     plane.draw();
     graph.showInfo();

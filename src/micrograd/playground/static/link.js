@@ -1,9 +1,10 @@
 // micrograd playground: the shareable link. Every setting the server echoes in `state.config` is
 // written to location.hash whenever it changes; a page opened on such a link (or a reconnect)
-// checks each field the way protocol.py does and sends the good ones as one `configure`. A bad or
+// checks each field the way protocol.py does and sends the good ones as one `configure` as soon as
+// the new session is open, before it is drawn (first.js holds its default state back). A bad or
 // unknown field is named in one toast line and left at its default.
 // The fields, their order aside, and their checks come from the settings schema (settings.json).
-//   createLink({ model, send, toast, schema }) -> { onOnline(), onState(st) }
+//   createLink({ model, send, toast, schema }) -> { fields(), onOnline() -> fields, onState(st) }
 import { $ } from "./format.js";
 
 // the order fields appear in the link; a setting the schema adds later comes after these
@@ -147,29 +148,45 @@ function matchProblem(fields, problemOf, problemDefault) {
 
 export function createLink({ model, send, toast, schema }) {
   const codec = linkCodec(schema);
-  let pending = false; // a new connection: the link's settings are sent to it at its first state
+  const defaults = Object.fromEntries(Object.entries(schema.settings).map(([k, s]) => [k, s.default]));
 
-  function restore(config) {
-    // send what the link sets and the server does not have yet; true when a configure went out
-    // (its state will follow)
+  function wanted(config) {
+    // {fields, problems}: what the link sets, for a session whose settings are `config`
     const { fields, problems } = codec.read(location.hash);
-    if (problems.length) toast(`link: ${problems.join("; ")}`);
     if (fields.problem && fields.problem !== config.problem && !fields.dataset) {
       fields.dataset = schema.problem_default[fields.problem];
     }
-    const changed = Object.fromEntries(Object.entries(fields)
+    return { fields, problems };
+  }
+
+  function fields() {
+    // the link's settings for a new session (at the defaults), or null when it sets nothing
+    // new; all of them when one differs (a dataset's own noise must not replace the link's)
+    const { fields: f } = wanted(defaults);
+    const differs = Object.entries(f).some(([k, v]) => JSON.stringify(v) !== JSON.stringify(defaults[k]));
+    return differs ? f : null;
+  }
+
+  function onOnline() {
+    // a new session: the link's settings go out at once; returns them (null: none)
+    const { problems } = wanted(defaults);
+    if (problems.length) toast(`link: ${problems.join("; ")}`);
+    const f = fields();
+    if (f) send({ type: "configure", ...f });
+    return f;
+  }
+
+  function restore(config) {
+    // a link pasted into the address bar: send what it changes
+    const { fields: f, problems } = wanted(config);
+    if (problems.length) toast(`link: ${problems.join("; ")}`);
+    const changed = Object.fromEntries(Object.entries(f)
       .filter(([k, v]) => k in config && JSON.stringify(v) !== JSON.stringify(config[k])));
-    if (!Object.keys(changed).length) return false;
-    send({ type: "configure", ...changed });
-    return true;
+    if (Object.keys(changed).length) send({ type: "configure", ...changed });
   }
 
   function onState(st) {
-    // restore once per connection, then keep the hash in step with the state
-    if (pending) {
-      pending = false;
-      if (restore(st.config)) return;
-    }
+    // keep the hash in step with the state
     const hash = `#${codec.text(st.config)}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
   }
@@ -178,7 +195,7 @@ export function createLink({ model, send, toast, schema }) {
   window.addEventListener("hashchange", () => { // a link pasted into this tab's address bar
     if (model.state) restore(model.state.config);
   });
-  return { onState, onOnline() { pending = true; } };
+  return { onState, onOnline, fields };
 }
 
 function copyLink() {

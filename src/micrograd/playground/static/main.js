@@ -5,6 +5,7 @@
 // This module builds the views, hands each the model and the `send` it needs, and connects.
 // Nothing is global but `window.playground`, a read-only handle for tests and the console.
 import { createControls } from "./controls.js";
+import { holdUntil, loadFirst } from "./first.js";
 import { createFocus } from "./focus.js";
 import { $, fmtNum } from "./format.js";
 import { createFrames } from "./frames.js";
@@ -25,12 +26,14 @@ const model = createModel();
 const status = createStatus();
 const toast = status.toast;
 let views = null; // the views, made once the schema has come
+let gate = null; // a link's settings on their way to a new session: its defaults are held back
 
 // The read-only handle, there from the start: what the page shows, for tests and the console.
 window.playground = Object.freeze({
   get state() { return model.state; },
   get frame() { return model.frame; },
   get running() { return model.running; },
+  get ready() { return document.body.dataset.connected === "1"; }, // the model itself answered
   get values() { return model.values; },
   get history() { return model.history; },
   get preview() { return views?.focus.preview; },
@@ -59,25 +62,38 @@ function makeViews(schema) {
   return { focus, plane, network, graph, controls, link, handlers };
 }
 
+function apply(msg) {
+  const handler = views.handlers[msg.type];
+  if (handler) handler(msg);
+}
+
 function connect() {
+  // the model starts loading at once; what it says waits (in order) for the first picture
   if (transport) transport.close();
   const t = openTransport({
-    onopen: () => {
+    onopen: async () => {
+      await drawn;
       if (transport !== t) return;
-      views.link.onOnline(); // a new session: the link's settings are sent to it
+      const fields = views.link.onOnline(); // a new session: the link's settings are sent to it
+      gate = fields && holdUntil(fields);
       views.controls.onOnline(); // changes sent to the old one will never be answered
+      document.body.classList.remove("loading");
       status.showOnline(true);
     },
-    onclose: (ev) => {
+    onclose: async (ev) => {
+      await drawn;
       if (transport !== t) return;
       model.applyRunning(false);
       status.showClosed(ev.code, ev.reason);
     },
-    onmessage: (data) => {
+    onmessage: async (data) => {
+      await drawn;
       if (transport !== t) return;
       const msg = JSON.parse(data);
-      const handler = views.handlers[msg.type];
-      if (handler) handler(msg);
+      for (const m of gate ? gate.pass(msg) : [msg]) {
+        apply(m);
+        if (m.type === "state") document.body.dataset.connected = "1"; // the model's own
+      }
     },
   });
   transport = t;
@@ -91,5 +107,10 @@ window.addEventListener("resize", () => {
   views.plane.draw();
 });
 
-views = makeViews(await loadSettings()); // every setting's range and choices (settings.json)
+// every setting's range and choices (settings.json), and a new session's first state and frame
+// (first.json), drawn at once unless a link sets something; the model's own messages follow
+const drawn = Promise.all([loadSettings(), loadFirst()]).then(([schema, first]) => {
+  views = makeViews(schema);
+  if (first && !views.link.fields()) first.forEach(apply);
+});
 connect();

@@ -22,12 +22,24 @@ function socketTransport(events) {
   };
 }
 
+function keepForNextVisit(cache) {
+  // sw.js (beside index.html) keeps the runtime in this browser for the next visit; registered
+  // once this visit is ready, so its downloads never slow this one (none on a plain http host)
+  if ("serviceWorker" in navigator) {
+    const url = new URL(`sw.js?cache=${encodeURIComponent(cache)}`, document.baseURI);
+    navigator.serviceWorker.register(url).catch(() => {});
+  }
+}
+
 function workerTransport(events) {
   // messages sent before Python is ready wait in the worker; the graph panel says what loads
   if (location.protocol === "file:") { // browsers start no module worker from a file
     return { send: () => {}, close: () => {} }; // filenote.js says so on the page
   }
-  const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module" });
+  // a second visit's runtime comes from sw.js's cache: nothing to count, and WebAssembly's own
+  // compiled-code cache works only on the cached reply itself (worker.js's name says which)
+  const name = navigator.serviceWorker?.controller ? "cached" : "network";
+  const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module", name });
   const note = (text) => {
     const hint = document.querySelector("#graph-view > p.hint");
     if (hint) hint.textContent = text;
@@ -45,7 +57,7 @@ function workerTransport(events) {
   worker.onmessage = (ev) => {
     const m = ev.data;
     if (typeof m === "string") events.onmessage(m);
-    else if (m.kind === "ready") events.onopen();
+    else if (m.kind === "ready") { events.onopen(); keepForNextVisit(m.cache); }
     else if (m.kind === "progress") note(m.text);
     else if (m.kind === "failed") { note(m.reason); end(m.reason); }
   };

@@ -6,8 +6,9 @@
 // the page sent meanwhile (pause, step, configure...) are handled, so neither side freezes.
 //   from the page: protocol messages (JSON text)
 //   to the page:   protocol messages (JSON text), and {kind: "ready" | "progress" | "failed"}
+// While it loads, "progress" says how much of the runtime has come (export.json's `download`:
+// the bytes this worker fetches), then that micrograd is being imported.
 import { loadPyodide } from "../pyodide/pyodide.mjs";
-import { instance as vizInstance } from "../viz/viz.js";
 
 const FRAME_INTERVAL = 50; // ms from one slice's start to the next (as the server: 20 frames/s)
 const ROOT = new URL("../", import.meta.url);
@@ -25,14 +26,47 @@ function post(list) {
   for (const text of texts) postMessage(text);
 }
 
+const MB = (n) => (n / 1e6).toFixed(1);
+
+function countDownloads(total) {
+  // every fetch of this worker (Pyodide's own included) counts its bytes into one progress note
+  const plain = self.fetch.bind(self);
+  let got = 0, shown = 0;
+  const note = (force) => {
+    if (!force && performance.now() - shown < 100) return;
+    shown = performance.now();
+    const text = total && got >= total ? `starting Python (${MB(total)} MB downloaded)\u2026`
+      : `loading Python: ${MB(got)}${total ? ` of ${MB(total)}` : ""} MB downloaded\u2026`;
+    postMessage({ kind: "progress", text });
+  };
+  self.fetch = async (...args) => {
+    const reply = await plain(...args);
+    if (!reply.ok || !reply.body) return reply;
+    const reader = reply.body.getReader();
+    const body = new ReadableStream({
+      async pull(out) {
+        const { done, value } = await reader.read();
+        if (done) { out.close(); note(true); return; }
+        got += value.byteLength;
+        note(false);
+        out.enqueue(value);
+      },
+    });
+    // the same reply (status, type: WebAssembly compiles from it as it streams), counted
+    return new Response(body, { status: reply.status, statusText: reply.statusText, headers: reply.headers });
+  };
+  note(true);
+}
+
 async function start() {
   const listing = await fetch(new URL("export.json", ROOT));
   if (!listing.ok) throw new Error(`export.json: HTTP ${listing.status}`);  // not "bad JSON"
   const manifest = await listing.json();
-  postMessage({ kind: "progress", text: "starting Python in this page (Pyodide)\u2026" });
+  if (self.name === "cached") postMessage({ kind: "progress", text: "starting Python\u2026" });
+  else countDownloads(manifest.download); // the first visit: the runtime comes over the network
   const [pyodide, viz, wheel] = await Promise.all([
     loadPyodide({ indexURL: new URL("pyodide/", ROOT).href }),
-    vizInstance(),
+    import("../viz/viz.js").then((m) => m.instance()), // imported meanwhile, not before
     fetch(new URL(manifest.wheel, ROOT)).then((r) => {
       if (!r.ok) throw new Error(`${manifest.wheel}: HTTP ${r.status}`);
       return r.arrayBuffer();
@@ -40,9 +74,10 @@ async function start() {
   ]);
   const site = pyodide.runPython("import site; site.getsitepackages()[0]");
   pyodide.unpackArchive(wheel, "wheel", { extractDir: site });
+  postMessage({ kind: "progress", text: "importing micrograd\u2026" });
   const browser = pyodide.pyimport("micrograd.playground.browser");
   const page = browser.start(manifest.engine, (dot) => viz.renderString(dot, { format: "svg" }));
-  postMessage({ kind: "ready" });
+  postMessage({ kind: "ready", cache: manifest.cache });
   post(page.hello());
   for (;;) {
     while (inbox.length) post(page.receive(inbox.shift()));
