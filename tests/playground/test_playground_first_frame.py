@@ -112,16 +112,22 @@ def test_the_snapshot_is_what_a_new_session_sends_first(exported):  # noqa: F811
     assert [m["type"] for m in want] == ["state", "frame"] and want[1]["step"] == 0
 
 
-@pytest.mark.needs_chromium
-def test_a_shared_link_is_on_the_first_drawn_state_of_the_exported_page(
-        browser, site_url):  # noqa: F811
-    tab = offline_tab(browser, site_url, 1280, 800)
+def open_with_link(browser, url: str):
+    """A tab opened on the share link LINK; its first drawn state must already be the link's."""
+    tab = offline_tab(browser, url, 1280, 800)
     tab.add_init_script(FIRST_DRAWN)
-    tab.goto(site_url + LINK)
+    tab.goto(url + LINK)
     wait_until(lambda: tab.evaluate("() => window.firstDrawn"), "the first drawn state")
     first = json.loads(tab.evaluate("() => window.firstDrawn"))
     assert (first["dataset"], first["lr"], first["speed"], first["hidden"]) == \
         ("moons", 0.03, 100, [6])
+    return tab
+
+
+@pytest.mark.needs_chromium
+def test_a_shared_link_is_on_the_first_drawn_state_of_the_exported_page(
+        browser, site_url):  # noqa: F811
+    tab = open_with_link(browser, site_url)
     assert tab.input_value("#lr") == "0.03"
     wait_until(lambda: tab.evaluate("() => playground.ready"), "Python ready")
     assert tab.evaluate("() => playground.state.config.dataset") == "moons"
@@ -131,13 +137,7 @@ def test_a_shared_link_is_on_the_first_drawn_state_of_the_exported_page(
 
 @pytest.mark.needs_chromium
 def test_a_shared_link_is_on_the_first_drawn_state_of_the_served_page(browser, playground_url):
-    tab = offline_tab(browser, playground_url, 1280, 800)
-    tab.add_init_script(FIRST_DRAWN)
-    tab.goto(playground_url + LINK)
-    wait_until(lambda: tab.evaluate("() => window.firstDrawn"), "the first drawn state")
-    first = json.loads(tab.evaluate("() => window.firstDrawn"))
-    assert (first["dataset"], first["lr"], first["speed"], first["hidden"]) == \
-        ("moons", 0.03, 100, [6])
+    tab = open_with_link(browser, playground_url)
     tab.wait_for_selector("body[data-connected='1']")
     assert tab.problems == []
     tab.context.close()
