@@ -104,8 +104,11 @@ def test_playground_in_chromium(page, tmp_path):
     assert "class 2" in page.text_content("#graph-info")
     updates = counter(page, "#graph-view", "data-updates")
     wait_until(lambda: counter(page, "#graph-view", "data-updates") > updates + 3, "new values")
-    if os.environ.get(SCREENSHOT_ENV):  # the README's picture: mid-training
+    if os.environ.get(SCREENSHOT_ENV):  # the README's picture: mid-training, at 1280×800
+        page.set_viewport_size({"width": 1280, "height": 800})
+        time.sleep(0.5)  # the views redrawn for the window
         page.screenshot(path=os.environ[SCREENSHOT_ENV], full_page=True)
+        page.set_viewport_size({"width": 1440, "height": 1250})
 
     page.click("#play")  # pause
     wait_until(lambda: "running" not in (page.get_attribute("body", "class") or ""), "pause")

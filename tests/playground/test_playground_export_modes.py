@@ -30,7 +30,7 @@ from test_playground_export import (  # noqa: F401 (runtime_tarballs: a fixture)
     static_server,
     wait_until,
 )
-from test_playground_parity_page import PLANE_PIXELS, differing
+from test_playground_parity_page import PLANE_PIXELS, differing, value_ends
 from test_playground_walk import HIDDEN, SHOTS_ENV, assert_future, box_grads, lit, walk_grads
 
 SUB_PATH = "class/"  # where the teacher copied the folder on their site
@@ -124,6 +124,7 @@ def test_the_walk_in_the_exported_page_is_the_served_pages(browser, class_url):
     expected = walk_message(session)["steps"]
     titles = tab.eval_on_selector_all("#graph-view g.node title", "e => e.map(t => t.textContent)")
     assert {f"v{i}" for i in range(55)} <= set(titles)  # viz.js keeps dot's node names
+    tab.click("#graph-toggle")  # the graph's drawer, open
     tab.click("#walk-toggle")
     wait_until(lambda: tab.get_attribute("#walk-bar", "data-k") == "0", "the walk")
     steps = tab.evaluate("() => playground.walk.steps")
@@ -215,9 +216,8 @@ def test_regression_features_and_the_link_in_the_exported_page(browser, class_ur
     assert hist[-1] < 0.5 * hist[0], (hist[0], hist[-1])
     before = tab.evaluate(PLANE_PIXELS)
     px = before
-    teal = sum(px[i + 1] > px[i] + 40 and px[i + 2] > px[i] + 30 for i in range(0, len(px), 3))
-    brown = sum(px[i] > px[i + 2] + 60 and px[i] > px[i + 1] + 20 for i in range(0, len(px), 3))
-    assert teal > 500 and brown > 500, (teal, brown)  # both ends of the value map
+    purple, grey = value_ends(px)
+    assert purple > 500 and grey > 500, (purple, grey)  # both ends of the scale
     tab.hover("#net canvas[data-layer='1'][data-index='3']")  # the heat map of one neuron
     wait_until(lambda: tab.evaluate("() => { const f = playground.frame.focus; "
                                     "return f && [f.layer, f.index]; }") == [1, 3], "the focus")
@@ -256,3 +256,21 @@ def test_regression_features_and_the_link_in_the_exported_page(browser, class_ur
     assert fresh.evaluate("() => location.href") == link and not fresh.is_visible("#toast")
     assert fresh.input_value("#regularization") == "l1" and fresh.is_checked("#discretize")
     close(fresh)
+
+
+@pytest.mark.needs_chromium
+def test_a_weight_edited_in_the_exported_page_trains_on(browser, class_url):
+    # the same Driver under Pyodide: a click on a weight line sets it, a step trains on from it
+    from test_playground_one_screen import link_point, weight
+
+    tab = open_page(browser, class_url, class_url)
+    tab.mouse.click(*link_point(tab, 1, 2, 5))
+    tab.wait_for_selector("#weight-edit")
+    tab.fill("#weight-edit", "-0.25")
+    tab.press("#weight-edit", "Enter")
+    wait_until(lambda: weight(tab, 1, 2, 5) == -0.25, "the model's new weight")
+    step = tab.evaluate("() => playground.frame.step")
+    tab.click("#step")
+    wait_until(lambda: tab.evaluate("() => playground.frame.step") > step, "a step")
+    assert weight(tab, 1, 2, 5) != -0.25 and abs(weight(tab, 1, 2, 5) + 0.25) < 0.2
+    close(tab)

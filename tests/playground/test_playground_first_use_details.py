@@ -97,10 +97,10 @@ def test_every_tick_is_labelled_whole(browser, playground_url, extent, labels):
     ticks = ticks_for(page, extent)
     assert [t for t, *_ in ticks["x"]] == labels, ticks  # left to right, minus signs kept
     assert [t for t, *_ in ticks["y"]] == labels, ticks  # bottom to top, the ends too
-    for t, left, right in ticks["x"]:
-        assert 0 <= left < right <= plane, (t, left, right)
-    for t, top, base, right in ticks["y"]:  # above the row of x labels
-        assert 0 <= top < base <= plane - 15 and right < plane, (t, top, base)
+    for t, left, right, top, bottom in ticks["x"]:  # below the plot, whole in its box
+        assert -30 <= left < right <= plane and plane <= top < bottom, (t, left, right, top)
+    for t, top, bottom, left, right in ticks["y"]:  # left of the plot, within its height
+        assert -30 <= left < right <= 0 and 0 <= top < bottom <= plane, (t, top, bottom, left)
     if extent == [-2, 2, -2, 2]:
         shot(page, "ticks.png")
     assert page.problems == []
@@ -113,9 +113,13 @@ def test_the_page_fits_from_1024_px(browser, playground_url, width):
     scroll, client = page.evaluate("() => [document.documentElement.scrollWidth, "
                                    "document.documentElement.clientWidth]")
     assert scroll <= client == width
-    for panel in ("#data-panel", "#network-panel", "#output-panel", "#graph-panel"):
+    for panel in ("#data-panel", "#network-panel", "#output-panel"):
         box = page.locator(panel).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, (panel, box)
+    page.click("#graph-toggle")  # the graph's drawer: over the data and network panels only
+    box, out = (page.locator(p).bounding_box() for p in ("#graph-panel", "#output-panel"))
+    assert box["x"] >= 0 and box["x"] + box["width"] <= out["x"], box
+    page.click("#graph-toggle")
     plane = page.locator("#boundary").bounding_box()
     out = page.locator("#output-panel").bounding_box()
     assert abs(plane["width"] - plane["height"]) < 1 and 300 <= plane["width"] <= 400

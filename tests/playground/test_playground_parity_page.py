@@ -56,6 +56,15 @@ def train(page, steps: int) -> None:
     time.sleep(0.3)
 
 
+
+def value_ends(px: list[int]) -> tuple[int, int]:
+    """How many pixels (flat RGB) are near each end of the page's one scale: purple (+1) and the
+    plane's mid grey (−1, lightened by REG_TINT)."""
+    rgb = [px[i:i + 3] for i in range(0, len(px), 3)]
+    purple = sum(r > g + 40 and b > g + 40 for r, g, b in rgb)
+    grey = sum(100 < max(c) < 180 and max(c) - min(c) < 12 for c in rgb)
+    return purple, grey
+
 def differing(a: list[int], b: list[int]) -> float:
     """The share of pixels whose colour differs by more than 24 in some channel."""
     n = len(a) // 3
@@ -165,9 +174,8 @@ def test_regression_trains_and_takes_values(browser, playground_url):
     assert hist[-1] < 0.5 * hist[0], (hist[0], hist[-1])
     assert page.text_content("#train-acc") == "\u2013"
     px = page.evaluate(PLANE_PIXELS)
-    teal = sum(px[i + 1] > px[i] + 40 and px[i + 2] > px[i] + 30 for i in range(0, len(px), 3))
-    brown = sum(px[i] > px[i + 2] + 60 and px[i] > px[i + 1] + 20 for i in range(0, len(px), 3))
-    assert teal > 500 and brown > 500, (teal, brown)  # both ends of the map on the plane
+    purple, grey = value_ends(px)
+    assert purple > 500 and grey > 500, (purple, grey)  # both ends of the scale on the plane
     shot(page, "regression-1280.png")
     before = page.evaluate("() => playground.state.points")
     page.fill("#add-value", "-0.5")

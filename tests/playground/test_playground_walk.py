@@ -125,6 +125,7 @@ def small_graph_page(browser, url: str, width: int):
     page.evaluate(f"() => playground.send({{type: 'configure', hidden: {HIDDEN}}})")
     wait_until(lambda: page.text_content("#graph-note") == "55 values", "the 2-2-3 graph")
     wait_until(lambda: page.evaluate("() => playground.graph.nodes.length") == 55, "its boxes")
+    page.click("#graph-toggle")  # the graph's drawer, open
     return page
 
 
@@ -354,6 +355,7 @@ def test_training_pauses_and_a_new_point_restarts_the_walk(browser, playground_u
     assert page.locator("#graph-view .walk-cur").count() == 0
     page.click("#walk-toggle")
     wait_until(lambda: page.get_attribute("#walk-bar", "data-k") == "0", "the walk again")
+    page.click("#graph-close")  # the data panel again, under the drawer
     page.click("#clear")  # no point, no graph: the walk ends and cannot start
     wait_until(lambda: page.is_disabled("#walk-toggle"), "a disabled walk button")
     assert "walking" not in (page.get_attribute("body", "class") or "")

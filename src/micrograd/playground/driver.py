@@ -103,6 +103,11 @@ class Driver:
         self.session.set_focus(layer, index)
         return self.frame()
 
+    def on_set_weight(self, **fields: Any) -> list[str]:
+        """A weight set by hand: the same network, so a fresh frame and no state."""
+        self.session.set_weight(**fields)
+        return self.frame()
+
     def on_walk(self) -> list[str]:
         """Backprop step by step for the picked point, on the weights of now (the page pauses
         training first): `walkmsg.walk_message`."""

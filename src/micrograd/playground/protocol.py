@@ -28,6 +28,7 @@ LIMITS = {
     "label": (0, 9),
     "value": (-1.0, 1.0),
     "layer": (0, 10),
+    "weight": (-100.0, 100.0),  # a weight set by hand
 }
 
 
@@ -131,6 +132,10 @@ MESSAGES: dict[str, tuple[dict[str, Callable[[Any], Any]], dict[str, Callable[[A
     "focus": ({}, {"layer": _int("layer", *LIMITS["layer"]),
                    "index": _int("index", *LIMITS["index"])}),
     "walk": ({}, {}),  # backprop step by step for the picked point (walkmsg.py)
+    "set_weight": ({"layer": _int("layer", *LIMITS["layer"]),
+                    "neuron": _int("neuron", *LIMITS["index"]),
+                    "input": _int("input", *LIMITS["index"]),
+                    "value": _num("value", *LIMITS["weight"])}, {}),
 }
 # optional fields that come together: exactly one of a group (add_point), or all or none (focus)
 ONE_OF = {"add_point": ("label", "value")}

@@ -267,6 +267,23 @@ class Session(GraphPanel):
         self.optimizer.weight_decay = self.config.weight_decay
         return "hyper"
 
+    def set_weight(self, layer: int, neuron: int, input: int, value: float) -> None:
+        """Weight `input` of neuron `neuron` in layer `layer` (0: the first hidden layer) set by
+        hand (the page's click on a weight line); training goes on from the new value."""
+        layers = self.model.layers
+        if not 0 <= layer < len(layers):
+            raise SessionError(f"set_weight: layer {layer} does not exist; use "
+                               f"0..{len(layers) - 1}")
+        neurons = layers[layer].neurons
+        if not 0 <= neuron < len(neurons):
+            raise SessionError(f"set_weight: layer {layer} has {len(neurons)} neurons; use neuron "
+                               f"0..{len(neurons) - 1}")
+        w = neurons[neuron].w
+        if not 0 <= input < len(w):
+            raise SessionError(f"set_weight: a neuron of layer {layer} has {len(w)} inputs; use "
+                               f"input 0..{len(w) - 1}")
+        w[input].data = value
+
     def param_count(self) -> int:
         return len(self.params)
 

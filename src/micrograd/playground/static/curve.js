@@ -1,4 +1,5 @@
-// micrograd playground: the loss curves above the plane, train and val against the step, on a
+// micrograd playground: the loss curves above the plane, train and test (the history's "val": the
+// points held out of training, as the metrics and the legend name them) against the step, on a
 // log scale once the losses span more than a factor of 20.
 import { $, fmtNum, hiDpi } from "./format.js";
 
@@ -6,7 +7,7 @@ const SERIES = [["train", "#1f77b4"], ["val", "#d62728"]];
 
 export function drawCurve(h) {
   // h: {step, train, val}, one entry per recorded step (null: no loss at that step)
-  const W = $("curve").clientWidth || 400, H = 110, left = 50, right = 8, top = 8, bottom = 18;
+  const W = $("curve").clientWidth || 400, H = 80, left = 50, right = 8, top = 8, bottom = 18;
   const ctx = hiDpi($("curve"), W, H);
   ctx.clearRect(0, 0, W, H);
   ctx.font = "10px system-ui, sans-serif";
@@ -49,7 +50,7 @@ export function drawCurve(h) {
   ctx.fillText(`${h.step[h.step.length - 1]}`, W - right, H - 4);
   ctx.textAlign = "left";
   const mid = left + (W - left - right) / 2 - 60;
-  for (const [label, color, dx] of [["\u2014 train", "#1f77b4", 0], ["\u2014 val", "#d62728", 46]]) {
+  for (const [label, color, dx] of [["\u2014 train", "#1f77b4", 0], ["\u2014 test", "#d62728", 46]]) {
     ctx.fillStyle = color;
     ctx.fillText(label, mid + dx, H - 4);
   }

@@ -1,11 +1,13 @@
 // micrograd playground: the page. No build step, no libraries: one connection to the model
 // (transport.js: the server's WebSocket, or the exported page's Python worker), which owns the
 // model; the page only sends what the controls say and draws what comes back.
-//   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, focus, walk, ping
+//   out: configure, add_point, pick, clear, regenerate, play, pause, step, reset, focus, walk,
+//        set_weight, ping
 // This module builds the views, hands each the model and the `send` it needs, and connects.
 // Nothing is global but `window.playground`, a read-only handle for tests and the console.
 import { createControls } from "./controls.js";
 import { holdUntil, loadFirst } from "./first.js";
+import { createDrawer } from "./drawer.js";
 import { createFocus } from "./focus.js";
 import { $, fmtNum } from "./format.js";
 import { createFrames } from "./frames.js";
@@ -16,6 +18,7 @@ import { LINK_MAX, createNetwork } from "./network.js";
 import { createPlane } from "./plane.js";
 import { drawCurve } from "./curve.js";
 import { createStatus } from "./status.js";
+import { createWeightTips } from "./weights.js";
 import { loadSettings } from "./settings.js";
 import { openTransport } from "./transport.js";
 
@@ -41,6 +44,7 @@ window.playground = Object.freeze({
   get linkWidths() { return views?.network.linkWidths; },
   get plane() { return views?.plane.size; },
   get ticks() { return views?.plane.ticks; },
+  get linkColours() { return views?.network.linkColours; },
   get graph() { return views && { id: views.graph.id, nodes: views.graph.nodes, info: views.graph.info }; },
   get walk() { return views?.graph.walk.walk; },
   ticksFor: (extent) => views.plane.ticksFor(extent),
@@ -55,7 +59,9 @@ function makeViews(schema) {
   const focus = createFocus({ model, send, toast, redraw: () => plane.draw(), schema });
   const plane = createPlane({ model, focus });
   const network = createNetwork({ model, focus, send, schema });
+  createWeightTips({ model, send, network }); // a weight's value, a neuron's bias, on hover
   const graph = createGraph({ model, send, toast });
+  createDrawer(); // the graph panel's drawer: open, closed, remembered
   const controls = createControls({ model, send, plane, schema });
   const link = createLink({ model, send, toast, schema });
   const handlers = createFrames({ model, status, controls, focus, network, plane, graph, link });

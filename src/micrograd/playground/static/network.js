@@ -1,9 +1,11 @@
 // micrograd playground: the network diagram: the input tiles (focus.js), one tile per hidden
 // neuron (its output over the plane), the output tiles (each class's probability, or the
-// predicted value) and the weights as lines between them, the widest the largest |w| of the frame.
+// predicted value) and the weights as lines between them, in the tiles' colours for the same
+// number, the widest the largest |w| of the frame (weights.js: a weight's value, and editing it).
 // It owns the diagram's layout; the frames it paints come from the model.
-//   createNetwork({ model, focus, send, schema }) -> { build(), paint(frame), layout, linkWidths }
-import { CLASS_COLORS, HIGH, LOW, NEG, POS, REG_TINT, hexRgb } from "./colors.js";
+//   createNetwork({ model, focus, send, schema })
+//     -> { build(), paint(frame), layout, linkWidths, linkColours }
+import { CLASS_COLORS, hexRgb, rgbCss, valueRgb } from "./colors.js";
 import { featureGrid } from "./features.js";
 import { $, b64bytes, sameSizes } from "./format.js";
 import { paintBlend, paintTile } from "./tiles.js";
@@ -14,14 +16,18 @@ export function createNetwork({ model, focus, send, schema }) {
   const { min: minWidth, max: maxWidth } = schema.settings.hidden; // neurons in a hidden layer
   let layout = null; // {sizes, xs, columns, s, tiles, W, H} of the diagram drawn now
   let linkWidths = []; // each weight line's width, as last drawn
+  let linkColours = []; // and its colour: the weight on the one scale (colors.js)
 
   function build() {
     const st = model.state, sizes = st.sizes, hidden = st.config.hidden;
     const net = $("net");
-    for (const el of [...net.children]) if (el.id !== "links") el.remove();
+    for (const el of [...net.children]) if (el.id !== "links" && el.id !== "weight-tip") el.remove();
     const W = net.clientWidth, H = net.clientHeight;
     const cols = sizes.length;
-    const top = 52;
+    // close columns (many layers, a narrow window): each head's words on two lines, as wide as
+    // the gap between columns, so no two heads touch
+    const narrow = cols > 1 && (W - 120) / (cols - 1) < 76; // 120: the side pads' most
+    const top = narrow ? 64 : 52;
     const rows = sizes.map((n, i) => (i === 0 ? focus.featureNames.length : n)); // every feature has a tile
     const maxn = Math.max(...rows);
     const gap = maxn > 10 ? 3 : 8;
@@ -35,7 +41,9 @@ export function createNetwork({ model, focus, send, schema }) {
     });
     const tiles = [];
     sizes.forEach((n, i) => {
-      net.appendChild(columnHead(i, n, cols, hidden, xs[i]));
+      const head = columnHead(i, n, cols, hidden, xs[i]);
+      if (narrow) { head.classList.add("narrow"); head.style.width = `${Math.floor(xs[1] - xs[0]) - 8}px`; }
+      net.appendChild(head);
       if (i === 0) { // the features' tiles; the links start at the ones in use
         const used = focus.activeFeatures().map((name) => columns[0][focus.featureNames.indexOf(name)]);
         tiles.push(focus.buildInputColumn(net, xs[0], columns[0], s));
@@ -133,12 +141,11 @@ export function createNetwork({ model, focus, send, schema }) {
       }
     }
     // output tiles: the probability of each class over the plane, in its colour (regression: the
-    // predicted value, on the plane's map)
+    // predicted value, on the one scale)
     const G = f.grid, K = f.classes, p = model.probs, values = model.values;
     const out = L.tiles[L.sizes.length - 1];
     if (!K) {
-      if (values) paintBlend(out[0], G, (r, c) => [values[r * G + c] >= 127.5 ? HIGH : LOW,
-        Math.abs(values[r * G + c] / 127.5 - 1) * REG_TINT]);
+      if (values) paintTile(out[0], G, (r, c) => values[r * G + c] / 127.5 - 1);
       return;
     }
     out.forEach((cv, j) => {
@@ -163,6 +170,7 @@ export function createNetwork({ model, focus, send, schema }) {
     const weights = f && sameSizes(f.sizes, L.sizes) ? f.weights : null;
     const wmax = weights ? maxWeight(weights, L.sizes) : 0;
     linkWidths = [];
+    linkColours = [];
     for (let l = 0; l + 1 < L.sizes.length; l++) {
       const nin = L.sizes[l], nout = L.sizes[l + 1];
       const xa = L.xs[l] + L.s / 2, xb = L.xs[l + 1] - L.s / 2, xm = (xa + xb) / 2;
@@ -170,10 +178,11 @@ export function createNetwork({ model, focus, send, schema }) {
         for (let i = 0; i < nin; i++) {
           const w = weights ? weights[l][j * (nin + 1) + i] : 0;
           const a = wmax > 0 ? Math.abs(w) / wmax : 0; // relative to this frame's largest |w|
-          const col = w >= 0 ? POS : NEG;
-          ctx.strokeStyle = `rgba(${col[0]},${col[1]},${col[2]},${0.12 + 0.55 * a})`;
+          const colour = rgbCss(valueRgb(w)); // the tiles' colour for the same number
+          ctx.strokeStyle = colour;
           ctx.lineWidth = 0.3 + (LINK_MAX - 0.3) * a;
           linkWidths.push(ctx.lineWidth);
+          linkColours.push(colour);
           ctx.beginPath();
           ctx.moveTo(xa, L.columns[l][i]);
           ctx.bezierCurveTo(xm, L.columns[l][i], xm, L.columns[l + 1][j], xb, L.columns[l + 1][j]);
@@ -188,6 +197,7 @@ export function createNetwork({ model, focus, send, schema }) {
     paint(f) { drawTiles(f); drawLinks(); }, // a frame: the neurons' tiles and the weights
     get layout() { return layout; },
     get linkWidths() { return linkWidths; },
+    get linkColours() { return linkColours; },
   };
 }
 

@@ -1,18 +1,27 @@
 // micrograd playground: the Output panel's plane. Classification: the class colours weighted by
-// probability (or, discretized, the most probable class); regression: the predicted value on a
-// diverging map, brown −1, white 0, teal +1 (or, discretized, its sign); while a neuron is
-// hovered, that neuron's output in the tiles' colours. Then the axes and the points: training
-// points filled, test points (when shown) hollow.
+// probability (or, discretized, the most probable class); regression: the predicted value on the
+// page's one scale (or, discretized, its sign); while a neuron is hovered, that neuron's output
+// in its tile's colours. Then the points (training points filled, test points, when shown,
+// hollow) and, outside the plot on their own canvas, the axes' ticks and labels.
 //   createPlane({ model, focus }) -> { draw(), clickAt(ev), ticksFor(extent), size, ticks }
-import { CLASS_COLORS, REG_TINT, TINT, hexRgb, neuronRgb, rgbCss, valueRgb } from "./colors.js";
+import { CLASS_COLORS, REG_TINT, TINT, hexRgb, rgbCss, valueRgb } from "./colors.js";
 import { featureGrid } from "./features.js";
 import { $, hiDpi } from "./format.js";
 
 const PICK_RADIUS = 8; // px: a click this close to a point picks it
+const AXIS_LEFT = 30, AXIS_BELOW = 16; // px of room for the tick labels (.plane-box's padding)
+
+function axesContext(cv, S) {
+  // the axes canvas around an S×S plot, cleared
+  const ctx = hiDpi(cv, S + AXIS_LEFT, S + AXIS_BELOW);
+  ctx.clearRect(0, 0, S + AXIS_LEFT, S + AXIS_BELOW);
+  return ctx;
+}
 
 export function createPlane({ model, focus }) {
   let size = 400; // the plane's side in CSS pixels (square, as wide as the panel allows)
-  let ticks = null; // the tick labels last drawn: {x: [[text, left, right]], y: [[text, top, base, right]]}
+  let ticks = null; // the tick labels last drawn, boxes in the plot's pixels (0, 0 its top left):
+  // {x: [[text, left, right, top, bottom]], y: [[text, top, bottom, left, right]]}
 
   const toPixel = (extent, x, y) => {
     const [x0, x1, y0, y1] = extent;
@@ -29,8 +38,10 @@ export function createPlane({ model, focus }) {
     const st = model.state;
     if (!st) return;
     paintPlane(ctx, W, H);
-    ticks = drawAxes(ctx, st.extent, W, H);
     drawPoints(ctx, st);
+    const axes = $("axes");
+    Object.assign(axes.style, { width: `${W + AXIS_LEFT}px`, height: `${H + AXIS_BELOW}px` });
+    ticks = drawAxes(axesContext(axes, W), st.extent, W);
     cv.dataset.draws = String(Number(cv.dataset.draws || 0) + 1);
   }
 
@@ -40,7 +51,7 @@ export function createPlane({ model, focus }) {
     const discrete = Boolean(st.config.discretize);
     if (focus.preview) {
       const G = 50, g = featureGrid(focus.preview, st.extent, G);
-      paintGrid(ctx, G, W, H, (i) => neuronRgb(g[i]));
+      paintGrid(ctx, G, W, H, (i) => valueRgb(g[i]));
       return true;
     }
     if (!f) return false;
@@ -71,20 +82,22 @@ export function createPlane({ model, focus }) {
 
   function paintFocus(ctx, W, H, bytes, hover) {
     // an output in its tile's colours: a class's probability in the class colour (its byte is
-    // p × 255), the regression output on the value map; any other neuron purple and grey
+    // p × 255), any other neuron (the regression output too) on the one scale
     const st = model.state;
     const G = Math.round(Math.sqrt(bytes.length));
     const out = hover.layer === st.sizes.length - 1;
     const cls = out && st.classes ? hexRgb(CLASS_COLORS[hover.index]) : null;
     paintGrid(ctx, G, W, H, (i) => (cls ? cls.map((ch) => 255 + (ch - 255) * (bytes[i] / 255))
-      : out ? valueRgb(bytes[i] / 127.5 - 1, REG_TINT) : neuronRgb(bytes[i] / 127.5 - 1)));
+      : valueRgb(bytes[i] / 127.5 - 1)));
     ctx.beginPath();
     marchZero(ctx, G, Float32Array.from(bytes, (b) => b - 127.5), W, H);
     ctx.stroke();
   }
 
-  function drawAxes(ctx, extent, W, H) {
-    // every tick in the extent, ends included; a label near an edge slides inward to stay whole
+  function drawAxes(ctx, extent, S) {
+    // on the axes canvas, around the S×S plot at (AXIS_LEFT, 0): a tick out of each edge and its
+    // label beyond it, every tick in the extent, ends included, each label whole; the labels'
+    // boxes are returned in the plot's coordinates, all outside it
     const [x0, x1, y0, y1] = extent;
     const span = x1 - x0;
     const step = span > 6 ? 2 : span > 3 ? 1 : 0.5;
@@ -93,30 +106,28 @@ export function createPlane({ model, focus }) {
       for (let k = Math.ceil(a / step - 1e-9); k * step <= b + 1e-9; k++) out.push(k * step);
       return out;
     };
+    const X = (v) => AXIS_LEFT + toPixel(extent, v, 0)[0], Y = (v) => toPixel(extent, 0, v)[1];
     ctx.font = "10px system-ui, sans-serif";
-    ctx.textAlign = "left";
     ctx.lineWidth = 1;
-    ctx.strokeStyle = "rgba(40,40,40,0.8)";
+    ctx.strokeStyle = ctx.fillStyle = "rgba(40,40,40,0.85)";
     ctx.beginPath();
-    for (const v of along(x0, x1)) { const x = toPixel(extent, v, 0)[0]; ctx.moveTo(x, H); ctx.lineTo(x, H - 4); }
-    for (const v of along(y0, y1)) { const y = toPixel(extent, 0, v)[1]; ctx.moveTo(0, y); ctx.lineTo(4, y); }
+    for (const v of along(x0, x1)) { ctx.moveTo(X(v), S); ctx.lineTo(X(v), S + 3); }
+    for (const v of along(y0, y1)) { ctx.moveTo(AXIS_LEFT - 3, Y(v)); ctx.lineTo(AXIS_LEFT, Y(v)); }
     ctx.stroke();
-    ctx.fillStyle = "rgba(40,40,40,0.8)";
-    ctx.strokeStyle = "rgba(255,255,255,0.8)"; // a halo: labels stay legible over any colour
-    ctx.lineWidth = 3;
     const drawn = { x: [], y: [] };
-    const label = (t, x, y) => { ctx.strokeText(t, x, y); ctx.fillText(t, x, y); };
-    for (const v of along(x0, x1)) { // along the bottom
+    ctx.textBaseline = "top";
+    for (const v of along(x0, x1)) { // below the bottom edge, centred under the tick
       const t = fmtTick(v), w = ctx.measureText(t).width;
-      const left = Math.min(Math.max(toPixel(extent, v, 0)[0] - w / 2, 2), W - 2 - w);
-      label(t, left, H - 6);
-      drawn.x.push([t, left, left + w]);
+      const left = Math.min(Math.max(X(v) - w / 2, 0), AXIS_LEFT + S - w);
+      ctx.fillText(t, left, S + 4);
+      drawn.x.push([t, left - AXIS_LEFT, left + w - AXIS_LEFT, S + 4, S + 14]);
     }
-    for (const v of along(y0, y1)) { // along the left edge, above the bottom row
+    ctx.textBaseline = "middle";
+    for (const v of along(y0, y1)) { // left of the left edge, right-aligned, inside the plot's height
       const t = fmtTick(v), w = ctx.measureText(t).width;
-      const base = Math.min(Math.max(toPixel(extent, 0, v)[1] + 3.5, 11), H - 19);
-      label(t, 6, base);
-      drawn.y.push([t, base - 8, base, 6 + w]);
+      const mid = Math.min(Math.max(Y(v), 5), S - 5);
+      ctx.fillText(t, AXIS_LEFT - 5 - w, mid);
+      drawn.y.push([t, mid - 5, mid + 5, -5 - w, -5]);
     }
     return drawn;
   }
@@ -174,8 +185,7 @@ export function createPlane({ model, focus }) {
 
   function ticksFor(extent) {
     // the tick labels the plane would draw for data with this extent (drawn off-screen)
-    const cv = document.createElement("canvas");
-    return drawAxes(hiDpi(cv, size, size), extent, size, size);
+    return drawAxes(axesContext(document.createElement("canvas"), size), extent, size);
   }
 
   return { draw, clickAt, ticksFor, get size() { return size; }, get ticks() { return ticks; } };

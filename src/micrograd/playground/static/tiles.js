@@ -25,7 +25,7 @@ export function paintBlend(cv, T, colourAt) {
 }
 
 export function paintTile(cv, T, valueAt) {
-  // valueAt(row, col) in [-1, 1]: grey below 0, white at 0, purple above
+  // valueAt(row, col) in [-1, 1], on the one scale (colors.js valueRgb): grey −, white 0, purple +
   paintBlend(cv, T, (r, c) => {
     const v = valueAt(r, c);
     return [v >= 0 ? POS : NEG, Math.min(1, Math.abs(v))];
