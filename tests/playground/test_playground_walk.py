@@ -304,6 +304,7 @@ def test_on_the_default_model_every_step_keeps_its_lit_edge_inside_the_panel_and
         browser, playground_url):
     page = new_page(browser, playground_url, 1280, 800)
     page.wait_for_selector("body[data-connected='1']")
+    page.click("#graph-toggle")  # the graph's drawer, open
     wait_until(lambda: page.text_content("#graph-note") == "293 values", "the 2-16-3 graph")
     steps = enter_walk(page)
     assert len(steps) == 544
