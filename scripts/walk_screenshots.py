@@ -53,6 +53,8 @@ def playground(browser, folder: Path) -> None:
         for w, h in SIZES:
             page = browser.new_page(viewport={"width": w, "height": h})
             page.goto(url)
+            page.wait_for_selector("body[data-connected='1']")
+            page.click("#graph-toggle")  # the graph's drawer, open
             page.wait_for_function("() => document.getElementById('graph-note').textContent"
                                    " === '293 values'", timeout=60_000)
             page.click("#walk-toggle")
