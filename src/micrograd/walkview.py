@@ -92,12 +92,18 @@ def _folds(parts: _Parts, shown: set[int], names: Mapping[int, str]
            ) -> tuple[list[str], dict[int, str]]:
     """One box per group with values not `shown`: its statements, and which box holds whom."""
     boxes, box_of = [], {}
+    layers: dict[str, list[str]] = {}  # "layer 1, neuron" -> its folded boxes, in order
     for g in parts.keys:
         inside = [i for i, gi in enumerate(parts.group) if gi == g and i not in shown]
         if g and inside:
             k = len(boxes)
             boxes.append(_folded_box(k, g, parts.outputs(g), parts, names))
             box_of.update((i, f"c{k}") for i in inside)
+            layers.setdefault(re.sub(r"\s*\d+$", "", _title(g)), []).append(f"c{k}")
+    # a layer's boxes in one column, neuron 0 at the top: invisible edges within one rank fix
+    # their order, which Graphviz would otherwise choose to shorten other edges
+    boxes += [f"{{rank=same; {' -> '.join(row)} [style=invis]}}" for row in layers.values()
+              if len(row) > 1]
     return boxes, box_of
 
 

@@ -216,3 +216,24 @@ def test_the_default_models_page_fits_the_window_follows_the_walk_and_keys_do_no
             assert page.evaluate(OUTSIDE) == [] and page.evaluate(size) == [1280, 800, 0, 0]
         finally:
             browser.close()
+
+
+@pytest.mark.needs_dot
+def test_the_overview_lists_each_layers_folded_neurons_in_order():
+    """Graphviz orders a column to shorten edges (neurons 10-15 above 0-9); the overview keeps
+    neuron 0 at the top, as the network panel and the names do."""
+    from micrograd.walkview import walk_views
+
+    trace = trace_mlp(chapter_mlp([2, 16, 3], rng=RNG(42)), [-0.6437, 1.129], 0)
+    steps = backprop_steps(trace.loss)
+    # a step in the loss and one inside hidden neuron 0 (open; the others folded)
+    start = next(s for s in steps if s.phase == "start")  # the loss: every neuron folded
+    views = walk_views(trace.loss, [start, steps[0]], **trace.style())["views"]
+    assert len(views) == 2
+    for view in views:
+        svg = view["overview"]
+        for kind in ("layer 1, neuron", "output neuron"):  # a folded box's title is bold
+            found = re.findall(rf'<text[^>]*y="([-\d.]+)"[^>]*font-weight="bold"[^>]*>'
+                               rf'{kind} (\d+)</text>', svg)
+            ys = [float(y) for y, _ in sorted(found, key=lambda f: int(f[1]))]
+            assert len(ys) >= 2 and ys == sorted(ys), (kind, found)
