@@ -154,10 +154,16 @@ def test_show_test_data_and_discretize(browser, playground_url):
     page.close()
 
 
-def test_regression_trains_and_takes_values(browser, playground_url):
-    page = open_page(browser, playground_url)
+def open_regression_page(browser, url: str):
+    """A tab switched to the regression problem (the server has answered the switch)."""
+    page = open_page(browser, url)
     page.select_option("#problem", "regression")
     wait_until(lambda: config(page)["problem"] == "regression", "regression")
+    return page
+
+
+def test_regression_trains_and_takes_values(browser, playground_url):
+    page = open_regression_page(browser, playground_url)
     assert config(page)["dataset"] == "plane"
     assert page.evaluate("() => playground.state.classes") == 0
     assert page.is_visible("#datasets [data-dataset='gauss']")
@@ -213,9 +219,7 @@ def test_regularization_reaches_the_model(browser, playground_url):
 
 
 def test_the_link_restores_every_setting(browser, playground_url):
-    page = open_page(browser, playground_url)
-    page.select_option("#problem", "regression")
-    wait_until(lambda: config(page)["problem"] == "regression", "regression")
+    page = open_regression_page(browser, playground_url)
     page.click("#datasets [data-dataset='gauss']")
     wait_until(lambda: config(page)["dataset"] == "gauss", "gauss")
     # each click builds on the settings in force: wait for the server's answer before the next
