@@ -10,6 +10,7 @@ downloaded there). A test that needs one says so with a marker or a fixture:
 
     @pytest.mark.needs_dot        # Graphviz's `dot` on PATH
     @pytest.mark.needs_chromium   # `chromium` (or `chromium-browser`) on PATH and playwright
+    @pytest.mark.needs_node       # Node.js 18+ (the export makes Python's start-up memory with it)
     def test_...(dot_program, chromium_path, micrograd010_wheel): ...  # their paths
 
 or calls `require_tool(name, reason)` / `require_module(name, reason)` itself. When the tool is
@@ -51,6 +52,7 @@ REQUIRE_TOOLS_ENV = "MICROGRAD_REQUIRE_TOOLS"
 
 DOT_MISSING = "Graphviz `dot` not found (apt-get install graphviz)"
 CHROMIUM_MISSING = "Chromium not found on PATH (apt-get install chromium)"
+NODE_MISSING = "Node.js 18 or newer not found on PATH (apt-get install nodejs)"
 PLAYWRIGHT_MISSING = "the playwright package is not installed (pip install -e '.[test]')"
 
 
@@ -144,9 +146,20 @@ def require_micrograd010_wheel() -> Path:
                     f"downloaded: {e}")
 
 
+def require_node() -> str:
+    """Node.js 18+ on PATH, as the export looks for it (micrograd.playground.memory)."""
+    from micrograd.playground.memory import node_program
+
+    path = node_program()
+    if path is None:
+        unavailable(NODE_MISSING)
+    return path
+
+
 MARKERS = {
     "needs_dot": (require_dot, "needs Graphviz's `dot` program"),
     "needs_chromium": (require_chromium, "needs Chromium and the playwright package"),
+    "needs_node": (require_node, "needs Node.js 18 or newer"),
 }
 
 

@@ -79,14 +79,15 @@ def test_the_exported_pages_worker_sends_the_line_as_its_graph_message():
     laid_out: list[str] = []
     page = Page("tape", lambda dot: laid_out.append(dot) or "<svg></svg>")
     page.hello()
+    page.layout()
     laid_out.clear()
     texts = page.receive(json.dumps({"type": "configure", "lr": 10, "weight_decay": 1}))
-    texts += page.receive('{"type": "step", "count": 2}')
+    texts += page.receive('{"type": "step", "count": 2}') + page.layout()
     now = 0.0
     while page.busy:
         now += 1.0
-        texts += page.train_slice(now)
-    texts += page.receive('{"type": "pick", "index": 20}')
+        texts += page.train_slice(now) + page.layout()
+    texts += page.receive('{"type": "pick", "index": 20}') + page.layout()
     msgs = [json.loads(t) for t in texts]
     assert not [m for m in msgs if m["type"] == "error"], msgs
     graph = [m for m in msgs if m["type"] == "graph"][-1]

@@ -271,8 +271,10 @@ def test_browser_page_answers_in_the_servers_texts():
     layouts = []
     page = Page("tape", lambda dot: layouts.append(dot) or '<?xml?>\n<!-- c -->\n<svg>x</svg>')
     hello = [json.loads(t) for t in page.hello()]
-    assert [m["type"] for m in hello] == ["state", "frame", "graph"]
-    assert hello[2]["svg"] == "<svg>x</svg>" and layouts[0].startswith("digraph")
+    assert [m["type"] for m in hello] == ["state", "frame"] and not layouts  # viz.js waits
+    graph = [json.loads(t) for t in page.layout()]
+    assert [m["type"] for m in graph] == ["graph"] and graph[0]["svg"] == "<svg>x</svg>"
+    assert layouts[0].startswith("digraph") and page.layout() == []  # once per shape
     assert [json.loads(t)["type"] for t in page.receive('{"type": "play"}')] == ["status"]
     assert page.busy
     texts = []
@@ -281,7 +283,8 @@ def test_browser_page_answers_in_the_servers_texts():
         texts += page.train_slice(now)
     assert json.loads(texts[-1])["type"] == "frame" and json.loads(texts[-1])["step"] == 6
     broken = Page("tape", lambda dot: 1 / 0)
-    graph = json.loads(broken.hello()[2])
+    broken.hello()
+    graph = json.loads(broken.layout()[0])
     assert graph["svg"] is None and graph["error"].startswith("Graphviz's dot failed")
 
 

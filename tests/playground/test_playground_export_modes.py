@@ -31,7 +31,16 @@ from test_playground_export import (  # noqa: F401 (runtime_tarballs: a fixture)
     wait_until,
 )
 from test_playground_parity_page import PLANE_PIXELS, differing, value_ends
-from test_playground_walk import HIDDEN, SHOTS_ENV, assert_future, box_grads, lit, walk_grads
+from test_playground_walk import (
+    HIDDEN,
+    SHOTS_ENV,
+    WALK_ALL,
+    assert_future,
+    box_grads,
+    enter_walk,
+    lit,
+    walk_grads,
+)
 
 SUB_PATH = "class/"  # where the teacher copied the folder on their site
 
@@ -168,6 +177,25 @@ def test_the_walk_in_the_exported_page_is_the_served_pages(browser, class_url):
     assert data_k(tab) == k
     tab.click("#walk-toggle")  # leave: the live numbers again
     assert tab.locator("#graph-view .walk-cur, #graph-view .walk-future").count() == 0
+    close(tab)
+
+
+@pytest.mark.needs_chromium
+def test_the_exported_walk_on_the_default_model_keeps_every_lit_edge_in_view(browser, class_url):
+    """The 2-16-3 model's 544 steps, laid out by viz.js: each step's text is Python's, and the
+    lit boxes and edges stay inside the panel in the focus view, as on the served page."""
+    tab = open_page(browser, class_url, class_url)
+    tab.set_viewport_size({"width": 1280, "height": 800})
+    tab.click("#graph-toggle")
+    wait_until(lambda: tab.evaluate("() => playground.graph.nodes.length") == 293, "2-16-3")
+    steps = enter_walk(tab)
+    assert same_steps(steps, walk_message(Session(Config(), "tape"))["steps"])
+    tab.click("#walk-focus")
+    for k, (s, got) in enumerate(zip(steps, tab.evaluate(WALK_ALL, len(steps))), 1):
+        assert got["k"] == str(k) and got["text"] == s["text"]
+        assert got["outside"] == [], f"step {k}: {got['outside']} outside the panel"
+        assert s["phase"] == "start" or got["edges"] > 0
+    shot(tab, "export-walk-focus-1280.png", full=False)
     close(tab)
 
 

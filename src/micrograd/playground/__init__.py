@@ -84,7 +84,7 @@ def run_export(folder: Path, runtime_from: list[Path] | None) -> int:
 
     done = write_export(folder, runtime_from)
     print(f"micrograd playground: exported to {folder} ({len(done.files)} files, "
-          f"{done.size / 1e6:.1f} MB); try it with `python -m http.server --bind 127.0.0.1 "
-          f"--directory {folder}` and http://127.0.0.1:8000/, or copy the folder to any web "
-          "host")
+          f"{done.size / 1e6:.1f} MB), {done.note}; try it with `python -m http.server "
+          f"--bind 127.0.0.1 --directory {folder}` and http://127.0.0.1:8000/, or copy the "
+          "folder to any web host")
     return 0

@@ -27,6 +27,7 @@ import micrograd
 from micrograd.errors import UsageError
 from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
+from micrograd.playground.memory import MEMORY_PATH, make_memory
 from micrograd.playground.snapshot import SNAPSHOT_PATH, snapshot_json
 from micrograd.playground.wheel import build_wheel
 from micrograd.settings import settings_json
@@ -35,6 +36,7 @@ MANIFEST = "export.json"
 GENERATOR = "micrograd playground --export"
 ENGINE = "tape"  # the pure-Python engine: NumPy has no build this folder could serve
 TRANSPORT_META = '<meta name="micrograd-transport" content="worker">'
+BOOT_SCRIPT = '<script src="static/boot.js"></script>'  # starts the worker before the modules
 # the served page's policy, plus WebAssembly compilation: nothing loads from another origin
 CSP_META = ('<meta http-equiv="Content-Security-Policy" content="default-src \'self\'; '
             "script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self'; "
@@ -48,6 +50,7 @@ class Exported:
     folder: Path
     files: list[str]
     size: int
+    note: str = ""  # how the page starts Python (memory.py)
 
 
 def page_files() -> dict[str, bytes]:
@@ -76,10 +79,11 @@ def cache_name(files: dict[str, bytes]) -> str:
 def worker_page(index: str) -> str:
     """The served index.html, made a static page: relative links (every root-absolute `src` or
     `href` loses its leading "/", so the folder works below any path of a host, as a teacher's
-    `https://example.edu/~you/class/`), and the Worker transport."""
+    `https://example.edu/~you/class/`), and the Worker transport, its worker started by
+    boot.js as soon as the head is read."""
     index = re.sub(r'(\s(?:src|href)=["\'])/(?!/)', r"\1", index)
     end = index.index("</head>")
-    return f"{index[:end]}{TRANSPORT_META}\n{CSP_META}\n{index[end:]}"
+    return f"{index[:end]}{TRANSPORT_META}\n{CSP_META}\n{BOOT_SCRIPT}\n{index[end:]}"
 
 
 def runtime_files(runtime_from: list[Path] | None) -> dict[str, bytes]:
@@ -134,11 +138,13 @@ FETCHED = ("pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyo
 def manifest_bytes(files: list[str], wheel_name: str, download: int = 0,
                    cache: str = "") -> bytes:
     """export.json: what wrote the folder, the files it holds, `download`: the bytes the worker
-    fetches before Python runs (its progress note counts them), and `cache`: the name of the
-    cache the service worker keeps the runtime in."""
+    fetches before Python runs (its progress note counts them), `cache`: the name of the
+    cache the service worker keeps the runtime in, and `memory`: Python's start-up state
+    (memory.py), or null when the export could not make it."""
     manifest = {"generator": GENERATOR, "micrograd": micrograd.__version__, "engine": ENGINE,
                 "wheel": f"wheels/{wheel_name}", "pyodide": runtime.PYODIDE.version,
                 "viz": runtime.VIZ.version, "download": download, "cache": cache,
+                "memory": MEMORY_PATH if MEMORY_PATH in files else None,
                 "files": sorted({*files, MANIFEST})}
     return (json.dumps(manifest, indent=1) + "\n").encode()
 
@@ -158,7 +164,12 @@ def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
     files[f"wheels/{wheel_name}"] = wheel
     files[SNAPSHOT_PATH] = snapshot_json(ENGINE).encode()  # the page draws it while Python loads
     files["THIRD-PARTY.txt"] = notice()
-    download = sum(len(files.get(name, b"")) for name in (*FETCHED, f"wheels/{wheel_name}"))
+    memory = make_memory({n.removeprefix("pyodide/"): d for n, d in files.items()
+                          if n.startswith("pyodide/")}, wheel, ENGINE)
+    if memory.data is not None:
+        files[MEMORY_PATH] = memory.data
+    download = sum(len(files.get(name, b""))
+                   for name in (*FETCHED, f"wheels/{wheel_name}", MEMORY_PATH))
     cache = cache_name(files)
     root = os.fspath(folder)
     created: list[str] = []
@@ -179,7 +190,7 @@ def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
         raise UsageError(f"--export {_short(folder)}: cannot write {where}: {e.strerror or e}; "
                          "fix that and export again (the files written so far are replaced)"
                          ) from None
-    return Exported(folder, sorted(files), sum(len(d) for d in files.values()))
+    return Exported(folder, sorted(files), sum(len(d) for d in files.values()), memory.note)
 
 
 def _remove_stale(folder: Path, name: str) -> None:

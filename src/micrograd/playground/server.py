@@ -75,8 +75,8 @@ ACCEPT_LOG_PERIOD = 10.0  # seconds between two log lines about failed accepts
 BACKLOG = 128  # connections waiting to be accepted (and accepted at once, per wake-up)
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".json": "application/json"}
-# the exported page's Web Worker (it needs Pyodide, not the server) and its service worker
-EXPORT_ONLY = {"worker.js", "sw.js"}
+# the exported page's Web Worker (it needs Pyodide), boot.js that starts it, its service worker
+EXPORT_ONLY = {"worker.js", "sw.js", "boot.js"}
 
 
 def static_files() -> dict[str, tuple[str, str]]:

@@ -2,7 +2,7 @@
 // network panels (the plane stays in view, so a click on a point shows its graph at once) and
 // closes again; the graph button, its × and the "g" key toggle it, and the choice is kept in
 // localStorage for the next visit.
-//   createDrawer() -> { open, close, toggle, isOpen }
+//   createDrawer({ onOpen }) -> { open, close, toggle, isOpen }
 import { $ } from "./format.js";
 
 const KEY = "micrograd.playground.graph"; // "open" or "closed"
@@ -15,7 +15,7 @@ function store(v) {
   try { localStorage.setItem(KEY, v); } catch { /* nowhere to keep it: open for this page only */ }
 }
 
-export function createDrawer() {
+export function createDrawer({ onOpen }) {
   const button = $("graph-toggle");
 
   function set(open) {
@@ -24,7 +24,7 @@ export function createDrawer() {
     store(open ? "open" : "closed");
     // the views that size themselves to the window redraw
     window.dispatchEvent(new Event("resize"));
-    if (open) $("zoom-fit").click(); // laid out while hidden, the graph fits its box now
+    if (open) onOpen(); // laid out while hidden, the graph is sized for its box now
   }
 
   const isOpen = () => document.body.classList.contains("graph-open");

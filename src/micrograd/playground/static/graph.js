@@ -1,7 +1,8 @@
 // micrograd playground: the graph panel: the picked point's computation graph as the server's
 // Graphviz SVG (a `graph` message), whose boxes' data and grad each frame rewrites in place, with
 // zoom, and the step-through-backprop mode of walkpanel.js on top.
-//   createGraph({ model, send, toast }) -> { onGraph(g), onWalk(m), update(vals), showInfo(), ... }
+//   createGraph({ model, send, toast }) -> { onGraph(g), onWalk(m), update(vals), showInfo(),
+//     shown() (its drawer opened), ... }
 import { $, fmtNum } from "./format.js";
 import { createWalkPanel } from "./walkpanel.js";
 
@@ -15,7 +16,7 @@ export function createGraph({ model, send, toast }) {
     info: null, // the latest frame's numbers for this graph {id, data, grad, loss}
   };
   const api = {
-    onGraph, update, showInfo,
+    onGraph, update, showInfo, shown,
     onWalk: (m) => walk.onSteps(m),
     get id() { return G.id; },
     get nodes() { return G.nodes; },
@@ -46,12 +47,7 @@ export function createGraph({ model, send, toast }) {
           grad: texts.find((t) => t.textContent.startsWith("grad ")),
         };
       }
-      if (!G.userZoom) {
-        // a small graph is shown whole; a big one at 80%, scrolled to its loss
-        const fit = fitZoom();
-        G.zoom = fit >= 0.55 ? Math.min(fit, 1) : 0.8;
-      }
-      applyZoom();
+      autoZoom();
       // frames may have brought this graph's numbers before its picture came: show those, not
       // the ones the picture was drawn with
       if (G.info && G.info.id === g.id && !walk.holds(G.info)) writeBoxes(G.info);
@@ -121,6 +117,23 @@ export function createGraph({ model, send, toast }) {
     G.userZoom = true;
     G.zoom = Math.max(0.05, Math.min(4, G.zoom * factor));
     applyZoom();
+  }
+
+  function autoZoom() {
+    // a small graph is shown whole; a big one at 80%, where its boxes read (the caller scrolls
+    // to the loss); a zoom the user chose stays
+    if (!G.userZoom) {
+      const fit = fitZoom();
+      G.zoom = fit >= 0.55 ? Math.min(fit, 1) : 0.8;
+    }
+    applyZoom();
+  }
+
+  function shown() {
+    // the drawer opened: laid out while hidden, the graph is zoomed and scrolled for its box now
+    if (!G.width) return;
+    autoZoom();
+    showLoss();
   }
 
   function fitZoom() {

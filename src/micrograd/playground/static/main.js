@@ -61,7 +61,7 @@ function makeViews(schema) {
   const network = createNetwork({ model, focus, send, schema });
   createWeightTips({ model, send, network }); // a weight's value, a neuron's bias, on hover
   const graph = createGraph({ model, send, toast });
-  createDrawer(); // the graph panel's drawer: open, closed, remembered
+  createDrawer({ onOpen: () => graph.shown() }); // the graph panel's drawer, remembered
   const controls = createControls({ model, send, plane, schema });
   const link = createLink({ model, send, toast, schema });
   const handlers = createFrames({ model, status, controls, focus, network, plane, graph, link });

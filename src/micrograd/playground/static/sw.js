@@ -3,14 +3,15 @@
 // it at the folder's top (so it serves the whole folder); transport.js registers it as
 // `sw.js?cache=NAME`, NAME a digest of the export's files (export.json's `cache`), so a new
 // export is a new worker with a new cache.
-// - Pyodide, viz.js and the wheel (RUNTIME: export.json's files in pyodide/, viz/, wheels/): from
+// - Pyodide, viz.js, the wheel and Python's start-up memory (RUNTIME: export.json's files in
+//   pyodide/, viz/, wheels/, python/): from
 //   the cache; fetched once, after the first visit is ready to train (transport.js registers this
 //   worker then), so they never compete with it.
 // - The page itself (index.html, its modules, export.json): from the network, the cache only when
 //   the host cannot be reached, so a teacher's new export shows on the next visit.
 const PREFIX = "micrograd-playground-";
 const CACHE = PREFIX + new URL(self.location.href).searchParams.get("cache");
-const RUNTIME_FOLDERS = ["pyodide/", "viz/", "wheels/"];
+const RUNTIME_FOLDERS = ["pyodide/", "viz/", "wheels/", "python/"];
 const isRuntime = (name) => RUNTIME_FOLDERS.some((f) => name.startsWith(f));
 
 async function keepRuntime() {

@@ -36,10 +36,10 @@ function workerTransport(events) {
   if (location.protocol === "file:") { // browsers start no module worker from a file
     return { send: () => {}, close: () => {} }; // filenote.js says so on the page
   }
-  // a second visit's runtime comes from sw.js's cache: nothing to count, and WebAssembly's own
-  // compiled-code cache works only on the cached reply itself (worker.js's name says which)
-  const name = navigator.serviceWorker?.controller ? "cached" : "network";
-  const worker = new Worker(new URL("static/worker.js", document.baseURI), { type: "module", name });
+  const started = window.micrograd_worker; // boot.js's, begun before these modules loaded
+  window.micrograd_worker = null; // a reconnect starts a new one
+  const worker = started ? started.worker : new Worker(new URL("static/worker.js", document.baseURI),
+    { type: "module", name: navigator.serviceWorker?.controller ? "cached" : "network" });
   const note = (text) => {
     const hint = document.querySelector("#graph-view > p.hint");
     if (hint) hint.textContent = text;
@@ -54,19 +54,32 @@ function workerTransport(events) {
     events.onclose({ code: 1011, reason });
   };
   note("starting Python in this page\u2026");
-  worker.onmessage = (ev) => {
+  const onMessage = (ev) => {
     const m = ev.data;
     if (typeof m === "string") events.onmessage(m);
-    else if (m.kind === "ready") { events.onopen(); keepForNextVisit(m.cache); }
+    else if (m.kind === "ready") {
+      document.body.dataset.python = m.python; // how Python started (tests, benchmark)
+      events.onopen();
+      keepForNextVisit(m.cache);
+    }
     else if (m.kind === "progress") note(m.text);
     else if (m.kind === "failed") { note(m.reason); end(m.reason); }
   };
-  worker.onerror = (ev) => {
+  const onError = (ev) => {
     ev.preventDefault();
     const reason = `the page's Python worker could not start: ${ev.message || "see the console"}`;
     note(reason);
     end(reason);
   };
+  const adopt = () => { // what the worker said before now first, in order, then the rest
+    worker.onmessage = onMessage;
+    worker.onerror = onError;
+    for (const [kind, ev] of started ? started.early.splice(0) : []) {
+      if (!closed) (kind === "message" ? onMessage : onError)(ev);
+    }
+  };
+  if (started) setTimeout(adopt, 0); // once the caller holds this transport (onopen may send)
+  else adopt();
   return {
     send: (text) => { if (!closed) worker.postMessage(text); },
     close: () => { closed = true; worker.terminate(); }, // a reconnect: no offline banner
