@@ -37,14 +37,20 @@ GROUP_FILL, GROUP_BORDER = "#f7f9fc", "#c9d3e0"  # a neuron's (or the loss's) op
 OP_TEXT = {"*": "×", "+": "+"}  # the rest print as the engine names them (tanh, exp, **-1, ...)
 
 
+MINUS = "\u2212"  # the minus sign, as typeset (not the hyphen of "e-12")
+MAX_PLACES = 6  # decimals a number near a whole one may take before it is written as "1 − ε"
+
+
 def fmt_number(x: float) -> str:
     """A number as every box shows it: 4 decimals (`-0.3621`), or 3 significant digits in
     e-notation when 4 decimals would hide it (`7.08e-05`) or it is huge (`1.23e+07`).
 
     A gradient of 7e-5 is not 0: after training most numbers are that small, and rounding them
     to `0.0000` hides exactly what a learner should see. Likewise a probability of 0.99999 is not
-    1: a number 4 decimals would round to a whole one gets more places (up to 12), so it reads
-    `0.99999`. Exact zeros print `0.0000` (never `-0.0000`).
+    1: a number 4 decimals would round to a whole one gets more places (up to 6), so it reads
+    `0.99999`; nearer still, it is written as the whole number and how far it is from it,
+    `1 − 2.7e-12` (a trained softmax's probability, whose log is the loss), short enough for the
+    box its graph was laid out with. Exact zeros print `0.0000` (never `-0.0000`).
     """
     if x == 0.0:
         return "0.0000"
@@ -52,11 +58,19 @@ def fmt_number(x: float) -> str:
         return f"{x:.4f}"
     if not 1e-3 <= abs(x) < 1e6:
         return f"{x:.2e}"
-    text = f"{x:.4f}"
-    places = 4
-    while x != round(x) and float(text) == round(x) and places < 12:
+    return fixed(x, 4)
+
+
+def fixed(x: float, places: int) -> str:
+    """`x` to `places` decimals, more (up to MAX_PLACES) when those would round it to a whole
+    number it is not, and `whole ± distance` when even those would."""
+    text = f"{x:.{places}f}"
+    whole = round(x)
+    while x != whole and float(text) == whole and places < MAX_PLACES:
         places += 1  # 0.99999 is not 1: as many places as it takes to show it is not
         text = f"{x:.{places}f}"
+    if x != whole and float(text) == whole:
+        return f"{whole} {'+' if x > whole else MINUS} {abs(x - whole):.1e}"
     return text
 
 

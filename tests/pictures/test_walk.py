@@ -104,6 +104,9 @@ def test_every_value_of_a_traced_model_has_a_name_the_steps_use():
 def test_numbers_are_never_rounded_to_a_whole_number_they_are_not():
     assert [fmt_number(x) for x in (0.99999, -0.999996, 1.0, 2.5, 3e-5, 0.0, 12.00004)] == [
         "0.99999", "-0.999996", "1.0000", "2.5000", "3.00e-05", "0.0000", "12.00004"]
+    # nearer than 6 places can show: the whole number and the distance, short enough for a box
+    assert [fmt_number(x) for x in (0.999999999997, -1.000000000003, 1.0000004, 0.9999996)] == [
+        "1 \u2212 3.0e-12", "-1 \u2212 3.0e-12", "1 + 4.0e-07", "1 \u2212 4.0e-07"]
 
 
 def test_nodes_with_only_a_closure_cannot_be_walked():

@@ -684,9 +684,10 @@ def test_the_server_serves_every_static_file_but_the_exports_worker():
 
     static = Path(__file__).resolve().parents[2] / "src" / "micrograd" / "playground" / "static"
     served = {name for name, _ in STATIC.values()}
-    # the exported page's Web Worker (the server speaks WebSocket) and its service worker
+    # the exported page's Web Worker (the server speaks WebSocket), the script that starts it
+    # and its service worker
     assert {p.name for p in static.iterdir() if not p.name.startswith(".")} - served == {
-        "worker.js", "sw.js"}
+        "worker.js", "boot.js", "sw.js"}
     index = (static / "index.html").read_text()
     for link in re.findall(r'(?:src|href)="(/static/[^"]+)"', index):
         assert link in STATIC, link

@@ -56,7 +56,8 @@ def train(page, steps: int) -> None:
 def test_numbers_are_written_as_the_graph_writes_them(browser, playground_url):
     page = open_page(browser, playground_url)
     values = [0.0, -0.0, 7.08e-5, -7.08e-5, 0.0012345, 0.001, 0.00099996, -0.36214, 1.5,
-              123.456789, 999999.99, 1.2345e7, 1e-300, -2.5e-12]
+              123.456789, 999999.99, 1.2345e7, 1e-300, -2.5e-12, 0.99999, 0.999999999997,
+              -1.000000000003, 1.0000004, 12.00004, 2.0 - 1e-9]
     js = page.evaluate(f"() => {json.dumps(values)}.map(v => playground.fmtNum(v))")
     assert js == [fmt_number(v) for v in values]
     assert page.evaluate("() => [0.05, -0.644, 0.004].map(v => playground.fmtNum(v, 3))") == [

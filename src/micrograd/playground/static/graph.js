@@ -80,9 +80,39 @@ export function createGraph({ model, send, toast }) {
     for (let i = 0; i < vals.data.length; i++) {
       const n = G.nodes[i];
       if (!n) continue;
-      const d = `data ${vals.data[i]}`, g = `grad ${vals.grad[i]}`;
-      if (n.data && n.data.textContent !== d) n.data.textContent = d;
-      if (n.grad && n.grad.textContent !== g) n.grad.textContent = g;
+      write(n, n.data, `data ${vals.data[i]}`);
+      write(n, n.grad, `grad ${vals.grad[i]}`);
+    }
+  }
+
+  function write(n, el, text) {
+    // a number longer than the one the box was laid out with ("1 \u2212 2.7e-12" where it read
+    // "0.9812") is narrowed to the box's width instead of spilling over its border
+    if (!el || el.textContent === text) return;
+    el.textContent = text;
+    fit(n, el);
+  }
+
+  function fit(n, el) {
+    if (!el) return;
+    if (!n.room) measure(n);
+    if (n.room && el.textContent.length * n.charWidth > n.room) {
+      el.setAttribute("textLength", n.room);
+      el.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    } else {
+      el.removeAttribute("textLength");
+    }
+  }
+
+  function measure(n) {
+    // the box's inner width and a character's width, once the drawer shows it (hidden: 0)
+    if (!n.data) return;
+    const shape = n.data.closest("g.node").querySelector("path, polygon");
+    const w = shape ? shape.getBBox().width : 0;
+    const first = n.data.textContent.length ? n.data.getComputedTextLength() : 0;
+    if (w > 0 && first > 0) {
+      n.room = w - 8;
+      n.charWidth = first / n.data.textContent.length;
     }
   }
 
@@ -134,6 +164,7 @@ export function createGraph({ model, send, toast }) {
     if (!G.width) return;
     autoZoom();
     showLoss();
+    for (const n of G.nodes) if (n) { fit(n, n.data); fit(n, n.grad); } // measured now
   }
 
   function fitZoom() {
