@@ -169,7 +169,7 @@ def train_with_progress(run: Run, quiet: bool) -> RunStopped | None:
         return run.train(lambda line: bar.write(line, file=sys.stdout),
                          lambda *_: bar.update())
     finally:
-        bar.close()
+        close_bar(bar)
 
 
 class DrawingProgress:
@@ -196,8 +196,16 @@ class DrawingProgress:
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.close()
+            close_bar(self.bar)
             self.bar = None
+
+
+def close_bar(bar) -> None:
+    """Show the bar's last count, then remove it. tqdm redraws at most every 0.1 s, so without
+    the refresh a console that keeps what a terminal erases (a notebook's `!micrograd train`,
+    a CI log) would end on "99/100"."""
+    bar.refresh()
+    bar.close()
 
 
 def report(outcome: Outcome, quiet: bool) -> int:
