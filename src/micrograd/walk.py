@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -192,9 +193,13 @@ def walk_names(root: Value, names: Mapping[Value, str] | None = None) -> dict[Va
 
 
 def walk_js() -> str:
-    """The walk's drawing code, shared with the playground's graph panel (one file, two pages)."""
-    return resources.files("micrograd.playground").joinpath("static", "walk.js").read_text(
-        encoding="utf-8")
+    """The walk's drawing code, shared with the playground's graph panel (one file, two pages),
+    after the number formatting it imports: one inline module script, which imports nothing."""
+    static = resources.files("micrograd.playground").joinpath("static")
+    numbers = static.joinpath("numbers.js").read_text(encoding="utf-8")
+    walk = static.joinpath("walk.js").read_text(encoding="utf-8")
+    return numbers + "\n" + re.sub(r'^import [^\n]* from "\./numbers\.js";\n', "", walk,
+                                    flags=re.M)
 
 
 def walk_html(root: Value, title: str = "Backpropagation, step by step", **style: object) -> str:

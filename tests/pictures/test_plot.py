@@ -266,6 +266,26 @@ def test_drawing_the_gif_on_a_terminal_shows_a_bar(monkeypatch):
     assert "5/5" in drawings[-1], drawings
 
 
+def test_a_bar_still_within_its_delay_is_never_drawn():
+    """Training's bar waits a second before it shows: a shorter run leaves no trace."""
+    import io
+
+    from tqdm import tqdm
+
+    from micrograd.cli.train import close_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    bar = tqdm(total=20, file=term, delay=3600.0, leave=False)
+    for _ in range(20):
+        bar.update()
+    close_bar(bar)
+    assert term.getvalue() == ""
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--frame-every", "5"], "add --animate"),
     (["--animate", "--steps", "1000", "--frame-every", "1"], "--frame-every 6 or more"),

@@ -93,3 +93,17 @@ def test_installed_wheel_runs_the_seed(venv, tmp_path, chapter_log_path):
             assert math.isclose(float(mine.rpartition(" ")[2]), float(value), rel_tol=1e-12)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
         "checkpoint.json", "config.json", "metrics.csv"]
+
+
+def test_no_source_file_is_ignored_by_git():
+    """A file that .gitignore hides is never committed, so a fresh clone would lack it (a
+    `runs/` pattern once hid the whole tests/runs folder from `git add`)."""
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    proc = subprocess.run(["git", "ls-files", "--ignored", "--others", "--exclude-standard",
+                           "src", "tests", "docs", "scripts", "benchmarks"],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    hidden = [p for p in proc.stdout.splitlines()
+              if "__pycache__" not in p and not p.endswith(".pyc")
+              and not p.startswith(("benchmarks/.cache/", "src/micrograd_lab.egg-info/"))]
+    assert hidden == []

@@ -201,10 +201,12 @@ class DrawingProgress:
 
 
 def close_bar(bar) -> None:
-    """Show the bar's last count, then remove it. tqdm redraws at most every 0.1 s, so without
-    the refresh a console that keeps what a terminal erases (a notebook's `!micrograd train`,
-    a CI log) would end on "99/100"."""
-    bar.refresh()
+    """Show the bar's last count, then remove it. tqdm redraws at most every 0.1 s, so its last
+    drawing could say "99/100", and that is what stays where a carriage return does not erase
+    a line (a recording of the terminal, some consoles). A bar still within its `delay` was never
+    shown and stays so."""
+    if bar._time() - bar.start_t >= bar.delay:  # tqdm's own clock
+        bar.refresh()
     bar.close()
 
 

@@ -27,7 +27,7 @@ import micrograd
 from micrograd.errors import UsageError
 from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
-from micrograd.playground.memory import MEMORY_PATH, make_memory
+from micrograd.playground.memory import make_memory, memory_path
 from micrograd.playground.snapshot import SNAPSHOT_PATH, snapshot_json
 from micrograd.playground.wheel import build_wheel
 from micrograd.settings import settings_json
@@ -135,17 +135,16 @@ def _short(path: Path) -> str:
 FETCHED = ("pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json")
 
 
-def manifest_bytes(files: list[str], wheel_name: str, download: int = 0,
+def manifest_bytes(files: list[str], wheel: str, memory: str | None = None, download: int = 0,
                    cache: str = "") -> bytes:
-    """export.json: what wrote the folder, the files it holds, `download`: the bytes the worker
-    fetches before Python runs (its progress note counts them), `cache`: the name of the
-    cache the service worker keeps the runtime in, and `memory`: Python's start-up state
-    (memory.py), or null when the export could not make it."""
+    """export.json: what wrote the folder, the files it holds, `wheel`: this package's wheel,
+    `memory`: Python's start-up state (memory.py) or null when the export could not make it,
+    `download`: the bytes the worker fetches before Python runs (its progress note counts
+    them), and `cache`: the name of the cache the service worker keeps the runtime in."""
     manifest = {"generator": GENERATOR, "micrograd": micrograd.__version__, "engine": ENGINE,
-                "wheel": f"wheels/{wheel_name}", "pyodide": runtime.PYODIDE.version,
+                "wheel": wheel, "pyodide": runtime.PYODIDE.version,
                 "viz": runtime.VIZ.version, "download": download, "cache": cache,
-                "memory": MEMORY_PATH if MEMORY_PATH in files else None,
-                "files": sorted({*files, MANIFEST})}
+                "memory": memory, "files": sorted({*files, MANIFEST})}
     return (json.dumps(manifest, indent=1) + "\n").encode()
 
 
@@ -161,28 +160,32 @@ def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
     previous = previous_export(folder)
     files = {**page_files(), **runtime_files(runtime_from)}
     wheel_name, wheel = build_wheel()
-    files[f"wheels/{wheel_name}"] = wheel
+    # named by its bytes: a browser that still holds an older export's files never takes them
+    wheel_path = f"wheels/{hashlib.sha256(wheel).hexdigest()[:16]}/{wheel_name}"
+    files[wheel_path] = wheel
     files[SNAPSHOT_PATH] = snapshot_json(ENGINE).encode()  # the page draws it while Python loads
     files["THIRD-PARTY.txt"] = notice()
-    memory = make_memory({n.removeprefix("pyodide/"): d for n, d in files.items()
-                          if n.startswith("pyodide/")}, wheel, ENGINE)
+    pyodide = {n.removeprefix("pyodide/"): d for n, d in files.items() if n.startswith("pyodide/")}
+    memory = make_memory(pyodide, wheel, ENGINE)
+    mem_path = memory_path([wheel, *(pyodide[n] for n in sorted(pyodide))])
+    cache = cache_name(files)  # the memory is made from these: no new name for a new memory
     if memory.data is not None:
-        files[MEMORY_PATH] = memory.data
-    download = sum(len(files.get(name, b""))
-                   for name in (*FETCHED, f"wheels/{wheel_name}", MEMORY_PATH))
-    cache = cache_name(files)
+        files[mem_path] = memory.data
+    else:
+        mem_path = None
+    download = sum(len(files.get(name, b"")) for name in (*FETCHED, wheel_path, mem_path or ""))
     root = os.fspath(folder)
     created: list[str] = []
     try:
         created = make_folders(root)
         write_atomic(os.path.join(root, MANIFEST),
-                     manifest_bytes([*previous, *files], wheel_name), root=root)
+                     manifest_bytes([*previous, *files], wheel_path), root=root)
         created = []  # the folder now holds an export: it stays, whatever happens next
         for name, data in files.items():
             write_atomic(os.path.join(root, name), data, root=root)
         for name in set(previous) - set(files) - {MANIFEST}:
             _remove_stale(folder, name)
-        files[MANIFEST] = manifest_bytes(list(files), wheel_name, download, cache)
+        files[MANIFEST] = manifest_bytes(list(files), wheel_path, mem_path, download, cache)
         write_atomic(os.path.join(root, MANIFEST), files[MANIFEST], root=root)
     except OSError as e:
         remove_folders(created)
@@ -199,3 +202,6 @@ def _remove_stale(folder: Path, name: str) -> None:
     inside = os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
     if inside and path.is_file() and not path.is_symlink():
         path.unlink()
+        parent = path.parent  # an older wheel's or memory's own folder, now empty
+        if parent != folder and parent.parent.parent == folder and not any(parent.iterdir()):
+            parent.rmdir()

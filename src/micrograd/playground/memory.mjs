@@ -1,6 +1,7 @@
 // micrograd playground export: Pyodide's memory right after importing micrograd, made with Node.js
 // at export time (memory.py runs it). The exported page restores it instead of starting Python,
-// which on a slow machine saves seconds of every first visit.
+// which on a slow machine saves seconds of every first visit. memory.py runs it with TZ=UTC, so
+// the exporting machine's time zone does not enter the memory either.
 //   node memory.mjs PYODIDE_DIR WHEEL MODULE ENGINE OUT
 // PYODIDE_DIR holds the export's Pyodide files, WHEEL this package's wheel; the memory of a
 // Pyodide that unpacked WHEEL, imported MODULE and called its prepare(ENGINE) (the page's
@@ -15,7 +16,8 @@ const { loadPyodide } = await import(pathToFileURL(join(dir, "pyodide.mjs")).hre
 const pyodide = await loadPyodide({
   indexURL: dir.endsWith("/") ? dir : `${dir}/`,
   _makeSnapshot: true,
-  env: { HOME: "/home/pyodide", _: "python" }, // `_`: else this script's path
+  env: { HOME: "/home/pyodide", LANG: "C.UTF-8", _: "python" }, // `_`: else this script's path,
+  // LANG: else this Node's locale
   _sysExecutable: "python", // else this script's path too
   stdout: () => {},
   stderr: (line) => process.stderr.write(`${line}\n`),

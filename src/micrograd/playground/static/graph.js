@@ -51,6 +51,7 @@ export function createGraph({ model, send, toast }) {
       // frames may have brought this graph's numbers before its picture came: show those, not
       // the ones the picture was drawn with
       if (G.info && G.info.id === g.id && !walk.holds(G.info)) writeBoxes(G.info);
+      if (view.clientWidth > 0) fitAll(); // shown now (else when the drawer opens)
       showLoss();
     } else {
       const p = document.createElement("p");
@@ -94,9 +95,8 @@ export function createGraph({ model, send, toast }) {
   }
 
   function fit(n, el) {
-    if (!el) return;
-    if (!n.room) measure(n);
-    if (n.room && el.textContent.length * n.charWidth > n.room) {
+    if (!el || !n.room) return; // not measured yet: the drawer is closed
+    if (el.textContent.length * n.charWidth > n.room) {
       el.setAttribute("textLength", n.room);
       el.setAttribute("lengthAdjust", "spacingAndGlyphs");
     } else {
@@ -104,8 +104,18 @@ export function createGraph({ model, send, toast }) {
     }
   }
 
+  function fitAll() {
+    // measured once per picture, when it shows (a hidden box measures 0); then narrowed
+    for (const n of G.nodes) {
+      if (!n) continue;
+      if (!n.room) measure(n);
+      fit(n, n.data);
+      fit(n, n.grad);
+    }
+  }
+
   function measure(n) {
-    // the box's inner width and a character's width, once the drawer shows it (hidden: 0)
+    // the box's inner width and a character's width
     if (!n.data) return;
     const shape = n.data.closest("g.node").querySelector("path, polygon");
     const w = shape ? shape.getBBox().width : 0;
@@ -164,7 +174,7 @@ export function createGraph({ model, send, toast }) {
     if (!G.width) return;
     autoZoom();
     showLoss();
-    for (const n of G.nodes) if (n) { fit(n, n.data); fit(n, n.grad); } // measured now
+    fitAll();
   }
 
   function fitZoom() {

@@ -4,24 +4,12 @@
 // the same grads: micrograd.walk's standalone page inlines this module (in a module script of
 // its own), and the playground's walkpanel.js imports it. No DOM is built here; a page brings
 // its own buttons.
+import { fmtNum } from "./numbers.js";
+
 export const WalkView = {
   CLASSES: ["walk-cur", "walk-recv", "walk-again", "walk-future"],
 
-  // as micrograd.graph.fmt_number writes the boxes: 4 decimals (more when they would round it
-  // to a whole number it is not: 0.99999), or 3 significant digits in e-notation when 4
-  // decimals would hide the number or it is huge
-  fmt(x) {
-    if (x === 0) return "0.0000";
-    if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
-    const a = Math.abs(x);
-    if (a >= 1e-3 && a < 1e6) {
-      let text = x.toFixed(4);
-      for (let p = 5; x !== Math.round(x) && Number(text) === Math.round(x) && p <= 12; p++) text = x.toFixed(p);
-      return text;
-    }
-    const [m, e] = x.toExponential(2).split("e");
-    return `${m}e${e[0]}${e.slice(1).padStart(2, "0")}`;
-  },
+  fmt: (x) => fmtNum(x), // as micrograd.graph.fmt_number writes the boxes
 
   // the picture's nodes and edges by their DOT title ("v5", "v5op", "v3->v5op"); a value used
   // twice by one op (a + a) has two edges into it: the second is "v3->v5op#2"

@@ -15,6 +15,7 @@ import { loadPyodide } from "../pyodide/pyodide.mjs";
 const BROWSER = "micrograd.playground.browser";
 const CACHE_PREFIX = "micrograd-playground-"; // sw.js's caches: an export's name after it
 const LAYOUT_WHEN_QUIET = 250; // ms without a message before an idle worker lays the graph out
+const LAYOUT_AT_MOST = 1000; // ms an idle worker's new graph picture waits for a quiet moment
 const FRAME_INTERVAL = 50; // ms from one slice's start to the next (as the server: 20 frames/s)
 const ROOT = new URL("../", import.meta.url);
 const inbox = [];
@@ -72,6 +73,7 @@ function countDownloads(total) {
 }
 
 const SAVED = "python-memory"; // a name in sw.js's cache, never a file of the export
+let forgetMemory = async () => {}; // the saved memory this page started from (start's failure)
 
 async function loadPython(manifest, wheel) { // wheel: a promise of its bytes; -> [pyodide, how]
   // Python's memory right after importing micrograd (Pyodide's memory snapshot: seconds of
@@ -80,36 +82,50 @@ async function loadPython(manifest, wheel) { // wheel: a promise of its bytes; -
   // unpacked either way: a snapshot holds the modules imported, not the files a later import reads.
   const indexURL = new URL("pyodide/", ROOT).href;
   const saved = await savedMemory(manifest);
+  let pyodide = null;
   if (saved) {
     try {
-      const pyodide = await loadPyodide({ indexURL, _loadSnapshot: saved.bytes });
-      unpack(pyodide, await wheel);
-      saved.keep();
-      return [pyodide, saved.from];
+      pyodide = await loadPyodide({ indexURL, _loadSnapshot: saved.bytes });
     } catch (e) { // another build of Pyodide, a damaged entry: forget it, start plainly
       console.warn("Python's saved memory could not be used:", e);
       await saved.forget();
     }
   }
+  if (pyodide) {
+    unpack(pyodide, await wheel);
+    saved.keep();
+    forgetMemory = saved.forget;
+    return [pyodide, saved.from];
+  }
   const cache = await openCache(manifest);
-  const pyodide = await loadPyodide({ indexURL, _makeSnapshot: Boolean(cache) });
+  pyodide = await loadPyodide({ indexURL, _makeSnapshot: Boolean(cache) });
   unpack(pyodide, await wheel);
   postMessage({ kind: "progress", text: "importing micrograd\u2026" });
   const browser = pyodide.pyimport(BROWSER);
   browser.prepare(manifest.engine); // the session and its first answer, kept in the snapshot
   browser.destroy();
-  if (cache) {
-    const kept = (e) => console.warn("Python's memory could not be saved for the next visit:", e);
-    try { // now: before the page's callbacks reach Python, which a snapshot cannot hold
-      cache.put(new URL(SAVED, ROOT), new Response(pyodide.makeMemorySnapshot())).catch(kept);
-    } catch (e) {
-      kept(e);
-    }
-  }
+  if (cache) saveMemory(pyodide, cache);
   return [pyodide, "fresh"];
 }
 
-const openCache = (manifest) => caches.open(CACHE_PREFIX + manifest.cache).catch(() => null);
+function saveMemory(pyodide, cache) {
+  // now: before the page's callbacks reach Python, which a snapshot cannot hold
+  const failed = (e) => console.warn("Python's memory could not be saved for the next visit:", e);
+  try {
+    cache.put(new URL(SAVED, ROOT), new Response(pyodide.makeMemorySnapshot())).catch(failed);
+  } catch (e) {
+    failed(e);
+  }
+}
+
+async function openCache(manifest) {
+  // this export's Cache Storage, or null where the browser has none (plain http off localhost)
+  try {
+    return self.caches ? await self.caches.open(CACHE_PREFIX + manifest.cache) : null;
+  } catch {
+    return null;
+  }
+}
 
 async function savedMemory(manifest) {
   // { bytes: a promise, from: "saved" | "export", keep(), forget() } or null: this browser's copy
@@ -122,14 +138,14 @@ async function savedMemory(manifest) {
     return { bytes: hit.arrayBuffer().then((b) => new Uint8Array(b)), from: "saved",
       keep: () => {}, forget: () => cache.delete(key) };
   }
-  if (!manifest.memory) return null;
+  if (!manifest.memory || typeof DecompressionStream === "undefined") return null;
   const reply = await fetch(new URL(manifest.memory, ROOT)).catch(() => null);
   if (!reply || !reply.ok) return null;
   const bytes = reply.arrayBuffer().then((b) => gunzip(new Uint8Array(b)));
   const keep = () => { // Pyodide copied the bytes: they are ours to store
     if (cache) bytes.then((b) => cache.put(key, new Response(b))).catch(() => {});
   };
-  return { bytes, from: "export", keep, forget: async () => {} };
+  return { bytes, from: "export", keep, forget: async () => { if (cache) await cache.delete(key); } };
 }
 
 async function gunzip(bytes) {
@@ -161,26 +177,37 @@ async function start() {
   postMessage({ kind: "ready", cache: manifest.cache, python });
   post(page.hello()); // drawn at once; the answers wait for viz.js (a walk lays its views out)
   viz = await loading;
+  await serve(page);
+}
+
+async function serve(page) {
+  // the page's messages, training slices and the graph's pictures, for as long as the page lives.
+  // A new picture (viz.js takes a while, 0.3 s for the default model) waits for the answers and
+  // frames, and for a quiet moment, so a click just after the page is ready is not held back by
+  // it; a stream of messages (the pointer over the plane) holds it back a second at most
+  let since = performance.now(); // idle since
   for (;;) {
-    // the graph's new picture (viz.js takes a while, 0.3 s for the default model) waits for the
-    // answers and frames, and for a quiet moment: a click just after the page is ready is not
-    // held back by it
     while (inbox.length) post(page.receive(inbox.shift()));
     if (!page.busy) {
-      if (await nextMessage(LAYOUT_WHEN_QUIET)) continue;
+      const overdue = performance.now() - since > LAYOUT_AT_MOST;
+      if (!overdue && await nextMessage(LAYOUT_WHEN_QUIET)) continue;
       post(page.layout());
+      since = performance.now();
       if (!inbox.length) await nextMessage(Infinity);
+      since = performance.now();
       continue;
     }
     const t0 = performance.now();
     post(page.train_slice(t0 / 1000));
     post(page.layout());
+    since = performance.now();
     const rest = Math.max(0, FRAME_INTERVAL - (performance.now() - t0));
     await new Promise((resolve) => setTimeout(resolve, rest)); // the page's messages come in here
   }
 }
 
-start().catch((e) => {
+start().catch(async (e) => {
   console.error(e);
+  await forgetMemory().catch(() => {}); // a memory that restored but does not work: not again
   postMessage({ kind: "failed", reason: `Python could not start in this page: ${String(e.message || e).split("\n")[0]}` });
 });
