@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -253,6 +254,10 @@ def test_subprocess_errors_have_no_traceback(tmp_path):
 
 def test_help_works():
     assert "chapter's run" in run("train", "--help").stdout
+    top = run("--help").stdout  # the commands speak English; the docs also Chinese
+    assert "中文文档" in top and "docs/index.zh.md" in top
+    for path in re.findall(r"docs/[\w.]+\.md", top):  # every page it names is there
+        assert (REPO / path).is_file(), path
 
 
 def test_readme_and_ci_run_the_same_commands():
@@ -269,7 +274,7 @@ def test_readme_and_ci_run_the_same_commands():
 def test_ruff_is_clean():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff, "ruff is a test dependency; install the [test] extra"
-    paths = [p for p in ("src", "tests", "benchmarks", "scripts") if (REPO / p).exists()]
-    proc = subprocess.run([ruff, "check", *paths], cwd=REPO,
+    # the whole repository: source, tests, benchmarks, scripts and the docs' notebooks
+    proc = subprocess.run([ruff, "check", "--no-cache", "."], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -23,9 +23,14 @@ from micrograd.streams import guarded
 
 __all__ = ["EXIT_USAGE", "UsageError", "build_parser", "main"]
 
+# the commands speak English, as the chapter's log does; the docs also speak the chapter's Chinese
+DOCS = ("Docs: the docs/ folder of the repository (a site: mkdocs serve). "
+        "中文文档：docs/index.zh.md（教程 docs/tutorial.zh.md，术语表 docs/glossary.zh.md）。")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="micrograd", description="micrograd-lab: scalar autograd, trained.")
+    parser = Parser(prog="micrograd", description="micrograd-lab: scalar autograd, trained.",
+                    epilog=DOCS)
     parser.add_argument("--version", action="version", version=f"micrograd-lab {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     train_command.add_parser(sub)
