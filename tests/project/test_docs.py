@@ -33,6 +33,27 @@ def test_mkdocs_build_strict_has_no_warnings(tmp_path):
     assert "WARNING" not in output, output[-3000:]
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "micrograd-lab" in index and "images/playground.png" in index
+    check_chinese_site(tmp_path / "site")
+
+
+# the pages the Chinese site must have in Chinese (docs/X.zh.md); the others show in English
+CHINESE = ["index", "tutorial", "glossary", "playground", "pictures", "cli", "compatibility",
+           "notebooks", "notebooks/01_backprop_by_hand", "notebooks/02_mlp_and_training",
+           "notebooks/03_your_own_op"]
+
+
+def check_chinese_site(site: Path) -> None:
+    """Each Chinese page is built in Chinese, with the English page's heading anchors (a link
+    to `playground.md#the-first-seconds` from any page must land on the Chinese one too)."""
+    ids = re.compile(r'<h[1-6] id="([^"]+)"')
+    for name in CHINESE:
+        en = (site / ("" if name == "index" else name) / "index.html").read_text(encoding="utf-8")
+        zh = (site / "zh" / ("" if name == "index" else name) / "index.html").read_text(
+            encoding="utf-8")
+        assert '<html lang="zh"' in zh, name
+        assert len(re.findall(r"[\u4e00-\u9fff]", zh)) > 100, f"{name}: not in Chinese"
+        if not name.startswith("notebooks/"):
+            assert set(ids.findall(zh)) == set(ids.findall(en)), name
 
 
 def test_readme_is_short_and_starts_with_the_two_commands():

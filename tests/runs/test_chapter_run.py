@@ -29,7 +29,7 @@ STEPS, EVAL_EVERY = 100, 10
 def _chapter_setup():
     rng = RNG(42)
     train_split, val_split, test_split = gen_data(rng, n=100)
-    model = chapter_mlp([2, 16, 3], rng=rng)  # weights drawn after the data, from the same generator
+    model = chapter_mlp([2, 16, 3], rng=rng)  # weights after the data, from the same generator
     return model, train_split, val_split, test_split
 
 
@@ -84,7 +84,7 @@ def _parse(line: str) -> tuple[str, str]:
     return label, value
 
 
-# ---- (a) the chapter's log -------------------------------------------------------------------------
+# ---- (a) the chapter's log -----------------------------------------------------------------
 
 
 def test_reproduces_chapter_log(run, chapter_log_path):
