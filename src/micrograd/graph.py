@@ -23,7 +23,9 @@ from typing import Any
 from micrograd.engine import Value
 from micrograd.files import write_atomic
 
-FONT = "Helvetica,Arial,sans-serif"
+# Latin first (its metrics lay the boxes out), then the common CJK fonts, so a Chinese label or
+# name reads where one is installed (Noto on Linux, PingFang on macOS, YaHei on Windows)
+FONT = "Helvetica,Arial,Noto Sans CJK SC,PingFang SC,Microsoft YaHei,sans-serif"
 # role: (fill, border, legend text). Soft fills, darker borders of the same hue.
 ROLES = {
     "param": ("#fde2b8", "#d9822b", "parameter"),

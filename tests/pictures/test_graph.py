@@ -348,3 +348,20 @@ def test_size_scales_a_drawing_and_is_checked():
     for bad in ("10", "0,5", "a,b", "1e9,1"):
         with pytest.raises(ValueError, match="size must be"):
             to_dot(a.tanh(), size=bad)
+
+
+@pytest.mark.needs_dot
+def test_a_chinese_name_is_drawn_with_a_font_that_has_it():
+    """A learner following the chapter in Chinese names nodes in Chinese: the SVG keeps the text
+    and asks for a CJK font after the Latin ones (a browser without one still shows the
+    numbers)."""
+    from micrograd.graph import render_svg
+
+    a, b = Value(2.0, label="输入"), Value(-3.0, label="权重")
+    loss = a * b
+    loss.label = "损失"
+    loss.backward()
+    svg = render_svg(to_dot(loss))
+    assert "损失" in svg and "权重" in svg
+    families = set(re.findall(r'font-family="([^"]+)"', svg))
+    assert families and all("Noto Sans CJK SC" in f and f.startswith("Helvetica") for f in families)
