@@ -112,15 +112,15 @@ def _chain_text(parent: str, node: str, local: float, g: float, total: float, nt
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
 <style>
+@font-face {{ font-family: "CJK"; src: local("Noto Sans CJK SC"), local("PingFang SC"),
+  local("Microsoft YaHei"); unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF; }}
 html, body {{ height: 100%; }}
-body {{ font: 14px Helvetica, Arial, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei",
-        sans-serif; margin: 0; color: #222; display: flex;
+body {{ font: 14px Helvetica, Arial, "CJK", sans-serif; margin: 0; color: #222; display: flex;
         flex-direction: column; overflow: hidden; }}
 #bar {{ flex: none; background: #fff; padding: 8px 12px; border-bottom: 1px solid #ddd; }}
 button {{ font-size: 14px; padding: 3px 10px; margin-right: 4px; }}
 button.on {{ background: #e67e22; color: #fff; border: 1px solid #e67e22; }}
-#text {{ font-family: Menlo, Consolas, "Noto Sans Mono CJK SC", "PingFang SC", monospace;
-         margin-top: 6px; min-height: 2.8em;
+#text {{ font-family: Menlo, Consolas, "CJK", monospace; margin-top: 6px; min-height: 2.8em;
          overflow-wrap: anywhere; }}
 #count {{ color: #666; margin-left: 8px; }}
 #graph {{ flex: 1; min-height: 0; overflow: auto; }}
