@@ -5,8 +5,8 @@
 //   node memory.mjs PYODIDE_DIR WHEEL MODULE ENGINE OUT
 // PYODIDE_DIR holds the export's Pyodide files, WHEEL this package's wheel; the memory of a
 // Pyodide that unpacked WHEEL, imported MODULE and called its prepare(ENGINE) (the page's
-// session, built ahead) is written to OUT. Nothing else of this machine
-// enters it: no environment variables, no paths but Pyodide's own.
+// session, built ahead) is written to OUT. Nothing else of this machine enters it: Python sees a
+// fixed environment (below), not Node's, and no paths but Pyodide's own.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";

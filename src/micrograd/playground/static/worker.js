@@ -192,7 +192,6 @@ async function serve(page) {
       const overdue = performance.now() - since > LAYOUT_AT_MOST;
       if (!overdue && await nextMessage(LAYOUT_WHEN_QUIET)) continue;
       post(page.layout());
-      since = performance.now();
       if (!inbox.length) await nextMessage(Infinity);
       since = performance.now();
       continue;
