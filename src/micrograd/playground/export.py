@@ -27,10 +27,9 @@ import micrograd
 from micrograd.errors import UsageError
 from micrograd.files import make_folders, remove_folders, write_atomic
 from micrograd.playground import runtime
+from micrograd.playground.assets import made_files
 from micrograd.playground.memory import make_memory, memory_path
-from micrograd.playground.snapshot import SNAPSHOT_PATH, snapshot_json
 from micrograd.playground.wheel import build_wheel
-from micrograd.settings import settings_json
 
 MANIFEST = "export.json"
 GENERATOR = "micrograd playground --export"
@@ -55,8 +54,8 @@ class Exported:
 
 def page_files() -> dict[str, bytes]:
     """The page: index.html at the top (marked for the Worker transport), the rest in static/,
-    with the settings schema's page view as static/settings.json (as the server serves it)."""
-    out = {"static/settings.json": settings_json().encode()}
+    with the JSON the page reads as it starts (assets.py: as the server serves it)."""
+    out = {path: text.encode() for path, text in made_files(ENGINE).items()}
     for entry in sorted(resources.files(__package__).joinpath("static").iterdir(),
                         key=lambda e: e.name):
         if entry.is_file() and not entry.name.startswith("."):
@@ -163,7 +162,6 @@ def export(folder: Path, runtime_from: list[Path] | None = None) -> Exported:
     # named by its bytes: a browser that still holds an older export's files never takes them
     wheel_path = f"wheels/{hashlib.sha256(wheel).hexdigest()[:16]}/{wheel_name}"
     files[wheel_path] = wheel
-    files[SNAPSHOT_PATH] = snapshot_json(ENGINE).encode()  # the page draws it while Python loads
     files["THIRD-PARTY.txt"] = notice()
     pyodide = {n.removeprefix("pyodide/"): d for n, d in files.items() if n.startswith("pyodide/")}
     memory = make_memory(pyodide, wheel, ENGINE)

@@ -48,6 +48,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from micrograd.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from micrograd.graph import INSTALL_HINT
 from micrograd.playground import protocol
+from micrograd.playground.assets import made_files
 from micrograd.playground.driver import Driver, LayoutError, encode, error, graph_message
 from micrograd.playground.limits import (
     DEFAULT_LIMITS,
@@ -62,8 +63,6 @@ from micrograd.playground.limits import (
     connection_cap,
 )
 from micrograd.playground.session import Session
-from micrograd.playground.snapshot import SNAPSHOT_PATH, snapshot_json
-from micrograd.settings import settings_json
 
 log = logging.getLogger("micrograd.playground")
 
@@ -93,7 +92,6 @@ def static_files() -> dict[str, tuple[str, str]]:
 
 
 STATIC = static_files()  # the allow-list: nothing else is read, whatever a request names
-SETTINGS_PATH = "/static/settings.json"  # made from the schema (settings.settings_json)
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
                                "style-src 'self'; connect-src 'self'",
@@ -169,6 +167,15 @@ class HostCheck:
         await self.app(scope, receive, send)
 
 
+def page_files(engine: str) -> dict[str, tuple[bytes, str]]:
+    """{path: (bytes, content type)}: static/'s files, and the JSON the page reads, made now."""
+    files = {path: (resources.files(__package__).joinpath("static", name).read_bytes(), ctype)
+             for path, (name, ctype) in STATIC.items()}
+    for path, text in made_files(engine).items():
+        files[f"/{path}"] = (text.encode(), "application/json; charset=utf-8")
+    return files
+
+
 def create_app(
     allowed_hosts: list[str] | None = None, dot: str | None = "auto", workers: int = 2,
     engine: str = "numpy", limits: Limits = DEFAULT_LIMITS,
@@ -177,11 +184,7 @@ def create_app(
     which stops DNS-rebinding pages; `dot` is the Graphviz program ("auto": found on PATH, None:
     missing); `workers` threads train all connections' models; `limits` caps connections and
     each one's message rate."""
-    files = {path: (resources.files(__package__).joinpath("static", name).read_bytes(), ctype)
-             for path, (name, ctype) in STATIC.items()}
-    files[SETTINGS_PATH] = (settings_json().encode(), "application/json; charset=utf-8")
-    # a new session's state and first frame on this engine: the page draws them at once
-    files[f"/{SNAPSHOT_PATH}"] = (snapshot_json(engine).encode(), "application/json; charset=utf-8")
+    files = page_files(engine)
     dot_path = shutil.which("dot") if dot == "auto" else dot
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground")
     dot_pool = ThreadPoolExecutor(max_workers=DOT_WORKERS, thread_name_prefix="playground-dot")

@@ -4,8 +4,10 @@
 // the new session is open, before it is drawn (first.js holds its default state back). A bad or
 // unknown field is named in one toast line and left at its default.
 // The fields, their order aside, and their checks come from the settings schema (settings.json).
+// The page's language rides along as `lang=zh` (i18n.js); it is not a setting.
 //   createLink({ model, send, toast, schema }) -> { fields(), onOnline() -> fields, onState(st) }
 import { $ } from "./format.js";
+import { language } from "./i18n.js";
 
 // the order fields appear in the link; a setting the schema adds later comes after these
 const ORDER = ["problem", "dataset", "features", "hidden", "activation", "lr", "weight_decay",
@@ -117,6 +119,7 @@ function readLink(parsers, hash, problemOf, problemDefault) {
     // a broken %-escape spoils its own field only: named as written, the others still apply
     const key = decoded(rawKey), value = decoded(rawValue);
     if (key === null) { problems.push(`setting "${rawKey}" ignored (a broken %-escape)`); continue; }
+    if (key === "lang") continue; // the page's language (i18n.js), not a setting
     if (!Object.hasOwn(parsers, key)) { problems.push(`unknown setting "${key}" ignored`); continue; }
     if (value === null) {
       problems.push(`${key}=${rawValue} is not readable (a broken %-escape), using the default`);
@@ -187,7 +190,8 @@ export function createLink({ model, send, toast, schema }) {
 
   function onState(st) {
     // keep the hash in step with the state
-    const hash = `#${codec.text(st.config)}`;
+    const lang = language() === "en" ? "" : `&lang=${language()}`; // kept for whoever opens it
+    const hash = `#${codec.text(st.config)}${lang}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
   }
 
@@ -201,7 +205,7 @@ export function createLink({ model, send, toast, schema }) {
 function copyLink() {
   const done = () => {
     const b = $("copy-link");
-    b.textContent = "link copied";
+    b.textContent = "link copied"; // i18n.js translates both
     setTimeout(() => { b.textContent = "copy link"; }, 1500);
   };
   const fallback = () => {

@@ -19,6 +19,7 @@ import { createPlane } from "./plane.js";
 import { drawCurve } from "./curve.js";
 import { createStatus } from "./status.js";
 import { createWeightTips } from "./weights.js";
+import { chosenLanguage, loadStrings, useLanguage } from "./i18n.js";
 import { loadSettings } from "./settings.js";
 import { openTransport } from "./transport.js";
 
@@ -115,8 +116,24 @@ window.addEventListener("resize", () => {
 
 // every setting's range and choices (settings.json), and a new session's first state and frame
 // (first.json), drawn at once unless a link sets something; the model's own messages follow
-const drawn = Promise.all([loadSettings(), loadFirst()]).then(([schema, first]) => {
+const drawn = Promise.all([loadSettings(), loadFirst(), loadStrings()]).then(([schema, first, words]) => {
   views = makeViews(schema);
+  languageSwitch(words);
   if (first && !views.link.fields()) first.forEach(apply);
 });
+
+function languageSwitch(words) {
+  // the page in the link's, the last chosen or the browser's language; the header's select
+  // changes it (and the link, which keeps it)
+  const select = $("lang");
+  select.replaceChildren(...Object.entries(words.languages).map(([code, name]) => new Option(name, code)));
+  const use = (code) => {
+    useLanguage(words, code);
+    select.value = code;
+    if (model.state) views.link.onState(model.state);
+  };
+  use(chosenLanguage(words));
+  select.onchange = () => use(select.value);
+  window.addEventListener("hashchange", () => use(chosenLanguage(words)));
+}
 connect();
