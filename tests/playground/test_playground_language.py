@@ -89,6 +89,10 @@ def test_a_chinese_browser_gets_the_chinese_page_and_the_link_keeps_it(browser, 
     assert tab.text_content("#output-panel h2") == "输出"
     assert tab.text_content("#data-panel h2") == "数据"
     assert tab.get_attribute("#play", "title") == ZH["Play / pause (space)"]
+    # texts the modules build with values in them: the keys, a column's head
+    legend = tab.text_content("#legend")
+    assert "第 0 类" in legend and "训练（80）" in legend and "测试（20，已隐藏）" in legend
+    assert "16 个神经元" in tab.text_content("#net")
     wait_until(lambda: "lang=zh" in tab.evaluate("() => location.hash"), "lang=zh in the link")
     link = tab.evaluate("() => location.href")
     tab.select_option("#lang", "en")  # the switch: English again, and out of the link

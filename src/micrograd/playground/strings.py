@@ -65,6 +65,20 @@ ZH = {
     "the outputs: each class's probability, in its colour (": "输出：每一类的概率，用该类的颜色表示（",
     "the output: the predicted value": "输出：预测值",
     ". Lines: weights (hover: the value, click: change it). Inputs: click one to use it or not. Engine:": "。连线：权重（悬停：显示数值；点击：修改它）。输入：点击一个输入来启用或停用它。引擎：",
+    # the network panel's columns and keys (network.js, legend.js)
+    "input": "输入",
+    "output": "输出",
+    "{n} neuron": "{n} 个神经元",
+    "{n} neurons": "{n} 个神经元",
+    "remove a neuron from layer {i}": "从第 {i} 层删除一个神经元",
+    "add a neuron to layer {i}": "给第 {i} 层增加一个神经元",
+    "class {i}": "第 {i} 类",
+    "train ({n})": "训练（{n}）",
+    "test ({n})": "测试（{n}）",
+    "test ({n}, hidden)": "测试（{n}，已隐藏）",
+    "+1 prediction": "+1 预测值",
+    # the walk (walkpanel.js)
+    "step {k} of {n}": "第 {k} 步，共 {n} 步",
     # the output panel
     "Output": "输出",
     "Train loss": "训练损失",

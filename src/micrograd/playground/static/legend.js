@@ -2,12 +2,13 @@
 // train and test markers with their counts; in the network panel's key, the class colours again.
 import { CLASS_COLORS } from "./colors.js";
 import { $ } from "./format.js";
+import { t } from "./i18n.js";
 
 export function drawLegend(st) {
   const k = st.classes;
   const box = $("legend");
   box.replaceChildren();
-  for (let i = 0; i < k; i++) item(box, "", `class ${i}`, CLASS_COLORS[i]);
+  for (let i = 0; i < k; i++) item(box, "", t("class {i}", { i }), CLASS_COLORS[i]);
   if (!k) valueLegend(box);
   const key = $("net-classes"); // the same class colours, in the network panel's key
   key.replaceChildren();
@@ -36,13 +37,13 @@ function valueLegend(box) {
   span.className = "value-key";
   const bar = document.createElement("i");
   bar.className = "value-bar";
-  span.append("\u22121", bar, "+1 prediction");
+  span.append("\u22121", bar, t("+1 prediction"));
   box.appendChild(span);
 }
 
 function pointsLegend(box, points, shown) {
   const ntest = points.filter((p) => p[3] === 1).length;
-  item(box, "circle", `train (${points.length - ntest})`);
-  const t = item(box, "circle hollow", `test (${ntest}${shown ? "" : ", hidden"})`);
-  t.classList.toggle("off", !shown);
+  item(box, "circle", t("train ({n})", { n: points.length - ntest }));
+  const test = item(box, "circle hollow", t(shown ? "test ({n})" : "test ({n}, hidden)", { n: ntest }));
+  test.classList.toggle("off", !shown);
 }

@@ -9,6 +9,7 @@ import { CLASS_COLORS, hexRgb, rgbCss, valueRgb } from "./colors.js";
 import { featureGrid } from "./features.js";
 import { $, b64bytes, sameSizes } from "./format.js";
 import { paintBlend, paintTile } from "./tiles.js";
+import { t } from "./i18n.js";
 
 export const LINK_MAX = 3.3; // the widest weight line, px: the largest |w| of the frame
 
@@ -72,11 +73,11 @@ export function createNetwork({ model, focus, send, schema }) {
       const pms = document.createElement("div");
       pms.className = "pms";
       pms.append(
-        pmButton("\u2212", `remove a neuron from layer ${i}`, hidden[li] <= minWidth,
+        pmButton("\u2212", t("remove a neuron from layer {i}", { i }), hidden[li] <= minWidth,
           () => setWidth(li, hidden[li] - 1), `neurons-minus-${i}`),
-        pmButton("+", `add a neuron to layer ${i}`, hidden[li] >= maxWidth,
+        pmButton("+", t("add a neuron to layer {i}", { i }), hidden[li] >= maxWidth,
           () => setWidth(li, hidden[li] + 1), `neurons-plus-${i}`));
-      head.append(pms, text(`${n} neuron${n === 1 ? "" : "s"}`));
+      head.append(pms, text(t(n === 1 ? "{n} neuron" : "{n} neurons", { n })));
     }
     return head;
   }
@@ -216,9 +217,9 @@ function spacer() {
   return d;
 }
 
-function text(t) {
+function text(words) {
   const d = document.createElement("div");
-  d.textContent = t;
+  d.textContent = words;
   return d;
 }
 

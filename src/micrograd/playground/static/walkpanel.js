@@ -13,6 +13,7 @@
 //   createWalkPanel({ graph, model, send, toast }): graph gives id, nodes, info and update(info)
 import { $ } from "./format.js";
 import { WalkView } from "./walk.js";
+import { t } from "./i18n.js";
 
 export function createWalkPanel({ graph, model, send, toast }) {
   const W = {
@@ -195,7 +196,7 @@ export function createWalkPanel({ graph, model, send, toast }) {
     mount(W.k);
     const last = WalkView.show(steps, W.k, W.items);
     const nf = steps.filter((s) => s.phase === "forward").length;
-    el.count.textContent = `step ${W.k} of ${steps.length}`;
+    el.count.textContent = t("step {k} of {n}", { k: W.k, n: steps.length });
     el.text.classList.toggle("again", !!last && last.contribution > 1);
     el.text.dataset.phase = last ? last.phase : "";
     if (!last) {
