@@ -36,10 +36,10 @@ function workerTransport(events) {
   if (location.protocol === "file:") { // browsers start no module worker from a file
     return { send: () => {}, close: () => {} }; // filenote.js says so on the page
   }
-  const started = window.micrograd_worker; // boot.js's, begun before these modules loaded
-  window.micrograd_worker = null; // a reconnect starts a new one
-  const worker = started ? started.worker : new Worker(new URL("static/worker.js", document.baseURI),
-    { type: "module", name: navigator.serviceWorker?.controller ? "cached" : "network" });
+  // boot.js's worker, begun before these modules loaded; a reconnect has boot.js start another
+  const started = window.micrograd_worker || window.micrograd_start_worker();
+  window.micrograd_worker = null;
+  const worker = started.worker;
   const note = (text) => {
     const hint = document.querySelector("#graph-view > p.hint");
     if (hint) hint.textContent = text;
@@ -74,12 +74,11 @@ function workerTransport(events) {
   const adopt = () => { // what the worker said before now first, in order, then the rest
     worker.onmessage = onMessage;
     worker.onerror = onError;
-    for (const [kind, ev] of started ? started.early.splice(0) : []) {
+    for (const [kind, ev] of started.early.splice(0)) {
       if (!closed) (kind === "message" ? onMessage : onError)(ev);
     }
   };
-  if (started) setTimeout(adopt, 0); // once the caller holds this transport (onopen may send)
-  else adopt();
+  setTimeout(adopt, 0); // once the caller holds this transport (onopen may send)
   return {
     send: (text) => { if (!closed) worker.postMessage(text); },
     close: () => { closed = true; worker.terminate(); }, // a reconnect: no offline banner
