@@ -3,8 +3,10 @@
 `python scripts/walk_screenshots.py FOLDER` (Graphviz's `dot`, Chromium and playwright installed)
 writes, at 1280×800 and 1024×768, the standalone walk.html (`micrograd graph --walk`) and the
 playground's graph panel during the walk, each in focus and in overview, at a step where a value
-used three times receives its second contribution. docs/images/walk.png and
-docs/images/playground-walk.png are its `walk-focus-1280.png` and `playground-focus-1280.png`.
+used three times receives its second contribution; the playground in English and in Chinese (a
+zh-CN browser: `playground-zh-...`). docs/images/walk.png, docs/images/playground-walk.png and
+docs/images/playground-walk-zh.png are its `walk-focus-1280.png`, `playground-focus-1280.png`
+and `playground-zh-focus-1280.png`.
 """
 
 from __future__ import annotations
@@ -45,18 +47,18 @@ def standalone(browser, folder: Path) -> None:
             page.close()
 
 
-def playground(browser, folder: Path) -> None:
+def playground(browser, folder: Path, locale: str = "en-US") -> None:
     proc = subprocess.Popen([sys.executable, "-m", "micrograd", "playground", "--port", "0",
                              "--no-browser"], stdout=subprocess.PIPE, text=True)
     try:
         url = re.match(r"micrograd playground: (http://\S+/) ", proc.stdout.readline()).group(1)
+        name = "playground" if locale.startswith("en") else f"playground-{locale[:2]}"
         for w, h in SIZES:
-            page = browser.new_page(viewport={"width": w, "height": h})
+            page = browser.new_page(viewport={"width": w, "height": h}, locale=locale)
             page.goto(url)
             page.wait_for_selector("body[data-connected='1']")
             page.click("#graph-toggle")  # the graph's drawer, open
-            page.wait_for_function("() => document.getElementById('graph-note').textContent"
-                                   " === '293 values'", timeout=60_000)
+            page.wait_for_function("() => playground.graph.nodes.length === 293", timeout=60_000)
             page.click("#walk-toggle")
             page.wait_for_function("() => document.getElementById('walk-bar').dataset.k === '0'",
                                    timeout=60_000)
@@ -65,7 +67,7 @@ def playground(browser, folder: Path) -> None:
             for mode in ("focus", "overview"):
                 page.click(f"#walk-{mode}")
                 page.locator("#graph-panel").scroll_into_view_if_needed()
-                page.screenshot(path=str(folder / f"playground-{mode}-{w}.png"))
+                page.screenshot(path=str(folder / f"{name}-{mode}-{w}.png"))
             page.close()
     finally:
         proc.terminate()
@@ -81,6 +83,7 @@ def main() -> None:
         try:
             standalone(browser, folder)
             playground(browser, folder)
+            playground(browser, folder, "zh-CN")
         finally:
             browser.close()
     print(f"wrote {len(list(folder.glob('*.png')))} screenshots to {folder}")

@@ -225,10 +225,13 @@ def wait_until(fn, what: str, timeout: float = 60.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def offline_tab(browser, allowed: str, width: int = 1280, height: int = 1000):
+def offline_tab(browser, allowed: str, width: int = 1280, height: int = 1000,
+                locale: str | None = None):
     """A tab whose requests outside `allowed` (a URL prefix) are aborted and listed in
-    tab.blocked; console errors and warnings and page errors gather in tab.problems."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+    tab.blocked; console errors and warnings and page errors gather in tab.problems. `locale`:
+    the browser's language (e.g. "zh-CN")."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  **({"locale": locale} if locale else {}))
     blocked: list[str] = []
 
     def route(r):

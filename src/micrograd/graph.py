@@ -22,18 +22,30 @@ from typing import Any
 
 from micrograd.engine import Value
 from micrograd.files import write_atomic
+from micrograd.words import said
 
 # Latin first (its metrics lay the boxes out), then the common CJK fonts, so a Chinese label or
 # name reads where one is installed (Noto on Linux, PingFang on macOS, YaHei on Windows)
 FONT = "Helvetica,Arial,Noto Sans CJK SC,PingFang SC,Microsoft YaHei,sans-serif"
-# role: (fill, border, legend text). Soft fills, darker borders of the same hue.
+# role: (fill, border, legend text). Soft fills, darker borders of the same hue. The pictures'
+# words are `said` (micrograd.words): the playground shows them in its reader's language.
 ROLES = {
-    "param": ("#fde2b8", "#d9822b", "parameter"),
-    "input": ("#d4e6f7", "#3a78b5", "input"),
-    "const": ("#eeeeee", "#8c8c8c", "constant"),
-    "value": ("#ffffff", "#555555", "intermediate"),
-    "loss": ("#f6c4c4", "#c0392b", "loss / output"),
+    "param": ("#fde2b8", "#d9822b", said("parameter")),
+    "input": ("#d4e6f7", "#3a78b5", said("input")),
+    "const": ("#eeeeee", "#8c8c8c", said("constant")),
+    "value": ("#ffffff", "#555555", said("intermediate")),
+    "loss": ("#f6c4c4", "#c0392b", said("loss / output")),
 }
+OP_LEGEND = said("op (×, +, tanh, exp, log, ...)")
+# the frames around a neuron's ops and the loss's
+NEURON_FRAME, OUTPUT_FRAME = "layer {i}, neuron {j}", "output neuron {j}"
+SOFTMAX_FRAME = "softmax cross-entropy, label {k}"
+SOFTMAX_FORM = ("{loss}: the chapter's form (exp, Σ, ÷, log); training computes the same loss as "
+                "log Σ exp − logit")
+SQUARED_FRAME = "squared error (out − y)², y the point's target"  # y is in the −y box
+# every text a picture says (the playground finds them in the drawn SVG to translate them)
+PICTURE_WORDS = (*(text for _, _, text in ROLES.values()), OP_LEGEND, NEURON_FRAME, OUTPUT_FRAME,
+                 SOFTMAX_FRAME, SOFTMAX_FORM, SQUARED_FRAME)
 OP_STYLE = ("#f2f2f2", "#777777")
 GROUP_FILL, GROUP_BORDER = "#f7f9fc", "#c9d3e0"  # a neuron's (or the loss's) ops, boxed together
 OP_TEXT = {"*": "×", "+": "+"}  # the rest print as the engine names them (tanh, exp, **-1, ...)
@@ -338,7 +350,8 @@ def trace_mlp(model: Any, x: Sequence[float], label: int | float,
     for li, layer in enumerate(model.layers, start=1):
         out = []
         for j, n in enumerate(layer.neurons):
-            frame = f"output neuron {j}" if li == last else f"layer {li}, neuron {j}"
+            frame = (said(OUTPUT_FRAME, j=j) if li == last
+                     else said(NEURON_FRAME, i=li, j=j))
             names[n.b] = f"b{li}[{j}]"
             act = n.b
             members = [act]
@@ -405,8 +418,7 @@ def _chapter_cross_entropy(
     names[loss._prev[1]] = "−1"  # -x is x * -1
     members = [*shifted, *(d._prev[1] for d in shifted), *ex, *sums, prob._prev[1], prob,
                loss._prev[0], loss._prev[1], loss]
-    frame = (f"softmax cross-entropy, label {label}: the chapter's form (exp, Σ, ÷, log); "
-             "training computes the same loss as log Σ exp − logit")
+    frame = said(SOFTMAX_FORM, loss=said(SOFTMAX_FRAME, k=label))
     groups.update((m, frame) for m in members)
     return loss
 
@@ -419,7 +431,7 @@ def _squared_error(out: list[Value], target: float, names: dict[Value, str],
     d = out[0] - target
     loss = d * d
     names[d._prev[1]], names[d], names[loss] = "−y", "out − y", "loss"
-    frame = "squared error (out − y)², y the point's target"  # y itself is in the −y box
+    frame = said(SQUARED_FRAME)
     groups.update((m, frame) for m in (d._prev[1], d, loss))
     return loss
 
@@ -445,7 +457,7 @@ def _caption(title: str, roles: list[str]) -> str:
                          f"{text}</td>")
     if roles:
         cells.append(f'<td bgcolor="{OP_STYLE[0]}" color="{OP_STYLE[1]}" border="1" '
-                     f'style="rounded">op (×, +, tanh, exp, log, ...)</td>')
+                     f'style="rounded">{OP_LEGEND}</td>')
     head = f'<tr><td colspan="{max(len(cells), 1)}" align="left"><font point-size="16"><b>' \
         f"{html.escape(title)}</b></font></td></tr>" if title else ""
     legend = f"<tr>{''.join(cells)}</tr>" if cells else ""

@@ -12,8 +12,8 @@ difference once, in its entry's `page` overrides; `RUN` and `PAGE` are the two r
 A table entry names its generator or activation; the module that owns the function (data.py,
 playground/regression.py, engine.py's ops, playground/features.py) looks it up by that name, and
 every other consumer reads the row (a new dataset or activation is a row plus its function;
-docs/design.md says how). This module imports only the standard library, so everything may read
-it.
+docs/design.md says how). This module imports only the standard library (and `micrograd.words`,
+which does too), so everything may read it.
 
 `settings_json()` is the page's view, served at /static/settings.json and written by the export:
 
@@ -45,6 +45,8 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from micrograd.words import said
 
 MAX_PATH = 4096  # characters of a dataset path (Linux's PATH_MAX)
 
@@ -315,30 +317,32 @@ def number_problem(value: object, lo: float, hi: float, *, integer: bool = False
 
     `integer`: only ints (with `whole_floats`, a float like 3.0 too: JSON has one number type).
     `typed`: the text the user typed, shown instead of the value it parsed to (1e-400 is 0.0).
-    The answer is a phrase to follow a field's name: "must be in 1..1000, got 0".
+    The answer is a phrase to follow a field's name: "must be in 1..1000, got 0" (`said`: the
+    playground's page says it in its reader's language).
     """
     got = show(value) if typed is None else show(typed)[1:-1]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "an integer" if integer else "a number"
-        return f"must be {kind}, got {got}"
+        if integer:
+            return said("must be an integer, got {got}", got=got)
+        return said("must be a number, got {got}", got=got)
     if integer:
         if isinstance(value, float):
             if not (whole_floats and math.isfinite(value) and value.is_integer()):
-                return f"must be an integer, got {got}"
+                return said("must be an integer, got {got}", got=got)
             value = int(value)
         if not lo <= value <= hi:
-            return f"must be in {lo}..{hi}, got {got}"
+            return said("must be in {lo}..{hi}, got {got}", lo=lo, hi=hi, got=got)
         return None
     try:
         as_float = float(value)
     except OverflowError:  # an int past 1.8e308: no float holds it
         as_float = math.inf if value > 0 else -math.inf
     if not math.isfinite(as_float):
-        return f"must be a finite number, got {got}"
+        return said("must be a finite number, got {got}", got=got)
     if (as_float < lo or as_float > hi or (lo_open and as_float == lo)
             or (hi_open and as_float == hi)):
-        return (f"must be in {'(' if lo_open else '['}{_bound(lo)}, {_bound(hi)}"
-                f"{')' if hi_open else ']'}, got {got}")
+        return said("must be in {range}, got {got}", got=got, range=f"{'(' if lo_open else '['}"
+                    f"{_bound(lo)}, {_bound(hi)}{')' if hi_open else ']'}")
     return None
 
 

@@ -26,6 +26,7 @@ from importlib import resources
 from micrograd.engine import Value
 from micrograd.graph import fmt_number
 from micrograd.walkview import walk_views
+from micrograd.words import said
 
 MAX_WALK_NODES = 1500  # the page replays every step in the browser; beyond this it is a wall
 
@@ -73,8 +74,9 @@ def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> lis
         for p in v._prev:
             uses[index[id(p)]] = uses.get(index[id(p)], 0) + 1
     grads[id(root)] = 1.0
-    steps.append(Step("start", index[id(root)], f"{_name(root, len(order) - 1)}.grad = 1: "
-                      "the output's derivative with respect to itself", grad=1.0))
+    steps.append(Step("start", index[id(root)], said(
+        "{name}.grad = 1: the output's derivative with respect to itself",
+        name=_name(root, len(order) - 1)), grad=1.0))
     for node in reversed(order):
         if not node._prev:
             continue
@@ -105,8 +107,9 @@ def _chain_text(parent: str, node: str, local: float, g: float, total: float, nt
     product = f"{fmt_number(local)} × {fmt_number(g)} = {fmt_number(local * g)}"
     if uses == 1:
         return f"{rule} = {product}"
-    return (f"{rule}, contribution {nth} of {uses} ({parent} is used {uses} times): {product}; "
-            f"{_p(parent)}.grad is now {fmt_number(total)}")
+    return said("{rule}, contribution {nth} of {uses} ({parent} is used {uses} times): "
+                "{product}; {name}.grad is now {total}", rule=rule, nth=nth, uses=uses,
+                parent=parent, product=product, name=_p(parent), total=fmt_number(total))
 
 
 _PAGE = """<!doctype html>

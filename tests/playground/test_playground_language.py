@@ -10,18 +10,22 @@ restores it, and that the header's switch changes the words back and forth.
 
 from __future__ import annotations
 
+import ast
 import html.parser
+import importlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from micrograd.playground.strings import LANGUAGES, ZH, strings_json
+from micrograd.graph import INSTALL_HINT
+from micrograd.playground.strings import LANGUAGES, SAME, ZH, strings_json
+from micrograd.settings import settings_json
 from test_playground_browser import wait_until
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "micrograd" / "playground" / "static"
-SKIPPED = ("code", "script", "style", "title", "select", "option", "output")
+SKIPPED = ("code", "script", "style", "select", "option", "output")
 
 
 class _Texts(html.parser.HTMLParser):
@@ -58,12 +62,107 @@ def test_every_text_of_the_page_has_its_chinese():
     assert missing == [], f"add these to strings.ZH: {missing}"
 
 
+# the calls through which a module writes words (i18n.js's, and the helpers that pass theirs on)
+SAYING = re.compile(r"\b(say|sayTitle|t|words|progress|refused|button)\(")
+
+
+def module_sentences() -> set[str]:
+    """The English of every sentence the page's modules say: the string literals at the top
+    level of those calls (adjacent literals joined by `+`), JavaScript's escapes read."""
+    found = set()
+    for path in set(STATIC.glob("*.js")) - {STATIC / "i18n.js"}:  # i18n.js: the calls' home
+        text = path.read_text(encoding="utf-8")
+        for call in SAYING.finditer(text):
+            found |= set(_top_level_literals(text, call.end()))
+    # not words: an element's id (`button("walk-next", ...)`), a text passed on as it reads
+    return {s for s in found if re.search(r"[A-Za-z]", s) and s != "{text}"
+            and not re.fullmatch(r"[a-z]+(-[a-z]+)+", s)}
+
+
+def _top_level_literals(text: str, i: int) -> list[str]:
+    depth, out, joining = 1, [], False
+    while depth:
+        c = text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c in "\"'`":
+            end = i + 1
+            while text[end] != c:
+                end += 2 if text[end] == "\\" else 1
+            if depth == 1 and c != "`":
+                literal = json.loads('"' + text[i + 1:end].replace("\\'", "'") + '"')
+                out[-1:] = [out[-1] + literal] if joining and out else [*out[-1:], literal]
+            i = end
+        elif not c.isspace():
+            joining = c == "+"
+        i += 1
+    return out
+
+
+def python_sentences() -> set[str]:
+    """The templates of every `said(...)` in the package (micrograd.words): what the page
+    receives as a sentence to say. A name passed as the template is read from its module."""
+    found = set()
+    for path in (STATIC.parents[1]).rglob("*.py"):
+        name = ".".join(path.relative_to(STATIC.parents[2]).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "said":
+                arg = node.args[0]
+                found.add(arg.value if isinstance(arg, ast.Constant)
+                          else getattr(importlib.import_module(name), arg.id))
+    return found
+
+
+def schema_labels() -> set[str]:
+    """The settings schema's words on the page: the dataset buttons, each select's options."""
+    schema = json.loads(settings_json())
+    labels = {d["label"] for d in schema["datasets"]}
+    for setting in schema["settings"].values():  # a list (the features) is not a select
+        if setting["type"] != "list":
+            labels |= set(setting.get("labels", {}).values())
+            labels |= {str(c) for c in setting.get("choices", ()) if str(c) not in
+                       setting.get("labels", {})}
+    return {label for label in labels if re.search(r"[A-Za-z]", label)}
+
+
+def all_sentences() -> set[str]:
+    """What the page may show: its texts, its modules', the model's sentences, the schema's
+    labels, and the texts it reads back to their sentence (strings.json's `found`)."""
+    found = set(json.loads(strings_json())["found"])
+    return page_texts() | module_sentences() | python_sentences() | schema_labels() | found
+
+
+def test_every_sentence_the_modules_and_the_model_say_has_its_chinese():
+    missing = sorted(all_sentences() - set(ZH) - SAME)
+    assert missing == [], f"add these to strings.ZH (or to SAME if they read alike): {missing}"
+
+
+def test_the_finder_of_sentences_sees_each_way_of_saying():
+    """The sentence finders, on examples of each call: they must not read nothing."""
+    code = 'say(el, "a " + "b", { k: fmt("c") }); t(x ? "d" : "e"); button("i", "\\u25b6 f", "g");'
+    assert _top_level_literals(code, code.index("(") + 1) == ["a b"]
+    found = module_sentences()
+    assert {"step {k} of {n}", "\u25b6 play", "play the walk", "1 or 0"} <= found
+    assert any(s.startswith("Training is paused") and s.endswith("folded.") for s in found)
+    said_here = python_sentences()
+    assert "{n} values" in said_here and INSTALL_HINT in said_here
+    assert {"moons", "full", "regression", "5 steps/s", "Linear", "none"} <= schema_labels()
+
+
 def test_the_catalogue_translates_only_texts_the_page_has():
-    """An entry whose English the page no longer writes (in index.html or a module) is stale."""
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in STATIC.glob("*.js"))
-    known = page_texts()
-    stale = [en for en in ZH if en not in known and f'"{en}"' not in sources]
+    """An entry whose English nothing writes any more (index.html, a module, the model, the
+    schema) is stale."""
+    stale = sorted(set(ZH) - all_sentences() - {"; "})
     assert stale == []
+
+
+def test_each_translation_fills_in_the_values_its_english_has():
+    def names(text):
+        return sorted(re.findall(r"\{(\w+)\}", text))
+    wrong = [en for en, zh in ZH.items() if set(names(en)) != set(names(zh))]
+    assert wrong == []
 
 
 def test_the_catalogue_is_what_the_page_reads():
@@ -97,6 +196,9 @@ def test_a_chinese_browser_gets_the_chinese_page_and_the_link_keeps_it(browser, 
     link = tab.evaluate("() => location.href")
     tab.select_option("#lang", "en")  # the switch: English again, and out of the link
     assert tab.text_content("#output-panel h2") == "Output"
+    # what the modules wrote with values is said again, though no new state came
+    assert "class 0" in tab.text_content("#legend") and "16 neurons" in tab.text_content("#net")
+    assert tab.title() == "micrograd playground"
     wait_until(lambda: "lang=" not in tab.evaluate("() => location.hash"), "lang out of the link")
     tab.context.close()
     english = open_tab(browser, link, "en-US")  # the link wins over the browser's language
@@ -113,6 +215,8 @@ def test_an_english_browser_gets_english_and_a_text_without_chinese_stays_englis
     assert "lang=" not in tab.evaluate("() => location.hash")
     tab.select_option("#lang", "zh")
     assert tab.text_content("#output-panel h2") == "输出"
+    assert "第 0 类" in tab.text_content("#legend") and "16 个神经元" in tab.text_content("#net")
+    assert tab.title() == "micrograd 演练场"
     # a text the page writes later is translated as it comes; one the catalogue lacks stays
     tab.evaluate("""() => { const p = document.createElement("p"); p.id = "probe";
       p.innerHTML = "<span>Output</span> <span>not in the catalogue</span>";

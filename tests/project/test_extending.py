@@ -2,8 +2,10 @@
 implementation (a generator in data.py or playground/regression.py; an op in engine.py): every
 other consumer (the CLI, the config and checkpoint checks, the playground's protocol, the page's
 picker and list, the share link, nn.py, the torch bridge and engine, the pictures) reads the
-table. These tests find each row's name written as a string in the source tree, so a hand copy
-of a table anywhere else (a list of names, a dict keyed by them, an <option>) fails here."""
+table. A dataset's label has its translation in the page's catalogue (playground/strings.py, the
+English label as the key; a test there fails on a label without one). These tests find each
+row's name written as a string in the source tree, so a hand copy of a table anywhere else (a
+list of names, a dict keyed by them, an <option>) fails here."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from micrograd.settings import ACTIVATIONS, DATASETS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "micrograd"
 TABLE = "settings.py"
-DATASET_HOMES = {TABLE, "data.py", "playground/regression.py"}
+CATALOGUE = "playground/strings.py"  # the label's words in the page's other languages
+DATASET_HOMES = {TABLE, "data.py", "playground/regression.py", CATALOGUE}
 ACTIVATION_HOMES = {TABLE, "engine.py"}
 # the word means something else there: the `seed` setting, nn's init and the walk's first
 # backward step; "linear" is the identity, which has no op (nn.py's `nonlin=False`)
@@ -90,9 +93,9 @@ def test_every_activation_row_names_an_op_of_the_engine():
             assert a.op in REGISTERED and callable(getattr(Value, a.name)), a.name
 
 
-def test_the_newest_rows_touch_two_source_files_each():
+def test_the_newest_rows_touch_two_source_files_each_and_the_catalogue():
     found = homes({"gaussian", "silu"})
-    assert found == {"gaussian": {TABLE, "data.py"}, "silu": {TABLE, "engine.py"}}
+    assert found == {"gaussian": {TABLE, "data.py", CATALOGUE}, "silu": {TABLE, "engine.py"}}
 
 
 def test_the_page_names_no_row_of_any_table():

@@ -42,7 +42,7 @@ PACKAGE = "micrograd"
 # every layer below it, transitively. engine and records rest on the standard library alone.
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "engine": ("ops persist engine", ()),
-    "records": ("data files errors history settings", ()),
+    "records": ("data files errors history settings words", ()),
     "models": ("micrograd check nn losses optim torch_bridge", ("engine", "records")),
     "engines": ("backends backends.* arrays compile tape torch_engine", ("models",)),
     "run files": ("config checkpoint folder resume predict", ("engines",)),
@@ -60,7 +60,7 @@ LAZY_UPWARD = {
 # the core: at module level these import only the standard library and each other, so
 # importing any of them loads nothing else
 CORE = ("ops", "persist", "engine", "nn", "losses", "optim", "data", "files", "errors",
-        "history", "settings")
+        "history", "settings", "words")
 # modules that import no third-party package, not even inside a function
 NO_THIRD_PARTY = (*CORE, "micrograd", "check", "train", "streams", "config", "checkpoint")
 THIRD_PARTY_IN_CORE = {("ops", "numpy"): "numpy_math(), the rules' functions on arrays"}

@@ -19,8 +19,9 @@ from typing import Any
 
 from micrograd.playground.driver import SLICE, Driver, LayoutError, graph_message
 from micrograd.playground.session import Session
+from micrograd.words import said
 
-LOG_HINT = "see the browser's console"
+LOG_HINT = said("see the browser's console")
 MAX_SLICE = 0.15  # seconds: pause and settings wait at most this long, plus one frame
 
 

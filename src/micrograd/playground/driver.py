@@ -31,6 +31,7 @@ from typing import Any
 from micrograd.playground import protocol
 from micrograd.playground.session import Diverged, Session, SessionError
 from micrograd.playground.walkmsg import walk_message
+from micrograd.words import message_of, said, words_json
 
 log = logging.getLogger("micrograd.playground")
 
@@ -45,7 +46,7 @@ class LayoutError(RuntimeError):
 class Driver:
     """The play state and message handling of one page over one `Session`."""
 
-    def __init__(self, session: Session, log_hint: str = "see the server log"):
+    def __init__(self, session: Session, log_hint: str = said("see the server log")):
         self.session = session
         self.log_hint = log_hint  # where a bug's traceback went, for the page's error line
         self.slice = SLICE  # seconds of training per slice at full speed
@@ -70,7 +71,7 @@ class Driver:
         try:
             kind, fields = protocol.parse(text)
         except protocol.ProtocolError as e:
-            return [encode(error(str(e), None))]
+            return [encode(error(message_of(e), None))]
         return self.handle(kind, fields)
 
     def handle(self, kind: str, fields: dict[str, Any]) -> list[str]:
@@ -81,11 +82,11 @@ class Driver:
                 return handler(**fields)
             return self.change(getattr(self.session, kind), **fields)
         except (SessionError, Diverged) as e:
-            return [encode(error(str(e), kind))]
+            return [encode(error(message_of(e), kind))]
         except Exception:  # a bug: logged, never shown to the page as a traceback
             log.exception("playground: %s failed", kind)
-            return [encode(error(f"internal error while handling {kind}; {self.log_hint}",
-                                 kind))]
+            return [encode(error(said("internal error while handling {kind}; {hint}",
+                                      kind=kind, hint=self.log_hint), kind))]
 
     # ---- the messages whose handling is not a Session method of the same name ----
 
@@ -160,12 +161,12 @@ class Driver:
             done = self.session.train_steps(n, self.slice)
         except (SessionError, Diverged) as e:
             self.running, self.pending, done = False, 0, 0
-            out += [encode(error(str(e), "play")), encode(self.status())]
+            out += [encode(error(message_of(e), "play")), encode(self.status())]
         except Exception:  # a bug: logged, training stops, the transport's loop goes on
             log.exception("playground: training failed")
             self.running, self.pending, done = False, 0, 0
-            out += [encode(error(f"internal error while training; {self.log_hint}", "play")),
-                    encode(self.status())]
+            out += [encode(error(said("internal error while training; {hint}",
+                                      hint=self.log_hint), "play")), encode(self.status())]
         if self.pending:
             self.pending -= min(done, self.pending)
         else:
@@ -196,7 +197,11 @@ class Driver:
 
 
 def error(message: str, request: str | None) -> dict[str, Any]:
-    return {"type": "error", "message": message, "request": request}
+    """An `error` message; a `said` message carries its `words`, which the page says in its
+    language (micrograd.words)."""
+    words = words_json(message)
+    return {"type": "error", "message": message, "request": request,
+            **({"words": words} if words else {})}
 
 
 def encode(msg: dict[str, Any]) -> str:
@@ -220,7 +225,11 @@ def graph_message(info: dict[str, Any], layout: Callable[[str], str] | None,
                 msg["svg"] = trim_svg(layout(info["dot"]))
                 msg.update(values=info["values"], mode=info["mode"])
             except (OSError, RuntimeError) as e:  # LayoutError, subprocess.TimeoutExpired...
-                msg["error"] = f"Graphviz's dot failed: {str(e)[:200]}"
+                msg["error"] = said("Graphviz's dot failed: {why}", why=str(e)[:200])
+    for key in ("note", "error"):  # a `said` line also in the page's language
+        words = words_json(msg.get(key))
+        if words:
+            msg[f"{key}_words"] = words
     return encode(msg)
 
 

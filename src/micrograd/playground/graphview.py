@@ -15,6 +15,7 @@ from typing import Any
 
 from micrograd.graph import fmt_number, trace_mlp
 from micrograd.playground.features import LABELS, expand
+from micrograd.words import message_of, said
 
 GRAPH_MAX_VALUES = 600  # above this the graph panel shows the output layer and the loss only
 
@@ -32,21 +33,23 @@ def unavailable_reason(model: Any, x: list[float], label: Any, regression: bool)
     although training's stable form still returns a (huge) number. Non-finite outputs are named
     as such.
     """
-    fix = "the model has diverged: lower the learning rate and press reset"
+    fix = said("the model has diverged: lower the learning rate and press reset")
     try:
         out = model.predict(x)
     except (ArithmeticError, ValueError):
-        return f"this point's graph cannot be computed (its forward pass overflows); {fix}"
+        return said("this point's graph cannot be computed (its forward pass overflows); {fix}",
+                    fix=fix)
     names = ["out"] if regression else [f"logit{j}" for j in range(len(out))]
     bad = [f"{name} = {fmt_number(v)}" for name, v in zip(names, out) if not math.isfinite(v)]
     if bad:
-        return f"this point's graph cannot be computed: {', '.join(bad)}; {fix}"
+        return said("this point's graph cannot be computed: {bad}; {fix}", bad=", ".join(bad),
+                    fix=fix)
     if not regression:
         gap = max(out) - out[label]
-        return (f"this point's loss is infinite in floating point: logit{label} is "
-                f"{fmt_number(gap)} below the largest logit, so p{label} = exp(logit{label} − "
-                f"max) / Σ exp underflows to 0 and −log p{label} has no value; {fix}")
-    return f"this point's graph cannot be computed; {fix}"
+        return said("this point's loss is infinite in floating point: logit{k} is {gap} below "
+                    "the largest logit, so p{k} = exp(logit{k} − max) / Σ exp underflows to 0 and "
+                    "−log p{k} has no value; {fix}", k=label, gap=fmt_number(gap), fix=fix)
+    return said("this point's graph cannot be computed; {fix}", fix=fix)
 
 
 class _Head:
@@ -154,21 +157,22 @@ class GraphPanel:
         if self.picked_point() is None:
             self._check_graph()
             self.pending_render = False
-            return {"id": self.graph_id, "dot": None, "note": "no points: add one to see its graph"}
+            return {"id": self.graph_id, "dot": None,
+                    "note": said("no points: add one to see its graph")}
         try:
             trace, mode = self.trace()
         except GraphUnavailable as e:
             self._check_graph(broken=True)
             self.pending_render = False
-            return {"id": self.graph_id, "dot": None, "note": str(e)}
+            return {"id": self.graph_id, "dot": None, "note": message_of(e)}
         self._check_graph()
         self.pending_render = False
         n = len(trace.nodes())
-        note = f"{n} values"
+        note = said("{n} values", n=n)
         if mode == "head":
-            note = (f"the whole graph has {self._mode[2]} values, too many to read (at most "
-                    f"{GRAPH_MAX_VALUES} are drawn): showing the output layer and the loss; the "
-                    f"last hidden layer's outputs enter as inputs")
+            note = said("the whole graph has {n} values, too many to read (at most {most} are "
+                        "drawn): showing the output layer and the loss; the last hidden layer's "
+                        "outputs enter as inputs", n=self._mode[2], most=GRAPH_MAX_VALUES)
         return {"id": self.graph_id, "dot": trace.to_dot(), "note": note, "values": n,
                 "mode": mode}
 

@@ -14,6 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from micrograd.settings import PAGE, Setting, number_problem, show
+from micrograd.words import said
+
+# why the server closes a socket at once: a close frame's reason holds 123 bytes, no room for
+# `words`, so the page finds the template that reads it (strings.py lists them with the pictures')
+CROSS_ORIGIN = "cross-origin connections are refused"
+FULL = "the playground is full: {n} connections are open; try again later"
+CLOSE_REASONS = (CROSS_ORIGIN, FULL)
 
 MAX_MESSAGE = 16_384  # characters; the largest real message (configure) is ~200
 # the bounds of every number a message may hold: the settings' from the schema (`hidden`: its
@@ -39,7 +46,7 @@ class ProtocolError(ValueError):
 def _int(name: str, lo: int, hi: int) -> Callable[[Any], int]:
     def check(v: Any) -> int:
         if problem := number_problem(v, lo, hi, integer=True, whole_floats=True):
-            raise ProtocolError(f"{name} {problem}")
+            raise ProtocolError(said("{name} {problem}", name=name, problem=problem))
         return int(v)
     return check
 
@@ -47,7 +54,7 @@ def _int(name: str, lo: int, hi: int) -> Callable[[Any], int]:
 def _num(name: str, lo: float, hi: float, lo_open: bool = False) -> Callable[[Any], float]:
     def check(v: Any) -> float:
         if problem := number_problem(v, lo, hi, lo_open=lo_open):
-            raise ProtocolError(f"{name} {problem}")
+            raise ProtocolError(said("{name} {problem}", name=name, problem=problem))
         return float(v)
     return check
 

@@ -63,6 +63,7 @@ from micrograd.playground.limits import (
     connection_cap,
 )
 from micrograd.playground.session import Session
+from micrograd.words import message_of, said
 
 log = logging.getLogger("micrograd.playground")
 
@@ -199,13 +200,12 @@ def create_app(
         origin = ws.headers.get("origin")
         if origin is not None and \
                 urlsplit(origin).netloc.lower() != ws.headers.get("host", "").lower():
-            await ws.close(code=1008, reason="cross-origin connections are refused")
+            await ws.close(code=1008, reason=protocol.CROSS_ORIGIN)
             return
         nonlocal open_sockets
         await ws.accept()
         if open_sockets >= limits.connections:  # accepted first, so the page can show why
-            await ws.close(code=TRY_AGAIN_LATER, reason=f"the playground is full: "
-                           f"{limits.connections} connections are open; try again later")
+            await ws.close(code=TRY_AGAIN_LATER, reason=protocol.FULL.format(n=limits.connections))
             return
         open_sockets += 1
         try:
@@ -297,7 +297,7 @@ class Connection:
         try:
             kind, fields = protocol.parse(text)
         except protocol.ProtocolError as e:
-            await self.send(error(str(e), None))
+            await self.send(error(message_of(e), None))
             return
         if kind == "ping":  # answered at once, whatever the session is doing
             await self.send({"type": "pong", **fields})
@@ -305,8 +305,8 @@ class Connection:
         try:
             self.inbox.put_nowait((kind, fields))
         except asyncio.QueueFull:
-            await self.send(error(f"more than {INBOX} messages are waiting; {kind} was dropped",
-                                  kind))
+            await self.send(error(said("more than {n} messages are waiting; {kind} was dropped",
+                                       n=INBOX, kind=kind), kind))
 
     async def worker(self) -> None:
         """Handle queued messages in order (the driver answers each, with an error if need be);
@@ -384,8 +384,8 @@ def release_memory() -> None:
 _malloc_trim: Any = None
 
 
-DOT_MISSING = ("Graphviz's `dot` program was not found, so the graph cannot be drawn; to see "
-               f"it, {INSTALL_HINT}, then restart the playground")
+DOT_MISSING = said("Graphviz's `dot` program was not found, so the graph cannot be drawn; to "
+                   "see it, {how}, then restart the playground", how=said(INSTALL_HINT))
 
 
 def run_dot(dot: str, text: str) -> str:

@@ -37,6 +37,7 @@ from micrograd.playground.regression import REGRESSION_DATASETS
 from micrograd.settings import DATASETS as DATASETS_TABLE
 from micrograd.settings import PAGE
 from micrograd.train import first_bad_weight, make_engine, train_step
+from micrograd.words import said
 
 CLASSES = {d.name: d.classes for d in DATASETS_TABLE if d.problem == "classification"}
 REGRESSION = tuple(d.name for d in DATASETS_TABLE if d.problem == "regression")
@@ -185,7 +186,8 @@ class Session(GraphPanel):
                 raise SessionError(f"label {label} is not a class of {self.config.dataset} "
                                    f"(0..{self.classes - 1})")
         if len(self.train) + len(self.val) >= MAX_POINTS:
-            raise SessionError(f"the plane holds at most {MAX_POINTS} points; clear it first")
+            raise SessionError(said("the plane holds at most {n} points; clear it first",
+                                    n=MAX_POINTS))
         self.train.append(([float(x), float(y)], float(value) if label is None else int(label)))
         if self.picked is None:
             self.picked = len(self.train) - 1  # the first point on a cleared plane: graph it
@@ -293,9 +295,11 @@ class Session(GraphPanel):
         """Up to `max_steps` AdamW steps (`train.train_step`, as `micrograd train` takes them),
         stopping once `budget` seconds have passed."""
         if not self.train:
-            raise SessionError("there are no training points; add some or regenerate the data")
+            raise SessionError(said("there are no training points; add some or regenerate the "
+                                    "data"))
         if self.diverged:
-            raise Diverged("the loss is not finite; lower the learning rate and press reset")
+            raise Diverged(said("the loss is not finite; lower the learning rate and press "
+                                "reset"))
         if self._batch is None:
             self._batch = self.engine.batch(self._rows[0], self._labels)
         X, Y = self._batch
@@ -327,8 +331,8 @@ class Session(GraphPanel):
 
     def _diverged(self, loss: float) -> None:
         self.diverged = True
-        raise Diverged(f"the loss became {loss} at step {self.step}; lower the learning rate "
-                       "and press reset")
+        raise Diverged(said("the loss became {loss} at step {step}; lower the learning rate "
+                            "and press reset", loss=loss, step=self.step))
 
     def _check_weights(self) -> None:
         """Weights can overflow while tanh keeps the loss finite (lr·weight decay >= 1 flips and
@@ -336,8 +340,9 @@ class Session(GraphPanel):
         i = first_bad_weight(self.params)
         if i is not None:
             self.diverged = True
-            raise Diverged(f"the update made a weight {self.params[i].data} at step {self.step}; "
-                           "lower the learning rate or the weight decay and press reset")
+            raise Diverged(said("the update made a weight {w} at step {step}; lower the "
+                                "learning rate or the weight decay and press reset",
+                                w=self.params[i].data, step=self.step))
 
     def _penalize(self) -> None:
         """The penalty's gradient into the weights' (not the biases'): L1 rate·sign(w), L2

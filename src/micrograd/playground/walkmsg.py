@@ -23,6 +23,7 @@ from micrograd.engine import Value
 from micrograd.graph import fmt_number
 from micrograd.walk import MAX_WALK_NODES, backprop_steps, walk_names
 from micrograd.walkview import walk_views
+from micrograd.words import message_of, said, words_json
 
 
 def walk_payload(root: Value, names: dict[Value, str] | None = None,
@@ -35,18 +36,26 @@ def walk_payload(root: Value, names: dict[Value, str] | None = None,
     """
     nodes = root.topo()
     if len(nodes) > MAX_WALK_NODES:
-        raise ValueError(f"this graph has {len(nodes)} values, too many to walk (at most "
-                         f"{MAX_WALK_NODES}); use fewer or narrower layers")
+        raise ValueError(said("this graph has {n} values, too many to walk (at most {most}); "
+                              "use fewer or narrower layers", n=len(nodes), most=MAX_WALK_NODES))
     names = walk_names(root, names)  # every box named, as the steps name it
     steps = backprop_steps(root, names)
     numbers = [v.data for v in nodes] + [s.grad for s in steps if s.grad is not None]
     if not all(math.isfinite(x) for x in numbers):
-        raise ValueError("the graph's numbers are not finite; lower the learning rate and press "
-                         "reset")
+        raise ValueError(said("the graph's numbers are not finite; lower the learning rate and "
+                              "press reset"))
     views = ({"views": None, "view_of_step": None} if layout is None else
              walk_views(root, steps, names=names, layout=layout, **style))
-    return {"steps": [asdict(s) for s in steps], "data": [fmt_number(v.data) for v in nodes],
+    return {"steps": [_step_json(s) for s in steps], "data": [fmt_number(v.data) for v in nodes],
             "grad": [fmt_number(v.grad) for v in nodes], **views}
+
+
+def _step_json(step: Any) -> dict[str, Any]:
+    """A step as the page reads it; a step whose text is a sentence carries its `words`
+    (`micrograd.words`), which the page says in its language."""
+    out = asdict(step)
+    words = words_json(step.text)
+    return {**out, "words": words} if words else out
 
 
 def walk_message(session: Any, layout: Callable[[str], str] | None = None) -> dict[str, Any]:
@@ -55,10 +64,15 @@ def walk_message(session: Any, layout: Callable[[str], str] | None = None) -> di
     msg: dict[str, Any] = {"type": "walk", "id": session.graph_id, "step": session.step,
                            "steps": None}
     if session.picked_point() is None:
-        return {**msg, "error": "there is no point to walk: click a point on the plane first"}
+        return _refused(msg, said("there is no point to walk: click a point on the plane first"))
     try:
         trace, mode = session.trace()
         style = {"params": trace.params, "inputs": trace.inputs, "groups": trace.groups}
         return {**msg, "mode": mode, **walk_payload(trace.loss, trace.names, layout, **style)}
     except (ArithmeticError, ValueError, RuntimeError) as e:  # RuntimeError: the layout failed
-        return {**msg, "error": f"walk: {e}"}
+        return _refused(msg, said("walk: {why}", why=message_of(e)))
+
+
+def _refused(msg: dict[str, Any], error: str) -> dict[str, Any]:
+    """The answer without steps: its one-line `error` and that sentence's `words`."""
+    return {**msg, "error": error, "words": words_json(error)}

@@ -10,6 +10,7 @@
 //   createControls({ model, send, plane, schema }) -> { onState(st), onError(), onOnline() }
 import { CLASS_COLORS, rgbCss, valueRgb } from "./colors.js";
 import { $ } from "./format.js";
+import { say, sayTitle } from "./i18n.js";
 import { buildDatasets, buildSelects, buildSliders, option, parserOf, showSlider } from "./widgets.js";
 
 const NEW_LAYER_WIDTH = 4; // the first hidden layer added to a network without one
@@ -53,14 +54,15 @@ export function createControls({ model, send, plane, schema }) {
     $("show_test").checked = Boolean(c.show_test);
     $("discretize").checked = Boolean(c.discretize);
     const regression = !st.classes;
-    $("add-hint").textContent = `Click the plane to add a point of ${regression ? "value" : "class"}`;
+    say($("add-hint"), regression ? "Click the plane to add a point of value"
+      : "Click the plane to add a point of class");
     $("add-class").classList.toggle("hidden", regression);
     $("add-value-box").classList.toggle("hidden", !regression);
     $("key-class").classList.toggle("hidden", regression);
     $("key-value").classList.toggle("hidden", !regression);
     const layers = c.hidden.length;
     $("layers-count").textContent = layers;
-    $("layers-word").textContent = layers === 1 ? "layer" : "layers";
+    say($("layers-word"), layers === 1 ? "layer" : "layers");
     $("layers-minus").disabled = layers === 0;
     $("layers-plus").disabled = layers >= maxLayers;
     $("param-count").textContent = st.params.toLocaleString("en");
@@ -78,7 +80,7 @@ export function createControls({ model, send, plane, schema }) {
       const b = document.createElement("button");
       b.textContent = i;
       b.style.background = CLASS_COLORS[i];
-      b.title = `add points of class ${i}`;
+      sayTitle(b, "add points of class {i}", { i });
       b.classList.toggle("active", i === addClass);
       b.onclick = () => { addClass = i; buildClassButtons(k); };
       box.appendChild(b);

@@ -1,7 +1,9 @@
 // micrograd playground: the loss curves above the plane, train and test (the history's "val": the
 // points held out of training, as the metrics and the legend name them) against the step, on a
-// log scale once the losses span more than a factor of 20.
+// log scale once the losses span more than a factor of 20. Its words are in the page's language
+// (main.js draws it again when the language changes).
 import { $, fmtNum, hiDpi } from "./format.js";
+import { t } from "./i18n.js";
 
 const SERIES = [["train", "#1f77b4"], ["val", "#d62728"]];
 
@@ -16,7 +18,7 @@ export function drawCurve(h) {
   ctx.strokeRect(left + 0.5, top + 0.5, W - left - right, H - top - bottom);
   if (!vals.length) {
     ctx.fillStyle = "#98a2b3";
-    ctx.fillText("loss curves appear when training starts", left + 10, H / 2);
+    ctx.fillText(t("loss curves appear when training starts"), left + 10, H / 2);
     return;
   }
   let lo = Math.min(...vals), hi = Math.max(...vals);
@@ -45,15 +47,17 @@ export function drawCurve(h) {
   ctx.fillText(fmtNum(hi, 2), left - 4, top + 8);
   ctx.fillText(log ? fmtNum(lo, 2) : "0", left - 4, H - bottom);
   ctx.textAlign = "left";
-  ctx.fillText(`step ${s0}`, left, H - 4);
+  ctx.fillText(t("step {k}", { k: s0 }), left, H - 4);
   ctx.textAlign = "right";
   ctx.fillText(`${h.step[h.step.length - 1]}`, W - right, H - 4);
   ctx.textAlign = "left";
-  const mid = left + (W - left - right) / 2 - 60;
-  for (const [label, color, dx] of [["\u2014 train", "#1f77b4", 0], ["\u2014 test", "#d62728", 46]]) {
+  // the key below the middle: each label after the last, as wide as it reads
+  const key = [[t("\u2014 train"), "#1f77b4"], [t("\u2014 test"), "#d62728"]];
+  if (log) key.push([t("log scale"), "#667085"]);
+  let x = left + (W - left - right) / 2 - 60;
+  for (const [label, color] of key) {
     ctx.fillStyle = color;
-    ctx.fillText(label, mid + dx, H - 4);
+    ctx.fillText(label, x, H - 4);
+    x += ctx.measureText(label).width + 10;
   }
-  ctx.fillStyle = "#667085";
-  if (log) ctx.fillText("log scale", mid + 84, H - 4);
 }

@@ -6,6 +6,7 @@
 // it there from its formula. The features, their labels and order are the settings schema's.
 //   createFocus({ model, send, toast, redraw, schema }): redraw() redraws the plane after a change
 import { $ } from "./format.js";
+import { say, sayTitle, words } from "./i18n.js";
 
 export function createFocus({ model, send, toast, redraw, schema }) {
   const names = schema.features.map((f) => f.name); // in the model's input order
@@ -20,7 +21,7 @@ export function createFocus({ model, send, toast, redraw, schema }) {
     const on = new Set(featuresWant || activeFeatures(model.state));
     if (on.has(name)) on.delete(name);
     else on.add(name);
-    if (!on.size) { toast("keep at least one input feature: switch another on first"); return; }
+    if (!on.size) { toast(words("keep at least one input feature: switch another on first")); return; }
     featuresWant = names.filter((n) => on.has(n));
     // the clicked tile is rebuilt under the mouse and never gets its mouseleave: end its preview
     // or focus now (else the plane keeps showing the feature; the next hover shows it again)
@@ -43,7 +44,7 @@ export function createFocus({ model, send, toast, redraw, schema }) {
       cv.width = cv.height = Math.round(s * (window.devicePixelRatio || 1));
       Object.assign(cv.style, { width: `${s}px`, height: `${s}px`, left: `${x - s / 2}px`,
         top: `${rows[k] - s / 2}px` });
-      cv.title = `${label}: ${on ? "in use, click to remove" : "click to use it"}`;
+      sayTitle(cv, on ? "{name}: in use, click to remove" : "{name}: click to use it", { name: label });
       cv.onclick = () => toggleFeature(name);
       if (on) hoverable(cv, 0, active.indexOf(name));
       else {
@@ -100,19 +101,20 @@ export function createFocus({ model, send, toast, redraw, schema }) {
 
   function focusName(h) {
     const st = model.state;
-    if (h.layer === 0) return `input ${featureLabel(activeFeatures(st)[h.index])}`;
+    if (h.layer === 0) return words("input {name}", { name: featureLabel(activeFeatures(st)[h.index]) });
     if (h.layer === st.sizes.length - 1) {
-      return st.classes ? `output: class ${h.index} probability` : "output: the predicted value";
+      return st.classes ? words("output: class {i} probability", { i: h.index })
+        : words("output: the predicted value");
     }
-    return `layer ${h.layer}, neuron ${h.index}`;
+    return words("layer {i}, neuron {j}", { i: h.layer, j: h.index });
   }
 
   function showPlaneNote() {
     const el = $("plane-note");
     if (!el) return;
-    if (preview) el.textContent = `showing ${featureLabel(preview)} (not in use)`;
-    else if (hover && model.state) el.textContent = `showing ${focusName(hover)}`;
-    else el.textContent = "";
+    if (preview) say(el, "showing {name} (not in use)", { name: featureLabel(preview) });
+    else if (hover && model.state) say(el, "showing {what}", { what: focusName(hover) });
+    else say(el, "");
   }
 
   return {

@@ -7,6 +7,7 @@
 import { $, b64bytes, fmtAcc, fmtNum } from "./format.js";
 import { drawCurve } from "./curve.js";
 import { drawLegend } from "./legend.js";
+import { sayTitle } from "./i18n.js";
 
 // The server's "there are no training points" error: gone as soon as the page has some.
 const NO_POINTS = /no training points/;
@@ -33,7 +34,8 @@ export function createFrames({ model, status, controls, focus, network, plane, g
     status.showRunning(f.running);
     $("step-count").textContent = f.step.toLocaleString("en");
     $("train-loss").textContent = fmtNum(f.train_loss);
-    $("train-loss").title = f.penalty ? `data loss; the regularization penalty adds ${fmtNum(f.penalty)}` : "";
+    sayTitle($("train-loss"), f.penalty ? "data loss; the regularization penalty adds {n}" : "",
+      { n: fmtNum(f.penalty) });
     $("val-loss").textContent = fmtNum(f.val_loss);
     $("train-acc").textContent = fmtAcc(f.train_acc);
     $("val-acc").textContent = fmtAcc(f.val_acc);
@@ -60,7 +62,8 @@ export function createFrames({ model, status, controls, focus, network, plane, g
       // a refused change (or a message the server could not read): the controls show the
       // model's settings again
       if (m.request === "configure" || m.request == null) controls.onError();
-      status.toast(m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null);
+      // its sentence (`words`, micrograd.words) in the page's language, else its English
+      status.toast(m.words || m.message, NO_POINTS.test(m.message) ? hasTrainingPoints : null);
     },
   };
 }

@@ -5,6 +5,7 @@
 //     shown() (its drawer opened), ... }
 import { $, fmtNum } from "./format.js";
 import { createWalkPanel } from "./walkpanel.js";
+import { say, sayPictures, words } from "./i18n.js";
 
 const PT_TO_PX = 4 / 3; // Graphviz sizes the SVG in points
 
@@ -32,9 +33,10 @@ export function createGraph({ model, send, toast }) {
     const view = $("graph-view");
     G.id = g.id;
     G.nodes = [];
-    $("graph-note").textContent = g.note || "";
+    sayLine($("graph-note"), g, "note");
     if (g.svg) {
       view.innerHTML = g.svg;
+      sayPictures(view);
       const vb = view.querySelector("svg").viewBox.baseVal;
       G.width = vb.width * PT_TO_PX;
       G.height = vb.height * PT_TO_PX;
@@ -56,7 +58,7 @@ export function createGraph({ model, send, toast }) {
     } else {
       const p = document.createElement("p");
       p.className = g.error ? "missing" : "hint";
-      p.textContent = g.error || g.note || "";
+      sayLine(p, g, g.error ? "error" : "note");
       view.replaceChildren(p);
     }
     view.dataset.renders = String(Number(view.dataset.renders) + 1);
@@ -129,10 +131,20 @@ export function createGraph({ model, send, toast }) {
   function showInfo() {
     const st = model.state;
     const el = $("graph-info");
-    if (!st || st.picked === null || st.picked >= st.points.length) { el.textContent = ""; return; }
+    if (!st || st.picked === null || st.picked >= st.points.length) { say(el, ""); return; }
     const p = st.points[st.picked];
-    const loss = G.info && G.info.loss !== null ? ` \u00b7 its loss ${fmtNum(G.info.loss)}` : "";
-    el.textContent = `${p[3] ? "val" : "train"} point #${st.picked} (${fmtNum(p[0], 3)}, ${fmtNum(p[1], 3)}), ${st.classes ? `class ${p[2]}` : `value ${fmtNum(p[2], 2)}`}${loss}`;
+    const params = { i: st.picked, x: fmtNum(p[0], 3), y: fmtNum(p[1], 3),
+      label: st.classes ? words("class {i}", { i: p[2] }) : words("value {v}", { v: fmtNum(p[2], 2) }),
+      loss: G.info && G.info.loss !== null ? words(" \u00b7 its loss {v}", { v: fmtNum(G.info.loss) }) : "" };
+    say(el, p[3] ? "test point #{i} ({x}, {y}), {label}{loss}" : "train point #{i} ({x}, {y}), {label}{loss}",
+      params);
+  }
+
+  function sayLine(el, g, key) {
+    // the server's line (note or error), in the page's language when it is a sentence
+    const w = g[`${key}_words`];
+    if (w) say(el, w.text, w.params);
+    else say(el, "{text}", { text: g[key] || "" });
   }
 
   function applyZoom() {

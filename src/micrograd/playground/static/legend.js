@@ -2,13 +2,13 @@
 // train and test markers with their counts; in the network panel's key, the class colours again.
 import { CLASS_COLORS } from "./colors.js";
 import { $ } from "./format.js";
-import { t } from "./i18n.js";
+import { say, words } from "./i18n.js";
 
 export function drawLegend(st) {
   const k = st.classes;
   const box = $("legend");
   box.replaceChildren();
-  for (let i = 0; i < k; i++) item(box, "", t("class {i}", { i }), CLASS_COLORS[i]);
+  for (let i = 0; i < k; i++) item(box, "", words("class {i}", { i }), CLASS_COLORS[i]);
   if (!k) valueLegend(box);
   const key = $("net-classes"); // the same class colours, in the network panel's key
   key.replaceChildren();
@@ -21,12 +21,13 @@ export function drawLegend(st) {
   pointsLegend(box, st.points, Boolean(st.config.show_test));
 }
 
-function item(box, cls, text, color = null) {
+function item(box, cls, sentence, color = null) {
+  // a swatch and its words, said in the page's language (again when it changes)
   const span = document.createElement("span");
   const i = document.createElement("i");
   i.className = cls;
   if (color) i.style.background = color;
-  span.append(i, text);
+  span.append(i, said(sentence));
   box.appendChild(span);
   return span;
 }
@@ -37,13 +38,19 @@ function valueLegend(box) {
   span.className = "value-key";
   const bar = document.createElement("i");
   bar.className = "value-bar";
-  span.append("\u22121", bar, t("+1 prediction"));
+  span.append("\u22121", bar, said(words("+1 prediction")));
   box.appendChild(span);
 }
 
 function pointsLegend(box, points, shown) {
   const ntest = points.filter((p) => p[3] === 1).length;
-  item(box, "circle", t("train ({n})", { n: points.length - ntest }));
-  const test = item(box, "circle hollow", t(shown ? "test ({n})" : "test ({n}, hidden)", { n: ntest }));
+  item(box, "circle", words("train ({n})", { n: points.length - ntest }));
+  const test = item(box, "circle hollow", words(shown ? "test ({n})" : "test ({n}, hidden)", { n: ntest }));
   test.classList.toggle("off", !shown);
+}
+
+function said(sentence) {
+  const el = document.createElement("span");
+  say(el, sentence.text, sentence.params);
+  return el;
 }

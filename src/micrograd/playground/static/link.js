@@ -7,7 +7,7 @@
 // The page's language rides along as `lang=zh` (i18n.js); it is not a setting.
 //   createLink({ model, send, toast, schema }) -> { fields(), onOnline() -> fields, onState(st) }
 import { $ } from "./format.js";
-import { language } from "./i18n.js";
+import { language, say, words } from "./i18n.js";
 
 // the order fields appear in the link; a setting the schema adds later comes after these
 const ORDER = ["problem", "dataset", "features", "hidden", "activation", "lr", "weight_decay",
@@ -39,12 +39,18 @@ function parser(s) {
   throw new Error(`a setting of unknown type ${s.type}`);
 }
 
+function refused(text, params = {}) {
+  // an Error whose sentence (`words`) the page says in its language: what the field must be
+  const english = text.replace(/\{(\w+)\}/g, (all, k) => String(params[k]));
+  return Object.assign(new Error(english), { words: words(text, params) });
+}
+
 function namesFrom(choices) {
   // distinct names, returned in the choices' (canonical) order
   return (t) => {
     const v = t.split(",");
     if (!t || !v.every((f) => choices.includes(f)) || new Set(v).size !== v.length) {
-      throw new Error(`a list of distinct names from ${choices.join(", ")}`);
+      throw refused("a list of distinct names from {names}", { names: choices.join(", ") });
     }
     return choices.filter((f) => v.includes(f));
   };
@@ -56,7 +62,8 @@ function sizesIn(s) {
   return (t) => {
     const v = t === "" ? [] : t.split(",").map(size);
     if (v.length < s.min_length || v.length > s.max_length) {
-      throw new Error(`${s.min_length} to ${s.max_length} layer sizes of ${s.min}..${s.max}`);
+      throw refused("{a} to {b} layer sizes of {lo}..{hi}",
+        { a: s.min_length, b: s.max_length, lo: s.min, hi: s.max });
     }
     return v;
   };
@@ -69,7 +76,7 @@ function aliased(parse, aliases) {
 
 function oneOf(options) {
   return (t) => {
-    if (!options.includes(t)) throw new Error(`one of ${options.join(", ")}`);
+    if (!options.includes(t)) throw refused("one of {names}", { names: options.join(", ") });
     return t;
   };
 }
@@ -78,7 +85,7 @@ function numIn(lo, hi, loOpen = false) {
   return (t) => {
     const v = Number(t);
     if (t.trim() === "" || !Number.isFinite(v) || v > hi || v < lo || (loOpen && v === lo)) {
-      throw new Error(`a number in ${loOpen ? "(" : "["}${lo}, ${hi}]`);
+      throw refused("a number in {range}", { range: `${loOpen ? "(" : "["}${lo}, ${hi}]` });
     }
     return v;
   };
@@ -87,7 +94,7 @@ function numIn(lo, hi, loOpen = false) {
 function intIn(lo, hi) {
   return (t) => {
     const v = Number(t);
-    if (!/^\d+$/.test(t) || v < lo || v > hi) throw new Error(`an integer in ${lo}..${hi}`);
+    if (!/^\d+$/.test(t) || v < lo || v > hi) throw refused("an integer in {lo}..{hi}", { lo, hi });
     return v;
   };
 }
@@ -95,7 +102,7 @@ function intIn(lo, hi) {
 function flag(t) {
   if (t === "1" || t === "true") return true;
   if (t === "0" || t === "false") return false;
-  throw new Error("1 or 0");
+  throw refused("1 or 0");
 }
 
 function linkText(parsers, config) {
@@ -108,7 +115,8 @@ function linkText(parsers, config) {
 }
 
 function readLink(parsers, hash, problemOf, problemDefault) {
-  // {fields, problems}: the valid fields of a hash, and one phrase per bad or unknown one
+  // {fields, problems}: the valid fields of a hash, and one sentence (`words`) per bad or
+  // unknown one
   const fields = {}, problems = [];
   const text = hash.replace(/^#/, "");
   if (!text) return { fields, problems };
@@ -118,15 +126,17 @@ function readLink(parsers, hash, problemOf, problemDefault) {
     const rawKey = eq < 0 ? part : part.slice(0, eq), rawValue = eq < 0 ? "" : part.slice(eq + 1);
     // a broken %-escape spoils its own field only: named as written, the others still apply
     const key = decoded(rawKey), value = decoded(rawValue);
-    if (key === null) { problems.push(`setting "${rawKey}" ignored (a broken %-escape)`); continue; }
+    if (key === null) { problems.push(words("setting \"{key}\" ignored (a broken %-escape)", { key: rawKey })); continue; }
     if (key === "lang") continue; // the page's language (i18n.js), not a setting
-    if (!Object.hasOwn(parsers, key)) { problems.push(`unknown setting "${key}" ignored`); continue; }
+    if (!Object.hasOwn(parsers, key)) { problems.push(words("unknown setting \"{key}\" ignored", { key })); continue; }
     if (value === null) {
-      problems.push(`${key}=${rawValue} is not readable (a broken %-escape), using the default`);
+      problems.push(words("{key}={value} is not readable (a broken %-escape), using the default",
+        { key, value: rawValue }));
       continue;
     }
     try { fields[key] = parsers[key](value); } catch (e) {
-      problems.push(`${key}=${value} is not ${e.message}, using the default`);
+      problems.push(words("{key}={value} is not {what}, using the default",
+        { key, value, what: e.words || e.message }));
     }
   }
   return { fields, problems: problems.concat(matchProblem(fields, problemOf, problemDefault)) };
@@ -144,7 +154,8 @@ function matchProblem(fields, problemOf, problemDefault) {
   if (fields.dataset && kind(fields.dataset) !== fields.problem) {
     const d = fields.dataset;
     fields.dataset = problemDefault[fields.problem];
-    return [`dataset=${d} is for ${kind(d)}, using ${fields.dataset}`];
+    return [words("dataset={d} is for {kind}, using {used}",
+      { d, kind: words(kind(d)), used: fields.dataset })];
   }
   return [];
 }
@@ -173,7 +184,7 @@ export function createLink({ model, send, toast, schema }) {
   function onOnline() {
     // a new session: the link's settings go out at once; returns them (null: none)
     const { problems } = wanted(defaults);
-    if (problems.length) toast(`link: ${problems.join("; ")}`);
+    if (problems.length) toast(words("link: {problems}", { problems }));
     const f = fields();
     if (f) send({ type: "configure", ...f });
     return f;
@@ -182,7 +193,7 @@ export function createLink({ model, send, toast, schema }) {
   function restore(config) {
     // a link pasted into the address bar: send what it changes
     const { fields: f, problems } = wanted(config);
-    if (problems.length) toast(`link: ${problems.join("; ")}`);
+    if (problems.length) toast(words("link: {problems}", { problems }));
     const changed = Object.fromEntries(Object.entries(f)
       .filter(([k, v]) => k in config && JSON.stringify(v) !== JSON.stringify(config[k])));
     if (Object.keys(changed).length) send({ type: "configure", ...changed });
@@ -205,8 +216,8 @@ export function createLink({ model, send, toast, schema }) {
 function copyLink() {
   const done = () => {
     const b = $("copy-link");
-    b.textContent = "link copied"; // i18n.js translates both
-    setTimeout(() => { b.textContent = "copy link"; }, 1500);
+    say(b, "link copied");
+    setTimeout(() => say(b, "copy link"), 1500);
   };
   const fallback = () => {
     const t = document.createElement("textarea");

@@ -19,7 +19,7 @@ import { createPlane } from "./plane.js";
 import { drawCurve } from "./curve.js";
 import { createStatus } from "./status.js";
 import { createWeightTips } from "./weights.js";
-import { chosenLanguage, loadStrings, useLanguage } from "./i18n.js";
+import { chosenLanguage, loadStrings, onLanguage, useLanguage } from "./i18n.js";
 import { loadSettings } from "./settings.js";
 import { openTransport } from "./transport.js";
 
@@ -126,7 +126,12 @@ function languageSwitch(words) {
   // the page in the link's, the last chosen or the browser's language; the header's select
   // changes it (and the link, which keeps it)
   const select = $("lang");
-  select.replaceChildren(...Object.entries(words.languages).map(([code, name]) => new Option(name, code)));
+  select.replaceChildren(...Object.entries(words.languages).map(([code, name]) => {
+    const o = new Option(name, code); // each language by its own name
+    o.dataset.noI18n = "";
+    return o;
+  }));
+  onLanguage(() => drawCurve(model.history)); // the canvas's words
   const use = (code) => {
     useLanguage(words, code);
     select.value = code;

@@ -9,7 +9,7 @@ import { CLASS_COLORS, hexRgb, rgbCss, valueRgb } from "./colors.js";
 import { featureGrid } from "./features.js";
 import { $, b64bytes, sameSizes } from "./format.js";
 import { paintBlend, paintTile } from "./tiles.js";
-import { t } from "./i18n.js";
+import { say, sayTitle, words } from "./i18n.js";
 
 export const LINK_MAX = 3.3; // the widest weight line, px: the largest |w| of the frame
 
@@ -66,18 +66,18 @@ export function createNetwork({ model, focus, send, schema }) {
     head.className = "col-head";
     head.style.left = `${x}px`;
     head.style.top = "0px";
-    if (i === 0) head.append(spacer(), text("input"));
-    else if (i === cols - 1) head.append(spacer(), text("output"));
+    if (i === 0) head.append(spacer(), text(words("input")));
+    else if (i === cols - 1) head.append(spacer(), text(words("output")));
     else {
       const li = i - 1;
       const pms = document.createElement("div");
       pms.className = "pms";
       pms.append(
-        pmButton("\u2212", t("remove a neuron from layer {i}", { i }), hidden[li] <= minWidth,
+        pmButton("\u2212", words("remove a neuron from layer {i}", { i }), hidden[li] <= minWidth,
           () => setWidth(li, hidden[li] - 1), `neurons-minus-${i}`),
-        pmButton("+", t("add a neuron to layer {i}", { i }), hidden[li] >= maxWidth,
+        pmButton("+", words("add a neuron to layer {i}", { i }), hidden[li] >= maxWidth,
           () => setWidth(li, hidden[li] + 1), `neurons-plus-${i}`));
-      head.append(pms, text(t(n === 1 ? "{n} neuron" : "{n} neurons", { n })));
+      head.append(pms, text(words(n === 1 ? "{n} neuron" : "{n} neurons", { n })));
     }
     return head;
   }
@@ -93,9 +93,9 @@ export function createNetwork({ model, focus, send, schema }) {
       Object.assign(cv.style, { width: `${s}px`, height: `${s}px`,
         left: `${x - s / 2}px`, top: `${ys[j] - s / 2}px` });
       focus.hoverable(cv, i, j);
-      if (out && !classes) cv.title = "output: the predicted value";
-      else if (out) { cv.title = `output: class ${j}`; cv.style.borderColor = CLASS_COLORS[j]; }
-      else cv.title = `layer ${i}, neuron ${j}`;
+      if (out && !classes) sayTitle(cv, "output: the predicted value");
+      else if (out) { sayTitle(cv, "output: class {i}", { i: j }); cv.style.borderColor = CLASS_COLORS[j]; }
+      else sayTitle(cv, "layer {i}, neuron {j}", { i, j });
       net.appendChild(cv);
       col.push(cv);
     }
@@ -217,9 +217,9 @@ function spacer() {
   return d;
 }
 
-function text(words) {
+function text(sentence) {
   const d = document.createElement("div");
-  d.textContent = words;
+  say(d, sentence.text, sentence.params);
   return d;
 }
 
@@ -227,7 +227,7 @@ function pmButton(label, title, disabled, onclick, id) {
   const b = document.createElement("button");
   b.className = "pm";
   b.textContent = label;
-  b.title = title;
+  sayTitle(b, title.text, title.params);
   b.id = id;
   b.disabled = disabled;
   b.onclick = onclick;

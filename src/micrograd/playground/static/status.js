@@ -1,6 +1,7 @@
 // micrograd playground: the page's status: the toast line (the server's errors, the link's
 // problems), online or offline, running or paused. Each shows as a class on <body> or one element.
 import { $ } from "./format.js";
+import { say, sayFound } from "./i18n.js";
 
 const TOAST_MS = 6000;
 
@@ -9,8 +10,10 @@ export function createStatus() {
   let until = null; // a test of a state in which the toast no longer holds: hide it then
 
   function toast(text, untilState = null) {
+    // text: as it reads, or a sentence ({text, params}) said in the page's language
     const el = $("toast");
-    el.textContent = text;
+    if (typeof text === "string") say(el, "{text}", { text });
+    else say(el, text.text, text.params);
     el.classList.add("show");
     until = untilState;
     clearTimeout(timer);
@@ -40,10 +43,11 @@ export function createStatus() {
 
   function showClosed(code, reason) {
     // the offline banner says why: the server's reason (e.g. it is full), else the page's text
-    const why = $("offline-why");
-    why.dataset.text ??= why.innerHTML;
-    if (reason && code !== 1000) why.textContent = reason;
-    else why.innerHTML = why.dataset.text;
+    const own = Boolean(reason) && code !== 1000;
+    $("offline-page").hidden = own;
+    $("offline-reason").hidden = !own;
+    if (typeof reason === "string") sayFound($("offline-reason"), reason); // the server's
+    else if (reason) say($("offline-reason"), reason.text, reason.params);
     showOnline(false);
   }
 

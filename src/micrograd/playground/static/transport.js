@@ -1,10 +1,13 @@
 // micrograd playground: how the page reaches its model. Two transports with one interface, so
 // the page is the same in both modes:
 //   openTransport({ onopen(), onclose({ code, reason }), onmessage(text) }) -> { send(text), close() }
+// (a reason is text, or a sentence {text, params} that i18n.js says in the page's language)
 // - WebSocket: the served playground (`micrograd playground`): the model lives in the server.
 // - Worker: the exported page (`micrograd playground --export DIR`), chosen by
 //   <meta name="micrograd-transport" content="worker">: the model lives in a Web Worker running
 //   this package under Pyodide (static/worker.js). Same JSON messages, both ways.
+import { say, words } from "./i18n.js";
+
 export function openTransport(events) {
   const meta = document.querySelector('meta[name="micrograd-transport"]');
   return meta && meta.content === "worker" ? workerTransport(events) : socketTransport(events);
@@ -40,11 +43,11 @@ function workerTransport(events) {
   const started = window.micrograd_worker || window.micrograd_start_worker();
   window.micrograd_worker = null;
   const worker = started.worker;
-  const note = (text) => {
+  const note = ({ text, params }) => { // a sentence, said in the page's language
     const hint = document.querySelector("#graph-view > p.hint");
-    if (hint) hint.textContent = text;
+    if (hint) say(hint, text, params);
     const mid = document.getElementById("starting"); // the note mid-page while it starts
-    if (mid) mid.textContent = text;
+    if (mid) say(mid, text, params);
   };
   let closed = false;
   const end = (reason) => {
@@ -53,7 +56,7 @@ function workerTransport(events) {
     worker.terminate();
     events.onclose({ code: 1011, reason });
   };
-  note("starting Python in this page\u2026");
+  note(words("starting Python in this page\u2026"));
   const onMessage = (ev) => {
     const m = ev.data;
     if (typeof m === "string") events.onmessage(m);
@@ -62,12 +65,13 @@ function workerTransport(events) {
       events.onopen();
       keepForNextVisit(m.cache);
     }
-    else if (m.kind === "progress") note(m.text);
+    else if (m.kind === "progress") note(m);
     else if (m.kind === "failed") { note(m.reason); end(m.reason); }
   };
   const onError = (ev) => {
     ev.preventDefault();
-    const reason = `the page's Python worker could not start: ${ev.message || "see the console"}`;
+    const reason = words("the page's Python worker could not start: {why}",
+      { why: ev.message || words("see the console") });
     note(reason);
     end(reason);
   };

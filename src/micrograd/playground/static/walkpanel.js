@@ -13,7 +13,7 @@
 //   createWalkPanel({ graph, model, send, toast }): graph gives id, nodes, info and update(info)
 import { $ } from "./format.js";
 import { WalkView } from "./walk.js";
-import { t } from "./i18n.js";
+import { say, sayPictures, sayTitle, words } from "./i18n.js";
 
 export function createWalkPanel({ graph, model, send, toast }) {
   const W = {
@@ -56,9 +56,9 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.note = document.createElement("p");
     el.note.id = "walk-note";
     el.note.className = "hint small";
-    el.note.textContent = "Training is paused while you walk: the walk uses the weights of now. "
+    say(el.note, "Training is paused while you walk: the walk uses the weights of now. "
       + "Play leaves the walk; one training step restarts it on the new weights. Keys: \u2190 \u2192. "
-      + "Focus shows the neuron being computed; overview the whole model, other neurons folded.";
+      + "Focus shows the neuron being computed; overview the whole model, other neurons folded.");
     el.bar.append(controls, el.text, el.note);
     $("graph-note").after(el.bar);
     el.view = document.createElement("div");
@@ -77,8 +77,8 @@ export function createWalkPanel({ graph, model, send, toast }) {
   function button(id, text, title) {
     const b = document.createElement("button");
     b.id = id;
-    b.textContent = text;
-    b.title = title;
+    say(b, text);
+    sayTitle(b, title);
     return b;
   }
 
@@ -103,7 +103,7 @@ export function createWalkPanel({ graph, model, send, toast }) {
     W.active = true;
     el.view.style.height = `${$("graph-view").offsetHeight || 500}px`; // where the graph was
     document.body.classList.add("walking");
-    el.toggle.textContent = "leave the walk";
+    say(el.toggle, "leave the walk");
     el.toggle.classList.add("active");
     request();
   }
@@ -113,9 +113,9 @@ export function createWalkPanel({ graph, model, send, toast }) {
     el.view.replaceChildren();
     Object.assign(W, { active: false, walk: null, pending: false, k: 0, items: null, shown: "" });
     document.body.classList.remove("walking");
-    el.toggle.textContent = "step through backprop";
+    say(el.toggle, "step through backprop");
     el.toggle.classList.remove("active");
-    el.text.textContent = "";
+    say(el.text, "");
     if (graph.info) graph.update(graph.info); // the boxes show the live numbers again
   }
 
@@ -123,9 +123,9 @@ export function createWalkPanel({ graph, model, send, toast }) {
     stopPlay();
     W.pending = true;
     delete el.bar.dataset.k; // no step shown until the new walk is drawn
-    el.count.textContent = "";
-    el.phase.textContent = "";
-    el.text.textContent = "computing the walk\u2026";
+    say(el.count, "");
+    say(el.phase, "");
+    say(el.text, "computing the walk\u2026");
     send({ type: "walk" });
   }
 
@@ -135,12 +135,12 @@ export function createWalkPanel({ graph, model, send, toast }) {
     if (!W.active) return;
     W.pending = false;
     if (!m.steps) {
-      toast(m.error || "no walk");
+      toast(m.words || m.error || words("no walk"));
       leave();
       return;
     }
     if (!m.views) {
-      toast("walk: the pictures cannot be drawn without Graphviz");
+      toast(words("walk: the pictures cannot be drawn without Graphviz"));
       leave();
       return;
     }
@@ -169,6 +169,7 @@ export function createWalkPanel({ graph, model, send, toast }) {
     if (want === W.shown) return;
     const v = W.walk.views[parseInt(want, 10)];
     W.items = WalkView.mount(el.view, v[W.mode], W.mode === "overview" ? v.folded : null);
+    sayPictures(el.view);
     W.shown = want;
     el.view.dataset.view = want;
   }
@@ -196,20 +197,23 @@ export function createWalkPanel({ graph, model, send, toast }) {
     mount(W.k);
     const last = WalkView.show(steps, W.k, W.items);
     const nf = steps.filter((s) => s.phase === "forward").length;
-    el.count.textContent = t("step {k} of {n}", { k: W.k, n: steps.length });
+    say(el.count, "step {k} of {n}", { k: W.k, n: steps.length });
     el.text.classList.toggle("again", !!last && last.contribution > 1);
     el.text.dataset.phase = last ? last.phase : "";
     if (!last) {
-      el.phase.textContent = `${nf} forward steps, then ${steps.length - nf} of backprop`;
-      el.text.textContent = "Press step (\u2192) to compute the graph's values one node at a time.";
+      say(el.phase, "{nf} forward steps, then {nb} of backprop", { nf, nb: steps.length - nf });
+      say(el.text, "Press step (\u2192) to compute the graph's values one node at a time.");
     } else {
-      el.phase.textContent = last.phase === "forward" ? `forward pass: node ${W.k} of ${nf}`
-        : last.phase === "start" ? "backward pass: the output starts with grad 1"
-          : last.contribution > 1 ? `backward pass: contribution ${last.contribution} to a reused value`
-            : "backward pass: the chain rule";
-      el.text.textContent = last.text;
+      if (last.phase === "forward") say(el.phase, "forward pass: node {k} of {n}", { k: W.k, n: nf });
+      else if (last.phase === "start") say(el.phase, "backward pass: the output starts with grad 1");
+      else if (last.contribution > 1) {
+        say(el.phase, "backward pass: contribution {k} to a reused value", { k: last.contribution });
+      } else say(el.phase, "backward pass: the chain rule");
+      // the step's sentence (micrograd.words) in the page's language; its formulas as they are
+      if (last.words) say(el.text, last.words.text, last.words.params);
+      else say(el.text, "{text}", { text: last.text });
     }
-    if (W.k === steps.length) el.phase.textContent = "done: every grad is now backward()'s";
+    if (W.k === steps.length) say(el.phase, "done: every grad is now backward()'s");
     el.first.disabled = el.back.disabled = W.k === 0;
     el.next.disabled = W.k === steps.length;
     if (W.k === steps.length) stopPlay();
@@ -221,14 +225,14 @@ export function createWalkPanel({ graph, model, send, toast }) {
     if (W.timer) { stopPlay(); return; }
     if (!W.walk) return;
     if (W.k >= W.walk.steps.length) go(0);
-    el.play.textContent = "\u23f8 pause";
+    say(el.play, "\u23f8 pause");
     W.timer = setInterval(() => go(W.k + 1), PLAY_MS);
   }
 
   function stopPlay() {
     clearInterval(W.timer);
     W.timer = null;
-    if (el.play) el.play.textContent = "\u25b6 play";
+    if (el.play) say(el.play, "\u25b6 play");
   }
 
   build();

@@ -4,6 +4,7 @@
 // Over a neuron's tile its bias.
 //   createWeightTips({ model, send, network }) -> { hit(x, y), tip }
 import { $, fmtNum } from "./format.js";
+import { say, words } from "./i18n.js";
 
 const NEAR = 5; // px: a pointer this close to a weight's line is on it
 const SAMPLES = 24; // points along each line for the distance
@@ -38,8 +39,8 @@ export function createWeightTips({ model, send, network }) {
     return best;
   }
 
-  function show(text, x, y) {
-    tip.textContent = text;
+  function show(sentence, x, y) {
+    say(tip, sentence.text, sentence.params);
     tip.style.left = `${x + 12}px`;
     tip.style.top = `${y + 12}px`;
     tip.classList.add("show");
@@ -58,14 +59,14 @@ export function createWeightTips({ model, send, network }) {
     if (t.classList.contains("tile") && !t.dataset.feature && t.dataset.layer > 0) {
       const layer = Number(t.dataset.layer), index = Number(t.dataset.index);
       const b = weightOf(layer - 1, index, network.layout.sizes[layer - 1]);
-      if (b !== null) show(`bias ${fmtNum(b, 3)}`, x, y);
+      if (b !== null) show(words("bias {b}", { b: fmtNum(b, 3) }), x, y);
       net.classList.remove("on-weight");
       return;
     }
     const w = t.id === "links" ? hit(x, y) : null;
     net.classList.toggle("on-weight", Boolean(w));
     if (!w) { hide(); return; }
-    show(`weight ${fmtNum(weightOf(w.layer, w.neuron, w.input), 3)} (click to change)`, x, y);
+    show(words("weight {w} (click to change)", { w: fmtNum(weightOf(w.layer, w.neuron, w.input), 3) }), x, y);
   }
 
   function edit(ev) {
@@ -80,7 +81,7 @@ export function createWeightTips({ model, send, network }) {
     input.type = "text";
     input.inputMode = "decimal";
     input.value = String(weightOf(w.layer, w.neuron, w.input));
-    show("weight", x, y);
+    show(words("weight"), x, y);
     tip.classList.add("editing");
     tip.append(input);
     input.focus();

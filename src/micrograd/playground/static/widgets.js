@@ -4,8 +4,10 @@
 // options are its setting's presets or choices, read by its labels; a slider's range is the
 // setting's min..max in its step; the dataset buttons are the table of datasets with their labels.
 // So a new dataset, activation or preset is one row in micrograd/settings.py, never an edit here.
+// The labels are English; i18n.js says them in the page's language (strings.py has each).
 //   buildDatasets(box, schema), buildSelects(schema) -> [select], buildSliders(schema) -> [input],
 //   option(setting, value), parserOf(setting), showSlider(input, setting, value)
+import { say } from "./i18n.js";
 
 export function buildDatasets(box, schema) {
   // one button per dataset; controls.js shows those of the current problem
@@ -13,7 +15,7 @@ export function buildDatasets(box, schema) {
     const b = document.createElement("button");
     b.dataset.dataset = d.name;
     b.dataset.problem = d.problem;
-    b.textContent = d.label;
+    say(b, d.label);
     return b;
   }));
 }
@@ -44,7 +46,7 @@ export function buildSliders(schema) {
 export function option(setting, value) {
   const o = document.createElement("option");
   o.value = String(value);
-  o.textContent = (setting.labels && setting.labels[String(value)]) ?? String(value);
+  say(o, (setting.labels && setting.labels[String(value)]) ?? String(value));
   return o;
 }
 

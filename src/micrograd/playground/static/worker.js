@@ -49,9 +49,9 @@ function countDownloads(total) {
   const note = (force) => {
     if (!force && performance.now() - shown < 100) return;
     shown = performance.now();
-    const text = total && got >= total ? `starting Python (${MB(total)} MB downloaded)\u2026`
-      : `loading Python: ${MB(got)}${total ? ` of ${MB(total)}` : ""} MB downloaded\u2026`;
-    postMessage({ kind: "progress", text });
+    if (total && got >= total) progress("starting Python ({n} MB downloaded)\u2026", { n: MB(total) });
+    else if (total) progress("loading Python: {got} of {total} MB downloaded\u2026", { got: MB(got), total: MB(total) });
+    else progress("loading Python: {got} MB downloaded\u2026", { got: MB(got) });
   };
   self.fetch = async (...args) => {
     const reply = await plain(...args);
@@ -100,7 +100,7 @@ async function loadPython(manifest, wheel) { // wheel: a promise of its bytes; -
   const cache = await openCache(manifest);
   pyodide = await loadPyodide({ indexURL, _makeSnapshot: Boolean(cache) });
   unpack(pyodide, await wheel);
-  postMessage({ kind: "progress", text: "importing micrograd\u2026" });
+  progress("importing micrograd\u2026");
   const browser = pyodide.pyimport(BROWSER);
   browser.prepare(manifest.engine); // the session and its first answer, kept in the snapshot
   browser.destroy();
@@ -163,7 +163,7 @@ async function start() {
   const listing = await fetch(new URL("export.json", ROOT));
   if (!listing.ok) throw new Error(`export.json: HTTP ${listing.status}`);  // not "bad JSON"
   const manifest = await listing.json();
-  if (self.name === "cached") postMessage({ kind: "progress", text: "starting Python\u2026" });
+  if (self.name === "cached") progress("starting Python\u2026");
   else countDownloads(manifest.download); // the first visit: the runtime comes over the network
   const wheel = fetch(new URL(manifest.wheel, ROOT)).then((r) => {
     if (!r.ok) throw new Error(`${manifest.wheel}: HTTP ${r.status}`);
@@ -208,5 +208,16 @@ async function serve(page) {
 start().catch(async (e) => {
   console.error(e);
   await forgetMemory().catch(() => {}); // a memory that restored but does not work: not again
-  postMessage({ kind: "failed", reason: `Python could not start in this page: ${String(e.message || e).split("\n")[0]}` });
+  const why = String(e.message || e).split("\n")[0];
+  postMessage({ kind: "failed", reason: words("Python could not start in this page: {why}", { why }) });
 });
+
+function progress(text, params = {}) {
+  // a note for the page, which says it in its language (i18n.js)
+  postMessage({ kind: "progress", ...words(text, params) });
+}
+
+function words(text, params = {}) {
+  // a sentence as i18n.js's `words` makes it: the English text and its values (no DOM here)
+  return { text, params };
+}
