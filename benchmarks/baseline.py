@@ -13,6 +13,7 @@ This module imports only the standard library at the top, so the runner can use 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import subprocess
@@ -216,7 +217,10 @@ def eval_split(model, split):
 def prepare(n, wheel=None):
     """Set up the chapter's run on `n` points; return `loop(steps, log)`, its training loop."""
     global Value
+    threshold = gc.get_threshold()
     from micrograd.data import RNG, gen_data  # the chapter's RNG and data, bit for bit
+
+    gc.set_threshold(*threshold)  # 0.1.0 runs under Python's collector as its users' programs do
 
     Value = load_engine(fetch_wheel() if wheel is None else Path(wheel)).Value
     random = RNG(42)

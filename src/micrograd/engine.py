@@ -20,7 +20,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from micrograd import persist
-from micrograd.ops import Op, checked_pow, use_value_type
+from micrograd.collector import collector_paused, rarer_full_collections
+from micrograd.ops import Op, checked_gradient, checked_pow, use_value_type
+
+rarer_full_collections()  # see micrograd.collector: Values make no cycles
 
 # ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
 # Op(name,  forward(m, operands...),           local(m, out, operands...): d out / d each operand)
@@ -296,23 +299,29 @@ class Value:
         the grads are `Value`s that can be differentiated again (PyTorch's `create_graph=True`).
         `gradient=None` means 1.0, as PyTorch's for a scalar output.
         """
-        gradient = _start_gradient(gradient, "backward")
-        interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
-        if create_graph:
-            _store_graph_grads(self, interior, float(gradient))
-            return
-        for node in interior:
-            node.grad = 0.0
-        self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
-        for node in reversed(interior):
-            locals_ = node._local
-            if locals_ is None:  # a node built by user code: its own closure knows its rule
-                node._backward()
-                continue
-            # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
-            g = node.grad
-            for parent, local in zip(node._prev, locals_):
-                parent.grad += local * g
+        gradient = checked_gradient(gradient, "backward")
+        with collector_paused():  # the pass makes no cycles: a collection would walk the graph
+            interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
+            if create_graph:
+                _store_graph_grads(self, interior, float(gradient))
+                return
+            for node in interior:
+                node.grad = 0.0
+            self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
+            for node in reversed(interior):
+                locals_ = node._local
+                if locals_ is None:  # a node built by user code: its own closure knows its rule
+                    node._backward()
+                    continue
+                # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
+                g = node.grad
+                if len(locals_) == 2:  # most nodes (+, *): unpacked, the same sums, same order
+                    (a, b), (da, db) = node._prev, locals_
+                    a.grad += da * g
+                    b.grad += db * g
+                else:
+                    for parent, local in zip(node._prev, locals_):
+                        parent.grad += local * g
 
     def _chain_rule_step(self) -> None:
         """One step of the chain rule at this node: each parent's grad += local derivative · grad.
@@ -465,25 +474,9 @@ def grad(
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)
-    grads = gradients(output, _start_gradient(gradient, "grad"), create_graph)
+    grads = gradients(output, checked_gradient(gradient, "grad"), create_graph)
     zero = Value(0.0) if create_graph else 0.0
     return tuple(grads.get(x, zero) for x in xs)
-
-
-def _start_gradient(gradient: Any, who: str) -> float:
-    """The gradient `backward`/`grad` start from, checked alike for both: None means 1.0 (as
-    PyTorch's for a scalar output); anything else must be one real number, since the output is
-    one scalar. An array would give array gradients of a scalar graph, which PyTorch refuses
-    too (grad_outputs must have the output's shape)."""
-    if gradient is None:
-        return 1.0
-    if isinstance(gradient, bool) or not isinstance(gradient, Real):
-        shape = getattr(gradient, "shape", None)
-        got = type(gradient).__name__ + (f" of shape {shape}" if shape is not None else "")
-        raise TypeError(f"{who}: gradient must be a real number (the output is one scalar), "
-                        f"got {got}; pass a float such as 1.0, or call {who}() once per output "
-                        "gradient")
-    return float(gradient)
 
 
 def _store_graph_grads(root: Value, interior: list[Value], gradient: float) -> None:

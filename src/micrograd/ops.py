@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import pickle
 from collections.abc import Callable
+from numbers import Real
 from types import SimpleNamespace
 from typing import Any
 
@@ -63,6 +64,22 @@ def checked_pow(x: float, p: float) -> float:
             f"pow: {x!r} ** {p!r} is not a real number (negative base, non-integer exponent)"
         )
     return out
+
+
+def checked_gradient(gradient: Any, who: str) -> float:
+    """The gradient `backward`/`grad` start from, checked alike for both: None means 1.0 (as
+    PyTorch's for a scalar output); anything else must be one real number, since the output is
+    one scalar. An array would give array gradients of a scalar graph, which PyTorch refuses
+    too (grad_outputs must have the output's shape)."""
+    if gradient is None:
+        return 1.0
+    if isinstance(gradient, bool) or not isinstance(gradient, Real):
+        shape = getattr(gradient, "shape", None)
+        got = type(gradient).__name__ + (f" of shape {shape}" if shape is not None else "")
+        raise TypeError(f"{who}: gradient must be a real number (the output is one scalar), "
+                        f"got {got}; pass a float such as 1.0, or call {who}() once per output "
+                        "gradient")
+    return float(gradient)
 
 
 def pow_local(x: float, p: float) -> float:
@@ -256,7 +273,7 @@ def _top_text(x: Any) -> str:
 # ---- ops: a name and two rules; eager code generated from the rules ----
 
 # the generated eager functions' globals: the float math, then the node type `use_value_type` gives
-_EAGER_GLOBALS: dict[str, Any] = namespace_for(FLOAT_MATH)
+_EAGER_GLOBALS: dict[str, Any] = {**namespace_for(FLOAT_MATH), "_new": object.__new__}
 REGISTERED: dict[str, Op] = {}  # the first op made under each name: what a pickle names
 MAX_COMPILED_ARITY = 64  # wider ops (a sum over a whole batch) run their rules interpreted
 
@@ -384,9 +401,12 @@ class Op(str):
             lines += ["        if p1.__class__ is not Value:", "            p1 = _as_value(p1)",
                       "            if p1 is None:", "                return NotImplemented"]
         lines += [f"        a{i} = p{i}.data" for i in range(n)]
-        lines += [f"        out = {forward}",
-                  f"        return _node(out, ({params},), OP, ({', '.join(local)},))",
-                  "    return apply"]
+        # the node made here, as `_node` makes it (a call less per op: the engine's hot path)
+        lines += [f"        out = {forward}", "        node = _new(Value)",
+                  "        node.data = out", "        node.grad = 0.0",
+                  f"        node._prev = ({params},)",
+                  f"        node._local = ({', '.join(local)},)",
+                  "        node._op = OP", "        return node", "    return apply"]
         code = compile("\n".join(lines), f"<micrograd op {self}>", "exec")
         scope: dict[str, Any] = {}
         exec(code, _EAGER_GLOBALS, scope)

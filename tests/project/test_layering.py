@@ -41,7 +41,7 @@ PACKAGE = "micrograd"
 # layer: (its modules, the layers it rests on); a layer may import its own modules and those of
 # every layer below it, transitively. engine and records rest on the standard library alone.
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "engine": ("ops persist engine", ()),
+    "engine": ("ops persist collector engine", ()),
     "records": ("data files errors history settings words", ()),
     "models": ("micrograd check nn losses optim torch_bridge", ("engine", "records")),
     "engines": ("backends backends.* arrays compile tape torch_engine", ("models",)),
@@ -59,7 +59,7 @@ LAZY_UPWARD = {
 }
 # the core: at module level these import only the standard library and each other, so
 # importing any of them loads nothing else
-CORE = ("ops", "persist", "engine", "nn", "losses", "optim", "data", "files", "errors",
+CORE = ("ops", "persist", "collector", "engine", "nn", "losses", "optim", "data", "files", "errors",
         "history", "settings", "words")
 # modules that import no third-party package, not even inside a function
 NO_THIRD_PARTY = (*CORE, "micrograd", "check", "train", "streams", "config", "checkpoint")
