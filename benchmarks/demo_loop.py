@@ -38,6 +38,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 VARIANTS = (("micrograd 0.1.0", "wheel", "plain"), ("unchanged", "ours", "plain"),
             ("fused", "ours", "fused"))
 
+# the demo's loop, run by `python -c LOOP WHERE STEPS plain|fused` with the points on stdin;
+# tests/clients/test_clients.py runs it too, step by step against 0.1.0
 LOOP = textwrap.dedent("""
     import json, random, sys, time
     where, steps, fused = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "fused"
@@ -48,7 +50,7 @@ LOOP = textwrap.dedent("""
     points = json.loads(sys.stdin.read())
     random.seed(1337)
     model = MLP(2, [16, 16, 1], fused=True) if fused else MLP(2, [16, 16, 1])
-    lines = []
+    lines, model_is = [], {"repr": repr(model), "nparams": len(model.parameters())}
     start = time.perf_counter()
     for k in range(steps):
         inputs = [list(map(Value, x)) for x, _ in points]
@@ -63,8 +65,9 @@ LOOP = textwrap.dedent("""
         learning_rate = 1.0 - 0.9 * k / 100
         for p in model.parameters():
             p.data -= learning_rate * p.grad
-        lines.append([total.data, sum(accuracy) / len(accuracy)])
-    print(json.dumps({"seconds": time.perf_counter() - start, "lines": lines}))
+        lines.append([total.data, sum(accuracy) / len(accuracy),
+                      [p.grad for p in model.parameters()[:5]]])
+    print(json.dumps({"seconds": time.perf_counter() - start, "lines": lines, **model_is}))
 """)
 
 CHAIN = textwrap.dedent("""
@@ -114,7 +117,7 @@ def points() -> list:
 
 def same_numbers(ours: list, theirs: list) -> str:
     """Does the unchanged script print 0.1.0's numbers (accuracies equal, losses to 1e-12)?"""
-    for (loss, acc), (loss0, acc0) in zip(ours, theirs):
+    for (loss, acc, _), (loss0, acc0, _) in zip(ours, theirs):
         if acc != acc0 or abs(loss - loss0) > 1e-12 * abs(loss0):
             return "NO"
     return "yes"

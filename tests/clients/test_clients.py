@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
-import textwrap
 
 import pytest
 import torch
 
-from conftest import assert_matches_chapter_log
+from conftest import REPO_ROOT, assert_matches_chapter_log
 from micrograd.data import RNG, gen_data, gen_data_yinyang, make_moons, make_yinyang
 from micrograd.engine import Value
 from micrograd.graph import to_dot
@@ -237,43 +235,15 @@ def test_course_dataset_names_draw_the_same_points():
 
 # ---- micrograd 0.1.0's demo, side by side with 0.1.0 itself --------------------------------
 
-# One training run in the demo notebook's manner, printed as JSON lines; run once with 0.1.0
-# (its wheel first on sys.path, site-packages off) and once with this package.
-DEMO_DRIVER = textwrap.dedent("""
-    import json, random, sys
-    if sys.argv[1] != "ours":
-        sys.path.insert(0, sys.argv[1])
-    from micrograd.engine import Value
-    from micrograd.nn import MLP
-    points = json.loads(sys.stdin.read())
-    random.seed(1337)
-    model = MLP(2, [16, 16, 1])
-    print(json.dumps({"repr": repr(model), "nparams": len(model.parameters())}))
-    for step in range(STEPS):
-        inputs = [[Value(a), Value(b)] for (a, b), _ in points]
-        scores = [model(x) for x in inputs]
-        margins = [(1 + -y * s).relu() for (_, y), s in zip(points, scores)]
-        data_loss = sum(margins) * (1.0 / len(margins))
-        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-        total = data_loss + reg_loss
-        hits = [(y > 0) == (s.data > 0) for (_, y), s in zip(points, scores)]
-        model.zero_grad()
-        total.backward()
-        lr = 1.0 - 0.9 * step / 100
-        for p in model.parameters():
-            p.data -= lr * p.grad
-        grads = [p.grad for p in model.parameters()[:5]]
-        print(json.dumps({"loss": total.data, "acc": sum(hits) / len(hits), "grads": grads}))
-""")
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+import demo_loop  # noqa: E402  (benchmarks/ is not a package: its scripts run as files)
 
 
-def _demo_run(where: str, points: list, steps: int) -> list[dict]:
-    flags = ["-S", "-I"] if where != "ours" else []  # 0.1.0: nothing but the wheel and stdlib
-    script = DEMO_DRIVER.replace("STEPS", str(steps))
-    proc = subprocess.run([sys.executable, *flags, "-c", script, where], input=json.dumps(points),
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return [json.loads(line) for line in proc.stdout.splitlines()]
+# One training run in the demo notebook's manner (benchmarks/demo_loop.py's loop, the one its
+# benchmark times), run once with 0.1.0 (its wheel first on sys.path, site-packages off) and
+# once with this package.
+def _demo_run(where: str, points: list, steps: int) -> dict:
+    return demo_loop.run(demo_loop.LOOP, where, [str(steps), "plain"], json.dumps(points))
 
 
 def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel):
@@ -281,10 +251,11 @@ def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel):
     points = [[x, 2 * y - 1] for x, y in [*train, *val, *test]]  # labels -1 / +1, as the demo
     theirs = _demo_run(str(micrograd010_wheel), points, steps=15)
     ours = _demo_run("ours", points, steps=15)
-    assert ours[0] == theirs[0]  # same repr (ReLUNeuron / LinearNeuron) and 337 parameters
-    assert theirs[0]["nparams"] == 337
-    for k, (a, b) in enumerate(zip(ours[1:], theirs[1:])):
-        assert a["acc"] == b["acc"], f"step {k}"
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-12), f"step {k}"
-        assert a["grads"] == pytest.approx(b["grads"], rel=1e-10, abs=1e-15), f"step {k}"
-    assert ours[-1]["loss"] < ours[1]["loss"] / 2  # it learns
+    # same repr (ReLUNeuron / LinearNeuron) and 337 parameters
+    assert ours["repr"] == theirs["repr"] and ours["nparams"] == theirs["nparams"] == 337
+    for k, (a, b) in enumerate(zip(ours["lines"], theirs["lines"])):
+        (loss, acc, grads), (loss0, acc0, grads0) = a, b
+        assert acc == acc0, f"step {k}"
+        assert loss == pytest.approx(loss0, rel=1e-12), f"step {k}"
+        assert grads == pytest.approx(grads0, rel=1e-10, abs=1e-15), f"step {k}"
+    assert ours["lines"][-1][0] < ours["lines"][0][0] / 2  # it learns

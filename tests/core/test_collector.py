@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -85,3 +86,32 @@ def test_a_value_used_twice_by_one_node_gets_both_contributions():
     y = x * x + x  # * with the same operand twice, then + with it once more
     y.backward()
     assert x.grad == 2 * 3.0 + 1.0
+
+
+def test_the_demo_loop_gives_the_bits_it_gave_before_the_speed_work():
+    """Three steps of micrograd 0.1.0's demo loop (moons, MLP(2, [16, 16, 1]), SVM loss + L2):
+    every loss and all 337 gradients, bit for bit, as the engine computed them before the
+    collector was tuned and the chain rule unpacked (recorded at commit 66c55be)."""
+    import hashlib
+
+    from micrograd.data import RNG, make_moons
+    from micrograd.nn import MLP
+
+    points = [[x, 2 * y - 1] for part in make_moons(RNG(7), n=100, noise=0.1) for x, y in part]
+    state = random.getstate()
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+    random.setstate(state)
+    out = []
+    for k in range(3):
+        scores = [model([Value(a), Value(b)]) for (a, b), _ in points]
+        total = sum((1 + -y * s).relu() for (_, y), s in zip(points, scores)) \
+            * (1.0 / len(points)) + 1e-4 * sum(p * p for p in model.parameters())
+        model.zero_grad()
+        total.backward()
+        out.append([total.data.hex(), [p.grad.hex() for p in model.parameters()]])
+        for p in model.parameters():
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    assert out[-1][0] == "0x1.cd562f87ae1b1p-2"
+    digest = hashlib.sha256(json.dumps(out).encode()).hexdigest()
+    assert digest == "f801662751e62abda48dad2b6dcbdd226d20b0c8e2f4c35e62c580a318457056"

@@ -19,6 +19,7 @@ BENCH_DIR = REPO_ROOT / "benchmarks"
 sys.path.insert(0, str(BENCH_DIR))
 
 import baseline  # noqa: E402  (benchmarks/ is not a package: its scripts run as files)
+import demo_loop  # noqa: E402
 import run as bench  # noqa: E402
 import workloads  # noqa: E402
 
@@ -161,3 +162,22 @@ def test_playground_load_measures_and_reports(capsys):
     assert "- soak: ping p99 < 200 ms: MISSED (250.0 ms)" in lines
     assert any("| soak " in line and "125×" in line for line in lines[0].splitlines())
     assert playground_load.ping_stats([0.001, 0.003, 0.002])["median"] == pytest.approx(2.0)
+
+
+def test_the_demo_loop_benchmark_runs_both_packages_and_checks_the_numbers(micrograd010_wheel,
+                                                                            capsys):
+    """Two demo steps and a short chain, each in a fresh process of 0.1.0 and of ours."""
+    assert demo_loop.main(["--steps", "2", "--repeats", "1", "--chain", "2000"]) == 0
+    out = capsys.readouterr().out
+    demo = out.split("Deep chain")[0]  # the demo's table (the chain's has rows of the same names)
+    rows = {line.split("|")[1].strip(): line for line in demo.splitlines() if line.startswith("| ")}
+    assert "| — |" in rows["micrograd 0.1.0"]
+    assert rows["unchanged"].endswith("| yes |") and rows["fused"].endswith("| yes |")
+    assert "micrograd-lab: build" in out
+
+
+def test_the_demo_loops_check_sees_a_different_number():
+    theirs = [[0.5, 0.75, []], [0.25, 0.8, []]]
+    assert demo_loop.same_numbers([[0.5, 0.75, []], [0.25 * (1 + 1e-13), 0.8, []]], theirs) == "yes"
+    assert demo_loop.same_numbers([[0.5, 0.75, []], [0.25 * (1 + 1e-11), 0.8, []]], theirs) == "NO"
+    assert demo_loop.same_numbers([[0.5, 0.76, []], [0.25, 0.8, []]], theirs) == "NO"
