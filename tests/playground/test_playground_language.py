@@ -154,7 +154,7 @@ def test_the_finder_of_sentences_sees_each_way_of_saying():
 def test_the_catalogue_translates_only_texts_the_page_has():
     """An entry whose English nothing writes any more (index.html, a module, the model, the
     schema) is stale."""
-    stale = sorted(set(ZH) - all_sentences() - {"; "})
+    stale = sorted({en for en in ZH if re.search(r"[A-Za-z]", en)} - all_sentences())
     assert stale == []
 
 

@@ -90,7 +90,7 @@ def test_a_walk_step_that_explains_itself_comes_as_a_sentence():
     steps = walk_payload(loss)["steps"]
     assert all("words" not in s for s in steps if s["phase"] == "forward")  # formulas only
     start = next(s for s in steps if s["phase"] == "start")
-    assert in_chinese(start["words"]) == "loss.grad = 1：输出对它自身的导数"
+    assert in_chinese(start["words"]) == "loss.grad = 1：输出对自身的导数就是 1"
     third = next(s for s in steps if s["contribution"] == 3)
     rule = third["text"].split(",")[0]  # a.grad += d(...)/da × (...).grad: a formula
     assert in_chinese(third["words"]).startswith(f"{rule}，第 3 份贡献，共 3 份（a 被使用了 3 次）")

@@ -65,7 +65,7 @@ ZH = {
     "parameters": "个参数",
     "remove a hidden layer": "删除一个隐藏层",
     "add a hidden layer": "增加一个隐藏层",
-    "One scale for every number:": "所有数用同一个色标：",
+    "One scale for every number:": "所有数值使用同一色标：",
     "+1. Tiles: each neuron's output over the plane (hover: its bias, and it fills the big plane);": "+1。小方块：每个神经元在平面上的输出（悬停：显示它的偏置，并铺满大平面）；",
     "the outputs: each class's probability, in its colour (": "输出：每一类的概率，用该类的颜色表示（",
     "the output: the predicted value": "输出：预测值",
@@ -106,9 +106,9 @@ ZH = {
     ": its": "：它的",
     "data": "data（值）",
     "and, in red, its": "和红色的",
-    "grad": "grad（梯度）",
-    "(d loss / d value, from": "（d 损失 / d 值，来自",
-    "). Orange boxes are the weights and biases the optimizer moves; blue ones are the point's coordinates.": "）。橙色方框是优化器要调整的权重和偏置；蓝色方框是这个点的坐标。",
+    "grad": "grad（梯度",
+    "(d loss / d value, from": "，即 d 损失 / d 值，由",
+    "). Orange boxes are the weights and biases the optimizer moves; blue ones are the point's coordinates.": "算出）。橙色方框是优化器要调整的权重和偏置；蓝色方框是这个点的坐标。",
     # the notes
     "Connecting to the model…": "正在连接模型……",
     "The connection to the server is closed. Is": "与服务器的连接已断开。",
@@ -146,7 +146,7 @@ ZH = {
     "300 steps/s": "每秒 300 步",
     "max": "最快",
     # the controls, the network, the plane (controls.js, focus.js, network.js, weights.js)
-    "Click the plane to add a point of value": "点击平面，添加一个这个值的点：",
+    "Click the plane to add a point of value": "点击平面，按下面的值添加一个点：",
     "add points of class {i}": "添加第 {i} 类的点",
     "{name}: in use, click to remove": "{name}：使用中，点击移除",
     "{name}: click to use it": "{name}：点击使用它",
@@ -168,16 +168,16 @@ ZH = {
     "\u2014 test": "\u2014 测试",
     "log scale": "对数刻度",
     # the graph panel (graph.js; its notes come from playground/graphview.py)
-    "value {v}": "值 {v}",
-    " \u00b7 its loss {v}": " \u00b7 它的损失 {v}",
-    "train point #{i} ({x}, {y}), {label}{loss}": "训练点 #{i}（{x}, {y}），{label}{loss}",
-    "test point #{i} ({x}, {y}), {label}{loss}": "测试点 #{i}（{x}, {y}），{label}{loss}",
+    "value {v}": "目标值 {v}",
+    " \u00b7 its loss {v}": " \u00b7 损失 {v}",
+    "train point #{i} ({x}, {y}), {label}{loss}": "训练点 #{i}（{x}, {y}）\u00b7 {label}{loss}",
+    "test point #{i} ({x}, {y}), {label}{loss}": "测试点 #{i}（{x}, {y}）\u00b7 {label}{loss}",
     "{n} values": "{n} 个值",
     "no points: add one to see its graph": "没有点：添加一个点来查看它的计算图",
     "the whole graph has {n} values, too many to read (at most {most} are drawn): showing the "
     "output layer and the loss; the last hidden layer's outputs enter as inputs":
-        "整个计算图有 {n} 个值，多得无法阅读（最多画 {most} 个）：这里显示输出层和损失，"
-        "最后一个隐藏层的输出作为输入进入",
+        "整个计算图有 {n} 个值，多得无法阅读（最多画 {most} 个）：这里只画输出层和损失，"
+        "最后一个隐藏层的输出当作输入",
     "the model has diverged: lower the learning rate and press reset": "模型已发散：请降低学习率，然后按“重置”",
     "this point's graph cannot be computed; {fix}": "无法计算这个点的计算图；{fix}",
     "this point's graph cannot be computed: {bad}; {fix}": "无法计算这个点的计算图：{bad}；{fix}",
@@ -199,8 +199,8 @@ ZH = {
     "intermediate": "中间值",
     "loss / output": "损失 / 输出",
     "op (\u00d7, +, tanh, exp, log, ...)": "运算（\u00d7、+、tanh、exp、log……）",
-    "layer {i}, neuron {j}": "第 {i} 层 神经元 {j}",  # short: a folded box holds it
-    "output neuron {j}": "输出层 神经元 {j}",
+    "layer {i}, neuron {j}": "第 {i} 层 \u00b7 神经元 {j}",  # short: a folded box holds it
+    "output neuron {j}": "输出层 \u00b7 神经元 {j}",
     "softmax cross-entropy, label {k}": "softmax 交叉熵，标签 {k}",
     "{loss}: the chapter's form (exp, \u03a3, \u00f7, log); training computes the same loss as "
     "log \u03a3 exp \u2212 logit": "{loss}：本章的写法（exp、\u03a3、\u00f7、log）；训练时用 "
@@ -210,7 +210,7 @@ ZH = {
     "step through backprop": "逐步演示",
     "Walk this graph's forward pass, then backprop edge by edge (training pauses)":
         "先逐个节点走一遍这张图的前向传播，再逐条边反向传播（训练会暂停）",
-    "leave the walk": "离开逐步演示",
+    "leave the walk": "结束演示",
     "\u25c0 back": "\u25c0 上一步",
     "\u25b6 play": "\u25b6 播放",
     "\u23f8 pause": "\u23f8 暂停",
@@ -235,13 +235,13 @@ ZH = {
     "walk: the pictures cannot be drawn without Graphviz": "逐步演示：没有 Graphviz 就画不出图",
     "{nf} forward steps, then {nb} of backprop": "{nf} 步前向传播，然后 {nb} 步反向传播",
     "Press step (\u2192) to compute the graph's values one node at a time.":
-        "按“下一步”（\u2192），一次一个节点地计算图中的值。",
+        "按“下一步”（\u2192），逐个节点计算图中的值。",
     "forward pass: node {k} of {n}": "前向传播：第 {k} 个节点，共 {n} 个",
     "backward pass: the output starts with grad 1": "反向传播：输出的梯度从 1 开始",
     "backward pass: contribution {k} to a reused value": "反向传播：一个被多次使用的值收到第 {k} 份贡献",
     "backward pass: the chain rule": "反向传播：链式法则",
     "done: every grad is now backward()'s": "完成：现在每个 grad 都和 backward() 算出的一样",
-    "{name}.grad = 1: the output's derivative with respect to itself": "{name}.grad = 1：输出对它自身的导数",
+    "{name}.grad = 1: the output's derivative with respect to itself": "{name}.grad = 1：输出对自身的导数就是 1",
     "{rule}, contribution {nth} of {uses} ({parent} is used {uses} times): {product}; "
     "{name}.grad is now {total}":
         "{rule}，第 {nth} 份贡献，共 {uses} 份（{parent} 被使用了 {uses} 次）：{product}；"
@@ -260,6 +260,8 @@ ZH = {
         "{key}={value} 无法读取（%-转义已损坏），改用默认值",
     "{key}={value} is not {what}, using the default": "{key}={value} 无效（应为 {what}），改用默认值",
     "; ": "；",  # between two sentences of one line
+    ".": "。",  # the full stop after a name or a code (the engine's, micrograd.engine.Value)
+    ")": "）",  # after the class colours in the network's key
     "dataset={d} is for {kind}, using {used}": "dataset={d} 用于{kind}，改用 {used}",
     "a list of distinct names from {names}": "由 {names} 中互不相同的名字组成的列表",
     "{a} to {b} layer sizes of {lo}..{hi}": "{a} 到 {b} 个层宽，每个在 {lo}..{hi} 之间",
