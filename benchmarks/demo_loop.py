@@ -11,6 +11,8 @@ hits all alike), and each row is the median:
 - `micrograd 0.1.0`: PyPI's wheel on `sys.path` (`python -S -I`: nothing else importable), as a
   learner runs it;
 - `unchanged`: the same script on micrograd-lab, not a character changed;
+- `unchanged, fewer full collections`: the loop inside `with fewer_full_collections():`
+  (`micrograd.collector`), Python's full collections ten times rarer while it runs;
 - `fused`: `MLP(2, [16, 16, 1], fused=True)`, one `w·x+b` node per neuron (the same floats).
 
 The deep chain: 200,000 `*`/`+` ops on one value, built then `backward()`; 0.1.0's recursive
@@ -36,13 +38,15 @@ import baseline
 SRC = Path(__file__).resolve().parents[1] / "src"
 # (row, where its micrograd comes from, the model): 0.1.0's wheel, or this checkout
 VARIANTS = (("micrograd 0.1.0", "wheel", "plain"), ("unchanged", "ours", "plain"),
-            ("fused", "ours", "fused"))
+            ("unchanged, fewer full collections", "ours", "collector"), ("fused", "ours", "fused"))
 
 # the demo's loop, run by `python -c LOOP WHERE STEPS plain|fused` with the points on stdin;
 # tests/clients/test_clients.py runs it too, step by step against 0.1.0
 LOOP = textwrap.dedent("""
     import json, random, sys, time
-    where, steps, fused = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "fused"
+    from contextlib import nullcontext
+    where, steps, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    fused = kind == "fused"
     if where != "ours":
         sys.path.insert(0, where)
     from micrograd.engine import Value
@@ -51,8 +55,13 @@ LOOP = textwrap.dedent("""
     random.seed(1337)
     model = MLP(2, [16, 16, 1], fused=True) if fused else MLP(2, [16, 16, 1])
     lines, model_is = [], {"repr": repr(model), "nparams": len(model.parameters())}
+    scope = nullcontext()
+    if kind == "collector":
+        from micrograd.collector import fewer_full_collections
+        scope = fewer_full_collections()
     start = time.perf_counter()
-    for k in range(steps):
+    with scope:
+      for k in range(steps):
         inputs = [list(map(Value, x)) for x, _ in points]
         scores = list(map(model, inputs))
         losses = [(1 + -y * s).relu() for (_, y), s in zip(points, scores)]
@@ -96,14 +105,15 @@ CHAIN = textwrap.dedent("""
 """)
 
 
-def run(script: str, where: str, args: list[str], stdin: str = "") -> dict:
+def run(script: str, where: str, args: list[str], stdin: str = "",
+        timeout: float | None = None) -> dict:
     """One fresh process: 0.1.0 isolated (-S -I, its wheel alone), ours from this checkout."""
     flags = ["-S", "-I"] if where != "ours" else []
     env = None if where != "ours" else {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run([sys.executable, *flags, "-c", script, where, *args], input=stdin,
-                          capture_output=True, text=True, env=env, check=False)
+                          capture_output=True, text=True, env=env, check=False, timeout=timeout)
     if proc.returncode != 0:
-        raise SystemExit(f"{where} {args}: {proc.stderr.strip().splitlines()[-1]}")
+        raise SystemExit(f"{where} {args} failed:\n{proc.stderr.strip()[-2000:]}")
     return json.loads(proc.stdout)
 
 
@@ -117,6 +127,8 @@ def points() -> list:
 
 def same_numbers(ours: list, theirs: list) -> str:
     """Does the unchanged script print 0.1.0's numbers (accuracies equal, losses to 1e-12)?"""
+    if len(ours) != len(theirs):
+        return "NO"
     for (loss, acc, _), (loss0, acc0, _) in zip(ours, theirs):
         if acc != acc0 or abs(loss - loss0) > 1e-12 * abs(loss0):
             return "NO"
@@ -131,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     wheel = str(baseline.fetch_wheel())
     data = json.dumps(points())
-    loops: dict[str, list] = {"micrograd 0.1.0": [], "unchanged": [], "fused": []}
+    loops: dict[str, list] = {name: [] for name, _, _ in VARIANTS}
     chains: dict[str, list] = {"micrograd 0.1.0": [], "unchanged": []}
     for _ in range(args.repeats):
         for name, where, kind in VARIANTS:
@@ -146,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 def report(loops: dict, chains: dict, args: argparse.Namespace) -> str:
     secs = {k: statistics.median(r["seconds"] for r in v) for k, v in loops.items()}
     base = secs["micrograd 0.1.0"]
-    out = [f"Demo loop, {args.steps} steps (median of {args.repeats} fresh processes):", "",
+    out = [f"Python {sys.version.split()[0]}. Demo loop, {args.steps} steps (median of "
+           f"{args.repeats} fresh processes):", "",
            "| variant | seconds | × micrograd 0.1.0 | prints 0.1.0's numbers |",
            "|---|---|---|---|"]
     theirs = loops["micrograd 0.1.0"][0]["lines"]

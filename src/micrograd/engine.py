@@ -20,10 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from micrograd import persist
-from micrograd.collector import collector_paused, rarer_full_collections
 from micrograd.ops import Op, checked_gradient, checked_pow, use_value_type
-
-rarer_full_collections()  # see micrograd.collector: Values make no cycles
 
 # ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
 # Op(name,  forward(m, operands...),           local(m, out, operands...): d out / d each operand)
@@ -127,7 +124,8 @@ def leaky_relu(negative_slope: float = 0.01) -> Op:
 def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
     """The node an op returns: `data` is already a float, so `__init__`'s checks are skipped.
 
-    This is the engine's hot path (one call per op); it is about 10 % faster than `Value(...)`.
+    The ops compiled for floats build their node inline, the same way (`ops.Op._compile`); this
+    is the wide ops' and the interpreted rules' way.
     """
     node = object.__new__(Value)
     node.data = data
@@ -151,7 +149,7 @@ class Value:
     """One scalar in a computation graph: its data, its gradient, and how it was made.
 
     `Value(data, _children, _op)` is micrograd 0.1.0's signature; `label=` names the node in
-    pictures, as in the lecture. The ops build their nodes with `_node`, which also stores the
+    pictures, as in the lecture. The ops build their nodes as `_node` does, storing also the
     local derivatives. Any other attribute a user sets (`p.m`, `p._vis_color`) is kept in the
     instance's `__dict__`: its slot costs every node 16 bytes (88 instead of 72), a dict is
     allocated only for nodes that get an attribute.
@@ -300,28 +298,28 @@ class Value:
         `gradient=None` means 1.0, as PyTorch's for a scalar output.
         """
         gradient = checked_gradient(gradient, "backward")
-        with collector_paused():  # the pass makes no cycles: a collection would walk the graph
-            interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
-            if create_graph:
-                _store_graph_grads(self, interior, float(gradient))
-                return
-            for node in interior:
-                node.grad = 0.0
-            self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
-            for node in reversed(interior):
-                locals_ = node._local
-                if locals_ is None:  # a node built by user code: its own closure knows its rule
-                    node._backward()
-                    continue
-                # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
-                g = node.grad
-                if len(locals_) == 2:  # most nodes (+, *): unpacked, the same sums, same order
-                    (a, b), (da, db) = node._prev, locals_
-                    a.grad += da * g
-                    b.grad += db * g
-                else:
-                    for parent, local in zip(node._prev, locals_):
-                        parent.grad += local * g
+        interior = self.topo(leaves=False)  # leaves pass nothing on: they only receive
+        if create_graph:
+            _store_graph_grads(self, interior, float(gradient))
+            return
+        for node in interior:
+            node.grad = 0.0
+        self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
+        for node in reversed(interior):
+            locals_ = node._local
+            if locals_ is None:  # a node built by user code: its own closure knows its rule
+                node._backward()
+                continue
+            # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
+            g = node.grad
+            prev = node._prev
+            if len(prev) == 2 == len(locals_):  # most nodes (+, *): unpacked, the same sums
+                (a, b), (da, db) = prev, locals_
+                a.grad += da * g
+                b.grad += db * g
+            else:
+                for parent, local in zip(prev, locals_):
+                    parent.grad += local * g
 
     def _chain_rule_step(self) -> None:
         """One step of the chain rule at this node: each parent's grad += local derivative · grad.
@@ -351,24 +349,29 @@ class Value:
 
         Depth-first from `self`, first operand first, as a recursive DFS would visit it. With
         `leaves=False` only the nodes that have parents are listed, in the same relative order.
+        No object is made per node (a node's state is a small int in one dict), so a big graph's
+        sort triggers no collection of Python's garbage collector, which would walk the graph.
         """
         topo: list[Value] = []
-        visited: set[Value] = set()  # identity hashing: Value defines no __eq__/__hash__
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        state: dict[Value, int] = {}  # 1: its parents are being listed; 2: listed or skipped
+        stack: list[Value] = [self]  # identity hashing: Value defines no __eq__/__hash__
         while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                topo.append(node)
-            elif node not in visited:
-                visited.add(node)
+            node = stack.pop()
+            seen = state.get(node)
+            if seen is None:
                 if not node._prev:
+                    state[node] = 2
                     if leaves:
                         topo.append(node)
                     continue
-                stack.append((node, True))
+                state[node] = 1
+                stack.append(node)  # popped again once its parents are listed
                 for parent in reversed(node._prev):  # pushed reversed: first operand pops first
-                    if (leaves or parent._prev) and parent not in visited:  # leaves: listed or
-                        stack.append((parent, False))  # skipped, never expanded
+                    if (leaves or parent._prev) and parent not in state:  # leaves: listed or
+                        stack.append(parent)  # skipped, never expanded
+            elif seen == 1:
+                state[node] = 2
+                topo.append(node)
         return topo
 
     def __repr__(self) -> str:

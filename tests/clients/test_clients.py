@@ -243,7 +243,8 @@ import demo_loop  # noqa: E402  (benchmarks/ is not a package: its scripts run a
 # benchmark times), run once with 0.1.0 (its wheel first on sys.path, site-packages off) and
 # once with this package.
 def _demo_run(where: str, points: list, steps: int) -> dict:
-    return demo_loop.run(demo_loop.LOOP, where, [str(steps), "plain"], json.dumps(points))
+    return demo_loop.run(demo_loop.LOOP, where, [str(steps), "plain"], json.dumps(points),
+                         timeout=300)
 
 
 def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel):

@@ -1,19 +1,18 @@
-"""Python's garbage collector and the engine: full collections rarer, none during `backward()`.
+"""Python's garbage collector and the engine's graphs: an opt-in, and the bits unchanged.
 
-A step of a learner's loop builds a graph of tens of thousands of Values. Python's collector, as
-it comes, walks everything alive in a full collection every 10 collections of its middle
-generation, so it walks the growing graph again and again: 3 to 4 times the time the graph takes
-to build (`benchmarks/demo_loop.py`). Values make no reference cycles, so importing micrograd
-makes full collections ten times rarer, unless the program chose its own thresholds or sets
-MICROGRAD_DEFAULT_GC=1, and `backward()` pauses the collector while it runs. These tests read the
-thresholds in fresh interpreters and the collector's state around `backward()`.
+Python's collector, as it comes, walks everything alive in a full collection every 10
+collections of its middle generation, so while a step builds a graph of tens of thousands of
+Values it walks the growing graph again and again (`benchmarks/demo_loop.py`). Importing micrograd
+leaves it alone (a process-wide change would hold other cyclic garbage, matplotlib's figures in
+a plotting loop, ten times longer); `micrograd.collector.fewer_full_collections()` is a loop's
+opt-in. The speed work of the eager engine (nodes built inline, `+` and `*` unpacked in the chain
+rule) must not change a bit: the last test pins three steps of the demo loop.
 """
 
 from __future__ import annotations
 
 import gc
 import json
-import os
 import random
 import subprocess
 import sys
@@ -21,64 +20,37 @@ import sys
 import pytest
 
 from micrograd import Value
-from micrograd.collector import FULL_COLLECTION_AFTER
+from micrograd.collector import FULL_COLLECTION_AFTER, fewer_full_collections
+from micrograd.engine import _node
+from test_engine import recursive_topo
 
 
-def thresholds(before: str = "", env: dict | None = None) -> tuple[list, list]:
-    """The collector's thresholds in a fresh interpreter before and after `import micrograd`."""
-    code = ("import gc, json\n" + before + "\nfirst = gc.get_threshold()\nimport micrograd\n"
-            "print(json.dumps([first, gc.get_threshold()]))")
-    environ = {k: v for k, v in os.environ.items() if k != "MICROGRAD_DEFAULT_GC"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**environ, **(env or {})}).stdout
-    return tuple(json.loads(out))
-
-
-def test_importing_micrograd_makes_full_collections_rarer():
-    first, after = thresholds()
-    if first[2] != 10:
-        pytest.skip(f"this Python's collector has other defaults: {first}")
-    assert after == [first[0], first[1], FULL_COLLECTION_AFTER]
-
-
-def test_a_programs_own_thresholds_and_the_opt_out_are_left_alone():
-    first, after = thresholds("gc.set_threshold(5000, 20, 30)")
-    assert first == after == [5000, 20, 30]
-    first, after = thresholds(env={"MICROGRAD_DEFAULT_GC": "1"})
+def test_importing_micrograd_leaves_the_collector_alone():
+    code = ("import gc, json\nfirst = gc.get_threshold()\nimport micrograd, micrograd.nn, "
+            "micrograd.data\nprint(json.dumps([first, gc.get_threshold()]))")
+    first, after = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                             text=True, check=True).stdout)
     assert after == first
 
 
-def test_backward_pauses_the_collector_and_gives_it_back_as_it_was():
-    x = Value(3.0)
-    seen = []
-
-    def closure():  # a node's own rule, run inside backward()
-        seen.append(gc.isenabled())
-        x.grad += 1.0
-
-    y = x * x
-    y._backward = closure
-    assert gc.isenabled()
-    y.backward()
-    assert seen == [False] and gc.isenabled()
-    gc.disable()
-    try:
-        (x * x).backward()
-        assert not gc.isenabled()  # a program that paused it keeps it paused
-    finally:
-        gc.enable()
+def test_a_loop_opts_in_and_gets_the_thresholds_back():
+    before = gc.get_threshold()
+    with fewer_full_collections():
+        inside = gc.get_threshold()
+    assert inside == (before[0], before[1], max(before[2], FULL_COLLECTION_AFTER))
+    assert gc.get_threshold() == before
+    with pytest.raises(ZeroDivisionError), fewer_full_collections(after=500):
+        assert gc.get_threshold()[2] == max(before[2], 500)
+        Value(1.0) / 0  # a loop that fails inside
+    assert gc.get_threshold() == before
 
 
-def test_the_collector_comes_back_when_backward_fails():
-    y = Value(2.0) * Value(3.0)
-
-    def broken():
-        raise RuntimeError("a user's rule failed")
-
-    y._backward = broken
-    with pytest.raises(RuntimeError, match="a user's rule failed"):
-        y.backward()
-    assert gc.isenabled()
+def test_an_op_builds_its_node_as_node_does():
+    a, b = Value(2.0), Value(3.0)
+    made, by_hand = a * b, _node(6.0, (a, b), (a * b)._op, (3.0, 2.0))
+    slots = ("data", "grad", "_prev", "_local", "_op")
+    assert [getattr(made, k) for k in slots] == [getattr(by_hand, k) for k in slots]
+    assert type(made) is type(by_hand) is Value and not made.__dict__ and not by_hand.__dict__
 
 
 def test_a_value_used_twice_by_one_node_gets_both_contributions():
@@ -115,3 +87,17 @@ def test_the_demo_loop_gives_the_bits_it_gave_before_the_speed_work():
     assert out[-1][0] == "0x1.cd562f87ae1b1p-2"
     digest = hashlib.sha256(json.dumps(out).encode()).hexdigest()
     assert digest == "f801662751e62abda48dad2b6dcbdd226d20b0c8e2f4c35e62c580a318457056"
+
+
+def test_the_topological_order_is_a_recursive_depth_first_sorts():
+    """On graphs that reuse values a lot; `leaves=False` keeps the interior nodes' order."""
+    rng = random.Random(5)
+    for _ in range(50):
+        values = [Value(rng.uniform(-1, 1)) for _ in range(4)]
+        for _ in range(30):  # operands drawn from everything so far: values used many times
+            a, b = rng.choice(values), rng.choice(values)
+            values.append(a * b if rng.random() < 0.5 else (a + b).tanh())
+        root = values[-1]
+        want = recursive_topo(root)
+        assert root.topo() == want
+        assert root.topo(leaves=False) == [v for v in want if v._prev]
