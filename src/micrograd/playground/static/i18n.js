@@ -11,9 +11,10 @@
 // which Python writes in English; a socket's close reason) is said by `sayFound`/`sayPictures`
 // when it reads one of the catalogue's `found` templates ("layer 1, neuron 0"); only those, so a
 // value's name that is also a word of the page stays as it is.
-//   loadStrings() -> catalogue   useLanguage(catalogue, code)   language() -> code
-//   t(text, { name: value })     say(el, text, params)   sayTitle(el, text, params)
-//   words(text, params)  sayFound(el, text)  sayPictures(root)  onLanguage(fn)               chosenLanguage(catalogue) -> code
+//   loadStrings() -> catalogue   chosenLanguage(catalogue) -> code   useLanguage(catalogue, code)
+//   language() -> code           t(text, { name: value })           words(text, params)
+//   say(el, text, params)        sayTitle(el, text, params)          sayFound(el, text)
+//   sayPictures(root)            onLanguage(fn)
 const KEY = "micrograd.playground.lang";
 const SKIP = "code, output, script, style, svg, canvas, [data-no-i18n]";
 const SAID = `${SKIP}, [data-said-text]`; // said by a module: its text is its own
@@ -90,7 +91,7 @@ export function sayPictures(root) {
 }
 
 function sentenceOf(text) {
-  // the picture's sentence that reads `text` in English (the most specific first), its values
+  // the `found` template that reads `text` in English (the most specific first), its values
   // read the same way
   for (const [pattern, key, names] of found) {
     const m = pattern.exec(text);
