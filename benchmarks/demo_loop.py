@@ -3,7 +3,8 @@
 `python benchmarks/demo_loop.py` (about 10 minutes; `--steps 20 --repeats 1` for a quick look).
 
 The demo notebook's training loop, written here in our words: 100 moons points (our generator,
-labels −1/+1), `MLP(2, [16, 16, 1])`, the SVM loss with L2 regularization, learning rate
+labels −1/+1), `MLP(2, [16, 16, 1])`, a `loss()` returning the SVM loss with L2
+regularization and the accuracy read from the scores' `.data`, learning rate
 1.0 − 0.9·k/100, each step building the whole batch's graph (65,818 nodes) and calling
 `backward()`. Every run is a fresh process, the variants alternate (so another program's load
 hits all alike), and each row is the median:
@@ -13,12 +14,14 @@ hits all alike), and each row is the median:
 - `unchanged`: the same script on micrograd-lab, not a character changed;
 - `unchanged, fewer full collections`: the loop inside `with fewer_full_collections():`
   (`micrograd.collector`), Python's full collections ten times rarer while it runs;
+- `loss = micrograd.compile(loss)`: the one line added, the model's calls replayed as a program
+  (`micrograd.compiled`);
 - `fused`: `MLP(2, [16, 16, 1], fused=True)`, one `w·x+b` node per neuron (the same floats).
 
 The deep chain: 200,000 `*`/`+` ops on one value, built then `backward()`; 0.1.0's recursive
 topological sort runs in a thread with a large stack and a raised recursion limit.
 
-It checks, too, that the unchanged script prints 0.1.0's numbers: the same accuracies, losses
+It checks, too, that every variant prints 0.1.0's numbers: the same accuracies, losses
 within 1e-12 relative. This script imports only the standard library; timings are medians of
 fresh processes, ratios to 0.1.0 in the same run.
 """
@@ -38,7 +41,10 @@ import baseline
 SRC = Path(__file__).resolve().parents[1] / "src"
 # (row, where its micrograd comes from, the model): 0.1.0's wheel, or this checkout
 VARIANTS = (("micrograd 0.1.0", "wheel", "plain"), ("unchanged", "ours", "plain"),
-            ("unchanged, fewer full collections", "ours", "collector"), ("fused", "ours", "fused"))
+            ("unchanged, fewer full collections", "ours", "collector"),
+            ("loss = micrograd.compile(loss)", "ours", "compiled"), ("fused", "ours", "fused"))
+
+UNCHANGED, COMPILED = VARIANTS[1][0], VARIANTS[3][0]
 
 # the demo's loop, run by `python -c LOOP WHERE STEPS plain|fused` with the points on stdin;
 # tests/clients/test_clients.py runs it too, step by step against 0.1.0
@@ -46,22 +52,16 @@ LOOP = textwrap.dedent("""
     import json, random, sys, time
     from contextlib import nullcontext
     where, steps, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    fused = kind == "fused"
     if where != "ours":
         sys.path.insert(0, where)
+    import micrograd
     from micrograd.engine import Value
     from micrograd.nn import MLP
     points = json.loads(sys.stdin.read())
     random.seed(1337)
-    model = MLP(2, [16, 16, 1], fused=True) if fused else MLP(2, [16, 16, 1])
+    model = MLP(2, [16, 16, 1], fused=True) if kind == "fused" else MLP(2, [16, 16, 1])
     lines, model_is = [], {"repr": repr(model), "nparams": len(model.parameters())}
-    scope = nullcontext()
-    if kind == "collector":
-        from micrograd.collector import fewer_full_collections
-        scope = fewer_full_collections()
-    start = time.perf_counter()
-    with scope:
-      for k in range(steps):
+    def loss():
         inputs = [list(map(Value, x)) for x, _ in points]
         scores = list(map(model, inputs))
         losses = [(1 + -y * s).relu() for (_, y), s in zip(points, scores)]
@@ -69,14 +69,27 @@ LOOP = textwrap.dedent("""
         reg_loss = 1e-4 * sum(p * p for p in model.parameters())
         total = data_loss + reg_loss
         accuracy = [(y > 0) == (s.data > 0) for (_, y), s in zip(points, scores)]
+        return total, sum(accuracy) / len(accuracy)
+    if kind == "compiled":
+        loss = micrograd.compile(loss)
+    scope = nullcontext()
+    if kind == "collector":
+        from micrograd.collector import fewer_full_collections
+        scope = fewer_full_collections()
+    start = time.perf_counter()
+    with scope:
+      for k in range(steps):
+        total, acc = loss()
         model.zero_grad()
         total.backward()
         learning_rate = 1.0 - 0.9 * k / 100
         for p in model.parameters():
             p.data -= learning_rate * p.grad
-        lines.append([total.data, sum(accuracy) / len(accuracy),
-                      [p.grad for p in model.parameters()[:5]]])
-    print(json.dumps({"seconds": time.perf_counter() - start, "lines": lines, **model_is}))
+        lines.append([total.data, acc, [p.grad for p in model.parameters()[:5]]])
+        if k == 0:
+            first = time.perf_counter() - start
+    print(json.dumps({"seconds": time.perf_counter() - start, "first": first, "lines": lines,
+                      **model_is}))
 """)
 
 CHAIN = textwrap.dedent("""
@@ -166,6 +179,9 @@ def report(loops: dict, chains: dict, args: argparse.Namespace) -> str:
     for name, s in secs.items():
         same = "—" if name == "micrograd 0.1.0" else same_numbers(loops[name][0]["lines"], theirs)
         out.append(f"| {name} | {s:.2f} | {base / s:.1f}× | {same} |")
+    firsts = {k: statistics.median(r["first"] for r in loops[k]) for k in (UNCHANGED, COMPILED)}
+    out += ["", f"The first step, where the compiled loss records the model's program: "
+            f"{firsts[COMPILED]:.3f} s compiled, {firsts[UNCHANGED]:.3f} s unchanged."]
     out += ["", f"Deep chain, {args.chain:,} ops:", "", "| | build s | backward s |",
             "|---|---|---|"]
     for name, runs in chains.items():

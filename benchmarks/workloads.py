@@ -91,12 +91,10 @@ def prepare_ours(engine: str, n: int, sizes: tuple[int, ...] = CHAPTER_SIZES,
     # imported here, not in the timed loop, as torch is: the loop's build is recording and
     # compiling, not loading modules
     if engine in ("tape", "numpy"):
-        import micrograd.tape
+        pass
     if engine == "numpy":
         import numpy  # noqa: F401
 
-        import micrograd.arrays
-        import micrograd.compile  # noqa: F401
     if engine == "torch":
         import torch
 

@@ -19,7 +19,8 @@ from numbers import Real
 from types import SimpleNamespace
 from typing import Any
 
-from micrograd import persist
+from micrograd import links, persist
+from micrograd.links import MANY, link, locals_of, parents_of, set_locals, set_parents
 from micrograd.ops import Op, checked_gradient, checked_pow, use_value_type
 
 # ---- the rules: one line per op (m: the math of whatever numbers run them, see micrograd.ops) ----
@@ -130,8 +131,7 @@ def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
     node = object.__new__(Value)
     node.data = data
     node.grad = 0.0
-    node._prev = parents
-    node._local = local
+    link(node, parents, local)
     node._op = op
     return node
 
@@ -155,8 +155,10 @@ class Value:
     allocated only for nodes that get an attribute.
     """
 
-    __slots__ = ("data", "grad", "_prev", "_local", "_op", "__dict__")
+    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_op", "__dict__")  # see `links`
     label = ""  # a class default: only nodes given a label store one
+    _prev = property(parents_of, set_parents, doc="The parents, in operand order (a tuple).")
+    _local = property(locals_of, set_locals, doc="d self / d parent, one per parent, or None.")
 
     def __init__(self, data: float, _children: tuple = (), _op: str = "", label: str = ""):
         if type(data) is not float:
@@ -168,10 +170,13 @@ class Value:
             data = float(data)
         self.data = data
         self.grad = 0.0
-        self._prev = tuple(_children)  # parents in operand order: summation order is fixed
         # d self / d parent, one per parent (set by the ops, see `_node`); None for a node built
         # by user code in the lecture's style, whose own `_backward` closure does the chain rule
-        self._local = None
+        self._da = None
+        if _children:
+            self._prev = _children  # parents in operand order: summation order is fixed
+        else:
+            self._a = self._b = None
         self._op = _op  # the op that made this node, for pictures and debugging
         if label:
             if not isinstance(label, str):
@@ -305,21 +310,22 @@ class Value:
         for node in interior:
             node.grad = 0.0
         self.grad += gradient  # d self/d self; a leaf root accumulates like any leaf
-        for node in reversed(interior):
-            locals_ = node._local
-            if locals_ is None:  # a node built by user code: its own closure knows its rule
+        for node in reversed(interior):  # the parents' slots read directly (see `links`)
+            da = node._da
+            if da is None:  # a node built by user code: its own closure knows its rule
                 node._backward()
                 continue
             # chain rule (§2.1): d self/d parent += d self/d node · d node/d parent
             g = node.grad
-            prev = node._prev
-            if len(prev) == 2 == len(locals_):  # most nodes (+, *): unpacked, the same sums
-                (a, b), (da, db) = prev, locals_
-                a.grad += da * g
-                b.grad += db * g
-            else:
-                for parent, local in zip(prev, locals_):
+            b = node._b
+            if b is None:
+                node._a.grad += da * g
+            elif b is MANY:
+                for parent, local in zip(node._a, da):
                     parent.grad += local * g
+            else:
+                node._a.grad += da * g
+                b.grad += node._db * g
 
     def _chain_rule_step(self) -> None:
         """One step of the chain rule at this node: each parent's grad += local derivative · grad.
@@ -349,30 +355,8 @@ class Value:
 
         Depth-first from `self`, first operand first, as a recursive DFS would visit it. With
         `leaves=False` only the nodes that have parents are listed, in the same relative order.
-        No object is made per node (a node's state is a small int in one dict), so a big graph's
-        sort triggers no collection of Python's garbage collector, which would walk the graph.
         """
-        topo: list[Value] = []
-        state: dict[Value, int] = {}  # 1: its parents are being listed; 2: listed or skipped
-        stack: list[Value] = [self]  # identity hashing: Value defines no __eq__/__hash__
-        while stack:
-            node = stack.pop()
-            seen = state.get(node)
-            if seen is None:
-                if not node._prev:
-                    state[node] = 2
-                    if leaves:
-                        topo.append(node)
-                    continue
-                state[node] = 1
-                stack.append(node)  # popped again once its parents are listed
-                for parent in reversed(node._prev):  # pushed reversed: first operand pops first
-                    if (leaves or parent._prev) and parent not in state:  # leaves: listed or
-                        stack.append(parent)  # skipped, never expanded
-            elif seen == 1:
-                state[node] = 2
-                topo.append(node)
-        return topo
+        return links.topo(self, leaves)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -429,10 +413,15 @@ VALUE_MATH.__doc__ = "The rules' functions on Values: derivatives that are graph
 def _local_values(node: Value) -> tuple:
     """The node's local derivatives as Values (its rule run on the nodes themselves)."""
     if not isinstance(node._op, Op) or node._local is None:
-        raise TypeError(f"create_graph: node {node._op!r} was made by user code with its own "
-                        "_backward closure; make it with an Op (micrograd.Op) to differentiate "
-                        "its gradient")
+        raise TypeError(no_local_rule("create_graph", node))
     return tuple(node._op.local(VALUE_MATH, node, *node._prev))
+
+
+def no_local_rule(who: str, node: Value) -> str:
+    """Why `who` cannot run through `node`, a node without local derivatives, and what to do."""
+    return (f"{who}: node {str(node._op)!r} has no local derivatives: a model call inside "
+            "micrograd.compile (call the model outside it) or a node with its own _backward "
+            "closure (use backward(), or make it with an Op, micrograd.Op)")
 
 
 def gradients(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
@@ -450,8 +439,7 @@ def gradients(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> d
         if create_graph:
             locals_ = _local_values(node)
         elif node._local is None:
-            raise TypeError(f"grad: node {node._op!r} has only a _backward closure; use "
-                            "backward(), or make it with an Op (micrograd.Op)")
+            raise TypeError(no_local_rule("grad", node))
         else:
             locals_ = node._local
         for parent, local in zip(node._prev, locals_):

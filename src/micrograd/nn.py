@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
+from micrograd.compiled import RUNNING
 from micrograd.engine import LINEAR, Value
 from micrograd.ops import FLOAT_MATH, REGISTERED
 from micrograd.settings import ACTIVATION, SETTING
@@ -85,7 +86,19 @@ class Neuron(Module):
             self.nonlinearity = name
 
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
-        return self.forward(_as_inputs(x, len(self.w), "Neuron"))
+        x = _as_inputs(x, len(self.w), "Neuron")
+        scope = RUNNING.scope  # inside micrograd.compile: replayed (see micrograd.compiled)
+        return self.forward(x) if scope is None else scope.call(self, x, self._outputs)[0]
+
+    def _outputs(self, x: list[Value]) -> list[Value]:
+        return [self.forward(x)]
+
+    def _structure(self) -> tuple | None:
+        """What this neuron's graph depends on besides its inputs, compared by `micrograd.compile`
+        at every call; None for a subclass, whose own code may read anything."""
+        if type(self) is not Neuron:
+            return None
+        return (self.nonlin, self.nonlinearity, self.fused, self.b, *self.w)
 
     def forward(self, x: list[Value]) -> Value:
         """The neuron on a checked list of Values (what `__call__` and `Layer` use)."""
@@ -127,8 +140,13 @@ class Layer(Module):
         return [n.forward(x) for n in self.neurons]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        out = self.forward(_as_inputs(x, len(self.neurons[0].w), "Layer"))
+        x = _as_inputs(x, len(self.neurons[0].w), "Layer")
+        scope = RUNNING.scope
+        out = self.forward(x) if scope is None else scope.call(self, x, self.forward)
         return out[0] if len(out) == 1 else out  # Karpathy's convention: one output, bare Value
+
+    def _structure(self) -> tuple | None:
+        return _structure_of(self, Layer, self.neurons)
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
@@ -163,9 +181,17 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = _as_inputs(x, len(self.layers[0].neurons[0].w), "MLP")
+        scope = RUNNING.scope
+        x = self._forward(x) if scope is None else scope.call(self, x, self._forward)
+        return x[0] if len(x) == 1 else x
+
+    def _forward(self, x: list[Value]) -> list[Value]:
         for layer in self.layers:
             x = layer.forward(x)
-        return x[0] if len(x) == 1 else x
+        return x
+
+    def _structure(self) -> tuple | None:
+        return _structure_of(self, MLP, self.layers)
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -258,6 +284,14 @@ def _as_inputs(x: Sequence[Value | float] | Value | float, nin: int, who: str) -
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}")
     return [v if isinstance(v, Value) else Value(v) for v in xs]
+
+
+def _structure_of(module: Module, cls: type, parts: list[Any]) -> tuple | None:
+    """A Layer's or an MLP's `_structure()`: its parts', or None if any is a subclass's."""
+    if type(module) is not cls:
+        return None
+    structure = tuple(part._structure() for part in parts)
+    return None if None in structure else structure
 
 
 def _check_count(name: str, n: object) -> None:

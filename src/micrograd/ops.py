@@ -29,6 +29,8 @@ from numbers import Real
 from types import SimpleNamespace
 from typing import Any
 
+from micrograd.links import MANY
+
 # ---- the float primitives (errors name the op, PyTorch's conventions at the edges) ----
 
 
@@ -273,7 +275,8 @@ def _top_text(x: Any) -> str:
 # ---- ops: a name and two rules; eager code generated from the rules ----
 
 # the generated eager functions' globals: the float math, then the node type `use_value_type` gives
-_EAGER_GLOBALS: dict[str, Any] = {**namespace_for(FLOAT_MATH), "_new": object.__new__}
+_EAGER_GLOBALS: dict[str, Any] = {**namespace_for(FLOAT_MATH), "_new": object.__new__,
+                                   "_MANY": MANY}
 REGISTERED: dict[str, Op] = {}  # the first op made under each name: what a pickle names
 MAX_COMPILED_ARITY = 64  # wider ops (a sum over a whole batch) run their rules interpreted
 
@@ -285,7 +288,7 @@ def use_value_type(value_type: type, node: Callable[..., Any],
     The engine's node type is written with `Op`s (its methods are the ops' eager forms), so this
     module cannot import it; instead the engine hands over its three pieces, and the dependency
     runs one way, engine to ops. `node(data, parents, op, local)` makes an op's node from a
-    float (the compiled ops write the same five slots inline, a call less per op; a test holds
+    float (the compiled ops write the same slots inline, a call less per op; a test holds
     the two alike), and `as_value(x)` wraps a number as a constant (None for anything else).
     The eager functions look these names up when they run, so the functions generated while
     the class body was being written (before this call) work as soon as it is made.
@@ -317,7 +320,7 @@ class Op(str):
         return self
 
     def __deepcopy__(self, memo: dict) -> Op:
-        return self  # an op is its rules: copied graphs share it (compile.py tells ops by `is`)
+        return self  # an op is its rules: copied graphs share it (arraycode.py tells ops by `is`)
 
     def __reduce__(self) -> tuple:
         """Pickled by name when it is the op registered under its name (every built-in op), with
@@ -405,13 +408,23 @@ class Op(str):
         # the node made here, as `_node` makes it (a call less per op: the engine's hot path)
         lines += [f"        out = {forward}", "        node = _new(Value)",
                   "        node.data = out", "        node.grad = 0.0",
-                  f"        node._prev = ({params},)",
-                  f"        node._local = ({', '.join(local)},)",
+                  *(f"        {line}" for line in _link_lines(n, local)),
                   "        node._op = OP", "        return node", "    return apply"]
         code = compile("\n".join(lines), f"<micrograd op {self}>", "exec")
         scope: dict[str, Any] = {}
         exec(code, _EAGER_GLOBALS, scope)
         return scope["make"](self)
+
+
+def _link_lines(n: int, local: tuple[str, ...]) -> list[str]:
+    """The lines storing n parents `p0..` and their locals on `node`, as `links.link` does."""
+    if n == 1:
+        return ["node._a = p0", "node._b = None", f"node._da = {local[0]}"]
+    if n == 2:
+        return ["node._a = p0", "node._b = p1", f"node._da = {local[0]}", f"node._db = {local[1]}"]
+    params = "".join(f"p{i}, " for i in range(n))
+    return [f"node._a = ({params})" if n else "node._a = None", "node._b = _MANY" if n else
+            "node._b = None", f"node._da = ({''.join(f'{x}, ' for x in local)})"]
 
 
 def op_named(name: str, *rules: Callable[..., Any]) -> Op:

@@ -51,6 +51,9 @@ def deepcopy_graph(root: Any, memo: dict[int, Any]) -> Any:
     for node in nodes:
         if id(node) in memo:  # copied already, by an earlier deepcopy with this memo
             continue
+        refused = getattr(node, "refuse_copy", None)  # a node that is not its fields alone
+        if refused:
+            raise TypeError(refused)
         new = memo[id(node)] = object.__new__(type(node))
         new.data, new._op = node.data, node._op
         new._prev = tuple(memo[id(p)] for p in node._prev)

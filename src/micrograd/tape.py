@@ -13,7 +13,7 @@ engine's order, so a replay gives the same bits as eager autograd.
   and replays it over a batch: the trainer's `tape` engine (any batch size, any number of points,
   memory independent of both). With `backend="numpy"` every line runs on arrays, one element per
   sample: the trainer's `numpy` engine. Its graph is first compiled into array code (one matrix
-  product per layer, see `micrograd.compile`); graphs without layers keep the per-node lines.
+  product per layer, see `micrograd.arraycode`); graphs without layers keep the per-node lines.
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ class BatchTape:
         root = loss(outputs, label)
         self.compiled = False
         if backend == "numpy":
+            from micrograd.arraycode import compile_numpy, namespace_extras
             from micrograd.arrays import reuse_freed_memory
-            from micrograd.compile import compile_numpy, namespace_extras
 
             reuse_freed_memory()  # fresh pages for every array of every step cost more than math
 

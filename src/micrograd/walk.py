@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
 
-from micrograd.engine import Value
+from micrograd.engine import Value, no_local_rule
 from micrograd.graph import fmt_number
 from micrograd.walkview import walk_views
 from micrograd.words import said
@@ -81,8 +81,7 @@ def backprop_steps(root: Value, names: Mapping[Value, str] | None = None) -> lis
         if not node._prev:
             continue
         if node._local is None:
-            raise ValueError(f"walk: node {node._op!r} has only a _backward closure; its local "
-                             "derivatives are unknown (make it with micrograd.Op)")
+            raise ValueError(no_local_rule("walk", node))
         i, g = index[id(node)], grads[id(node)]
         for parent, local in zip(node._prev, node._local):
             j = index[id(parent)]

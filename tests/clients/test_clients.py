@@ -242,16 +242,18 @@ import demo_loop  # noqa: E402  (benchmarks/ is not a package: its scripts run a
 # One training run in the demo notebook's manner (benchmarks/demo_loop.py's loop, the one its
 # benchmark times), run once with 0.1.0 (its wheel first on sys.path, site-packages off) and
 # once with this package.
-def _demo_run(where: str, points: list, steps: int) -> dict:
-    return demo_loop.run(demo_loop.LOOP, where, [str(steps), "plain"], json.dumps(points),
+def _demo_run(where: str, points: list, steps: int, kind: str = "plain") -> dict:
+    return demo_loop.run(demo_loop.LOOP, where, [str(steps), kind], json.dumps(points),
                          timeout=300)
 
 
-def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel):
+# unchanged, and with the one line `loss = micrograd.compile(loss)`
+@pytest.mark.parametrize("kind", ["plain", "compiled"])
+def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel, kind):
     train, val, test = make_moons(RNG(7), n=50, noise=0.1)
     points = [[x, 2 * y - 1] for x, y in [*train, *val, *test]]  # labels -1 / +1, as the demo
     theirs = _demo_run(str(micrograd010_wheel), points, steps=15)
-    ours = _demo_run("ours", points, steps=15)
+    ours = _demo_run("ours", points, steps=15, kind=kind)
     # same repr (ReLUNeuron / LinearNeuron) and 337 parameters
     assert ours["repr"] == theirs["repr"] and ours["nparams"] == theirs["nparams"] == 337
     for k, (a, b) in enumerate(zip(ours["lines"], theirs["lines"])):

@@ -111,7 +111,7 @@ def test_a_patched_adamw_step_is_called(monkeypatch):
 
 
 def test_compiled_code_reads_layers_as_views_of_the_parameter_vector():
-    from micrograd.compile import strided
+    from micrograd.arraycode import strided
 
     _, _, _, model, _ = _setup()
     tape = BatchTape(model, 2, backend="numpy")

@@ -280,7 +280,7 @@ def test_numpy_tape_handles_many_classes():
 
 
 
-# ---- the numpy backend's compiler (micrograd.compile): layers as matrix products ----
+# ---- the numpy backend's compiler (micrograd.arraycode): layers as matrix products ----
 
 
 def _compare_numpy_with_eager(make_model, nin, data, steps=3):

@@ -113,7 +113,7 @@ def test_nodes_with_only_a_closure_cannot_be_walked():
     x = Value(1.0)
     y = Value(2.0, (x,), "mystery")
     y._backward = lambda: None
-    with pytest.raises(ValueError, match="only a _backward closure"):
+    with pytest.raises(ValueError, match="its own _backward closure"):
         backprop_steps(y)
 
 

@@ -41,10 +41,10 @@ PACKAGE = "micrograd"
 # layer: (its modules, the layers it rests on); a layer may import its own modules and those of
 # every layer below it, transitively. engine and records rest on the standard library alone.
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "engine": ("ops persist collector engine", ()),
+    "engine": ("links ops persist collector engine compiled", ()),
     "records": ("data files errors history settings words", ()),
     "models": ("micrograd check nn losses optim torch_bridge", ("engine", "records")),
-    "engines": ("backends backends.* arrays compile tape torch_engine", ("models",)),
+    "engines": ("backends backends.* arrays arraycode tape torch_engine", ("models",)),
     "run files": ("config checkpoint folder resume predict", ("engines",)),
     "loop": ("train run guard anomaly streams", ("run files",)),
     "pictures": ("plot animate graph walk walkview", ("loop",)),
@@ -59,8 +59,8 @@ LAZY_UPWARD = {
 }
 # the core: at module level these import only the standard library and each other, so
 # importing any of them loads nothing else
-CORE = ("ops", "persist", "collector", "engine", "nn", "losses", "optim", "data", "files", "errors",
-        "history", "settings", "words")
+CORE = ("links", "ops", "persist", "collector", "compiled", "engine", "nn", "losses", "optim",
+        "data", "files", "errors", "history", "settings", "words")
 # modules that import no third-party package, not even inside a function
 NO_THIRD_PARTY = (*CORE, "micrograd", "check", "train", "streams", "config", "checkpoint")
 THIRD_PARTY_IN_CORE = {("ops", "numpy"): "numpy_math(), the rules' functions on arrays"}

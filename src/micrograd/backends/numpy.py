@@ -1,6 +1,6 @@
 """The `numpy` engine: the recorded graph compiled to array code, one matrix product per layer.
 
-Losses within 1e-12 of eager's; `micrograd.tape.BatchTape` with `micrograd.compile`'s code.
+Losses within 1e-12 of eager's; `micrograd.tape.BatchTape` with `micrograd.arraycode`'s code.
 """
 
 from __future__ import annotations
