@@ -162,8 +162,17 @@ function show() {{
   if (last) $("text").textContent = last.text;
   $("count").textContent = `step ${{k}} of ${{steps.length}}`;
   WalkView.follow($("graph"), mode === "overview");
+  if (parent !== window) {{ // a widget's page: the step it shows, first when it starts, and
+    parent.postMessage({{ micrograd_walk_at: k, first, told }}, "*"); // whether it was told to
+    first = told = false;
+  }}
 }}
+let first = true, told = false;
 function go(to) {{ k = Math.max(0, Math.min(steps.length, to)); show(); }}
+window.addEventListener("message", (ev) => {{ // the notebook widget moves the walk (widgets.Walk)
+  const to = ev.data?.micrograd_walk_go;
+  if (ev.source === parent && typeof to === "number") {{ told = true; go(to); }}
+}});
 function look(m) {{ mode = m; $("focus").className = m === "focus" ? "on" : "";
   $("overview").className = m === "overview" ? "on" : ""; show(); }}
 $("next").onclick = () => go(k + 1);

@@ -50,6 +50,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pictures": ("plot animate graph walk walkview", ("loop",)),
     "playground": ("playground playground.*", ("pictures",)),
     "cli": ("cli cli.* __main__", ("playground",)),
+    "notebook": ("widgets widgets.*", ("playground",)),
 }
 # the only imports that reach up a layer: inside a function, each for a reason
 LAZY_UPWARD = {

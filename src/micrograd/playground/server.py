@@ -28,7 +28,6 @@ import os
 import shutil
 import signal
 import socket as socketlib
-import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -46,10 +45,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from micrograd.errors import EXIT_INTERRUPTED, EXIT_USAGE
-from micrograd.graph import INSTALL_HINT
 from micrograd.playground import protocol
 from micrograd.playground.assets import made_files
-from micrograd.playground.driver import Driver, LayoutError, encode, error, graph_message
+from micrograd.playground.dot import DOT_MISSING, run_dot
+from micrograd.playground.driver import Driver, encode, error, graph_message
 from micrograd.playground.limits import (
     DEFAULT_LIMITS,
     SHUTDOWN_GRACE,
@@ -69,7 +68,6 @@ log = logging.getLogger("micrograd.playground")
 
 FRAME_INTERVAL = 0.05  # at most 20 frames a second per connection
 INBOX = 64  # queued messages per connection; more are refused with an error
-DOT_TIMEOUT = 30.0  # seconds for `dot` to lay out one graph
 DOT_WORKERS = 2  # graphs laid out at once (each waits for a `dot` process)
 ACCEPT_LOG_PERIOD = 10.0  # seconds between two log lines about failed accepts
 BACKLOG = 128  # connections waiting to be accepted (and accepted at once, per wake-up)
@@ -382,23 +380,6 @@ def release_memory() -> None:
 
 
 _malloc_trim: Any = None
-
-
-DOT_MISSING = said("Graphviz's `dot` program was not found, so the graph cannot be drawn; to "
-                   "see it, {how}, then restart the playground", how=said(INSTALL_HINT))
-
-
-def run_dot(dot: str, text: str) -> str:
-    """SVG text from DOT text, by Graphviz's `dot`."""
-    try:
-        proc = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True,
-                              timeout=DOT_TIMEOUT)
-    except subprocess.TimeoutExpired as e:
-        raise LayoutError(str(e)) from None
-    if proc.returncode != 0:
-        raise LayoutError(proc.stderr.decode(errors="replace").strip()
-                          or f"exit {proc.returncode}")
-    return proc.stdout.decode()
 
 
 class PlaygroundServer(uvicorn.Server):

@@ -294,6 +294,7 @@ ZH = {
     "internal error while training; {hint}": "训练时出现内部错误；{hint}",
     "see the server log": "请查看服务器日志",
     "see the browser's console": "请查看浏览器的控制台",
+    "see the notebook's log": "请查看笔记本的日志",
 }
 
 # Texts that read the same in every language: names (of the package, of functions), formulas.

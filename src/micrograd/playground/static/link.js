@@ -203,7 +203,9 @@ export function createLink({ model, send, toast, schema }) {
     // keep the hash in step with the state
     const lang = language() === "en" ? "" : `&lang=${language()}`; // kept for whoever opens it
     const hash = `#${codec.text(st.config)}${lang}`;
-    if (location.hash !== hash) history.replaceState(null, "", hash);
+    // resolved against the page's own address, not its <base> (a notebook widget's page has
+    // one elsewhere, and history refuses another origin)
+    if (location.hash !== hash) history.replaceState(null, "", new URL(hash, location.href).href);
   }
 
   $("copy-link").onclick = copyLink;

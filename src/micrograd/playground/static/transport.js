@@ -1,16 +1,36 @@
-// micrograd playground: how the page reaches its model. Two transports with one interface, so
-// the page is the same in both modes:
+// micrograd playground: how the page reaches its model. Three transports with one interface, so
+// the page is the same in every mode:
 //   openTransport({ onopen(), onclose({ code, reason }), onmessage(text) }) -> { send(text), close() }
 // (a reason is text, or a sentence {text, params} that i18n.js says in the page's language)
 // - WebSocket: the served playground (`micrograd playground`): the model lives in the server.
 // - Worker: the exported page (`micrograd playground --export DIR`), chosen by
 //   <meta name="micrograd-transport" content="worker">: the model lives in a Web Worker running
 //   this package under Pyodide (static/worker.js). Same JSON messages, both ways.
+// - Widget: a notebook cell (below): the model lives in the kernel.
 import { say, words } from "./i18n.js";
 
 export function openTransport(events) {
   const meta = document.querySelector('meta[name="micrograd-transport"]');
-  return meta && meta.content === "worker" ? workerTransport(events) : socketTransport(events);
+  const kind = meta ? meta.content : "socket";
+  if (kind === "worker") return workerTransport(events);
+  return kind === "widget" ? widgetTransport(events) : socketTransport(events);
+}
+
+// - Widget: the page in a notebook cell (micrograd.widgets.Playground), in an iframe whose
+//   parent relays each text to the kernel and back: { micrograd_playground: { text } } both
+//   ways; the parent says { open } once the kernel answered the page's { hello }.
+function widgetTransport(events) {
+  const hear = (ev) => {
+    const m = ev.source === parent && ev.data ? ev.data.micrograd_playground : null;
+    if (!m) return;
+    if (m.open) events.onopen();
+    else if (typeof m.text === "string") events.onmessage(m.text);
+    else if (m.closed) events.onclose({ code: 1000, reason: m.closed });
+  };
+  window.addEventListener("message", hear);
+  const post = (m) => parent.postMessage({ micrograd_playground: m }, "*");
+  post({ hello: true });
+  return { send: (text) => post({ text }), close: () => window.removeEventListener("message", hear) };
 }
 
 function socketTransport(events) {

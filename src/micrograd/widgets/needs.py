@@ -1,0 +1,12 @@
+"""anywidget and traitlets for the widgets, or the one line that says how to get them."""
+
+from __future__ import annotations
+
+try:
+    import anywidget
+    import traitlets
+except ImportError as e:  # the one line a user needs, not a traceback
+    raise ImportError("micrograd.widgets needs anywidget: pip install 'micrograd-lab[notebook]' "
+                      "(or pip install anywidget)") from e
+
+__all__ = ["anywidget", "traitlets"]

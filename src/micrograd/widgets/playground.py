@@ -1,0 +1,155 @@
+"""`Playground()`: the playground in a notebook cell, its model trained in the kernel.
+
+The third transport beside the server's WebSocket and the exported page's Web Worker: the page
+(`widgets.page`) runs in an iframe of the cell's output, and each of its texts reaches the
+kernel's `Driver` as a widget message; the driver's answers go back the same way. Training runs
+in the kernel's event loop, a slice per frame (as the server's runner does), between the cells
+the learner runs; `play()`, `pause()` and `step(n)` drive it from Python too, and
+`history` holds the losses the page draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from functools import partial
+from importlib import resources
+from typing import Any
+
+from micrograd.playground.dot import DOT_MISSING, run_dot
+from micrograd.playground.driver import MAX_PENDING_STEPS, Driver, encode, error, graph_message
+from micrograd.playground.session import Session
+from micrograd.widgets.needs import anywidget, traitlets
+from micrograd.widgets.page import widget_page
+from micrograd.words import said
+
+log = logging.getLogger("micrograd.widgets")
+FRAME_INTERVAL = 0.05  # seconds between slices while playing: at most 20 frames a second
+LOG_HINT = said("see the notebook's log")
+
+
+class Playground(anywidget.AnyWidget):
+    """The playground page in a cell's output; its session lives in this kernel."""
+
+    _esm = resources.files("micrograd.widgets").joinpath("static", "playground.js").read_text(
+        encoding="utf-8")
+    page = traitlets.Unicode("").tag(sync=True)
+    height = traitlets.Int(800).tag(sync=True)  # the page's height; the cell scales it to fit
+
+    def __init__(self, engine: str | None = None, height: int = 800):
+        self.driver = Driver(Session(None, engine), log_hint=LOG_HINT)
+        dot = shutil.which("dot")
+        self._layout = None if dot is None else partial(run_dot, dot)
+        self.driver.layout = self._layout  # the walk's pictures
+        self._timer: asyncio.TimerHandle | None = None
+        self._views: set[str] = set()  # the views whose page has started
+        self._graph = ""  # the last graph message, for a view that starts later
+        super().__init__(page=widget_page(self.driver.session.engine_name), height=height)
+        self.on_msg(self._on_msg)
+
+    # ---- from Python ----
+
+    @property
+    def session(self) -> Session:
+        return self.driver.session
+
+    @property
+    def model(self) -> Any:
+        """The MLP being trained (its Values hold the weights of now)."""
+        return self.driver.session.model
+
+    @property
+    def history(self) -> dict[str, list]:
+        """Steps and their train and validation losses, as the page's curve draws them."""
+        return self.driver.session.history
+
+    def play(self) -> None:
+        """Train on in the kernel, a slice per frame, until `pause()` (or the page's pause)."""
+        self._to_page(self.driver.on_play())
+        self._schedule()
+
+    def pause(self) -> None:
+        self._to_page(self.driver.on_pause())
+
+    def step(self, n: int = 1) -> int:
+        """Train `n` steps now, in this cell (a playing page pauses), and show the result;
+        returns the step reached."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PENDING_STEPS:
+            raise ValueError(f"step(n): n is a number of steps, 1 to {MAX_PENDING_STEPS}, "
+                             f"got {n!r}")
+        texts = self.driver.on_pause() if self.driver.running else []
+        self.driver.on_step(n)
+        while self.driver.pending > 0:
+            texts = [*texts, *self.driver.train_slice(time.monotonic())][-3:]
+            if not self.driver.busy:  # stopped by an error (its message is in texts)
+                break
+        self._to_page(texts)
+        return self.driver.session.step
+
+    def close(self) -> None:
+        """Stop training with the widget: no slice runs for a page that is gone."""
+        self._stop()
+        super().close()
+
+    # ---- the page's messages ----
+
+    def _on_msg(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        kind, view = content.get("kind"), str(content.get("view", ""))
+        try:
+            if kind == "hello":  # a view's page has started: its state, frame and graph
+                self._views.add(view)
+                graph = [self._graph] if self._graph else []
+                self._to_page([*self.driver.hello(), *graph], open=view)
+            elif kind == "bye":  # a view is gone; with the last one, training pauses
+                self._views.discard(view)
+                if not self._views:
+                    self._stop()
+            elif kind == "text":
+                self._to_page(self.driver.receive(content.get("text")))
+        except Exception:  # a bug: logged; the page hears of it, as the driver's own errors
+            self._failed(str(kind))
+        self._schedule()
+
+    def _to_page(self, texts: list[str], **extra: Any) -> None:
+        """Texts to the page (every view), then the graph's layout if its shape changed (kept
+        for a view that starts later)."""
+        self.send({"texts": texts, **extra})
+        info = self.driver.take_layout()
+        if info is not None:
+            self._graph = graph_message(info, self._layout, DOT_MISSING)
+            self.send({"texts": [self._graph]})
+
+    def _failed(self, kind: str) -> None:
+        log.exception("micrograd.widgets.Playground: %s failed", kind)
+        self.driver.running = False
+        self.driver.pending = 0
+        message = said("internal error while handling {kind}; {hint}", kind=kind, hint=LOG_HINT)
+        self.send({"texts": [encode(error(message, kind)), encode(self.driver.status())]})
+
+    def _stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.driver.on_pause()
+
+    def _schedule(self) -> None:
+        """While the driver is busy, a slice every frame in the kernel's event loop."""
+        if self.driver.busy and self._timer is None:
+            try:
+                loop = asyncio.get_event_loop()
+            except RuntimeError:  # no loop in this thread (not a kernel): `step(n)` still works
+                return
+            self._timer = loop.call_later(FRAME_INTERVAL, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self.comm is None:  # closed: nothing to train for
+            self.driver.on_pause()
+            return
+        try:
+            self._to_page(self.driver.train_slice(time.monotonic()))
+        except Exception:
+            self._failed("play")
+        self._schedule()

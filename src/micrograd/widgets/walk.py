@@ -1,0 +1,49 @@
+"""`Walk(root)`: the backprop walk of `root` as a notebook widget (anywidget).
+
+The page is `micrograd.walk.walk_html(root)`, the standalone walk with its buttons, shown in an
+iframe of the widget's output (its own ids and script, as `BackpropWalk` does). The widget and
+the page tell each other the step shown (`postMessage`), so `walk.step` in Python is what the
+learner sees: set it to move the page, read it after clicking through. `walk.current` is that
+step as data (`micrograd.walk.Step`: its phase, node, text and grad).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from micrograd.engine import Value
+from micrograd.walk import Step, backprop_steps, walk_html
+from micrograd.widgets.needs import anywidget, traitlets
+
+_STATIC = resources.files("micrograd.widgets").joinpath("static")
+
+
+class Walk(anywidget.AnyWidget):
+    """Backpropagation of `root`, step by step, in a cell's output: `Walk(loss)`."""
+
+    _esm = _STATIC.joinpath("walk.js").read_text(encoding="utf-8")
+    page = traitlets.Unicode("").tag(sync=True)
+    step = traitlets.Int(0).tag(sync=True)  # how many steps are shown (0: none yet)
+    steps = traitlets.Int(0).tag(sync=True)
+    height = traitlets.Int(640).tag(sync=True)
+
+    def __init__(self, root: Value, height: int = 640, **kwargs: Any):
+        if not isinstance(root, Value):
+            raise TypeError(f"Walk needs a Value (the output to backpropagate from), got "
+                            f"{type(root).__name__}")
+        self._steps = backprop_steps(root)
+        super().__init__(page=walk_html(root, **kwargs), steps=len(self._steps), height=height)
+
+    @traitlets.validate("step")
+    def _in_range(self, proposal: Any) -> int:
+        return max(0, min(self.steps, int(proposal["value"])))
+
+    def go(self, k: int) -> None:
+        """Show the first `k` steps (clamped to the walk), in every view of the widget."""
+        self.step = k
+
+    @property
+    def current(self) -> Step | None:
+        """The last step shown, None before the first."""
+        return self._steps[self.step - 1] if self.step else None

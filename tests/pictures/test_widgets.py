@@ -1,0 +1,163 @@
+"""micrograd.widgets in Python: the Walk's state and two-way step, the Playground's session and
+messages, the page a cell carries whole, and the one line without the extra."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import require_module
+from micrograd import Value
+from micrograd.walk import backprop_steps
+
+pytestmark = pytest.mark.needs_dot
+
+
+@pytest.fixture
+def Walk():
+    require_module("anywidget", "needs anywidget (pip install -e '.[test]')")
+    from micrograd.widgets import Walk
+
+    return Walk
+
+
+def _loss():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    return (a * b + b**2).tanh()
+
+
+def test_the_widget_holds_the_walk_and_its_step(Walk):
+    loss = _loss()
+    walk = Walk(loss, height=500)
+    steps = backprop_steps(loss)
+    assert (walk.steps, walk.step, walk.height, walk.current) == (len(steps), 0, 500, None)
+    walk.go(3)
+    assert walk.current == steps[2]
+    walk.step = 10_000
+    assert walk.step == len(steps) and walk.current == steps[-1]
+    walk.step = -1
+    assert walk.step == 0
+
+
+def test_the_page_says_its_step_and_goes_where_it_is_told(Walk):
+    page = Walk(_loss()).page
+    assert "micrograd_walk_at" in page and "micrograd_walk_go" in page
+    assert "ev.source === parent" in page  # only the widget around it moves it
+
+
+def test_a_walk_needs_a_value(Walk):
+    with pytest.raises(TypeError, match="Walk needs a Value"):
+        Walk(3.0)
+
+
+def test_without_anywidget_the_import_says_what_to_install():
+    code = ("import sys; sys.modules['anywidget'] = None\n"
+            "from micrograd.widgets import Walk")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "pip install 'micrograd-lab[notebook]'" in proc.stderr.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def Playground():
+    require_module("anywidget", "needs anywidget (pip install -e '.[test]')")
+    from micrograd.widgets import Playground
+
+    return Playground
+
+
+def _sent(widget):
+    """What the widget sends its views, kept instead of sent (no front end here)."""
+    out = []
+    widget.send = lambda content, buffers=None: out.append(content)
+    return out
+
+
+def test_the_playground_trains_its_session_from_python(Playground):
+    pg = Playground(engine="tape")
+    sent = _sent(pg)
+    weight = pg.model.parameters()[0]
+    before = weight.data
+    assert pg.step(12) == 12 and pg.session.step == 12
+    assert weight is pg.model.parameters()[0] and weight.data != before  # trained in place
+    frames = [m for m in (json.loads(t) for s in sent for t in s["texts"]) if m["type"] == "frame"]
+    assert frames[-1]["step"] == 12
+    assert pg.history["step"] and pg.history["step"][-1] <= 12
+
+
+def test_the_playground_answers_its_page_through_the_driver(Playground):
+    pg = Playground(engine="tape")
+    sent = _sent(pg)
+    pg._on_msg(pg, {"kind": "hello", "view": "v1"}, None)
+    assert sent[0]["open"] == "v1"
+    assert [json.loads(t)["type"] for t in sent[0]["texts"]] == ["state", "frame"]
+    pg._on_msg(pg, {"kind": "text", "text": json.dumps({"type": "configure", "lr": 0.05})}, None)
+    state = json.loads(sent[-1]["texts"][0])
+    assert state["type"] == "state" and state["config"]["lr"] == 0.05
+    pg._on_msg(pg, {"kind": "text", "text": "not json"}, None)
+    assert json.loads(sent[-1]["texts"][0])["type"] == "error"
+
+
+def test_the_cell_page_carries_everything_it_loads():
+    from micrograd.playground.assets import made_files
+    from micrograd.widgets.page import BASE, widget_page
+
+    page = widget_page("tape")
+    assert not re.search(r'(?:from|import)\s*\(?\s*"\./', page)  # no module is fetched
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page).group(1))
+    modules = {name: base64.b64decode(url.split(",", 1)[1]).decode()
+               for name, url in imports["imports"].items()}
+    wanted = {f"micrograd/{m}" for src in modules.values()
+              for m in re.findall(r'"micrograd/([\w-]+\.js)"', src)}
+    assert wanted <= set(modules) and "micrograd/main.js" in modules
+    assert 'content="widget"' in page and f'<base href="{BASE}">' in page
+    files = json.loads(re.search(r'id="micrograd-files">(.*?)</script>', page).group(1)
+                       .replace("<\\/", "</"))
+    assert files == made_files("tape")
+    assert '<link rel="stylesheet"' not in page and "filenote.js" not in page
+    assert 'src="/static/main.js"' not in page and 'import "micrograd/main.js"' in page
+
+
+def test_step_takes_a_count_of_steps(Playground):
+    pg = Playground(engine="tape")
+    _sent(pg)
+    for bad in (0, -1, 2.5, "3", True, 10_001):
+        with pytest.raises(ValueError, match="number of steps"):
+            pg.step(bad)
+    assert pg.session.step == 0
+
+
+def test_training_stops_with_the_widget_and_with_its_last_view(Playground):
+    import asyncio
+
+    async def scenario():
+        pg = Playground(engine="tape")
+        _sent(pg)
+        for view in ("a", "b"):
+            pg._on_msg(pg, {"kind": "hello", "view": view}, None)
+        pg.play()
+        assert pg._timer is not None and pg.driver.running
+        pg._on_msg(pg, {"kind": "bye", "view": "a"}, None)
+        assert pg.driver.running  # one view is still there
+        pg._on_msg(pg, {"kind": "bye", "view": "b"}, None)
+        assert pg._timer is None and not pg.driver.running
+        pg.play()
+        pg.close()
+        assert pg._timer is None and not pg.driver.running
+
+    asyncio.run(scenario())
+
+
+def test_a_view_that_starts_later_gets_the_graph_too(Playground):
+    pg = Playground(engine="tape")
+    sent = _sent(pg)
+    pg._on_msg(pg, {"kind": "hello", "view": "a"}, None)
+    pg._on_msg(pg, {"kind": "text", "text": json.dumps({"type": "pick", "index": 1})}, None)
+    pg._on_msg(pg, {"kind": "hello", "view": "b"}, None)
+    kinds = [json.loads(t)["type"] for t in sent[-1]["texts"]]
+    assert sent[-1]["open"] == "b" and "graph" in kinds

@@ -1,0 +1,240 @@
+"""The notebook widgets in a real JupyterLab, driven in headless Chromium.
+
+The test starts `jupyter lab` on a folder holding one notebook, opens it in Chromium, runs its
+cells in the kernel the page started, and works the widget from both sides: buttons clicked in
+the page move the step Python reads, and a step set in Python moves the page. Everything is
+local: the lab's own files, anywidget's extension and the widget's page.
+With MICROGRAD_WIDGET_SHOTS=DIR it keeps a screenshot of each state at 1280×800 and 1024×768.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import CHROMIUM_ARGS, require_chromium, require_module, wait_until
+
+pytestmark = [pytest.mark.needs_chromium, pytest.mark.needs_dot]
+WAIT_MS = 120_000  # a busy machine: a page in a cell can take seconds to show
+
+WALK = [
+    "from micrograd import Value\n"
+    "from micrograd.widgets import Walk\n"
+    "a, b = Value(2.0, label='a'), Value(-3.0, label='b')\n"
+    "c = (a * b + b**2).tanh(); c.label = 'c'\n"
+    "walk = Walk(c, height=420)\n"
+    "walk",
+    "print('STEP', walk.step, walk.current.phase if walk.current else None)",
+    "walk.go(9)",
+]
+
+
+def _notebook(folder: Path, name: str, sources: list[str]) -> Path:
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": source} for source in sources]
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path = folder / name
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _jupyter_lab(folder: Path):
+    """`jupyter lab` serving `folder` on a free local port: (its base URL, its token)."""
+    port, token = _free_port(), secrets.token_hex(16)
+    # every file Jupyter writes (config, runtime, workspaces, settings, IPython's profile) in
+    # the test's folder, none in the user's home; the lab's news prompt answered "no"
+    env = {**os.environ, **{name: str(folder / f".{name.lower()}") for name in (
+        "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR",
+        "JUPYTERLAB_WORKSPACES_DIR", "JUPYTERLAB_SETTINGS_DIR")}}
+    settings = folder / ".jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    src = Path(__file__).resolve().parents[2] / "src"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    log = (folder / "lab.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={folder}",
+         "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"jupyter lab exited: {(folder / 'lab.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
+                    return True
+            except OSError:
+                return False
+        wait_until(up, "jupyter lab to answer", timeout=120)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _run_cell(tab, index: int) -> None:
+    tab.evaluate("""(i) => { const app = window.jupyterapp;
+        app.shell.currentWidget.content.activeCellIndex = i;
+        return app.commands.execute('notebook:run-cell'); }""", index)
+
+
+def _output(tab, index: int) -> str:
+    return tab.evaluate("""(i) => { const nb = window.jupyterapp.shell.currentWidget.content;
+        return nb.widgets[i].node.querySelector('.jp-OutputArea')?.innerText ?? ''; }""", index)
+
+
+def _run_view(tab, index: int, title: str):
+    """Run cell `index`, which shows a widget: its page's frame (a kernel error fails at once)."""
+    _run_cell(tab, index)
+    frames = f".jp-OutputArea iframe[title^='{title}']"
+    wait_until(lambda: tab.locator(frames).count() or "Error" in _output(tab, index),
+               f"the {title} view", timeout=WAIT_MS / 1000)
+    assert "Error" not in _output(tab, index), _output(tab, index)
+    return frames
+
+
+def _read(tab, index: int, text: str) -> None:
+    """Run cell `index` until its output holds `text` (what the page did may still be on its
+    way to the kernel when the cell first runs)."""
+    def shows() -> bool:
+        _run_cell(tab, index)
+        try:
+            wait_until(lambda: _output(tab, index).strip(), "the cell's output", timeout=30)
+        except AssertionError:
+            return False
+        return text in _output(tab, index)
+    wait_until(shows, f"cell {index} to print {text!r}", timeout=WAIT_MS / 1000)
+
+
+def _shot(tab, name: str) -> None:
+    folder = os.environ.get("MICROGRAD_WIDGET_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One JupyterLab for the module's notebooks, and one Chromium: (open(name, cells), folder)."""
+    require_module("jupyterlab", "needs JupyterLab (pip install -e '.[test]')")
+    require_module("anywidget", "needs anywidget (pip install -e '.[test]')")
+    chromium_path = require_chromium()
+    from playwright import sync_api
+
+    folder = tmp_path_factory.mktemp("lab")
+    with _jupyter_lab(folder) as (base, token), sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
+                                    timeout=60_000)
+
+        def open_notebook(name: str, cells: list[str]):
+            """A tab on a new notebook of `cells`, its kernel idle; its page errors in .problems."""
+            _notebook(folder, name, cells)
+            tab = browser.new_page(viewport={"width": 1280, "height": 800})
+            tab.set_default_timeout(120_000)
+            tab.problems = []
+            tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+            workspace = Path(name).stem  # one per tab: a workspace open twice asks what to do
+            tab.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?token={token}")
+            tab.wait_for_function(f"window.jupyterapp?.shell?.currentWidget?.content?.widgets"
+                                  f"?.length === {len(cells)} && window.jupyterapp.shell"
+                                  ".currentWidget.sessionContext?.session?.kernel?.status"
+                                  " === 'idle'")
+            return tab
+
+        try:
+            yield open_notebook
+        finally:
+            browser.close()  # its tabs too
+
+
+def test_the_walk_widget_steps_from_the_page_and_from_python(lab):
+    from playwright import sync_api
+
+    tab = lab("walk.ipynb", WALK)
+    views = _run_view(tab, 0, "backpropagation")
+    page = tab.frame_locator(views).first
+    count = page.locator("#count")
+    sync_api.expect(count).to_have_text("step 0 of 11", timeout=WAIT_MS)
+    for _ in range(3):
+        page.locator("#next").click()
+    sync_api.expect(count).to_have_text("step 3 of 11", timeout=WAIT_MS)
+    _shot(tab, "walk-step-3-1280")
+    _read(tab, 1, "STEP 3 forward")  # the clicks reached Python
+    _run_cell(tab, 2)  # walk.go(9): the page follows
+    sync_api.expect(count).to_have_text("step 9 of 11", timeout=WAIT_MS)
+    sync_api.expect(page.locator("#text")).to_contain_text(".grad", timeout=WAIT_MS)
+    tab.set_viewport_size({"width": 1024, "height": 768})
+    time.sleep(0.3)
+    _shot(tab, "walk-step-9-1024")
+    assert tab.problems == []
+    tab.close()
+
+
+PLAYGROUND = [
+    "from micrograd.widgets import Playground\n"
+    "pg = Playground()\n"
+    "pg",
+    "print('STEP', pg.step(25))",
+    "print('NOW', pg.session.step, pg.driver.running)",
+]
+
+
+def test_the_playground_widget_trains_in_the_kernel(lab):
+    from playwright import sync_api
+
+    tab = lab("playground.ipynb", PLAYGROUND)
+    views = _run_view(tab, 0, "micrograd playground")
+    page = tab.frame_locator(views).first
+    count = page.locator("#step-count")
+    # the play button is enabled once the kernel has answered the page
+    sync_api.expect(page.locator("#play")).to_be_enabled(timeout=WAIT_MS)
+    sync_api.expect(count).to_have_text("0", timeout=WAIT_MS)
+    _shot(tab, "playground-start-1280")
+    _run_cell(tab, 1)  # 25 steps from Python: the page shows them
+    wait_until(lambda: "STEP 25" in _output(tab, 1), "Python to train 25 steps", WAIT_MS / 1000)
+    sync_api.expect(count).to_have_text("25", timeout=WAIT_MS)
+    page.locator("#play").click()  # the page's play: the kernel trains between cells
+    wait_until(lambda: int(count.inner_text() or 0) > 60, "the kernel to train on", 120)
+    page.locator("#play").click()  # pause: the kernel's status says so to the page
+    frame = tab.locator(views).first.element_handle().content_frame()
+    frame.wait_for_function("window.playground.running === false", timeout=WAIT_MS)
+    _shot(tab, "playground-trained-1280")
+    _run_cell(tab, 2)
+    wait_until(lambda: "NOW" in _output(tab, 2), "Python to read the step", WAIT_MS / 1000)
+    now = int(_output(tab, 2).split()[1])
+    assert now > 60 and "False" in _output(tab, 2)
+    sync_api.expect(count).to_have_text(str(now), timeout=WAIT_MS)
+    page.locator("#graph-toggle").click()  # the graph, laid out by `dot` in the kernel
+    sync_api.expect(page.locator("#graph-view svg g.node").first).to_be_attached(timeout=WAIT_MS)
+    _shot(tab, "playground-graph-1280")
+    tab.set_viewport_size({"width": 1024, "height": 768})
+    time.sleep(1.5)  # the page redraws for its new size (a picture only: nothing is asserted)
+    _shot(tab, "playground-graph-1024")
+    assert tab.problems == []
+    tab.close()
