@@ -117,7 +117,7 @@ class Scope:
         program = programs.get(model)
         if program is not None and program.structure == structure:
             return program.run(inputs)
-        if len(set(inputs)) < len(inputs) or not set(inputs).isdisjoint(_leaves_of(structure)):
+        if len(set(inputs)) < len(inputs) or not set(inputs).isdisjoint(model.parameters()):
             return outputs(inputs)  # an input twice, or a parameter as an input: not recorded
         self.recording = True
         try:
@@ -127,18 +127,6 @@ class Scope:
         programs[model] = Program.record(structure, model, inputs, outs)
         self.compiled.recorded += 1
         return outs
-
-
-def _leaves_of(structure: tuple) -> list[Any]:
-    """The Values in a model's structure (its parameters), found in its nested tuples."""
-    found, todo = [], [structure]
-    while todo:
-        for item in todo.pop():
-            if isinstance(item, tuple):
-                todo.append(item)
-            elif isinstance(item, Value):
-                found.append(item)
-    return found
 
 
 class Program:
