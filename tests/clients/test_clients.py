@@ -262,3 +262,45 @@ def test_demo_training_matches_micrograd_010_step_by_step(micrograd010_wheel, ki
         assert loss == pytest.approx(loss0, rel=1e-12), f"step {k}"
         assert grads == pytest.approx(grads0, rel=1e-10, abs=1e-15), f"step {k}"
     assert ours["lines"][-1][0] < ours["lines"][0][0] / 2  # it learns
+
+
+def test_the_demos_model_and_arrays_handed_to_the_playground_widget():
+    """The demo's model and NumPy arrays handed to `Playground(model, (X, y))`: the page trains
+    that very object, so the demo's own hinge loss and accuracy, computed afterwards in the
+    notebook, read the trained model; then the demo's SGD loop goes on from it."""
+    import random
+
+    import numpy as np
+
+    from conftest import require_module
+
+    require_module("anywidget", "needs anywidget (pip install -e '.[test]')")
+    from micrograd.widgets import Playground
+
+    train, val, test = make_moons(RNG(11), n=100, noise=0.1)
+    X = np.array([x for x, _ in [*train, *val, *test]])
+    y = np.array([2 * c - 1 for _, c in [*train, *val, *test]])  # int64, -1 / +1
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+
+    def hinge():  # the demo's kind of loss: max-margin, plus an L2 term; and its accuracy
+        scores = [model([Value(a), Value(b)]) for a, b in X]
+        data = sum((1 + -int(t) * s).relu() for t, s in zip(y, scores)) * (1.0 / len(y))
+        l2 = 1e-4 * sum(p * p for p in model.parameters())
+        right = sum((t > 0) == (s.data > 0) for t, s in zip(y, scores))
+        return data + l2, right / len(y)
+
+    before, acc0 = hinge()
+    pg = Playground(model, (X, y), engine="tape")
+    pg.send = lambda *a, **k: None  # no front end here
+    assert pg.session.config.problem == "regression" and pg.session.config.hidden == [16, 16]
+    pg.step(300)
+    after, acc = hinge()
+    assert pg.model is model and after.data < before.data / 4 and acc > max(acc0, 0.95)
+    for k in range(3):  # the demo's loop, on the trained model
+        loss, _ = hinge()
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    assert math.isfinite(hinge()[0].data)

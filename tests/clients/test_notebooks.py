@@ -69,7 +69,8 @@ def test_there_are_notebooks():
     assert [p.name for p in NOTEBOOKS] == [
         "01_backprop_by_hand.ipynb", "01_backprop_by_hand.zh.ipynb",
         "02_mlp_and_training.ipynb", "02_mlp_and_training.zh.ipynb",
-        "03_your_own_op.ipynb", "03_your_own_op.zh.ipynb"]
+        "03_your_own_op.ipynb", "03_your_own_op.zh.ipynb",
+        "04_watch_it_train.ipynb", "04_watch_it_train.zh.ipynb"]
 
 
 def _code_only(source: str) -> str:

@@ -161,3 +161,85 @@ def test_a_view_that_starts_later_gets_the_graph_too(Playground):
     pg._on_msg(pg, {"kind": "hello", "view": "b"}, None)
     kinds = [json.loads(t)["type"] for t in sent[-1]["texts"]]
     assert sent[-1]["open"] == "b" and "graph" in kinds
+
+
+def test_the_playground_trains_the_notebooks_own_model_in_place(Playground):
+    import random
+
+    from micrograd.data import RNG, make_moons
+    from micrograd.nn import MLP
+
+    random.seed(1337)
+    model = MLP(2, [8, 8, 2])  # 0.1.0's kind, as a lecture notebook builds it
+    points = [p for part in make_moons(RNG(5), 80) for p in part]
+    X, y = [x for x, _ in points], [c for _, c in points]
+    pg = Playground(model, (X, y), engine="tape", lr=0.03, batch_size=10)
+    sent = _sent(pg)
+    assert pg.model is model and (pg.session.config.lr, pg.session.config.batch_size) == (0.03, 10)
+    pg._on_msg(pg, {"kind": "hello", "view": "v"}, None)
+    state = json.loads(sent[0]["texts"][0])
+    assert state["sizes"] == [2, 8, 8, 2] and "hidden" in state["locked"] and state["own_points"]
+    given = [p.data for p in model.parameters()]
+    pg.step(20)
+    assert [p.data for p in model.parameters()] != given and pg.history["step"][-1] == 20
+    pg._on_msg(pg, {"kind": "text", "text": json.dumps({"type": "reset"})}, None)
+    assert [p.data for p in model.parameters()] == given
+
+
+def test_a_setting_given_by_name_is_checked_as_the_pages(Playground):
+    from micrograd.nn import MLP
+
+    points = ([[0, 0], [1, 1], [1, 0]], [0, 1, 1])
+    for kw, words in ((dict(lr=-1), "lr must be"), (dict(colour="red"), "unknown setting colour="),
+                      (dict(model=MLP(2, [4, 1]), problem="classification"),
+                       "problem='classification': your model makes it 'regression'"),
+                      (dict(data=points, noise=0.3), "noise= does not apply to your own points"),
+                      (dict(data=points, dataset="moons"), "dataset='moons': your points")):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            Playground(**kw)
+    assert Playground(MLP(2, [4, 2]), dataset="moons").session.config.dataset == "moons"
+    assert Playground(problem="regression").session.config.dataset == "plane"
+
+
+def test_the_walks_current_step_names_values_as_its_page_does(Walk):
+    import random
+
+    from micrograd.graph import trace_mlp
+    from micrograd.nn import MLP
+
+    random.seed(3)
+    trace = trace_mlp(MLP(2, [2, 1]), [0.5, -1.0], 1.0, regression=True)
+    walk = Walk(trace.loss, **trace.style())
+    walk.go(3)
+    assert json.dumps(walk.current.text)[1:-1] in walk.page  # the sentence the page shows
+    assert walk.current.text.startswith("w1[0,")  # the trace's name, not v3
+
+
+def test_in_an_event_loop_the_graph_is_laid_out_off_the_kernels_thread(Playground, monkeypatch):
+    import asyncio
+    import threading
+
+    from micrograd.widgets import playground as widget
+
+    where = []
+
+    def layout(info, lay, missing):
+        where.append(threading.current_thread() is threading.main_thread())
+        return json.dumps({"type": "graph", "id": info["id"]})
+
+    monkeypatch.setattr(widget, "graph_message", layout)
+
+    async def scenario():
+        pg = Playground(engine="tape")
+        sent = _sent(pg)
+        pg._on_msg(pg, {"kind": "hello", "view": "a"}, None)
+        pg._on_msg(pg, {"kind": "text", "text": json.dumps({"type": "pick", "index": 2})}, None)
+        for _ in range(200):
+            if any("graph" in t for s in sent for t in s["texts"]):
+                break
+            await asyncio.sleep(0.01)
+        return sent
+
+    sent = asyncio.run(scenario())
+    assert where and not any(where)  # laid out in a worker thread
+    assert json.loads(sent[-1]["texts"][0])["type"] == "graph"

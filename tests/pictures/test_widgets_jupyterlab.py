@@ -132,6 +132,21 @@ def _read(tab, index: int, text: str) -> None:
     wait_until(shows, f"cell {index} to print {text!r}", timeout=WAIT_MS / 1000)
 
 
+def _click(tab, views: str, selector: str, at: tuple[float, float] | None = None) -> None:
+    """A mouse click on `selector` in the (scaled, sandboxed) page of the first view, where the
+    learner's pointer would be: the element's box in the page, times the view's scale, from the
+    view's corner. (Playwright's own click aims wrong in a scaled frame of another origin.)"""
+    view = tab.locator(views).first
+    view.scroll_into_view_if_needed()
+    frame = view.element_handle().content_frame()
+    box = view.bounding_box()
+    x, y, w, h, inner = frame.evaluate("""(sel) => { const r = document.querySelector(sel)
+        .getBoundingClientRect(); return [r.x, r.y, r.width, r.height, innerWidth]; }""", selector)
+    scale = box["width"] / inner
+    dx, dy = at if at is not None else (w / 2, h / 2)
+    tab.mouse.click(box["x"] + (x + dx) * scale, box["y"] + (y + dy) * scale)
+
+
 def _shot(tab, name: str) -> None:
     folder = os.environ.get("MICROGRAD_WIDGET_SHOTS")
     if folder:
@@ -205,32 +220,46 @@ PLAYGROUND = [
 ]
 
 
+def _playground(lab, name: str, cells: list[str]):
+    """A notebook whose first cell shows a Playground, run until the kernel has answered the
+    page (its play button is enabled then): (tab, the views' selector, the page, its counter)."""
+    from playwright import sync_api
+
+    tab = lab(name, cells)
+    views = _run_view(tab, 0, "micrograd playground")
+    page = tab.frame_locator(views).first
+    sync_api.expect(page.locator("#play")).to_be_enabled(timeout=WAIT_MS)
+    return tab, views, page, page.locator("#step-count")
+
+
+def _play_past(tab, views: str, count, step: int):
+    """The page's play until the kernel has trained past `step`, then its pause, answered: the
+    page's frame."""
+    _click(tab, views, "#play")
+    wait_until(lambda: int(count.inner_text() or 0) > step, "the kernel to train on", 120)
+    _click(tab, views, "#play")
+    frame = tab.locator(views).first.element_handle().content_frame()
+    frame.wait_for_function("window.playground.running === false", timeout=WAIT_MS)
+    return frame
+
+
 def test_the_playground_widget_trains_in_the_kernel(lab):
     from playwright import sync_api
 
-    tab = lab("playground.ipynb", PLAYGROUND)
-    views = _run_view(tab, 0, "micrograd playground")
-    page = tab.frame_locator(views).first
-    count = page.locator("#step-count")
-    # the play button is enabled once the kernel has answered the page
-    sync_api.expect(page.locator("#play")).to_be_enabled(timeout=WAIT_MS)
+    tab, views, page, count = _playground(lab, "playground.ipynb", PLAYGROUND)
     sync_api.expect(count).to_have_text("0", timeout=WAIT_MS)
     _shot(tab, "playground-start-1280")
     _run_cell(tab, 1)  # 25 steps from Python: the page shows them
     wait_until(lambda: "STEP 25" in _output(tab, 1), "Python to train 25 steps", WAIT_MS / 1000)
     sync_api.expect(count).to_have_text("25", timeout=WAIT_MS)
-    page.locator("#play").click()  # the page's play: the kernel trains between cells
-    wait_until(lambda: int(count.inner_text() or 0) > 60, "the kernel to train on", 120)
-    page.locator("#play").click()  # pause: the kernel's status says so to the page
-    frame = tab.locator(views).first.element_handle().content_frame()
-    frame.wait_for_function("window.playground.running === false", timeout=WAIT_MS)
+    _play_past(tab, views, count, 60)  # the kernel trains between cells; the pause answered
     _shot(tab, "playground-trained-1280")
     _run_cell(tab, 2)
     wait_until(lambda: "NOW" in _output(tab, 2), "Python to read the step", WAIT_MS / 1000)
     now = int(_output(tab, 2).split()[1])
     assert now > 60 and "False" in _output(tab, 2)
     sync_api.expect(count).to_have_text(str(now), timeout=WAIT_MS)
-    page.locator("#graph-toggle").click()  # the graph, laid out by `dot` in the kernel
+    _click(tab, views, "#graph-toggle")  # the graph, laid out by `dot` in the kernel
     sync_api.expect(page.locator("#graph-view svg g.node").first).to_be_attached(timeout=WAIT_MS)
     _shot(tab, "playground-graph-1280")
     tab.set_viewport_size({"width": 1024, "height": 768})
@@ -238,3 +267,80 @@ def test_the_playground_widget_trains_in_the_kernel(lab):
     _shot(tab, "playground-graph-1024")
     assert tab.problems == []
     tab.close()
+
+
+OWN = [
+    "import random\n"
+    "from micrograd.data import RNG, make_moons\n"
+    "from micrograd.nn import MLP\n"
+    "from micrograd.widgets import Playground\n"
+    "random.seed(1337)\n"
+    "model = MLP(2, [8, 8, 1])  # the lecture's kind: ReLU, one output\n"
+    "points = [p for part in make_moons(RNG(5), 100) for p in part]\n"
+    "X, y = [x for x, _ in points], [1 if c else -1 for _, c in points]\n"
+    "w = model.layers[0].neurons[0].w[0]\n"
+    "start = w.data\n"
+    "pg = Playground(model, (X, y))\n"
+    "pg",
+    "print('MOVED', w.data != start, pg.model is model, pg.session.step)",
+]
+
+
+def test_the_playground_widget_trains_the_notebooks_own_model(lab):
+    from playwright import sync_api
+
+    tab, views, page, count = _playground(lab, "own.ipynb", OWN)
+    sync_api.expect(page.locator("#own-note")).to_have_text("Your notebook's model and points")
+    for fixed in ("#activation", "#problem", "#layers-plus", "#neurons-plus-1", "#n"):
+        sync_api.expect(page.locator(fixed)).to_be_disabled()
+    sync_api.expect(page.locator("#lr")).to_be_enabled()
+    frame = tab.locator(views).first.element_handle().content_frame()
+    # a sandboxed page of its own origin: the notebook's page is out of its reach
+    reach = "() => { try { return parent.document.title; } catch (e) { return 'blocked'; } }"
+    assert frame.evaluate(reach) == "blocked"
+    plane = "document.getElementById('boundary').toDataURL()"
+    before = frame.evaluate(plane)
+    _play_past(tab, views, count, 40)
+    assert frame.evaluate(plane) != before  # the plane shows the trained model
+    _shot(tab, "playground-own-1280")
+    _read(tab, 1, "MOVED True True")  # the notebook's object holds the trained weights
+    assert tab.problems == []
+    tab.close()
+
+
+def test_the_docs_notebook_of_the_widgets_runs_in_jupyterlab(lab):
+    """docs/notebooks/04_watch_it_train.ipynb's code, cell by cell, in the lab: the playground
+    shows the steps Python trained and the walk the step Python chose. With
+    MICROGRAD_WIDGET_SHOTS the two widgets are kept as pictures (docs/images/widget-own*.png)."""
+    import nbformat
+    from playwright import sync_api
+
+    book = nbformat.read(Path(__file__).resolve().parents[2] / "docs" / "notebooks" /
+                         "04_watch_it_train.ipynb", as_version=4)
+    tab = lab("watch.ipynb", [c.source for c in book.cells if c.cell_type == "code"])
+    _run_cell(tab, 0)
+    wait_until(lambda: "105 parameters" in _output(tab, 0), "the model", WAIT_MS / 1000)
+    views = _run_view(tab, 1, "micrograd playground")
+    page = tab.frame_locator(views).first
+    sync_api.expect(page.locator("#play")).to_be_enabled(timeout=WAIT_MS)
+    _run_cell(tab, 2)
+    wait_until(lambda: "same object: True" in _output(tab, 2), "200 steps", WAIT_MS / 1000)
+    sync_api.expect(page.locator("#step-count")).to_have_text("200", timeout=WAIT_MS)
+    _click(tab, views, "#boundary", at=(120, 200))  # a point of value +1 more
+    sync_api.expect(page.locator("#points-count")).to_have_text("101", timeout=WAIT_MS)
+    _keep(tab.locator(views).first, "widget-own")
+    walks = _run_view(tab, 3, "backpropagation")
+    _run_cell(tab, 4)
+    walk = tab.frame_locator(walks).first
+    sync_api.expect(walk.locator("#count")).to_have_text("step 240 of 567", timeout=WAIT_MS)
+    _keep(tab.locator(walks).first, "widget-own-walk")
+    assert tab.problems == []
+    tab.close()
+
+
+def _keep(element, name: str) -> None:
+    """A picture of one widget's view, for the docs, when MICROGRAD_WIDGET_SHOTS is set."""
+    folder = os.environ.get("MICROGRAD_WIDGET_SHOTS")
+    if folder:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=str(Path(folder) / f"{name}.png"))

@@ -32,6 +32,7 @@ from micrograd.losses import squared_error
 from micrograd.nn import chapter_mlp
 from micrograd.playground.features import FEATURES, canonical, expand
 from micrograd.playground.graphview import GRAPH_MAX_VALUES, GraphPanel
+from micrograd.playground.own import Own, fits
 from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
 from micrograd.playground.regression import REGRESSION_DATASETS
 from micrograd.settings import DATASETS as DATASETS_TABLE
@@ -106,8 +107,9 @@ class Session(GraphPanel):
     """The data, model, optimizer and step counter of one connection."""
 
     def __init__(self, config: Config | None = None, engine: str | None = None,
-                 use_numpy: bool | None = None):
+                 use_numpy: bool | None = None, own: Own | None = None):
         self.config = Config() if config is None else config
+        self.own = Own() if own is None else own  # the notebook's model and points (own.py)
         check_dataset(self.config.problem, self.config.dataset)
         self.config.features = canonical(self.config.features)
         self.math = plane_math(use_numpy)  # NumPy's arrays, or lists where NumPy is missing
@@ -130,6 +132,21 @@ class Session(GraphPanel):
         """New points from the config's dataset and seed, then fresh weights (in that order)."""
         c = self.config
         rng = RNG(c.seed)
+        pool = self.own.pool() or self._generated_points(rng)
+        cut = min(max(round(c.train_frac * len(pool)), 1), len(pool) - 1)
+        if self.own.val is not None:
+            cut = len(self.own.points or ())
+        self.train, self.val = pool[:cut], pool[cut:]
+        self.classes = 0 if self.regression() else self.own.classes or CLASSES[c.dataset]
+        self.extent = _extent(pool)
+        self.picked: int | None = 0
+        self._weights_state = rng.state  # reset() starts the weights from here again
+        self.build_model()
+        self._points_changed()
+
+    def _generated_points(self, rng: RNG) -> list:
+        """The config's dataset from `rng`, jittered by the noise when it has none of its own."""
+        c = self.config
         if self.regression():
             pool = REGRESSION_DATASETS[c.dataset](rng, c.n, noise=c.noise)
         else:
@@ -139,14 +156,7 @@ class Session(GraphPanel):
         if c.dataset not in OWN_NOISE and c.noise > 0:  # jitter positions; labels stay
             pool = [([x[0] + c.noise * rng.gauss(), x[1] + c.noise * rng.gauss()], y)
                     for x, y in pool]
-        cut = min(max(round(c.train_frac * len(pool)), 1), len(pool) - 1)
-        self.train, self.val = pool[:cut], pool[cut:]
-        self.classes = 0 if self.regression() else CLASSES[c.dataset]
-        self.extent = _extent(pool)
-        self.picked: int | None = 0
-        self._weights_state = rng.state  # reset() starts the weights from here again
-        self.build_model()
-        self._points_changed()
+        return pool
 
     def _points_changed(self) -> None:
         """The points' features as the engine and the plane's math read them, made once."""
@@ -220,7 +230,11 @@ class Session(GraphPanel):
         rng = RNG(c.seed)
         rng.state = self._weights_state
         nin = len(c.features)
-        self.model = chapter_mlp([nin, *c.hidden, self.classes or 1], c.activation, rng=rng)
+        if self.own.model is not None:  # the notebook's object, its weights as handed over
+            self.own.restore()
+            self.model = self.own.model
+        else:
+            self.model = chapter_mlp([nin, *c.hidden, self.classes or 1], c.activation, rng=rng)
         self.rng = rng  # then it draws the mini-batches, as `micrograd train` does
         self.params = self.model.parameters()
         self.weights = [w for layer in self.model.layers for n in layer.neurons for w in n.w]
@@ -250,6 +264,13 @@ class Session(GraphPanel):
         """Apply validated settings; returns what was rebuilt: 'data', 'network' or 'hyper'."""
         old = asdict(self.config)
         fields = dict(fields)
+        fixed = [k for k in self.own.locked() if k in fields and fields[k] != old[k]]
+        if fixed:
+            raise SessionError(said("{name} is your notebook's to set: the model or points you "
+                                    "gave fix it", name=fixed[0]))
+        if "dataset" in fields and fits(fields["dataset"], self.own.outputs()) is None:
+            raise SessionError(said("{dataset} does not fit your notebook's model: it has {n} "
+                                    "outputs", dataset=fields["dataset"], n=self.own.outputs()))
         if "features" in fields:
             fields["features"] = canonical(fields["features"])
         check_dataset(fields.get("problem", old["problem"]), fields.get("dataset", old["dataset"]))
@@ -371,7 +392,8 @@ class Session(GraphPanel):
         return {"type": "state", "config": asdict(self.config), "classes": self.classes,
                 "extent": list(self.extent), "points": self.points(), "picked": self.picked,
                 "sizes": self.model.sizes, "params": self.param_count(), "step": self.step,
-                "history": self.history, "engine": self.engine_name}
+                "history": self.history, "engine": self.engine_name,
+                "locked": self.own.locked(), "own_points": self.own.points is not None}
 
     def frame(self) -> dict[str, Any]:
         """Losses, accuracies, the plane (class probabilities or regression values), tiles,

@@ -295,6 +295,17 @@ ZH = {
     "see the server log": "请查看服务器日志",
     "see the browser's console": "请查看浏览器的控制台",
     "see the notebook's log": "请查看笔记本的日志",
+    # a notebook's own model and points (micrograd.widgets.Playground(model=, data=))
+    "Your notebook's model and points": "你在笔记本里给的模型和数据点",
+    "Your notebook's model": "你在笔记本里给的模型",
+    "Your notebook's points": "你在笔记本里给的数据点",
+    "Your points": "你的数据点",
+    "Your notebook's points again": "重新放回你在笔记本里给的数据点",
+    "your notebook's model fixes its inputs": "输入特征由你在笔记本里给的模型决定",
+    "{name} is your notebook's to set: the model or points you gave fix it":
+        "{name} 由你在笔记本里给的模型或数据点决定，这里不能改",
+    "{dataset} does not fit your notebook's model: it has {n} outputs":
+        "{dataset} 不适合你在笔记本里给的模型：它有 {n} 个输出",
 }
 
 # Texts that read the same in every language: names (of the package, of functions), formulas.

@@ -6,6 +6,10 @@ kernel's `Driver` as a widget message; the driver's answers go back the same way
 in the kernel's event loop, a slice per frame (as the server's runner does), between the cells
 the learner runs; `play()`, `pause()` and `step(n)` drive it from Python too, and
 `history` holds the losses the page draws.
+
+`Playground(model=my_mlp, data=(X, y))` trains the learner's own `micrograd.nn.MLP` object on
+their points (`playground.own`): the page shows its shape and locks what the model and points
+fix, and `my_mlp` holds the trained weights, step by step, as `micrograd train` would make them.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import asyncio
 import logging
 import shutil
 import time
+from collections.abc import Sequence
 from functools import partial
 from importlib import resources
 from typing import Any
 
 from micrograd.playground.dot import DOT_MISSING, run_dot
 from micrograd.playground.driver import MAX_PENDING_STEPS, Driver, encode, error, graph_message
-from micrograd.playground.session import Session
+from micrograd.playground.own import adopt, settings_fields
+from micrograd.playground.session import Config, Session
 from micrograd.widgets.needs import anywidget, traitlets
 from micrograd.widgets.page import widget_page
 from micrograd.words import said
@@ -38,8 +44,21 @@ class Playground(anywidget.AnyWidget):
     page = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(800).tag(sync=True)  # the page's height; the cell scales it to fit
 
-    def __init__(self, engine: str | None = None, height: int = 800):
-        self.driver = Driver(Session(None, engine), log_hint=LOG_HINT)
+    def __init__(self, model: Any = None, data: Any = None, *, val: Any = None,
+                 features: Sequence[str] | None = None, engine: str | None = None,
+                 height: int = 800, **settings: Any):
+        """`model`: a `micrograd.nn.MLP` to train in place (default: the chapter's 2-16-3, built
+        from the seed). `data`: a dataset's name, or `(X, y)`: rows of two coordinates and a class
+        0..K-1 each (a value each for a one-output model); split by the training share in the
+        order given, unless `val=(X, y)` gives the points the test loss is measured on.
+        `features`: the model's inputs when it takes other than x1, x2. Any other setting of
+        the page by name (`lr=0.03`, `batch_size=10`, `seed=7`). A bad model, point or setting
+        raises a one-line `ValueError` before anything is shown."""
+        if data is None and "dataset" in settings:  # the page's name for it
+            data = settings.pop("dataset")
+        own, fields = adopt(model, data, val, features)
+        fields = settings_fields(settings, fields, own)
+        self.driver = Driver(Session(Config(**fields), engine, own=own), log_hint=LOG_HINT)
         dot = shutil.which("dot")
         self._layout = None if dot is None else partial(run_dot, dot)
         self.driver.layout = self._layout  # the walk's pictures
@@ -50,6 +69,10 @@ class Playground(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
 
     # ---- from Python ----
+
+    def __repr__(self) -> str:  # a notebook's text view of the cell (the page is the picture)
+        s = self.driver.session
+        return f"Playground(MLP {s.model.sizes}, step {s.step})"
 
     @property
     def session(self) -> Session:
@@ -90,7 +113,8 @@ class Playground(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop training with the widget: no slice runs for a page that is gone."""
-        self._stop()
+        if hasattr(self, "driver"):  # not when __init__ refused the model or points
+            self._stop()
         super().close()
 
     # ---- the page's messages ----
@@ -113,13 +137,34 @@ class Playground(anywidget.AnyWidget):
         self._schedule()
 
     def _to_page(self, texts: list[str], **extra: Any) -> None:
-        """Texts to the page (every view), then the graph's layout if its shape changed (kept
-        for a view that starts later)."""
+        """Texts to the page (every view), then the graph's layout if its shape changed."""
         self.send({"texts": texts, **extra})
         info = self.driver.take_layout()
-        if info is not None:
-            self._graph = graph_message(info, self._layout, DOT_MISSING)
-            self.send({"texts": [self._graph]})
+        if info is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop running (not a kernel): lay it out here
+            self._graph_done(info, graph_message(info, self._layout, DOT_MISSING))
+            return
+        # `dot` in a thread, as the server's pool runs it: the kernel answers meanwhile
+        job = loop.run_in_executor(None, graph_message, info, self._layout, DOT_MISSING)
+        job.add_done_callback(partial(self._graph_laid_out, info))
+
+    def _graph_laid_out(self, info: dict[str, Any], job: asyncio.Future) -> None:
+        if job.cancelled():
+            return
+        if job.exception() is not None:
+            log.error("micrograd.widgets.Playground: the graph's layout failed",
+                      exc_info=job.exception())
+            return
+        self._graph_done(info, job.result())
+
+    def _graph_done(self, info: dict[str, Any], text: str) -> None:
+        """Send a layout that is still the session's graph, and keep it for a later view."""
+        if info["id"] == self.driver.session.graph_id and self.comm is not None:
+            self._graph = text
+            self.send({"texts": [text]})
 
     def _failed(self, kind: str) -> None:
         log.exception("micrograd.widgets.Playground: %s failed", kind)

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from micrograd.engine import Value
-from micrograd.walk import Step, backprop_steps, walk_html
+from micrograd.walk import Step, backprop_steps, walk_html, walk_names
 from micrograd.widgets.needs import anywidget, traitlets
 
 _STATIC = resources.files("micrograd.widgets").joinpath("static")
@@ -32,12 +32,16 @@ class Walk(anywidget.AnyWidget):
         if not isinstance(root, Value):
             raise TypeError(f"Walk needs a Value (the output to backpropagate from), got "
                             f"{type(root).__name__}")
-        self._steps = backprop_steps(root)
+        # named as the page names them (a name given, else the label, else v{i})
+        self._steps = backprop_steps(root, walk_names(root, kwargs.get("names")))
         super().__init__(page=walk_html(root, **kwargs), steps=len(self._steps), height=height)
 
     @traitlets.validate("step")
     def _in_range(self, proposal: Any) -> int:
         return max(0, min(self.steps, int(proposal["value"])))
+
+    def __repr__(self) -> str:  # a notebook's text view of the cell (the page is the picture)
+        return f"Walk(step {self.step} of {self.steps})"
 
     def go(self, k: int) -> None:
         """Show the first `k` steps (clamped to the walk), in every view of the widget."""

@@ -7,6 +7,8 @@
 // server refused something) drops those values, so the controls show the model's settings.
 // Every control is built from the settings schema (settings.json): the dataset buttons and their
 // labels, each select's presets or choices, each slider's range and step, the number of layers.
+// A setting the state lists as `locked` (fixed by the model or points a notebook gave) is shown
+// disabled.
 //   createControls({ model, send, plane, schema }) -> { onState(st), onError(), onOnline() }
 import { CLASS_COLORS, rgbCss, valueRgb } from "./colors.js";
 import { $ } from "./format.js";
@@ -17,6 +19,7 @@ const NEW_LAYER_WIDTH = 4; // the first hidden layer added to a network without 
 
 export function createControls({ model, send, plane, schema }) {
   const maxLayers = schema.settings.hidden.max_length;
+  const outputsOf = Object.fromEntries(schema.datasets.map((d) => [d.name, d.classes || 1]));
   const sent = new Map(); // setting -> JSON of the value sent, until a state carries it
   let addClass = 0; // the class a click on the plane adds
   let addValue = 1; // regression: the value a click on the plane adds
@@ -45,12 +48,19 @@ export function createControls({ model, send, plane, schema }) {
   function onState(st) {
     const c = shownConfig(st.config);
     const problem = c.problem || "classification";
+    const locked = new Set(st.locked || []);
+    // a notebook's model takes the datasets of its outputs only (its classes, or one value)
+    const nout = st.sizes[st.sizes.length - 1];
+    const fits = (name) => !locked.has("hidden") || outputsOf[name] === nout;
     for (const b of document.querySelectorAll("#datasets button")) {
-      b.classList.toggle("active", b.dataset.dataset === c.dataset);
+      b.classList.toggle("active", b.dataset.dataset === c.dataset && !st.own_points);
       b.classList.toggle("hidden", b.dataset.problem !== problem);
+      b.disabled = locked.has("dataset") || !fits(b.dataset.dataset);
     }
     for (const el of sliders) showSlider(el, schema.settings[el.id], c[el.id]);
     for (const el of selects) setSelect(el, schema.settings[el.id], c[el.id]);
+    for (const el of [...sliders, ...selects]) el.disabled = locked.has(el.id);
+    showOwn(st, locked);
     $("show_test").checked = Boolean(c.show_test);
     $("discretize").checked = Boolean(c.discretize);
     const regression = !st.classes;
@@ -63,14 +73,34 @@ export function createControls({ model, send, plane, schema }) {
     const layers = c.hidden.length;
     $("layers-count").textContent = layers;
     say($("layers-word"), layers === 1 ? "layer" : "layers");
-    $("layers-minus").disabled = layers === 0;
-    $("layers-plus").disabled = layers >= maxLayers;
+    $("layers-minus").disabled = layers === 0 || locked.has("hidden");
+    $("layers-plus").disabled = layers >= maxLayers || locked.has("hidden");
     $("param-count").textContent = st.params.toLocaleString("en");
     $("engine").textContent = st.engine;
     $("points-count").textContent = st.points.length;
     $("step-count").textContent = st.step.toLocaleString("en");
     if (addClass >= st.classes) addClass = 0;
     buildClassButtons(st.classes);
+  }
+
+  function showOwn(st, locked) {
+    // a notebook's model or points: say so where the dataset buttons were; Regenerate brings
+    // the notebook's points back (after a Clear)
+    const note = $("own-note"), mine = locked.has("hidden"), regen = $("regenerate");
+    if (st.own_points && mine) say(note, "Your notebook's model and points");
+    else if (st.own_points) say(note, "Your notebook's points");
+    else if (mine) say(note, "Your notebook's model");
+    note.classList.toggle("hidden", !(st.own_points || mine));
+    // the notebook's points: no dataset to choose, nothing to generate
+    for (const el of [$("which-dataset"), $("datasets"), $("n").closest("label"),
+      $("noise").closest("label")]) el.classList.toggle("hidden", Boolean(st.own_points));
+    if (st.own_points) {
+      say(regen, "Your points");
+      sayTitle(regen, "Your notebook's points again");
+    } else {
+      say(regen, "Regenerate");
+      sayTitle(regen, "New points (next seed)");
+    }
   }
 
   function buildClassButtons(k) {

@@ -18,6 +18,10 @@ export function createFocus({ model, send, toast, redraw, schema }) {
   let featuresWant = null; // clicks quicker than the server's answer build on each other
 
   function toggleFeature(name) {
+    if ((model.state.locked || []).includes("features")) {
+      toast(words("your notebook's model fixes its inputs"));
+      return;
+    }
     const on = new Set(featuresWant || activeFeatures(model.state));
     if (on.has(name)) on.delete(name);
     else on.add(name);

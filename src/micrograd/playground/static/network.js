@@ -69,13 +69,13 @@ export function createNetwork({ model, focus, send, schema }) {
     if (i === 0) head.append(spacer(), text(words("input")));
     else if (i === cols - 1) head.append(spacer(), text(words("output")));
     else {
-      const li = i - 1;
+      const li = i - 1, fixed = (model.state.locked || []).includes("hidden");
       const pms = document.createElement("div");
       pms.className = "pms";
       pms.append(
-        pmButton("\u2212", words("remove a neuron from layer {i}", { i }), hidden[li] <= minWidth,
+        pmButton("\u2212", words("remove a neuron from layer {i}", { i }), hidden[li] <= minWidth || fixed,
           () => setWidth(li, hidden[li] - 1), `neurons-minus-${i}`),
-        pmButton("+", words("add a neuron to layer {i}", { i }), hidden[li] >= maxWidth,
+        pmButton("+", words("add a neuron to layer {i}", { i }), hidden[li] >= maxWidth || fixed,
           () => setWidth(li, hidden[li] + 1), `neurons-plus-${i}`));
       head.append(pms, text(words(n === 1 ? "{n} neuron" : "{n} neurons", { n })));
     }

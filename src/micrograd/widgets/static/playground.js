@@ -10,6 +10,8 @@ function render({ model, el }) {
   box.style.cssText = "width:100%;overflow:hidden;border:1px solid #ddd;box-sizing:border-box";
   const frame = document.createElement("iframe");
   frame.title = "micrograd playground";
+  // its own opaque origin: the page reaches the notebook only through postMessage
+  frame.setAttribute("sandbox", "allow-scripts");
   frame.style.cssText = "border:0;display:block;transform-origin:0 0";
   box.appendChild(frame);
   const id = Math.random().toString(36).slice(2);

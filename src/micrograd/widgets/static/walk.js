@@ -5,6 +5,7 @@
 function render({ model, el }) {
   const frame = document.createElement("iframe");
   frame.title = "backpropagation, step by step";
+  frame.setAttribute("sandbox", "allow-scripts"); // its own opaque origin: postMessage only
   frame.style.cssText = "width:100%;border:1px solid #ddd;display:block";
   const size = () => { frame.style.height = `${model.get("height")}px`; };
   let ready = false; // the page has said its first step
