@@ -26,7 +26,7 @@ from importlib import resources
 from micrograd.engine import Value, no_local_rule
 from micrograd.graph import fmt_number
 from micrograd.walkview import walk_views
-from micrograd.words import said
+from micrograd.words import said, said_in
 
 MAX_WALK_NODES = 1500  # the page replays every step in the browser; beyond this it is a wall
 
@@ -137,19 +137,20 @@ button.on {{ background: #e67e22; color: #fff; border: 1px solid #e67e22; }}
 .edge.walk-again path {{ stroke: #8e44ad; stroke-width: 3px; }}
 </style></head><body>
 <div id="bar"><b>{title}</b><br>
-<button id="first">⇤ start</button><button id="back">◀ back</button>
-<button id="play">▶ play</button><button id="next">step ▶</button>
-<button id="focus" class="on" title="the current neuron: its values, what goes in and out">focus
-</button><button id="overview" title="the whole model, the other neurons folded">overview
-</button><span id="count"></span><div id="text">Press "step" (or →) to walk the forward pass,
-then backpropagation edge by edge.</div></div>
+<button id="first">{first}</button><button id="back">{back}</button>
+<button id="play">{play}</button><button id="next">{next}</button>
+<button id="focus" class="on" title="{focus_title}">{focus}
+</button><button id="overview" title="{overview_title}">{overview}
+</button><span id="count"></span><div id="text">{intro}</div></div>
 <div id="graph"></div>
 <script id="steps" type="application/json">{steps}</script>
 <script id="views" type="application/json">{views}</script>
+<script id="words" type="application/json">{words}</script>
 <script type="module">
 {walk_js}
 const $ = (id) => document.getElementById(id);
 const steps = JSON.parse($("steps").textContent), V = JSON.parse($("views").textContent);
+const W = JSON.parse($("words").textContent); // the words the script writes, in the page's language
 let k = 0, timer = null, mode = "focus", shown = null, items = null;
 function show() {{
   const want = `${{WalkView.viewAt(V.view_of_step, k)}} ${{mode}}`;
@@ -160,7 +161,7 @@ function show() {{
   }}
   const last = WalkView.show(steps, k, items);
   if (last) $("text").textContent = last.text;
-  $("count").textContent = `step ${{k}} of ${{steps.length}}`;
+  $("count").textContent = W.count.replace("{{k}}", k).replace("{{n}}", steps.length);
   WalkView.follow($("graph"), mode === "overview");
   if (parent !== window) {{ // a widget's page: the step it shows, first when it starts, and
     parent.postMessage({{ micrograd_walk_at: k, first, told }}, "*"); // whether it was told to
@@ -182,10 +183,10 @@ $("focus").onclick = () => look("focus");
 $("overview").onclick = () => look("overview");
 $("play").onclick = () => {{
   const b = $("play");
-  if (timer) {{ clearInterval(timer); timer = null; b.textContent = "▶ play"; return; }}
-  b.textContent = "⏸ pause";
+  if (timer) {{ clearInterval(timer); timer = null; b.textContent = W.play; return; }}
+  b.textContent = W.pause;
   timer = setInterval(() => {{ if (k >= steps.length) {{ clearInterval(timer); timer = null;
-    b.textContent = "▶ play"; }} else go(k + 1); }}, 700);
+    b.textContent = W.play; }} else go(k + 1); }}, 700);
 }};
 document.addEventListener("keydown", (ev) => {{
   if (ev.key === "ArrowRight") {{ ev.preventDefault(); go(k + 1); }}
@@ -215,10 +216,27 @@ def walk_js() -> str:
                                     flags=re.M)
 
 
-def walk_html(root: Value, title: str = "Backpropagation, step by step", **style: object) -> str:
+# the page's own words, each a sentence a catalogue translates (`micrograd.words.said_in`)
+PAGE_WORDS = {
+    "title": said("Backpropagation, step by step"),
+    "first": said("\u21e4 start"), "back": said("\u25c0 back"), "play": said("\u25b6 play"),
+    "pause": said("\u23f8 pause"), "next": said("step \u25b6"), "focus": said("focus"),
+    "overview": said("overview"),
+    "focus_title": said("the current neuron: its values, what goes in and out"),
+    "overview_title": said("the whole model, the other neurons folded"),
+    "intro": said('Press "step" (or \u2192) to walk the forward pass, then backpropagation '
+                  "edge by edge."),
+    "count": said("step {k} of {n}", k="{k}", n="{n}"),  # the script fills them in
+}
+
+
+def walk_html(root: Value, title: str | None = None,
+              catalogue: dict[str, str] | None = None, **style: object) -> str:
     """A standalone page that walks `root`'s graph step by step (needs Graphviz's `dot`).
 
-    `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). The page shows
+    `style` is passed to `to_dot` (`params=`, `inputs=`, `names=`, `groups=`). `catalogue`
+    (`micrograd.playground.strings.ZH`) says the page's words and the steps' sentences in its
+    language; the names and the numbers read alike in any. The page shows
     one part of the graph at a time (`micrograd.walkview`: the current neuron, or the whole
     model with the other neurons folded), sized to the window and following the current node.
     A value without a name or label is called `v{i}` in its box and in the steps alike. The
@@ -231,6 +249,8 @@ def walk_html(root: Value, title: str = "Backpropagation, step by step", **style
                          f"{MAX_WALK_NODES}); walk a smaller graph")
     names = walk_names(root, style.get("names"))  # type: ignore[arg-type]
     style = {**style, "names": names}
+    if catalogue and style.get("groups"):  # a neuron's frame: "layer 1, neuron 0", said anew
+        style["groups"] = {v: said_in(g, catalogue) for v, g in style["groups"].items()}
     steps = backprop_steps(root, names)
     final = {s.parent if s.phase == "backward" else s.node: s.grad for s in steps
              if s.phase != "forward"}
@@ -242,9 +262,17 @@ def walk_html(root: Value, title: str = "Backpropagation, step by step", **style
     finally:
         for v, g in zip(order, saved):
             v.grad = g
-    payload = json.dumps([asdict(s) for s in steps]).replace("</", "<\\/")
-    return _PAGE.format(title=html.escape(title), steps=payload, walk_js=walk_js(),
-                        views=json.dumps(views).replace("</", "<\\/"))
+    payload = [{**asdict(s), "text": said_in(s.text, catalogue)} for s in steps]
+    words = {k: said_in(v, catalogue) for k, v in PAGE_WORDS.items()}
+    shown = {k: html.escape(v) for k, v in words.items()}
+    shown["title"] = html.escape(title if title is not None else words["title"])
+    return _PAGE.format(**shown, steps=_json(payload), walk_js=walk_js(), views=_json(views),
+                        words=_json({k: words[k] for k in ("count", "play", "pause")}))
+
+
+def _json(value: object) -> str:
+    """JSON to sit in a <script> element: no `</` that would end it."""
+    return json.dumps(value).replace("</", "<\\/")
 
 
 class BackpropWalk:

@@ -41,3 +41,16 @@ def message_of(error: BaseException) -> str:
     """An exception's message: the `Said` sentence it was raised with, else `str(error)`."""
     said_with = error.args[0] if len(error.args) == 1 else None
     return said_with if isinstance(said_with, Said) else str(error)
+
+
+def said_in(text: Any, catalogue: dict[str, str] | None) -> str:
+    """`text` in a catalogue's language (`micrograd.playground.strings.ZH`: English template ->
+    its translation), as the page says it: a `Said` sentence by its template, its `Said` values
+    too; a plain text as it reads, when the catalogue has it; anything else in English."""
+    if catalogue is None:
+        return str(text)
+    if isinstance(text, Said):
+        values = {k: said_in(v, catalogue) if isinstance(v, Said) else v
+                  for k, v in text.values.items()}
+        return catalogue.get(text.template, text.template).format(**values)
+    return catalogue.get(str(text), str(text))

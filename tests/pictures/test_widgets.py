@@ -243,3 +243,20 @@ def test_in_an_event_loop_the_graph_is_laid_out_off_the_kernels_thread(Playgroun
     sent = asyncio.run(scenario())
     assert where and not any(where)  # laid out in a worker thread
     assert json.loads(sent[-1]["texts"][0])["type"] == "graph"
+
+
+def test_the_walk_and_the_playground_speak_the_language_asked_for(Walk, Playground):
+    loss = _loss()
+    walk = Walk(loss, lang="zh")
+    assert "反向传播，逐步演示" in walk.page and "\u21e4 开头" in walk.page
+    words = json.loads(re.search(r'id="words"[^>]*>(.*?)</script>', walk.page).group(1))
+    assert words["count"] == "第 {k} 步，共 {n} 步"
+    first_back = next(i for i, s in enumerate(backprop_steps(loss)) if s.phase == "start")
+    walk.go(first_back + 1)  # the backward pass's first step: a sentence, said in Chinese
+    assert walk.current.text.endswith("输出对自身的导数就是 1")
+    assert Walk(loss).current is None and "\u21e4 start" in Walk(loss).page
+    assert '<meta name="micrograd-lang" content="zh">' in Playground(engine="tape", lang="zh").page
+    assert "micrograd-lang" not in Playground(engine="tape").page  # the reader's browser decides
+    for make in (lambda: Walk(loss, lang="fr"), lambda: Playground(lang="fr")):
+        with pytest.raises(ValueError, match="lang='fr'"):
+            make()

@@ -308,32 +308,40 @@ def test_the_playground_widget_trains_the_notebooks_own_model(lab):
     tab.close()
 
 
-def test_the_docs_notebook_of_the_widgets_runs_in_jupyterlab(lab):
-    """docs/notebooks/04_watch_it_train.ipynb's code, cell by cell, in the lab: the playground
-    shows the steps Python trained and the walk the step Python chose. With
-    MICROGRAD_WIDGET_SHOTS the two widgets are kept as pictures (docs/images/widget-own*.png)."""
+@pytest.mark.parametrize("name, pictures, note, count", [
+    ("04_watch_it_train.ipynb", "widget-own", "Your notebook's model and points",
+     "step 240 of 567"),
+    ("04_watch_it_train.zh.ipynb", "widget-own-zh", "你在笔记本里给的模型和数据点",
+     "第 240 步，共 567 步")])
+def test_the_docs_notebook_of_the_widgets_runs_in_jupyterlab(lab, name, pictures, note, count):
+    """docs/notebooks/04_watch_it_train's code (each edition), cell by cell, in the lab: the
+    playground shows the steps Python trained, in the notebook's language, and the walk the step
+    Python chose. With MICROGRAD_WIDGET_SHOTS the two widgets are kept as pictures
+    (docs/images/widget-own*.png, which the notebooks carry)."""
     import nbformat
     from playwright import sync_api
 
-    book = nbformat.read(Path(__file__).resolve().parents[2] / "docs" / "notebooks" /
-                         "04_watch_it_train.ipynb", as_version=4)
-    tab = lab("watch.ipynb", [c.source for c in book.cells if c.cell_type == "code"])
+    book = nbformat.read(Path(__file__).resolve().parents[2] / "docs" / "notebooks" / name,
+                         as_version=4)
+    tab = lab(name.replace("04_", "run_").replace(".zh.", "_zh."), [c.source for c in book.cells
+                                             if c.cell_type == "code"])
     _run_cell(tab, 0)
-    wait_until(lambda: "105 parameters" in _output(tab, 0), "the model", WAIT_MS / 1000)
+    wait_until(lambda: "105" in _output(tab, 0), "the model", WAIT_MS / 1000)
     views = _run_view(tab, 1, "micrograd playground")
     page = tab.frame_locator(views).first
     sync_api.expect(page.locator("#play")).to_be_enabled(timeout=WAIT_MS)
+    sync_api.expect(page.locator("#own-note")).to_have_text(note)  # in the notebook's lang=
     _run_cell(tab, 2)
-    wait_until(lambda: "same object: True" in _output(tab, 2), "200 steps", WAIT_MS / 1000)
+    wait_until(lambda: "True" in _output(tab, 2), "200 steps", WAIT_MS / 1000)
     sync_api.expect(page.locator("#step-count")).to_have_text("200", timeout=WAIT_MS)
     _click(tab, views, "#boundary", at=(120, 200))  # a point of value +1 more
     sync_api.expect(page.locator("#points-count")).to_have_text("101", timeout=WAIT_MS)
-    _keep(tab.locator(views).first, "widget-own")
+    _keep(tab.locator(views).first, pictures)
     walks = _run_view(tab, 3, "backpropagation")
     _run_cell(tab, 4)
     walk = tab.frame_locator(walks).first
-    sync_api.expect(walk.locator("#count")).to_have_text("step 240 of 567", timeout=WAIT_MS)
-    _keep(tab.locator(walks).first, "widget-own-walk")
+    sync_api.expect(walk.locator("#count")).to_have_text(count, timeout=WAIT_MS)
+    _keep(tab.locator(walks).first, pictures.replace("own", "own-walk"))
     assert tab.problems == []
     tab.close()
 

@@ -207,6 +207,10 @@ ZH = {
         "log \u03a3 exp \u2212 logit 算出同样的损失",
     "squared error (out \u2212 y)\u00b2, y the point's target": "平方误差 (out \u2212 y)\u00b2，y 是这个点的目标值",
     # the walk (walkpanel.js; the steps' sentences come from micrograd/walk.py)
+    "Backpropagation, step by step": "反向传播，逐步演示",  # the walk's own page (walk.py)
+    "\u21e4 start": "\u21e4 开头",
+    'Press "step" (or \u2192) to walk the forward pass, then backpropagation edge by edge.':
+        "按“下一步”（或 \u2192），先走一遍前向传播，再逐条边反向传播。",
     "step through backprop": "逐步演示",
     "Walk this graph's forward pass, then backprop edge by edge (training pauses)":
         "先逐个节点走一遍这张图的前向传播，再逐条边反向传播（训练会暂停）",
@@ -307,6 +311,9 @@ ZH = {
     "{dataset} does not fit your notebook's model: it has {n} outputs":
         "{dataset} 不适合你在笔记本里给的模型：它有 {n} 个输出",
 }
+
+# each language's catalogue, by its code (English: the texts as they are)
+CATALOGUES: dict[str, dict[str, str]] = {"en": {}, "zh": ZH}
 
 # Texts that read the same in every language: names (of the package, of functions), formulas.
 SAME = {"micrograd", "Tanh", "ReLU", "Sigmoid", "SiLU", "L1", "L2"}

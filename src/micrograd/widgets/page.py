@@ -44,8 +44,9 @@ def _data_url(source: str) -> str:
     return "data:text/javascript;base64," + base64.b64encode(source.encode()).decode()
 
 
-def widget_page(engine: str) -> str:
-    """index.html with its styles, modules and start-up JSON inside, on the widget transport."""
+def widget_page(engine: str, lang: str | None = None) -> str:
+    """index.html with its styles, modules and start-up JSON inside, on the widget transport;
+    in `lang` (else the reader's browser's language)."""
     static = resources.files("micrograd.playground").joinpath("static")
     index = static.joinpath("index.html").read_text(encoding="utf-8")
     modules = {e.name: e.read_text(encoding="utf-8") for e in static.iterdir()
@@ -60,7 +61,8 @@ def widget_page(engine: str) -> str:
     index = index.replace('<script type="module" src="/static/main.js"></script>',
                           '<script type="module">import "micrograd/main.js";</script>')
     files = json.dumps(made_files(engine)).replace("</", "<\\/")
-    head = (f'<base href="{BASE}">\n<meta name="micrograd-transport" content="widget">\n'
+    language = f'<meta name="micrograd-lang" content="{lang}">\n' if lang else ""
+    head = (f'<base href="{BASE}">\n<meta name="micrograd-transport" content="widget">\n{language}'
             f"<style>{NOT_IN_A_CELL} {{ display: none; }}</style>\n"
             f'<script type="application/json" id="micrograd-files">{files}</script>\n{_FETCH}\n'
             f'<script type="importmap">{json.dumps({"imports": imports})}</script>\n')

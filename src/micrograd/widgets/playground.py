@@ -27,6 +27,7 @@ from micrograd.playground.dot import DOT_MISSING, run_dot
 from micrograd.playground.driver import MAX_PENDING_STEPS, Driver, encode, error, graph_message
 from micrograd.playground.own import adopt, settings_fields
 from micrograd.playground.session import Config, Session
+from micrograd.playground.strings import CATALOGUES
 from micrograd.widgets.needs import anywidget, traitlets
 from micrograd.widgets.page import widget_page
 from micrograd.words import said
@@ -46,14 +47,17 @@ class Playground(anywidget.AnyWidget):
 
     def __init__(self, model: Any = None, data: Any = None, *, val: Any = None,
                  features: Sequence[str] | None = None, engine: str | None = None,
-                 height: int = 800, **settings: Any):
+                 height: int = 800, lang: str | None = None, **settings: Any):
         """`model`: a `micrograd.nn.MLP` to train in place (default: the chapter's 2-16-3, built
         from the seed). `data`: a dataset's name, or `(X, y)`: rows of two coordinates and a class
         0..K-1 each (a value each for a one-output model); split by the training share in the
         order given, unless `val=(X, y)` gives the points the test loss is measured on.
         `features`: the model's inputs when it takes other than x1, x2. Any other setting of
-        the page by name (`lr=0.03`, `batch_size=10`, `seed=7`). A bad model, point or setting
-        raises a one-line `ValueError` before anything is shown."""
+        the page by name (`lr=0.03`, `batch_size=10`, `seed=7`). `lang`: the page's language
+        ("en", "zh"; default: the reader's browser's). A bad model, point or setting raises a
+        one-line `ValueError` before anything is shown."""
+        if lang is not None and lang not in CATALOGUES:
+            raise ValueError(f"lang={lang!r}: the page speaks {', '.join(CATALOGUES)}")
         if data is None and "dataset" in settings:  # the page's name for it
             data = settings.pop("dataset")
         own, fields = adopt(model, data, val, features)
@@ -65,7 +69,7 @@ class Playground(anywidget.AnyWidget):
         self._timer: asyncio.TimerHandle | None = None
         self._views: set[str] = set()  # the views whose page has started
         self._graph = ""  # the last graph message, for a view that starts later
-        super().__init__(page=widget_page(self.driver.session.engine_name), height=height)
+        super().__init__(page=widget_page(self.driver.session.engine_name, lang), height=height)
         self.on_msg(self._on_msg)
 
     # ---- from Python ----

@@ -4,17 +4,21 @@ The page is `micrograd.walk.walk_html(root)`, the standalone walk with its butto
 iframe of the widget's output (its own ids and script, as `BackpropWalk` does). The widget and
 the page tell each other the step shown (`postMessage`), so `walk.step` in Python is what the
 learner sees: set it to move the page, read it after clicking through. `walk.current` is that
-step as data (`micrograd.walk.Step`: its phase, node, text and grad).
+step as data (`micrograd.walk.Step`: its phase, node, text and grad). `lang="zh"` says the page's
+words and the steps' sentences in Chinese (the playground's catalogue), `current.text` too.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
 from micrograd.engine import Value
+from micrograd.playground.strings import CATALOGUES
 from micrograd.walk import Step, backprop_steps, walk_html, walk_names
 from micrograd.widgets.needs import anywidget, traitlets
+from micrograd.words import said_in
 
 _STATIC = resources.files("micrograd.widgets").joinpath("static")
 
@@ -28,13 +32,17 @@ class Walk(anywidget.AnyWidget):
     steps = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
 
-    def __init__(self, root: Value, height: int = 640, **kwargs: Any):
+    def __init__(self, root: Value, height: int = 640, lang: str = "en", **kwargs: Any):
         if not isinstance(root, Value):
             raise TypeError(f"Walk needs a Value (the output to backpropagate from), got "
                             f"{type(root).__name__}")
+        if lang not in CATALOGUES:
+            raise ValueError(f"lang={lang!r}: the walk speaks {', '.join(CATALOGUES)}")
+        self._catalogue = CATALOGUES[lang]
         # named as the page names them (a name given, else the label, else v{i})
         self._steps = backprop_steps(root, walk_names(root, kwargs.get("names")))
-        super().__init__(page=walk_html(root, **kwargs), steps=len(self._steps), height=height)
+        page = walk_html(root, catalogue=self._catalogue, **kwargs)
+        super().__init__(page=page, steps=len(self._steps), height=height)
 
     @traitlets.validate("step")
     def _in_range(self, proposal: Any) -> int:
@@ -50,4 +58,7 @@ class Walk(anywidget.AnyWidget):
     @property
     def current(self) -> Step | None:
         """The last step shown, None before the first."""
-        return self._steps[self.step - 1] if self.step else None
+        if not self.step:
+            return None
+        step = self._steps[self.step - 1]
+        return replace(step, text=said_in(step.text, self._catalogue))

@@ -1,6 +1,7 @@
 // micrograd playground: the page's language. The page is written in English; strings.json
 // (micrograd.playground.strings) maps its texts to other languages, the English text being the
-// key. The language comes from the link (`lang=zh`), else the one chosen here before
+// key. The language comes from the link (`lang=zh`), else the page's own
+// <meta name="micrograd-lang"> (a notebook widget's `lang=`), else the one chosen here before
 // (localStorage), else the browser's; a text a language lacks stays English.
 // Every text node and title/aria-label of index.html is translated, and kept translated as the
 // page changes (a MutationObserver). A module writes its words with `say(el, text, params)` or
@@ -37,6 +38,8 @@ export function chosenLanguage(catalogue, hash = location.hash) {
   const known = (code) => code && Object.hasOwn(catalogue.languages, code);
   const linked = /(?:^#|&)lang=([a-z]+)/.exec(hash);
   if (linked && known(linked[1])) return linked[1];
+  const given = document.querySelector('meta[name="micrograd-lang"]')?.content;
+  if (known(given)) return given;
   let kept = null;
   try { kept = localStorage.getItem(KEY); } catch { /* storage blocked */ }
   if (known(kept)) return kept;
