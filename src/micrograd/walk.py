@@ -246,7 +246,7 @@ def walk_html(root: Value, title: str | None = None,
     order = root.topo()
     if len(order) > MAX_WALK_NODES:
         raise ValueError(f"walk: {len(order)} values is too many to walk (at most "
-                         f"{MAX_WALK_NODES}); walk a smaller graph")
+                         f"{MAX_WALK_NODES}); walk one point's loss, or a smaller model")
     names = walk_names(root, style.get("names"))  # type: ignore[arg-type]
     style = {**style, "names": names}
     if catalogue and style.get("groups"):  # a neuron's frame: "layer 1, neuron 0", said anew

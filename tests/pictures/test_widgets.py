@@ -50,9 +50,14 @@ def test_the_page_says_its_step_and_goes_where_it_is_told(Walk):
     assert "ev.source === parent" in page  # only the widget around it moves it
 
 
-def test_a_walk_needs_a_value(Walk):
+def test_a_walk_needs_a_value_and_says_what_it_takes(Walk):
     with pytest.raises(TypeError, match="Walk needs a Value"):
         Walk(3.0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'; it takes height"):
+        Walk(_loss(), bogus=1)
+    with pytest.raises(ValueError, match="height=-1"):
+        Walk(_loss(), height=-1)
+    assert Walk(_loss(), lang=None).steps == Walk(_loss()).steps  # None: English
 
 
 def test_without_anywidget_the_import_says_what_to_install():
@@ -60,7 +65,7 @@ def test_without_anywidget_the_import_says_what_to_install():
             "from micrograd.widgets import Walk")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "pip install 'micrograd-lab[notebook]'" in proc.stderr.strip().splitlines()[-1]
+    assert "pip install -e '.[notebooks]' in the clone" in proc.stderr.strip().splitlines()[-1]
 
 
 @pytest.fixture
@@ -87,7 +92,7 @@ def test_the_playground_trains_its_session_from_python(Playground):
     assert weight is pg.model.parameters()[0] and weight.data != before  # trained in place
     frames = [m for m in (json.loads(t) for s in sent for t in s["texts"]) if m["type"] == "frame"]
     assert frames[-1]["step"] == 12
-    assert pg.history["step"] and pg.history["step"][-1] <= 12
+    assert pg.history["step"] == list(range(12))  # every step, as micrograd train logs it
 
 
 def test_the_playground_answers_its_page_through_the_driver(Playground):
@@ -130,6 +135,8 @@ def test_step_takes_a_count_of_steps(Playground):
         with pytest.raises(ValueError, match="number of steps"):
             pg.step(bad)
     assert pg.session.step == 0
+    np = pytest.importorskip("numpy")
+    assert pg.step(np.int64(3)) == 3  # a NumPy integer is a whole number too
 
 
 def test_training_stops_with_the_widget_and_with_its_last_view(Playground):
@@ -181,7 +188,7 @@ def test_the_playground_trains_the_notebooks_own_model_in_place(Playground):
     assert state["sizes"] == [2, 8, 8, 2] and "hidden" in state["locked"] and state["own_points"]
     given = [p.data for p in model.parameters()]
     pg.step(20)
-    assert [p.data for p in model.parameters()] != given and pg.history["step"][-1] == 20
+    assert [p.data for p in model.parameters()] != given and pg.history["step"] == list(range(20))
     pg._on_msg(pg, {"kind": "text", "text": json.dumps({"type": "reset"})}, None)
     assert [p.data for p in model.parameters()] == given
 
@@ -260,3 +267,39 @@ def test_the_walk_and_the_playground_speak_the_language_asked_for(Walk, Playgrou
     for make in (lambda: Walk(loss, lang="fr"), lambda: Playground(lang="fr")):
         with pytest.raises(ValueError, match="lang='fr'"):
             make()
+
+
+def test_the_widgets_history_is_micrograd_trains_log_for_the_same_model_and_points(
+        Playground, tmp_path):
+    """`micrograd train` run as a command; the widget handed the model and the points it builds:
+    `pg.history` holds every step's train loss and every 10th step's val loss, the command's
+    metrics.csv within 1e-12 (measured: the same bits)."""
+    import csv
+    from pathlib import Path
+
+    from micrograd.config import TrainConfig
+    from micrograd.data import RNG
+    from micrograd.nn import chapter_mlp
+    from micrograd.run import load_splits
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    subprocess.run([sys.executable, "-m", "micrograd", "train", "--steps", "40", "--out",
+                    str(tmp_path / "run"), "--no-plot", "--quiet"], check=True,
+                   capture_output=True, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
+    with (tmp_path / "run" / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    rng = RNG(42)
+    train, val, _ = load_splits(TrainConfig(), rng)
+    model = chapter_mlp([2, 16, 3], rng=rng)
+    pg = Playground(model, ([x for x, _ in train], [y for _, y in train]),
+                    val=([x for x, _ in val], [y for _, y in val]))
+    _sent(pg)
+    pg.step(25)
+    pg.step(15)
+    h = pg.history
+    assert h["step"] == [int(r["step"]) for r in rows] == list(range(40))
+    for loss, vloss, r in zip(h["train"], h["val"], rows):
+        assert loss == pytest.approx(float(r["train_loss"]), rel=1e-12, abs=0)
+        assert (vloss is None) == (r["val_loss"] == "")
+        if vloss is not None:
+            assert vloss == pytest.approx(float(r["val_loss"]), rel=1e-12, abs=0)

@@ -1,4 +1,5 @@
-"""The notebook widgets in a real JupyterLab, driven in headless Chromium.
+"""The notebook widgets in a real JupyterLab (and the own-model test in Notebook 7 too), driven
+in headless Chromium.
 
 The test starts `jupyter lab` on a folder holding one notebook, opens it in Chromium, runs its
 cells in the kernel the page started, and works the widget from both sides: buttons clicked in
@@ -56,38 +57,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# the two front ends: how each is started and where it opens a notebook
+FRONT_ENDS = {
+    "jupyterlab": (["--LabApp.expose_app_in_browser=True",
+                    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                   "/lab/workspaces/{stem}/tree/{name}"),  # a workspace per tab: none asks twice
+    "notebook": (["--JupyterNotebookApp.expose_app_in_browser=True"], "/notebooks/{name}"),
+}
+
+
 @contextmanager
-def _jupyter_lab(folder: Path):
-    """`jupyter lab` serving `folder` on a free local port: (its base URL, its token)."""
+def _jupyter(folder: Path, app: str = "jupyterlab"):
+    """`jupyter lab` (or Notebook 7) serving `folder` on a free local port: (its base URL, its
+    token)."""
     port, token = _free_port(), secrets.token_hex(16)
     # every file Jupyter writes (config, runtime, workspaces, settings, IPython's profile) in
     # the test's folder, none in the user's home; the lab's news prompt answered "no"
     env = {**os.environ, **{name: str(folder / f".{name.lower()}") for name in (
         "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR",
         "JUPYTERLAB_WORKSPACES_DIR", "JUPYTERLAB_SETTINGS_DIR")}}
-    settings = folder / ".jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    if app == "jupyterlab":  # Notebook 7 has no news (and fails on a setting of a plugin it lacks)
+        settings = folder / ".jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     src = Path(__file__).resolve().parents[2] / "src"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
     log = (folder / "lab.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        [sys.executable, "-m", app, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.token={token}", f"--ServerApp.root_dir={folder}",
-         "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--ServerApp.allow_root=True", *FRONT_ENDS[app][0]],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         def up() -> bool:
             if proc.poll() is not None:
-                raise AssertionError(f"jupyter lab exited: {(folder / 'lab.log').read_text()}")
+                raise AssertionError(f"{app} exited: {(folder / 'lab.log').read_text()}")
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
                     return True
             except OSError:
                 return False
-        wait_until(up, "jupyter lab to answer", timeout=120)
+        wait_until(up, f"{app} to answer", timeout=120)
         yield base, token
     finally:
         proc.terminate()
@@ -155,37 +166,64 @@ def _shot(tab, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """One JupyterLab for the module's notebooks, and one Chromium: (open(name, cells), folder)."""
-    require_module("jupyterlab", "needs JupyterLab (pip install -e '.[test]')")
+def chromium():
+    """One headless Chromium for the module (Playwright's sync API runs one at a time)."""
     require_module("anywidget", "needs anywidget (pip install -e '.[test]')")
     chromium_path = require_chromium()
     from playwright import sync_api
 
-    folder = tmp_path_factory.mktemp("lab")
-    with _jupyter_lab(folder) as (base, token), sync_api.sync_playwright() as p:
+    with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
                                     timeout=60_000)
+        try:
+            yield browser
+        finally:
+            browser.close()  # its tabs too
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, chromium):
+    """One JupyterLab for the module's notebooks: open(name, cells)."""
+    require_module("jupyterlab", "needs JupyterLab (pip install -e '.[test]')")
+    yield from _front_end(tmp_path_factory, "jupyterlab", chromium)
+
+
+@pytest.fixture(scope="module")
+def notebook7(tmp_path_factory, chromium):
+    """The same in Jupyter Notebook 7."""
+    require_module("notebook", "needs Jupyter Notebook 7 (pip install -e '.[test]')")
+    yield from _front_end(tmp_path_factory, "notebook", chromium)
+
+
+def _front_end(tmp_path_factory, app: str, browser):
+    folder = tmp_path_factory.mktemp(app)
+    with _jupyter(folder, app) as (base, token):
+        own_errors: set[str] = set()  # what the front end reports on a notebook of no widget
 
         def open_notebook(name: str, cells: list[str]):
-            """A tab on a new notebook of `cells`, its kernel idle; its page errors in .problems."""
+            """A tab on a new notebook of `cells`, its kernel idle; the page errors that are
+            not the front end's own in .problems."""
             _notebook(folder, name, cells)
             tab = browser.new_page(viewport={"width": 1280, "height": 800})
             tab.set_default_timeout(120_000)
             tab.problems = []
-            tab.on("pageerror", lambda e: tab.problems.append(str(e)))
-            workspace = Path(name).stem  # one per tab: a workspace open twice asks what to do
-            tab.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?token={token}")
+            tab.on("pageerror", lambda e: str(e) in own_errors or tab.problems.append(str(e)))
+            where = FRONT_ENDS[app][1].format(stem=Path(name).stem, name=name)
+            tab.goto(f"{base}{where}?token={token}")
             tab.wait_for_function(f"window.jupyterapp?.shell?.currentWidget?.content?.widgets"
                                   f"?.length === {len(cells)} && window.jupyterapp.shell"
                                   ".currentWidget.sessionContext?.session?.kernel?.status"
                                   " === 'idle'")
             return tab
 
-        try:
-            yield open_notebook
-        finally:
-            browser.close()  # its tabs too
+        # Notebook 7 reports an error of its own while it loads any notebook (here: "Cannot
+        # read properties of undefined (reading 'schema')"), before a cell runs: a notebook
+        # without our widgets shows which, and only those are let pass
+        blank = open_notebook("blank.ipynb", ["1 + 1"])
+        blank.wait_for_timeout(2000)
+        own_errors.update(blank.problems)
+        blank.close()
+        yield open_notebook
 
 
 def test_the_walk_widget_steps_from_the_page_and_from_python(lab):
@@ -286,10 +324,11 @@ OWN = [
 ]
 
 
-def test_the_playground_widget_trains_the_notebooks_own_model(lab):
+@pytest.mark.parametrize("front_end", ["lab", "notebook7"])
+def test_the_playground_widget_trains_the_notebooks_own_model(front_end, request):
     from playwright import sync_api
 
-    tab, views, page, count = _playground(lab, "own.ipynb", OWN)
+    tab, views, page, count = _playground(request.getfixturevalue(front_end), "own.ipynb", OWN)
     sync_api.expect(page.locator("#own-note")).to_have_text("Your notebook's model and points")
     for fixed in ("#activation", "#problem", "#layers-plus", "#neurons-plus-1", "#n"):
         sync_api.expect(page.locator(fixed)).to_be_disabled()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
+from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.playground import protocol
 from micrograd.playground.features import canonical
@@ -225,6 +226,8 @@ def fits(dataset: str, nout: int | None) -> str | None:
 def _pairs(data: Any, name: str) -> tuple[list, list]:
     """(X rows as lists of two finite coordinates, y as a flat list) of `(X, y)`."""
     try:
+        if isinstance(data, (dict, str)):
+            raise TypeError(type(data).__name__)
         X, y = data
         rows, labels = _as_list(X), [_scalar(v) for v in _as_list(y)]
     except (TypeError, ValueError):
@@ -250,21 +253,28 @@ def _as_list(a: Any) -> list:
 
 
 def _scalar(v: Any) -> Any:
-    """A label of a column vector ([1] of an N×1 array) as the label itself."""
-    return v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v
+    """A label of a column vector ([1] of an N×1 array) as the label itself; a `Value` as its
+    number."""
+    v = v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v
+    return v.data if isinstance(v, Value) else v
 
 
 def _row(r: Any, name: str, i: int) -> list[float]:
     lo, hi = protocol.LIMITS["coord"]
     try:
-        x = [float(v) for v in _as_list(r)]
+        x = [float(_scalar(v)) for v in _as_list(r)]
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: row {i} of X is not two numbers: {str(r)[:40]}") from None
+        raise ValueError(f"{name}: row {i} of X is not two numbers: {_short(r)}") from None
     if len(x) != 2:
         raise ValueError(f"{name}: row {i} of X has {len(x)} numbers; the plane needs 2 (x1, x2)")
     if not all(math.isfinite(v) and lo <= v <= hi for v in x):
         raise ValueError(f"{name}: row {i} of X, {x}, is not on a plane of {lo:g}..{hi:g}")
     return x
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:39] + "\u2026"
 
 
 def _whole(v: Any) -> bool:
@@ -273,12 +283,12 @@ def _whole(v: Any) -> bool:
 
 def _target(v: Any, name: str, i: int) -> float:
     if not isinstance(v, Real) or not math.isfinite(float(v)):  # a bool is 0 or 1
-        raise ValueError(f"{name}: y[{i}] = {str(v)[:40]} is not a finite number")
+        raise ValueError(f"{name}: y[{i}] = {_short(v)} is not a finite number")
     return float(v)
 
 
 def _label(v: Any, name: str, i: int, top: int) -> int:
     if not _whole(v) or not 0 <= v <= top:  # a bool is class 0 or 1
-        raise ValueError(f"{name}: y[{i}] = {str(v)[:40]} is not a class 0..{top}; classes are "
+        raise ValueError(f"{name}: y[{i}] = {_short(v)} is not a class 0..{top}; classes are "
                          "0, 1, ... (a one-output model learns values instead)")
     return int(v)

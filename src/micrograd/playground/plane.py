@@ -345,3 +345,15 @@ def _mean(values: list[float]) -> float:
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+def extent_of(points: list) -> tuple[float, float, float, float]:
+    """A square around the points with a margin, its centre and half-width in tenths."""
+    if not points:
+        return (-2.0, 2.0, -2.0, 2.0)
+    xs = [p[0][0] for p in points]
+    ys = [p[0][1] for p in points]
+    cx, cy = round((min(xs) + max(xs)) / 2, 1), round((min(ys) + max(ys)) / 2, 1)
+    half = max(max(xs) - min(xs), max(ys) - min(ys), 1.0) / 2 * 1.08 + 0.05
+    half = math.ceil(half * 10) / 10
+    return (round(cx - half, 2), round(cx + half, 2), round(cy - half, 2), round(cy + half, 2))

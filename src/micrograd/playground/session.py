@@ -33,8 +33,9 @@ from micrograd.nn import chapter_mlp
 from micrograd.playground.features import FEATURES, canonical, expand
 from micrograd.playground.graphview import GRAPH_MAX_VALUES, GraphPanel
 from micrograd.playground.own import Own, fits
-from micrograd.playground.plane import b64, grid_rows, layer_lists, plane_math
+from micrograd.playground.plane import b64, extent_of, grid_rows, layer_lists, plane_math
 from micrograd.playground.regression import REGRESSION_DATASETS
+from micrograd.playground.steplog import EVAL_EVERY, StepLog
 from micrograd.settings import DATASETS as DATASETS_TABLE
 from micrograd.settings import PAGE
 from micrograd.train import first_bad_weight, make_engine, train_step
@@ -138,7 +139,7 @@ class Session(GraphPanel):
             cut = len(self.own.points or ())
         self.train, self.val = pool[:cut], pool[cut:]
         self.classes = 0 if self.regression() else self.own.classes or CLASSES[c.dataset]
-        self.extent = _extent(pool)
+        self.extent = extent_of(pool)
         self.picked: int | None = 0
         self._weights_state = rng.state  # reset() starts the weights from here again
         self.build_model()
@@ -168,7 +169,8 @@ class Session(GraphPanel):
         m, nin = self.math, len(feats)
         self._arrays = (m.inputs(rows[0], nin), m.inputs(rows[1], nin), m.targets(targets[0]),
                         m.targets(targets[1]))
-        self._batch: tuple | None = None  # the engine's copy of the training set, made on use
+        self._batch: tuple | None = None  # the engine's copies of the training set and the
+        self._val_batch: tuple | None = None  # validation set, made on use
 
     def points(self) -> list[list[float]]:
         """[x, y, label (regression: the target), 0 for train / 1 for val] for every point,
@@ -245,10 +247,11 @@ class Session(GraphPanel):
         self.engine = make_engine(self.engine_name, self.model, nin, self.optimizer, loss=loss)
         self.shadow = copy.deepcopy(self.model)  # the graph panel's copy
         self.step = 0
-        self.history: dict[str, list] = {"step": [], "train": [], "val": []}
+        self.history: dict[str, list] = {"step": [], "train": [], "val": []}  # the page's curve
+        self.log = StepLog()  # every step, as `micrograd train` logs it
         self.diverged = False
         self.last_loss: float | None = None  # the loss of the last step, before its update
-        self._batch = None
+        self._batch = self._val_batch = None
         if self.focus is not None and not self._neuron_exists(*self.focus):
             self.focus = None  # the hovered neuron went with the old network
 
@@ -328,10 +331,12 @@ class Session(GraphPanel):
         start, done = time.perf_counter(), 0
         with self.math.errstate():  # a diverging run shows up as a non-finite loss
             while done < max_steps:
+                val = self._val_loss() if self.step % EVAL_EVERY == 0 else None
                 try:
                     self.last_loss = train_step(self.engine, self.optimizer, X, Y,
                                                 self.config.batch_size, self.rng,
                                                 before_update=self._before_update)
+                    self.log.add(self.step, self.last_loss, val)
                 except (OverflowError, ValueError, ZeroDivisionError):  # the python tape's
                     self.optimizer.zero_grad()
                     self._diverged(math.nan)
@@ -341,6 +346,14 @@ class Session(GraphPanel):
                 if time.perf_counter() - start >= budget:
                     break
         return done
+
+    def _val_loss(self) -> float | None:
+        """The validation loss on the engine's weights of now, as `micrograd train` takes it."""
+        if not self.val:
+            return None
+        if self._val_batch is None:
+            self._val_batch = self.engine.batch(self._rows[1], [y for _, y in self.val])
+        return self.engine.loss(*self._val_batch)
 
     def _before_update(self, loss: float) -> None:
         """Between the gradient and the update: stop on a non-finite loss before the update
@@ -478,15 +491,3 @@ class Session(GraphPanel):
         if len(h["step"]) > HISTORY_MAX:
             for key in h:
                 h[key] = h[key][::2]
-
-
-def _extent(points: list) -> tuple[float, float, float, float]:
-    """A square around the points with a margin, its centre and half-width in tenths."""
-    if not points:
-        return (-2.0, 2.0, -2.0, 2.0)
-    xs = [p[0][0] for p in points]
-    ys = [p[0][1] for p in points]
-    cx, cy = round((min(xs) + max(xs)) / 2, 1), round((min(ys) + max(ys)) / 2, 1)
-    half = max(max(xs) - min(xs), max(ys) - min(ys), 1.0) / 2 * 1.08 + 0.05
-    half = math.ceil(half * 10) / 10
-    return (round(cx - half, 2), round(cx + half, 2), round(cy - half, 2), round(cy + half, 2))

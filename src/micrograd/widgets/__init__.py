@@ -5,8 +5,8 @@ transport beside the server and the exported page); `play()`, `pause()`, `step(n
 `Walk(loss)`: backpropagation of any `Value`, step by step, live in the cell's output; the step
 shown is the widget's `step`, which the page's buttons and Python both move.
 
-They need the `notebook` extra (`pip install 'micrograd-lab[notebook]'`, which brings
-anywidget); everything the page shows is in the package, so no network is needed.
+They need anywidget: `pip install -e '.[notebooks]'` in the clone brings it with JupyterLab, the
+`notebook` extra alone; everything the page shows is in the package, so no network is needed.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 try:
     import anywidget
     import traitlets
-except ImportError as e:  # the one line a user needs, not a traceback
-    raise ImportError("micrograd.widgets needs anywidget: pip install 'micrograd-lab[notebook]' "
-                      "(or pip install anywidget)") from e
+except ImportError:  # the one line a user needs, not a traceback
+    raise ImportError("micrograd.widgets needs anywidget: pip install -e '.[notebooks]' in the "
+                      "clone (with JupyterLab), or pip install anywidget") from None
 
 __all__ = ["anywidget", "traitlets"]

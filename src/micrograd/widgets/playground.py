@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from functools import partial
 from importlib import resources
+from numbers import Integral
 from typing import Any
 
 from micrograd.playground.dot import DOT_MISSING, run_dot
@@ -89,8 +90,9 @@ class Playground(anywidget.AnyWidget):
 
     @property
     def history(self) -> dict[str, list]:
-        """Steps and their train and validation losses, as the page's curve draws them."""
-        return self.driver.session.history
+        """Every step trained: its training loss, and every 10th step the validation loss, as
+        `micrograd train` logs them (`metrics.csv`): `{"step", "train", "val"}` lists."""
+        return self.driver.session.log.as_dict()
 
     def play(self) -> None:
         """Train on in the kernel, a slice per frame, until `pause()` (or the page's pause)."""
@@ -103,9 +105,10 @@ class Playground(anywidget.AnyWidget):
     def step(self, n: int = 1) -> int:
         """Train `n` steps now, in this cell (a playing page pauses), and show the result;
         returns the step reached."""
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PENDING_STEPS:
-            raise ValueError(f"step(n): n is a number of steps, 1 to {MAX_PENDING_STEPS}, "
+        if isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= MAX_PENDING_STEPS:
+            raise ValueError(f"step(n): n is a whole number of steps, 1 to {MAX_PENDING_STEPS}, "
                              f"got {n!r}")
+        n = int(n)  # a NumPy integer too
         texts = self.driver.on_pause() if self.driver.running else []
         self.driver.on_step(n)
         while self.driver.pending > 0:

@@ -21,6 +21,7 @@ from micrograd.widgets.needs import anywidget, traitlets
 from micrograd.words import said_in
 
 _STATIC = resources.files("micrograd.widgets").joinpath("static")
+STYLE = ("title", "params", "inputs", "names", "groups")  # what walk_html takes besides the root
 
 
 class Walk(anywidget.AnyWidget):
@@ -32,13 +33,21 @@ class Walk(anywidget.AnyWidget):
     steps = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
 
-    def __init__(self, root: Value, height: int = 640, lang: str = "en", **kwargs: Any):
+    def __init__(self, root: Value, height: int = 640, lang: str | None = "en", **kwargs: Any):
+        """`kwargs`: `title`, and `to_dot`'s `params`, `inputs`, `names`, `groups` (a trace's
+        `style()`); `lang`: "en" (None too) or "zh"."""
         if not isinstance(root, Value):
             raise TypeError(f"Walk needs a Value (the output to backpropagate from), got "
                             f"{type(root).__name__}")
-        if lang not in CATALOGUES:
+        unknown = sorted(set(kwargs) - set(STYLE))
+        if unknown:
+            raise TypeError(f"Walk() got an unexpected keyword argument {unknown[0]!r}; it takes "
+                            f"height, lang, {', '.join(STYLE)}")
+        if lang is not None and lang not in CATALOGUES:
             raise ValueError(f"lang={lang!r}: the walk speaks {', '.join(CATALOGUES)}")
-        self._catalogue = CATALOGUES[lang]
+        if isinstance(height, bool) or not isinstance(height, int) or height < 100:
+            raise ValueError(f"height={height!r}: the walk's height in pixels, 100 or more")
+        self._catalogue = CATALOGUES[lang or "en"]
         # named as the page names them (a name given, else the label, else v{i})
         self._steps = backprop_steps(root, walk_names(root, kwargs.get("names")))
         page = walk_html(root, catalogue=self._catalogue, **kwargs)
