@@ -158,6 +158,16 @@ def _click(tab, views: str, selector: str, at: tuple[float, float] | None = None
     tab.mouse.click(box["x"] + (x + dx) * scale, box["y"] + (y + dy) * scale)
 
 
+def _at_1024_and_close(tab, name: str, settle: float) -> None:
+    """The tab at 1024×768, kept as a picture once the page has redrawn for its new size (a
+    picture only: nothing is asserted of it); no page error all along; the tab closed."""
+    tab.set_viewport_size({"width": 1024, "height": 768})
+    time.sleep(settle)
+    _shot(tab, name)
+    assert tab.problems == []
+    tab.close()
+
+
 def _shot(tab, name: str) -> None:
     folder = os.environ.get("MICROGRAD_WIDGET_SHOTS")
     if folder:
@@ -242,11 +252,7 @@ def test_the_walk_widget_steps_from_the_page_and_from_python(lab):
     _run_cell(tab, 2)  # walk.go(9): the page follows
     sync_api.expect(count).to_have_text("step 9 of 11", timeout=WAIT_MS)
     sync_api.expect(page.locator("#text")).to_contain_text(".grad", timeout=WAIT_MS)
-    tab.set_viewport_size({"width": 1024, "height": 768})
-    time.sleep(0.3)
-    _shot(tab, "walk-step-9-1024")
-    assert tab.problems == []
-    tab.close()
+    _at_1024_and_close(tab, "walk-step-9-1024", settle=0.3)
 
 
 PLAYGROUND = [
@@ -300,11 +306,7 @@ def test_the_playground_widget_trains_in_the_kernel(lab):
     _click(tab, views, "#graph-toggle")  # the graph, laid out by `dot` in the kernel
     sync_api.expect(page.locator("#graph-view svg g.node").first).to_be_attached(timeout=WAIT_MS)
     _shot(tab, "playground-graph-1280")
-    tab.set_viewport_size({"width": 1024, "height": 768})
-    time.sleep(1.5)  # the page redraws for its new size (a picture only: nothing is asserted)
-    _shot(tab, "playground-graph-1024")
-    assert tab.problems == []
-    tab.close()
+    _at_1024_and_close(tab, "playground-graph-1024", settle=1.5)
 
 
 OWN = [

@@ -4,8 +4,8 @@ The third transport beside the server's WebSocket and the exported page's Web Wo
 (`widgets.page`) runs in an iframe of the cell's output, and each of its texts reaches the
 kernel's `Driver` as a widget message; the driver's answers go back the same way. Training runs
 in the kernel's event loop, a slice per frame (as the server's runner does), between the cells
-the learner runs; `play()`, `pause()` and `step(n)` drive it from Python too, and
-`history` holds the losses the page draws.
+the learner runs; `play()`, `pause()` and `step(n)` drive it from Python too, and `history`
+logs every step as `micrograd train` does.
 
 `Playground(model=my_mlp, data=(X, y))` trains the learner's own `micrograd.nn.MLP` object on
 their points (`playground.own`): the page shows its shape and locks what the model and points
