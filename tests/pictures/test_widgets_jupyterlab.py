@@ -150,7 +150,14 @@ def _click(tab, views: str, selector: str, at: tuple[float, float] | None = None
     view = tab.locator(views).first
     view.scroll_into_view_if_needed()
     frame = view.element_handle().content_frame()
-    box = view.bounding_box()
+    boxes = [view.bounding_box()]
+
+    def settled() -> bool:  # the output area may still be growing or scaling the view
+        time.sleep(0.1)
+        boxes.append(view.bounding_box())
+        return boxes[-1] == boxes[-2]
+    wait_until(settled, "the view to keep its place", timeout=30)
+    box = boxes[-1]
     x, y, w, h, inner = frame.evaluate("""(sel) => { const r = document.querySelector(sel)
         .getBoundingClientRect(); return [r.x, r.y, r.width, r.height, innerWidth]; }""", selector)
     scale = box["width"] / inner
@@ -279,10 +286,12 @@ def _playground(lab, name: str, cells: list[str]):
 def _play_past(tab, views: str, count, step: int):
     """The page's play until the kernel has trained past `step`, then its pause, answered: the
     page's frame."""
-    _click(tab, views, "#play")
-    wait_until(lambda: int(count.inner_text() or 0) > step, "the kernel to train on", 120)
-    _click(tab, views, "#play")
     frame = tab.locator(views).first.element_handle().content_frame()
+    _click(tab, views, "#play")
+    frame.wait_for_function("window.playground.running === true", timeout=WAIT_MS)  # the kernel's
+    wait_until(lambda: int(count.inner_text() or 0) > step, "the kernel to train on",
+               WAIT_MS / 1000)
+    _click(tab, views, "#play")
     frame.wait_for_function("window.playground.running === false", timeout=WAIT_MS)
     return frame
 

@@ -48,19 +48,19 @@ export function createControls({ model, send, plane, schema }) {
   function onState(st) {
     const c = shownConfig(st.config);
     const problem = c.problem || "classification";
-    const locked = new Set(st.locked || []);
+    const locked = model.locked;
     // a notebook's model takes the datasets of its outputs only (its classes, or one value)
     const nout = st.sizes[st.sizes.length - 1];
-    const fits = (name) => !locked.has("hidden") || outputsOf[name] === nout;
+    const fits = (name) => !locked("hidden") || outputsOf[name] === nout;
     for (const b of document.querySelectorAll("#datasets button")) {
       b.classList.toggle("active", b.dataset.dataset === c.dataset && !st.own_points);
       b.classList.toggle("hidden", b.dataset.problem !== problem);
-      b.disabled = locked.has("dataset") || !fits(b.dataset.dataset);
+      b.disabled = locked("dataset") || !fits(b.dataset.dataset);
     }
     for (const el of sliders) showSlider(el, schema.settings[el.id], c[el.id]);
     for (const el of selects) setSelect(el, schema.settings[el.id], c[el.id]);
-    for (const el of [...sliders, ...selects]) el.disabled = locked.has(el.id);
-    showOwn(st, locked);
+    for (const el of [...sliders, ...selects]) el.disabled = locked(el.id);
+    showOwn(st);
     $("show_test").checked = Boolean(c.show_test);
     $("discretize").checked = Boolean(c.discretize);
     const regression = !st.classes;
@@ -73,8 +73,8 @@ export function createControls({ model, send, plane, schema }) {
     const layers = c.hidden.length;
     $("layers-count").textContent = layers;
     say($("layers-word"), layers === 1 ? "layer" : "layers");
-    $("layers-minus").disabled = layers === 0 || locked.has("hidden");
-    $("layers-plus").disabled = layers >= maxLayers || locked.has("hidden");
+    $("layers-minus").disabled = layers === 0 || locked("hidden");
+    $("layers-plus").disabled = layers >= maxLayers || locked("hidden");
     $("param-count").textContent = st.params.toLocaleString("en");
     $("engine").textContent = st.engine;
     $("points-count").textContent = st.points.length;
@@ -83,10 +83,10 @@ export function createControls({ model, send, plane, schema }) {
     buildClassButtons(st.classes);
   }
 
-  function showOwn(st, locked) {
+  function showOwn(st) {
     // a notebook's model or points: say so where the dataset buttons were; Regenerate brings
     // the notebook's points back (after a Clear)
-    const note = $("own-note"), mine = locked.has("hidden"), regen = $("regenerate");
+    const note = $("own-note"), mine = model.locked("hidden"), regen = $("regenerate");
     if (st.own_points && mine) say(note, "Your notebook's model and points");
     else if (st.own_points) say(note, "Your notebook's points");
     else if (mine) say(note, "Your notebook's model");

@@ -18,7 +18,7 @@ export function createFocus({ model, send, toast, redraw, schema }) {
   let featuresWant = null; // clicks quicker than the server's answer build on each other
 
   function toggleFeature(name) {
-    if ((model.state.locked || []).includes("features")) {
+    if (model.locked("features")) {
       toast(words("your notebook's model fixes its inputs"));
       return;
     }

@@ -55,5 +55,7 @@ export function createModel() {
     get values() { return values; }, // regression: the prediction over the grid, bytes
     get focusBytes() { return focusBytes; }, // the hovered neuron's output over the grid
     get history() { return history; },
+    // a setting the model or points a notebook gave fix (the state's `locked`): not to change
+    locked(name) { return Boolean(state?.locked?.includes(name)); },
   };
 }

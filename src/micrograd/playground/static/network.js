@@ -69,7 +69,7 @@ export function createNetwork({ model, focus, send, schema }) {
     if (i === 0) head.append(spacer(), text(words("input")));
     else if (i === cols - 1) head.append(spacer(), text(words("output")));
     else {
-      const li = i - 1, fixed = (model.state.locked || []).includes("hidden");
+      const li = i - 1, fixed = model.locked("hidden");
       const pms = document.createElement("div");
       pms.className = "pms";
       pms.append(
